@@ -1,0 +1,15 @@
+"""The gateway: everything the pages need to know about models and the LiteLLM proxy, with no drawing code.
+
+The small public API mirrors the original adapter: `is_configured()`, `get_config()`, `clear_cache()`,
+`fetch_models()`; plus the records and errors they use.
+"""
+
+from gateway.catalogue import Catalogue, clear_cache, fetch_models, get_config, is_configured, refresh
+from gateway.config import Settings, load_settings
+from gateway.errors import GatewayError
+from gateway.models import ModelRecord, find_model
+
+__all__ = [
+    "Catalogue", "GatewayError", "ModelRecord", "Settings",
+    "clear_cache", "fetch_models", "find_model", "get_config", "is_configured", "load_settings", "refresh",
+]

@@ -1,0 +1,171 @@
+"""Settings: read from the environment, then `.streamlit/secrets.toml`, then a `.env` file, in that order.
+
+`load_settings()` never raises. A malformed value is reported as a `ConfigProblem` naming the variable,
+and the setting it governs is switched off (LiteLLM) or falls back to its default (timeouts, TTL).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+from gateway.errors import mask_key
+
+DEFAULT_BASE_URL = "http://localhost:4000"
+DEFAULT_CACHE_TTL = 300
+VARIABLES = ("LITELLM_ENABLED", "LITELLM_BASE_URL", "LITELLM_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
+             "MODELS_CACHE_TTL", "CONNECT_TIMEOUT", "REQUEST_TIMEOUT")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One setting that could not be used, and why."""
+
+    variable: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.variable}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gateway needs to know. Keys never appear in its repr."""
+
+    litellm_enabled: bool = False
+    litellm_base_url: str = DEFAULT_BASE_URL
+    litellm_api_key: str | None = field(default=None, repr=False)
+    openai_api_key: str | None = field(default=None, repr=False)
+    anthropic_api_key: str | None = field(default=None, repr=False)
+    models_cache_ttl: int = DEFAULT_CACHE_TTL
+    connect_timeout: float = 2.0
+    request_timeout: float = 60.0
+    problems: tuple[ConfigProblem, ...] = ()
+
+    @property
+    def litellm_usable(self) -> bool:
+        """LiteLLM is switched on and its URL is valid."""
+        return self.litellm_enabled and not any(p.variable == "LITELLM_BASE_URL" for p in self.problems)
+
+    @property
+    def api_base(self) -> str:
+        """The OpenAI-compatible base URL of the proxy (ends in /v1)."""
+        return f"{self.litellm_base_url}/v1"
+
+    @property
+    def secrets(self) -> tuple[str | None, ...]:
+        """The keys, for redaction."""
+        return (self.litellm_api_key, self.openai_api_key, self.anthropic_api_key)
+
+    def public(self) -> dict[str, object]:
+        """The settings as they may be shown on a page: keys masked."""
+        return {
+            "LITELLM_ENABLED": self.litellm_enabled,
+            "LITELLM_BASE_URL": self.litellm_base_url,
+            "LITELLM_API_KEY": mask_key(self.litellm_api_key),
+            "OPENAI_API_KEY": mask_key(self.openai_api_key),
+            "ANTHROPIC_API_KEY": mask_key(self.anthropic_api_key),
+            "MODELS_CACHE_TTL": self.models_cache_ttl,
+            "CONNECT_TIMEOUT": self.connect_timeout,
+            "REQUEST_TIMEOUT": self.request_timeout,
+        }
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[str, object] | None = None,
+                  dotenv_path: str | Path | None = ".env") -> Settings:
+    """Read the settings. `environ` defaults to os.environ, `secrets` to st.secrets (when a file exists)."""
+    raw = _merge(os.environ if environ is None else environ,
+                 _streamlit_secrets() if secrets is None else secrets,
+                 _dotenv(dotenv_path))
+    problems: list[ConfigProblem] = []
+
+    enabled = _parse_bool(raw, "LITELLM_ENABLED", problems)
+    base_url = normalize_base_url(raw.get("LITELLM_BASE_URL") or DEFAULT_BASE_URL)
+    if base_url is None:
+        problems.append(ConfigProblem(
+            "LITELLM_BASE_URL", f"{raw['LITELLM_BASE_URL']!r} is not a URL; expected e.g. {DEFAULT_BASE_URL}"))
+        base_url = raw["LITELLM_BASE_URL"].strip()
+    return Settings(
+        litellm_enabled=enabled,
+        litellm_base_url=base_url,
+        litellm_api_key=raw.get("LITELLM_API_KEY") or None,
+        openai_api_key=raw.get("OPENAI_API_KEY") or None,
+        anthropic_api_key=raw.get("ANTHROPIC_API_KEY") or None,
+        models_cache_ttl=int(_parse_number(raw, "MODELS_CACHE_TTL", DEFAULT_CACHE_TTL, problems, minimum=0)),
+        connect_timeout=_parse_number(raw, "CONNECT_TIMEOUT", 2.0, problems, minimum=0.1),
+        request_timeout=_parse_number(raw, "REQUEST_TIMEOUT", 60.0, problems, minimum=1.0),
+        problems=tuple(problems),
+    )
+
+
+def normalize_base_url(value: str) -> str | None:
+    """`http://host:4000/`, `http://host:4000/v1` and `http://host:4000` all become `http://host:4000`."""
+    url = value.strip().rstrip("/")
+    if url.endswith("/v1"):
+        url = url[: -len("/v1")].rstrip("/")
+    try:
+        parts = urlsplit(url)
+        parts.port  # raises on a malformed port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
+        return None
+    return url
+
+
+def _merge(*sources: Mapping[str, object]) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for source in reversed(sources):  # later sources are weaker
+        for name in VARIABLES:
+            value = source.get(name)
+            if value is not None and not isinstance(value, Mapping):
+                merged[name] = str(value).strip()
+    return merged
+
+
+def _streamlit_secrets() -> Mapping[str, object]:
+    try:
+        import streamlit as st
+
+        if st.secrets.load_if_toml_exists():
+            return dict(st.secrets)
+    except Exception:  # a broken secrets.toml must not take the app down
+        pass
+    return {}
+
+
+def _dotenv(path: str | Path | None) -> Mapping[str, object]:
+    if path is None or not Path(path).is_file():
+        return {}
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def _parse_bool(raw: Mapping[str, str], name: str, problems: list[ConfigProblem]) -> bool:
+    value = raw.get(name, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value not in _FALSE:
+        problems.append(ConfigProblem(name, f"{raw[name]!r} is not true/false (use true, 1, yes or on)"))
+    return False
+
+
+def _parse_number(raw: Mapping[str, str], name: str, default: float, problems: list[ConfigProblem], *,
+                  minimum: float) -> float:
+    value = raw.get(name, "")
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not number >= minimum:  # also catches NaN
+        problems.append(ConfigProblem(name, f"{value!r} is not a number ≥ {minimum:g}; using {default:g}"))
+        return default
+    return number

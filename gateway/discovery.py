@@ -1,0 +1,177 @@
+"""Model discovery: ask a LiteLLM proxy what it serves and turn the answer into compact model records.
+
+`/model/info` is rich (provider, context window, prices, capabilities) but heavy; `/v1/models` is the fallback
+when it is refused or missing. Several deployments under one name become one record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import httpx
+
+from gateway.config import Settings
+from gateway.errors import BadResponse, GatewayError, from_status, error_text, map_error
+from gateway.models import ModelRecord, estimate_context_window, infer_provider
+
+_FALLBACK_STATUSES = {401, 403, 404, 405, 501}
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """What one discovery call found."""
+
+    models: tuple[ModelRecord, ...]
+    endpoint: str  # "/model/info" or "/v1/models"
+
+
+def http_client(settings: Settings, *, read_timeout: float | None = None) -> httpx.Client:
+    """An httpx client for the proxy's metadata endpoints, with the key and short timeouts."""
+    headers = {"Authorization": f"Bearer {settings.litellm_api_key}"} if settings.litellm_api_key else {}
+    timeout = httpx.Timeout(read_timeout or max(10.0, settings.connect_timeout), connect=settings.connect_timeout)
+    return httpx.Client(base_url=settings.litellm_base_url, headers=headers, timeout=timeout)
+
+
+def discover(settings: Settings, client: httpx.Client | None = None) -> Discovery:
+    """Fetch the proxy's models. Raises a GatewayError when the proxy cannot be read."""
+    own = client is None
+    client = client or http_client(settings)
+    try:
+        response = client.get("/model/info")
+        if response.status_code in _FALLBACK_STATUSES or _not_json(response) and response.is_success:
+            fallback = client.get("/v1/models")
+            _raise_for_status(fallback)
+            return Discovery(parse_models_list(_json(fallback)), "/v1/models")
+        _raise_for_status(response)
+        return Discovery(parse_model_info(_json(response)), "/model/info")
+    except GatewayError:
+        raise
+    except Exception as exc:
+        raise map_error(exc, secrets=settings.secrets) from None
+    finally:
+        if own:
+            client.close()
+
+
+def parse_model_info(payload: object) -> tuple[ModelRecord, ...]:
+    """Records from a `/model/info` answer: `{"data": [{"model_name", "litellm_params", "model_info"}, ...]}`."""
+    groups: dict[str, list[tuple[dict, dict]]] = {}
+    for entry in _data(payload):
+        name = entry.get("model_name")
+        if not isinstance(name, str) or not name:
+            continue
+        params = entry.get("litellm_params") if isinstance(entry.get("litellm_params"), dict) else {}
+        info = entry.get("model_info") if isinstance(entry.get("model_info"), dict) else {}
+        groups.setdefault(name, []).append((params, info))
+    return tuple(_record(name, deployments) for name, deployments in groups.items())
+
+
+def parse_models_list(payload: object) -> tuple[ModelRecord, ...]:
+    """Records from a `/v1/models` answer: `{"data": [{"id", "owned_by", maybe "max_input_tokens"...}]}`."""
+    seen: dict[str, ModelRecord] = {}
+    for entry in _data(payload):
+        name = entry.get("id")
+        if not isinstance(name, str) or not name or name in seen:
+            continue
+        provider = _provider_from_model(name) or _str(entry.get("owned_by"))
+        seen[name] = _with_context(name, dict(
+            providers=(provider,) if provider else (),
+            max_input_tokens=_int(entry.get("max_input_tokens")),
+            max_output_tokens=_int(entry.get("max_output_tokens")),
+            mode=_str(entry.get("mode")),
+        ))
+    return tuple(seen.values())
+
+
+def _record(name: str, deployments: list[tuple[dict, dict]]) -> ModelRecord:
+    infos = [info for _, info in deployments]
+    providers = _unique(_str(info.get("litellm_provider")) or _provider_from_model(_str(params.get("model")) or name)
+                        for params, info in deployments)
+
+    def first(field: str) -> object:
+        return next((info[field] for info in infos if info.get(field) is not None), None)
+
+    input_cost, output_cost = _float(first("input_cost_per_token")), _float(first("output_cost_per_token"))
+    underlying = _str(deployments[0][0].get("model")) or name
+    return _with_context(underlying, dict(
+        id=name,
+        providers=providers,
+        max_input_tokens=_int(first("max_input_tokens")) or _int(first("max_tokens")),
+        max_output_tokens=_int(first("max_output_tokens")),
+        input_price=None if input_cost is None else round(input_cost * 1_000_000, 6),
+        output_price=None if output_cost is None else round(output_cost * 1_000_000, 6),
+        mode=_str(first("mode")),
+        supports_vision=_bool(first("supports_vision")),
+        supports_function_calling=_bool(first("supports_function_calling")),
+        supports_reasoning=_bool(first("supports_reasoning")),
+        deployments=len(deployments),
+    ), alias=name)
+
+
+def _with_context(underlying: str, fields: dict, alias: str | None = None) -> ModelRecord:
+    """Fill the context window from the proxy when it knows it, else estimate it from the names."""
+    fields.setdefault("id", underlying)
+    known = fields.pop("max_input_tokens")
+    if known:
+        window, source = known, "proxy"
+    else:
+        window = estimate_context_window(underlying) or (estimate_context_window(alias) if alias else None)
+        source = "estimated" if window else "unknown"
+    return ModelRecord(route="litellm", context_window=window, context_source=source, **fields)
+
+
+def _provider_from_model(model: str | None) -> str | None:
+    if not model:
+        return None
+    if "/" in model:
+        return model.split("/", 1)[0].lower() or None
+    return infer_provider(model)
+
+
+def _data(payload: object) -> list[dict]:
+    data = payload.get("data") if isinstance(payload, dict) else None
+    if not isinstance(data, list):
+        raise BadResponse("The answer has no 'data' list: this does not look like a LiteLLM proxy.")
+    return [entry for entry in data if isinstance(entry, dict)]
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    if not response.is_success:
+        raise from_status(response.status_code, error_text(response))
+
+
+def _not_json(response: httpx.Response) -> bool:
+    return "json" not in response.headers.get("content-type", "")
+
+
+def _json(response: httpx.Response) -> object:
+    try:
+        return response.json()
+    except ValueError:
+        kind = "an HTML page" if "<html" in response.text[:500].lower() else "something that is not JSON"
+        raise BadResponse(f"{response.request.url.path} answered {kind}: this does not look like a LiteLLM proxy.")
+
+
+def _unique(values: Iterable[str | None]) -> tuple[str, ...]:
+    return tuple(sorted({v for v in values if v}))
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)) and value > 0:
+        return int(value)
+    return None
+
+
+def _float(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _bool(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None

@@ -1,0 +1,235 @@
+"""Gateway errors: a few classes grouped by cause, and one function that maps the layers below onto them.
+
+Every error carries a plain-words message (safe to show: secrets are redacted), a `hint` saying what to do,
+and the HTTP status when there was one. Pages show `str(error)` and `error.hint`, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+import openai
+
+
+class GatewayError(Exception):
+    """Something between the app and a model failed."""
+
+    hint: str = ""
+
+    def __init__(self, message: str, *, hint: str | None = None, status: int | None = None,
+                 retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+        if hint is not None:
+            self.hint = hint
+
+    @property
+    def kind(self) -> str:
+        """A short stable name for the cause, e.g. `rate_limited`."""
+        return _KIND[type(self)]
+
+
+class ConfigurationError(GatewayError):
+    """A setting is missing or malformed."""
+
+    hint = "Fix the setting in the environment, .env or .streamlit/secrets.toml, then reload."
+
+
+class ProxyUnreachable(GatewayError):
+    """No connection could be made to the server."""
+
+    hint = ("Is the proxy running on that host and port? Check LITELLM_BASE_URL "
+            "(from inside a container, localhost is the container itself; try 127.0.0.1 or the host name).")
+
+
+class ProxyTimeout(GatewayError):
+    """The server accepted the request but did not answer in time."""
+
+    hint = "The proxy or the provider behind it is slow or stuck. Try again, or check the proxy's logs."
+
+
+class AuthenticationFailed(GatewayError):
+    """The key was refused."""
+
+    hint = ("Check LITELLM_API_KEY. A proxy without a database answers a wrong key with "
+            "'No connected db.': use the master key or a virtual key it knows.")
+
+
+class ModelNotFound(GatewayError):
+    """The proxy does not serve that model name."""
+
+    hint = "The model list may be out of date: refresh the models, then pick one the proxy serves."
+
+
+class RateLimited(GatewayError):
+    """The provider or the proxy asked us to slow down."""
+
+    hint = "Wait a moment and try again."
+
+
+class ContextWindowExceeded(GatewayError):
+    """The conversation does not fit the model's context window."""
+
+    hint = "Shorten the conversation (clear it or remove long messages), or pick a model with a larger window."
+
+
+class ProviderError(GatewayError):
+    """The provider behind the proxy failed or is not set up."""
+
+    hint = "The proxy is up but the provider failed. Check the provider's credentials and status in the proxy's logs."
+
+
+class BadResponse(GatewayError):
+    """The server answered something that is not what a LiteLLM proxy sends."""
+
+    hint = "Is LITELLM_BASE_URL pointing at a LiteLLM proxy, and not at another web server?"
+
+
+class StreamInterrupted(GatewayError):
+    """The reply broke off after it had started."""
+
+    hint = "The partial reply is kept. Regenerate to try again."
+
+
+_KIND = {
+    GatewayError: "error",
+    ConfigurationError: "configuration",
+    ProxyUnreachable: "unreachable",
+    ProxyTimeout: "timeout",
+    AuthenticationFailed: "authentication",
+    ModelNotFound: "model_not_found",
+    RateLimited: "rate_limited",
+    ContextWindowExceeded: "context_window",
+    ProviderError: "provider",
+    BadResponse: "bad_response",
+    StreamInterrupted: "stream_interrupted",
+}
+
+_BEARER = re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-]+")
+_KEYLIKE = re.compile(r"\b(sk-[A-Za-z0-9_\-]{2})[A-Za-z0-9_\-]{4,}")
+
+
+def redact(text: str, secrets: tuple[str | None, ...] = ()) -> str:
+    """Remove API keys from a text: the given secrets, bearer tokens and anything shaped like `sk-...`."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, mask_key(secret))
+    text = _BEARER.sub(r"\1***", text)
+    return _KEYLIKE.sub(r"\1***", text)
+
+
+def mask_key(key: str | None) -> str:
+    """A key as it may be shown: at most the first 3 and last 4 characters."""
+    if not key:
+        return "not set"
+    if len(key) <= 10:
+        return "***"
+    return f"{key[:3]}…{key[-4:]}"
+
+
+def map_error(exc: BaseException, *, secrets: tuple[str | None, ...] = (), mid_stream: bool = False) -> GatewayError:
+    """Map an httpx or openai exception (or a GatewayError) onto a GatewayError with a safe message."""
+    if isinstance(exc, GatewayError):
+        return exc
+    error = _map(exc, mid_stream)
+    error.message = redact(error.message, secrets)
+    error.args = (error.message,)
+    return error
+
+
+def _map(exc: BaseException, mid_stream: bool) -> GatewayError:
+    if isinstance(exc, (openai.APITimeoutError, httpx.TimeoutException)):
+        if isinstance(exc, httpx.ConnectTimeout):
+            return ProxyUnreachable("Timed out connecting to the server.")
+        return ProxyTimeout("The server did not answer in time.")
+    if isinstance(exc, (openai.APIConnectionError, httpx.TransportError)):
+        return ProxyUnreachable(f"Could not connect to the server: {_cause_text(exc)}")
+    if isinstance(exc, openai.APIStatusError):
+        return from_status(exc.status_code, _body_message(exc.body) or exc.message,
+                           retry_after=_retry_after(exc.response.headers))
+    if isinstance(exc, httpx.HTTPStatusError):
+        return from_status(exc.response.status_code, error_text(exc.response),
+                           retry_after=_retry_after(exc.response.headers))
+    if isinstance(exc, openai.APIError):  # an error event inside a 200 stream
+        message = _body_message(exc.body) or exc.message
+        error = from_status(_status_in(exc.body), message) if _status_in(exc.body) else None
+        if error is not None and not isinstance(error, ProviderError):
+            return error
+        if mid_stream:
+            return StreamInterrupted(f"The reply broke off: {message}")
+        return ProviderError(message)
+    if isinstance(exc, (json.JSONDecodeError, ValueError)):
+        return BadResponse(f"The server's answer could not be read: {exc}")
+    return GatewayError(f"{type(exc).__name__}: {exc}")
+
+
+def from_status(status: int, message: str, *, retry_after: float | None = None) -> GatewayError:
+    """The error a proxy means by an HTTP status and its error message."""
+    text = message or f"HTTP {status}"
+    lowered = text.lower()
+    if "no connected db" in lowered or status in (401, 403) or "authentication" in lowered and status == 400:
+        return AuthenticationFailed(f"The key was refused ({status}): {text}", status=status)
+    if "contextwindowexceeded" in lowered or "context window" in lowered or "context_length_exceeded" in lowered:
+        return ContextWindowExceeded(text, status=status)
+    if "invalid model name" in lowered or status == 404 and "model" in lowered:
+        return ModelNotFound(text, status=status)
+    if status == 429:
+        wait = f" Retry after {retry_after:g} s." if retry_after else ""
+        return RateLimited(f"Rate limited: {text.rstrip('.')}.{wait}", status=status, retry_after=retry_after)
+    if "missing credentials" in lowered or "api key" in lowered and status >= 500:
+        return ProviderError(text, status=status,
+                             hint="The proxy has no credentials for this model's provider: set the provider's key "
+                                  "where the proxy runs (its config reads it from the environment), then restart it.")
+    if status == 408 or status == 504:
+        return ProxyTimeout(text, status=status)
+    if status >= 500:
+        return ProviderError(text, status=status)
+    return GatewayError(f"HTTP {status}: {text}", status=status)
+
+
+def error_text(response: httpx.Response) -> str:
+    """The message of a proxy error response: `error.message` when it is JSON, else the start of the body."""
+    try:
+        return _body_message(response.json()) or response.text[:300]
+    except ValueError:
+        return response.text[:300].strip() or response.reason_phrase
+
+
+def _body_message(body: object) -> str:
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            return str(inner.get("message") or inner.get("detail") or "")
+        if isinstance(inner, str):
+            return inner
+    return ""
+
+
+def _status_in(body: object) -> int | None:
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    code = inner.get("code") if isinstance(inner, dict) else None
+    try:
+        return int(code) if code is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _retry_after(headers: httpx.Headers) -> float | None:
+    try:
+        return float(headers.get("retry-after", ""))
+    except ValueError:
+        return None
+
+
+def _cause_text(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc.__context__ or exc
+    text = str(cause) or type(cause).__name__
+    if "Name or service not known" in text or "nodename nor servname" in text or "getaddrinfo" in text:
+        return f"unknown host ({text})"
+    if "Connection refused" in text or "Errno 111" in text:
+        return "connection refused (nothing is listening on that port)"
+    return text

@@ -1,0 +1,72 @@
+"""Settings come from the environment, secrets and .env; bad values are named, never raised."""
+
+from gateway.config import DEFAULT_BASE_URL, load_settings
+
+
+def settings_from(**env):
+    return load_settings(env, secrets={}, dotenv_path=None)
+
+
+def test_litellm_is_opt_in():
+    assert settings_from().litellm_enabled is False
+    assert settings_from().litellm_base_url == DEFAULT_BASE_URL
+
+
+def test_enabled_accepts_the_usual_spellings():
+    for value in ("true", "TRUE", "1", "yes", "On"):
+        assert settings_from(LITELLM_ENABLED=value).litellm_enabled, value
+    for value in ("false", "0", "no", "off", ""):
+        assert not settings_from(LITELLM_ENABLED=value).litellm_enabled, value
+
+
+def test_a_bad_boolean_is_named():
+    settings = settings_from(LITELLM_ENABLED="maybe")
+    assert not settings.litellm_enabled
+    assert [p.variable for p in settings.problems] == ["LITELLM_ENABLED"]
+
+
+def test_base_url_is_normalised():
+    for value in ("http://proxy:4000", "http://proxy:4000/", "http://proxy:4000/v1", "http://proxy:4000/v1/"):
+        settings = settings_from(LITELLM_BASE_URL=value)
+        assert settings.litellm_base_url == "http://proxy:4000"
+        assert settings.api_base == "http://proxy:4000/v1"
+
+
+def test_a_malformed_url_names_the_variable_and_disables_litellm():
+    for value in ("not a url", "ftp://proxy", "http://", "http://host:notaport"):
+        settings = settings_from(LITELLM_ENABLED="true", LITELLM_BASE_URL=value)
+        assert [p.variable for p in settings.problems] == ["LITELLM_BASE_URL"], value
+        assert "LITELLM_BASE_URL" in str(settings.problems[0])
+        assert settings.litellm_enabled and not settings.litellm_usable
+
+
+def test_numbers_fall_back_to_defaults_with_a_message():
+    settings = settings_from(MODELS_CACHE_TTL="five minutes", CONNECT_TIMEOUT="-1")
+    assert settings.models_cache_ttl == 300
+    assert settings.connect_timeout == 2.0
+    assert {p.variable for p in settings.problems} == {"MODELS_CACHE_TTL", "CONNECT_TIMEOUT"}
+    assert settings_from(MODELS_CACHE_TTL="60").models_cache_ttl == 60
+
+
+def test_environment_beats_secrets_beats_dotenv(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("LITELLM_BASE_URL=http://from-dotenv:1\nLITELLM_API_KEY=sk-dotenv-key-123456\n"
+                      "OPENAI_API_KEY=sk-openai-from-dotenv\n")
+    settings = load_settings({"LITELLM_BASE_URL": "http://from-env:1"},
+                             secrets={"LITELLM_API_KEY": "sk-secret-key-123456"}, dotenv_path=dotenv)
+    assert settings.litellm_base_url == "http://from-env:1"
+    assert settings.litellm_api_key == "sk-secret-key-123456"
+    assert settings.openai_api_key == "sk-openai-from-dotenv"
+
+
+def test_a_missing_secrets_file_does_not_crash():
+    assert load_settings({}, dotenv_path=None).problems == ()
+
+
+def test_keys_never_appear_in_repr_or_public_view():
+    settings = settings_from(LITELLM_API_KEY="sk-supersecretvalue-9876", OPENAI_API_KEY="sk-openai-secret-5555")
+    assert "supersecret" not in repr(settings)
+    public = settings.public()
+    assert public["LITELLM_API_KEY"] == "sk-…9876"
+    assert "supersecret" not in str(public) and "openai-secret" not in str(public)
+    assert public["ANTHROPIC_API_KEY"] == "not set"
