@@ -1,0 +1,77 @@
+"""Model catalogue: every model on offer, with provider, context window, prices and capabilities."""
+
+import altair as alt
+import streamlit as st
+
+from gateway.table import SORTS, filter_models, models_frame, price_chart_frame, providers
+from ui.format import ago
+from ui.layout import page_setup, status_banner
+
+settings, catalogue = page_setup("Models", ":material/table_view:")
+
+st.title("Model catalogue")
+status_banner(catalogue)
+if catalogue.fetched_at:
+    st.caption(f"{len(catalogue.litellm_models)} models from the proxy (`{catalogue.endpoint}`), "
+               f"last refreshed {ago(catalogue.age)}; plus {len(catalogue.models) - len(catalogue.litellm_models)} "
+               "built-in direct models. Context windows marked *estimated* come from the model's name.")
+
+search_col, provider_col, context_col, caps_col, sort_col = st.columns([3, 3, 2, 2, 2])
+search = search_col.text_input("Search", placeholder="name, provider or mode", key="catalogue_search")
+chosen_providers = provider_col.multiselect("Provider", providers(catalogue.models), key="catalogue_providers")
+min_context = context_col.selectbox(
+    "Minimum context", (0, 8_000, 32_000, 128_000, 200_000, 1_000_000), key="catalogue_min_context",
+    format_func=lambda n: "any" if n == 0 else f"{n:,} tokens")
+capabilities = caps_col.multiselect("Capabilities", ("vision", "tools", "reasoning"), key="catalogue_caps")
+sort = sort_col.selectbox("Sort by", tuple(SORTS), key="catalogue_sort")
+
+shown = filter_models(catalogue.models, search=search, providers=chosen_providers, min_context=min_context,
+                      capabilities=capabilities)
+frame = models_frame(shown, sort)
+st.caption(f"{len(frame)} of {len(catalogue.models)} models match.")
+
+selection = st.dataframe(
+    frame,
+    hide_index=True,
+    on_select="rerun",
+    selection_mode="multi-row",
+    key="catalogue_table",
+    column_config={
+        "Context": st.column_config.NumberColumn(format="localized"),
+        "Max output": st.column_config.NumberColumn(format="localized"),
+        "Input $/1M": st.column_config.NumberColumn(format="$%.4g"),
+        "Output $/1M": st.column_config.NumberColumn(format="$%.4g"),
+        "Available": st.column_config.CheckboxColumn(help="Direct models need their provider's key"),
+    },
+)
+selected = [frame.index[row] for row in selection.selection.rows if row < len(frame)]
+
+if selected:
+    st.write(f"**Selected:** {', '.join(f'`{key}`' for key in selected)}")
+    chat_col, compare_col, _ = st.columns([2, 2, 6])
+    chat_col.page_link("pages/chat.py", label=f"Chat with {selected[0]}", icon=":material/chat:",
+                       query_params={"model": selected[0]})
+    if len(selected) >= 2:
+        compare_col.page_link("pages/compare.py", label=f"Compare selected ({len(selected[:6])})",
+                              icon=":material/compare_arrows:", query_params={"models": ",".join(selected[:6])})
+    else:
+        compare_col.caption("Select 2–6 rows to compare.")
+else:
+    st.caption("Select rows in the table to chat with a model or compare several.")
+
+st.download_button("Download CSV", frame.to_csv(index=False).encode(), "models.csv", "text/csv",
+                   icon=":material/download:")
+
+st.subheader("Price against context window")
+points = price_chart_frame(shown)
+if points.empty:
+    st.caption("No model in the current selection has both a known price and a known context window.")
+else:
+    chart = alt.Chart(points).mark_circle(size=90, opacity=0.8).encode(
+        x=alt.X("Context:Q", scale=alt.Scale(type="log"), title="Context window (tokens, log scale)"),
+        y=alt.Y("Blended $/1M:Q", scale=alt.Scale(type="symlog"), title="Blended price, $ per 1M tokens (3:1 in:out)"),
+        color=alt.Color("Provider:N"),
+        tooltip=["Model", "Provider", alt.Tooltip("Context:Q", format=","), "Input $/1M", "Output $/1M"],
+    )
+    st.altair_chart(chart, use_container_width=True)
+    st.caption("Bottom right is the most context for the least money.")

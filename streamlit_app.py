@@ -1,0 +1,38 @@
+"""Home: what this dashboard is, the proxy at a glance, and where to go next."""
+
+import pandas as pd
+import streamlit as st
+
+from ui.format import ago
+from ui.layout import page_setup, status_banner
+
+settings, catalogue = page_setup("Home", ":material/hub:")
+
+st.title("LLM Gateway Dashboard")
+st.write("Chat with any model your LiteLLM proxy serves, compare several side by side on the same prompt, "
+         "browse the catalogue of models with their context windows and prices, and check the proxy's health.")
+status_banner(catalogue)
+
+proxy_col, models_col, builtin_col = st.columns(3)
+proxy_col.metric("Proxy", {"live": "Connected", "stale": "Unreachable", "unavailable": "Unreachable",
+                           "disabled": "Not configured", "misconfigured": "Misconfigured"}[catalogue.status],
+                 help=settings.litellm_base_url if settings.litellm_enabled else "LITELLM_ENABLED is off")
+models_col.metric("Proxy models", len(catalogue.litellm_models),
+                  help=f"Refreshed {ago(catalogue.age)}" if catalogue.fetched_at else None)
+builtin_col.metric("Built-in models usable", sum(1 for m in catalogue.models if m.route != "litellm" and m.available),
+                   help="Direct OpenAI / Anthropic models whose key is set")
+
+counts = pd.Series([p for m in catalogue.models for p in (m.providers or ("unknown",))]).value_counts()
+if not counts.empty:
+    st.subheader("Models by provider")
+    st.bar_chart(counts.rename("models"), horizontal=True, height=min(60 + 28 * len(counts), 420))
+
+st.subheader("Go to")
+chat, compare, models, health = st.columns(4)
+chat.page_link("pages/chat.py", label="Chat", icon=":material/chat:", help="Stream any model, with its numbers")
+compare.page_link("pages/compare.py", label="Compare", icon=":material/compare_arrows:",
+                  help="Several models, one prompt, side by side")
+models.page_link("pages/models.py", label="Models", icon=":material/table_view:",
+                 help="Providers, context windows, prices, capabilities")
+health.page_link("pages/health.py", label="Proxy health", icon=":material/monitor_heart:",
+                 help="Is the gateway up, and what to do when it is not")

@@ -1,0 +1,1 @@
+"""Drawing code shared by the pages: page setup, the sidebar, status banners and number formats."""
