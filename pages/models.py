@@ -36,6 +36,7 @@ selection = st.dataframe(
     on_select="rerun",
     selection_mode="multi-row",
     key="catalogue_table",
+    placeholder="—",
     column_config={
         "Context": st.column_config.NumberColumn(format="localized"),
         "Max output": st.column_config.NumberColumn(format="localized"),
