@@ -1,0 +1,193 @@
+"""`make run` (scripts/run_stack.py): one command brings up the proxy and the app, and Ctrl-C takes both down."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from dotenv import dotenv_values
+
+from scripts.run_stack import ensure_master_key, parse_args, read_settings, resolve_ports
+from scripts.services import app_healthy, free_port, port_in_use, proxy_alive
+from tests.conftest import APP_ENV, ROOT
+
+STACK_ENV = (*APP_ENV, "LITELLM_MASTER_KEY", "PROXY_PORT", "APP_PORT", "ENV_FILE", "DATABASE_URL")
+URL_LINE = re.compile(r"Open (http://\S+)")
+
+
+class StackRun:
+    """`python -m scripts.run_stack` as a child process, its output collected line by line."""
+
+    def __init__(self, tmp_path: Path, **env: str) -> None:
+        self.proxy_port, self.app_port = free_port(), free_port()
+        self.env_file = tmp_path / ".env"
+        child_env = {k: v for k, v in os.environ.items() if k not in STACK_ENV}
+        child_env.update({"PROXY_PORT": str(self.proxy_port), "APP_PORT": str(self.app_port),
+                          "ENV_FILE": str(self.env_file), "PYTHONUNBUFFERED": "1", **env})
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "scripts.run_stack", "--log-dir", str(tmp_path / "logs")], cwd=ROOT,
+            env=child_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def _read(self) -> None:
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def wait_for_url(self, timeout: float = 240.0) -> str:
+        """The URL the script prints once both servers answer."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if found := URL_LINE.search(self.output):
+                return found.group(1)
+            if self.process.poll() is not None:
+                self._reader.join(timeout=5)
+                pytest.fail(f"run_stack exited with {self.process.returncode}:\n{self.output}")
+            time.sleep(0.2)
+        pytest.fail(f"run_stack printed no URL within {timeout:.0f} s:\n{self.output}")
+
+    def children(self) -> dict[int, str]:
+        """The script's child processes: pid → command line."""
+        found = {}
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                if parent == self.process.pid:
+                    found[int(proc.name)] = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except (OSError, ValueError, IndexError):
+                continue
+        return found
+
+    def interrupt(self, timeout: float = 30.0) -> int:
+        """Ctrl-C: SIGINT the script and wait for it to exit."""
+        self.process.send_signal(signal.SIGINT)
+        return self.wait(timeout)
+
+    def wait(self, timeout: float = 30.0) -> int:
+        code = self.process.wait(timeout=timeout)
+        self._reader.join(timeout=5)
+        return code
+
+    def kill(self) -> None:
+        """Cleanup after a failed test: the script stops its children on SIGTERM."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+@pytest.fixture
+def stack_runs():
+    runs: list[StackRun] = []
+    yield runs
+    for run in runs:
+        run.kill()
+
+
+def test_first_run_generates_a_key_starts_both_and_ctrl_c_stops_both(tmp_path, stack_runs):
+    stack_runs.append(run := StackRun(tmp_path))
+
+    url = run.wait_for_url()
+
+    assert url == f"http://127.0.0.1:{run.app_port}"
+    assert app_healthy(url)
+    key = dotenv_values(run.env_file)["LITELLM_MASTER_KEY"]
+    assert key.startswith("sk-") and len(key) > 30
+    assert stat.S_IMODE(run.env_file.stat().st_mode) == 0o600
+    assert key not in run.output, "the key is printed masked, never in full"
+    reply = httpx.post(f"http://127.0.0.1:{run.proxy_port}/v1/chat/completions", timeout=30,
+                       headers={"Authorization": f"Bearer {key}"},
+                       json={"model": "demo-fast", "messages": [{"role": "user", "content": "hi"}]})
+    assert reply.status_code == 200, reply.text
+    assert "demo-fast" in reply.json()["choices"][0]["message"]["content"]
+
+    assert run.interrupt() == 0
+    assert not port_in_use(run.app_port), "streamlit still listening"
+    assert not port_in_use(run.proxy_port), "litellm still listening"
+    assert run.children() == {}
+
+
+def test_a_proxy_already_answering_is_reused_and_left_running(tmp_path, stack_runs, proxy):
+    stack_runs.append(run := StackRun(tmp_path, LITELLM_BASE_URL=proxy.base_url, LITELLM_API_KEY=proxy.master_key))
+
+    url = run.wait_for_url(timeout=90)
+
+    assert "Reusing the LiteLLM proxy already answering at " + proxy.base_url in run.output
+    assert app_healthy(url)
+    assert [cmd for cmd in run.children().values() if "litellm" in cmd] == [], "no second proxy"
+    assert not port_in_use(run.proxy_port)
+    assert not run.env_file.exists(), "no key generated for a proxy that has its own"
+    assert "refuses the key" not in run.output
+
+    assert run.interrupt() == 0
+    assert not port_in_use(run.app_port)
+    assert proxy_alive(proxy.base_url), "a reused proxy is not ours to stop"
+
+
+def test_when_the_app_dies_the_script_exits_non_zero_with_its_log(tmp_path, stack_runs, proxy):
+    stack_runs.append(run := StackRun(tmp_path, LITELLM_BASE_URL=proxy.base_url, LITELLM_API_KEY=proxy.master_key))
+    run.wait_for_url(timeout=90)
+    (app_pid,) = [pid for pid, cmd in run.children().items() if "streamlit" in cmd]
+
+    os.kill(app_pid, signal.SIGKILL)
+
+    assert run.wait() == 1
+    assert "streamlit exited with -9" in run.output
+
+
+def test_a_busy_app_port_is_reported_by_name(tmp_path, stack_runs, proxy):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        stack_runs.append(run := StackRun(tmp_path, LITELLM_BASE_URL=proxy.base_url,
+                                          APP_PORT=str(squatter.getsockname()[1])))
+        assert run.wait() != 0
+    assert "already in use" in run.output and "APP_PORT" in run.output
+
+
+def test_an_existing_master_key_is_kept(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("OPENAI_API_KEY=sk-openai\nLITELLM_MASTER_KEY=sk-mine")
+
+    assert ensure_master_key(read_settings(env_file, environ={}), env_file) == "sk-mine"
+    assert env_file.read_text() == "OPENAI_API_KEY=sk-openai\nLITELLM_MASTER_KEY=sk-mine"
+
+
+def test_a_new_key_is_appended_on_its_own_line(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("OPENAI_API_KEY=sk-openai")  # no final newline
+
+    key = ensure_master_key(read_settings(env_file, environ={}), env_file)
+
+    assert dotenv_values(env_file) == {"OPENAI_API_KEY": "sk-openai", "LITELLM_MASTER_KEY": key}
+
+
+def test_the_environment_wins_over_the_env_file(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text("LITELLM_MASTER_KEY=sk-from-file\nAPP_PORT=9000\nPROXY_PORT=9001\n")
+
+    settings = read_settings(env_file, environ={"LITELLM_MASTER_KEY": "sk-from-env", "APP_PORT": ""})
+    args = parse_args(["--env-file", str(env_file), "--proxy-port", "9002"], environ={})
+    resolve_ports(args, settings)
+
+    assert settings["LITELLM_MASTER_KEY"] == "sk-from-env"
+    assert args.app_port == 9000, "an empty variable counts as unset: the file's port is used"
+    assert args.proxy_port == 9002, "a flag wins over both"
+
