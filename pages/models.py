@@ -74,5 +74,5 @@ else:
         color=alt.Color("Provider:N"),
         tooltip=["Model", "Provider", alt.Tooltip("Context:Q", format=","), "Input $/1M", "Output $/1M"],
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
     st.caption("Bottom right is the most context for the least money.")

@@ -54,7 +54,7 @@ def _sidebar(settings: Settings, catalogue: Catalogue) -> None:
             st.caption(f"Proxy `{settings.litellm_base_url}`")
         st.caption(f"{len(catalogue.litellm_models)} proxy models · {len(catalogue.models)} in all"
                    + (f" · refreshed {ago(catalogue.age)}" if catalogue.fetched_at else ""))
-        st.button("Refresh models", icon=":material/refresh:", on_click=_refresh, use_container_width=True,
+        st.button("Refresh models", icon=":material/refresh:", on_click=_refresh, width="stretch",
                   disabled=not settings.litellm_usable, help="Ask the proxy for its models again now.")
         for problem in settings.problems:
             st.warning(str(problem), icon=":material/settings:")
