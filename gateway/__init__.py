@@ -4,6 +4,8 @@ The small public API mirrors the original adapter: `is_configured()`, `get_confi
 `fetch_models()`; plus the records and errors they use.
 """
 
+__version__ = "0.1.0"
+
 from gateway.catalogue import Catalogue, clear_cache, fetch_models, get_config, is_configured, refresh
 from gateway.config import Settings, load_settings
 from gateway.errors import GatewayError

@@ -76,6 +76,12 @@ def clear_cache() -> None:
         _last_failure.clear()
 
 
+def remember_failure(settings: Settings, error: GatewayError) -> None:
+    """Another check just found the proxy down: back off as if discovery had failed, instead of waiting on it."""
+    with _lock:
+        _last_failure[_slot(settings)] = (time.monotonic(), error)
+
+
 def refresh(settings: Settings | None = None) -> Catalogue:
     """Clear the cache and fetch again now."""
     clear_cache()
