@@ -15,7 +15,7 @@ import openai
 import streamlit as st
 
 from gateway.config import Settings
-from gateway.errors import GatewayError, map_error
+from gateway.errors import GatewayError, StreamInterrupted, map_error
 from gateway.models import ModelRecord
 
 ANTHROPIC_OPENAI_BASE = "https://api.anthropic.com/v1/"
@@ -113,6 +113,8 @@ class ChatStream:
                 piece = self._absorb(chunk)
                 if piece:
                     yield piece
+            if self.metrics.finish_reason is None and not self.stopped:  # ended without saying why: cut off
+                self.error = StreamInterrupted("The reply broke off: the connection closed before the reply ended.")
         except GeneratorExit:
             self.stopped = True
             raise

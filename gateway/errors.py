@@ -136,6 +136,8 @@ def map_error(exc: BaseException, *, secrets: tuple[str | None, ...] = (), mid_s
     if isinstance(exc, GatewayError):
         return exc
     error = _map(exc, mid_stream)
+    if mid_stream and isinstance(error, (ProxyUnreachable, ProxyTimeout, BadResponse)):  # the connection broke
+        error = StreamInterrupted(f"The reply broke off: {error.message}")
     error.message = redact(error.message, secrets)
     error.args = (error.message,)
     return error
@@ -171,24 +173,39 @@ def from_status(status: int, message: str, *, retry_after: float | None = None) 
     """The error a proxy means by an HTTP status and its error message."""
     text = message or f"HTTP {status}"
     lowered = text.lower()
+    if "litellm.authenticationerror" in lowered or "missing credentials" in lowered:
+        return ProviderError(text, status=status, hint=_NO_PROVIDER_KEY)  # the provider refused the proxy
     if "no connected db" in lowered or status in (401, 403) or "authentication" in lowered and status == 400:
         return AuthenticationFailed(f"The key was refused ({status}): {text}", status=status)
     if "contextwindowexceeded" in lowered or "context window" in lowered or "context_length_exceeded" in lowered:
         return ContextWindowExceeded(text, status=status)
     if "invalid model name" in lowered or status == 404 and "model" in lowered:
         return ModelNotFound(text, status=status)
+    if status == 429 and "cooldown" in lowered:
+        retry_after = retry_after or _seconds_in(text)
+        return RateLimited(f"Every deployment of this model failed recently and is cooling down: {text}",
+                           status=status, retry_after=retry_after, hint=_COOLDOWN)
     if status == 429:
         wait = f" Retry after {retry_after:g} s." if retry_after else ""
         return RateLimited(f"Rate limited: {text.rstrip('.')}.{wait}", status=status, retry_after=retry_after)
-    if "missing credentials" in lowered or "api key" in lowered and status >= 500:
-        return ProviderError(text, status=status,
-                             hint="The proxy has no credentials for this model's provider: set the provider's key "
-                                  "where the proxy runs (its config reads it from the environment), then restart it.")
+    if "api key" in lowered and status >= 500:
+        return ProviderError(text, status=status, hint=_NO_PROVIDER_KEY)
     if status == 408 or status == 504:
         return ProxyTimeout(text, status=status)
     if status >= 500:
         return ProviderError(text, status=status)
     return GatewayError(f"HTTP {status}: {text}", status=status)
+
+
+_NO_PROVIDER_KEY = ("The proxy has no working credentials for this model's provider: set the provider's key where "
+                    "the proxy runs (its config reads it from the environment), then restart it.")
+_COOLDOWN = ("The proxy pauses a model's deployments for a few seconds after failures (often missing provider "
+             "credentials or rate limits). Try again shortly, and check the proxy's logs for the first failure.")
+
+
+def _seconds_in(text: str) -> float | None:
+    match = re.search(r"try again in (\d+(?:\.\d+)?) ?s", text, re.IGNORECASE)
+    return float(match.group(1)) if match else None
 
 
 def error_text(response: httpx.Response) -> str:

@@ -1,0 +1,92 @@
+"""Token counting: how much of a model's context window a conversation takes, before it is sent.
+
+Models on the LiteLLM route are counted by the proxy (`POST /utils/token_counter`, the model's own tokenizer where
+LiteLLM has one) with a short timeout; everything else, and any failure, falls back to an estimate.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+import streamlit as st
+
+from gateway.config import Settings
+from gateway.models import ModelRecord
+
+CountSource = Literal["proxy", "estimate"]
+COUNT_TIMEOUT = 1.5  # seconds: a count must never hold up the page
+CHARS_PER_TOKEN = 4
+TOKENS_PER_MESSAGE = 4  # role and separators
+WARN_FRACTION = 0.9
+
+
+@dataclass(frozen=True)
+class TokenCount:
+    """A conversation's size in tokens, and who counted it."""
+
+    tokens: int
+    source: CountSource
+
+
+@dataclass(frozen=True)
+class ContextFit:
+    """A conversation's size against a model's context window (plus the room asked for the reply)."""
+
+    used: int
+    limit: int | None  # the context window; None when unknown
+    source: CountSource
+    reserve: int = 0  # max_tokens asked for the reply
+
+    @property
+    def fraction(self) -> float | None:
+        """How full the window is, 0..1 (more when it overflows); None when the window is unknown."""
+        return (self.used + self.reserve) / self.limit if self.limit else None
+
+    @property
+    def fits(self) -> bool:
+        """The request can fit (always True when the window is unknown)."""
+        return self.limit is None or self.used + self.reserve <= self.limit
+
+    @property
+    def nearly_full(self) -> bool:
+        return self.fraction is not None and self.fraction >= WARN_FRACTION
+
+
+def estimate_tokens(messages: list[dict[str, str]]) -> int:
+    """About four characters per token, plus a few per message."""
+    return 3 + sum(TOKENS_PER_MESSAGE + math.ceil(len(m.get("content") or "") / CHARS_PER_TOKEN) for m in messages)
+
+
+def count_tokens(model: ModelRecord, messages: list[dict[str, str]], settings: Settings) -> TokenCount:
+    """The proxy's count for a LiteLLM model, else (or when the proxy does not answer at once) an estimate."""
+    if model.route == "litellm" and settings.litellm_usable and messages:
+        counted = _proxy_count(settings.litellm_base_url, settings.litellm_api_key, model.id,
+                               json.dumps(messages, sort_keys=True))
+        if counted is not None:
+            return TokenCount(counted, "proxy")
+    return TokenCount(estimate_tokens(messages), "estimate")
+
+
+def context_fit(model: ModelRecord, messages: list[dict[str, str]], settings: Settings, *,
+                max_tokens: int | None = None) -> ContextFit:
+    """How full the model's context window is with these messages (and `max_tokens` reserved for the reply)."""
+    count = count_tokens(model, messages, settings)
+    return ContextFit(count.tokens, model.context_window, count.source, max_tokens or 0)
+
+
+@st.cache_data(ttl=600, max_entries=512, show_spinner=False)
+def _proxy_count(base_url: str, api_key: str | None, model: str, messages_json: str) -> int | None:
+    """`total_tokens` from the proxy's token counter, or None. Cached by content (None results too: fast fallback)."""
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    try:
+        response = httpx.post(f"{base_url}/utils/token_counter", headers=headers, timeout=COUNT_TIMEOUT,
+                              json={"model": model, "messages": json.loads(messages_json)})
+        response.raise_for_status()
+        total = response.json().get("total_tokens")
+    except (httpx.HTTPError, ValueError, AttributeError):
+        return None
+    return total if isinstance(total, int) and total >= 0 else None

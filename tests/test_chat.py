@@ -1,0 +1,303 @@
+"""Chat streaming against the real proxy: text, numbers, every error class, stopping, and the conversation record."""
+
+import dataclasses
+import json
+
+import pytest
+
+from gateway.catalogue import fetch_models
+from gateway.chat import ChatParams, build_messages, start_chat
+from gateway.config import load_settings
+from gateway.conversation import Conversation, displayable
+from gateway.errors import (AuthenticationFailed, ContextWindowExceeded, GatewayError, ModelNotFound, ProviderError,
+                            ProxyTimeout, ProxyUnreachable, RateLimited, StreamInterrupted, from_status)
+from gateway.models import ModelRecord
+from gateway.tokens import ContextFit, context_fit, count_tokens, estimate_tokens
+from tests.support.proxy import free_port
+from tests.support.upstream import silent_server
+
+HELLO = [{"role": "user", "content": "Hello"}]
+
+
+def model(name: str) -> ModelRecord:
+    """A model the test proxy serves (tests/proxy_config.yaml), as the catalogue lists it."""
+    return ModelRecord(id=name, route="litellm", providers=("openai",))
+
+
+def chat(model: ModelRecord, settings, messages=HELLO, params=ChatParams()):
+    """Send and read the whole stream; returns the finished stream."""
+    stream = start_chat(model, messages, params, settings)
+    pieces = list(stream)
+    stream.pieces = pieces
+    return stream
+
+
+# --- Streaming and numbers ------------------------------------------------------------------------------------------
+
+def test_a_reply_streams_in_pieces_with_its_numbers(settings):
+    stream = chat(model("demo-fast"), settings)
+    assert stream.error is None and not stream.stopped
+    assert stream.text == "Hello! I am the fast demo model."
+    assert len(stream.pieces) > 1 and "".join(stream.pieces) == stream.text
+    metrics = stream.metrics
+    assert 0 < metrics.ttft <= metrics.total
+    assert metrics.prompt_tokens > 0 and metrics.completion_tokens > 0
+    assert metrics.finish_reason == "stop"
+    assert metrics.call_id
+    assert metrics.tokens_per_second is None or metrics.tokens_per_second > 0
+
+
+def test_the_proxy_overhead_is_read_when_the_proxy_reports_it(settings):
+    metrics = chat(model("upstream-echo"), settings).metrics  # mock_response models send no overhead header
+    assert metrics.overhead_ms is not None and metrics.overhead_ms >= 0
+
+
+def test_cost_comes_from_the_proxy_when_it_reports_one(settings):
+    metrics = chat(model("demo-fast"), settings).metrics
+    assert metrics.cost_source == "proxy"
+    # demo-fast's prices are set in tests/proxy_config.yaml: $1 and $2 per million tokens
+    assert metrics.cost == pytest.approx(metrics.prompt_tokens * 1e-6 + metrics.completion_tokens * 2e-6)
+
+
+def test_cost_is_computed_from_catalogue_prices_when_the_proxy_has_none(settings):
+    priced = dataclasses.replace(model("upstream-echo"), input_price=10.0, output_price=20.0)
+    metrics = chat(priced, settings).metrics
+    assert metrics.cost_source == "catalogue"
+    assert metrics.cost == pytest.approx((metrics.prompt_tokens * 10 + metrics.completion_tokens * 20) / 1e6)
+
+
+def test_the_conversation_is_sent_with_the_system_prompt_first(settings):
+    params = ChatParams(system_prompt="Be brief.", temperature=0.2, top_p=0.9, max_tokens=50)
+    messages = build_messages([{"role": "user", "content": "first"}, {"role": "assistant", "content": "ok"},
+                               {"role": "user", "content": "second question"}], params)
+    assert messages[0] == {"role": "system", "content": "Be brief."}
+    stream = chat(model("upstream-echo"), settings, messages, params)
+    assert stream.error is None
+    assert stream.text.strip() == "echo: second question"
+
+
+def test_batched_groups_a_fast_long_reply_into_few_updates(settings):
+    stream = start_chat(model("upstream-long"), HELLO, ChatParams(), settings)
+    batches = list(stream.batched())
+    assert stream.error is None
+    assert "".join(batches) == stream.text and stream.text.count("w") == 3000
+    assert stream.metrics.completion_tokens == 3000
+    assert len(batches) < 1500  # 3,000 tokens arrive as 3,000 pieces; grouped every 50 ms, far fewer
+
+
+# --- Stopping and breaking off --------------------------------------------------------------------------------------
+
+def test_stop_keeps_the_partial_reply(settings):
+    stream = start_chat(model("upstream-long"), HELLO, ChatParams(), settings)
+    pieces = iter(stream)
+    received = [next(pieces) for _ in range(5)]
+    stream.stop()
+    assert stream.stopped and stream.error is None
+    assert stream.text == "".join(received) and stream.text.startswith("w0 ")
+    assert stream.metrics.finish_reason == "stopped" and stream.metrics.total is not None
+    assert list(stream) == []  # nothing more arrives
+
+
+def test_an_error_in_the_middle_of_a_stream_keeps_the_partial_text(failed):
+    stream = failed["upstream-break"]
+    assert isinstance(stream.error, StreamInterrupted)
+    assert stream.text.startswith("w0 w1 w2 w3 w4")
+    assert "broke off" in str(stream.error) and "partial reply is kept" in stream.error.hint
+    assert stream.metrics.finish_reason == "error"
+
+
+def test_a_connection_dropped_mid_stream_is_an_interruption_not_an_unreachable_proxy(upstream, settings):
+    """The local server cuts the connection after 5 words; read it directly (the proxy would hide the cut)."""
+    import openai
+
+    direct = ModelRecord(id="cut-after-5", route="litellm", providers=("local",))
+    client = openai.OpenAI(base_url=upstream, api_key="anything", max_retries=0)
+    stream = start_chat(direct, HELLO, ChatParams(), settings, client=client)
+    list(stream)
+    assert isinstance(stream.error, StreamInterrupted), stream.error
+    assert stream.text.startswith("w0 w1 w2 w3 w4")
+
+
+# --- Errors: each class, with a plain message and a hint ------------------------------------------------------------
+
+ERROR_MODELS = ("error-rate-limit", "error-context-window", "error-internal", "chat-no-credentials")
+
+
+@pytest.fixture(scope="module")
+def failed(proxy):
+    """Each error model called once (a failure can put a deployment on cooldown for a few seconds)."""
+    settings = load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
+                              "LITELLM_API_KEY": proxy.master_key}, secrets={}, dotenv_path=None)
+    return {name: chat(ModelRecord(id=name, route="litellm", providers=("openai",)), settings)
+            for name in (*ERROR_MODELS, "upstream-break")}
+
+
+@pytest.mark.parametrize("name, error_class, words", [
+    ("error-rate-limit", RateLimited, "rate limit"),
+    ("error-context-window", ContextWindowExceeded, "context"),
+    ("error-internal", ProviderError, "internalservererror"),
+    ("chat-no-credentials", ProviderError, "credentials"),
+])
+def test_proxy_errors_become_plain_gateway_errors(failed, name, error_class, words):
+    stream = failed[name]
+    assert type(stream.error) is error_class, stream.error
+    assert words in (str(stream.error) + stream.error.hint).lower()
+    assert stream.error.hint and "Traceback" not in str(stream.error)
+    assert stream.text == "" and stream.metrics.finish_reason == "error"
+
+
+def test_missing_provider_credentials_say_where_to_set_them(failed):
+    error = failed["chat-no-credentials"].error
+    assert "Missing Anthropic API Key" in str(error)
+    assert "provider's key where the proxy runs" in error.hint
+
+
+def test_rate_limited_says_when_to_retry(failed):
+    error = failed["error-rate-limit"].error
+    assert error.status == 429 and "Wait" in error.hint
+    if error.retry_after:
+        assert f"Retry after {error.retry_after:g} s" in str(error)
+
+
+def test_a_deployment_on_cooldown_says_how_long(proxy):
+    error = from_status(429, "No deployments available for selected model, Try again in 5 seconds. "
+                             "All deployments for selected model are in cooldown.")
+    assert isinstance(error, RateLimited) and error.retry_after == 5 and "cooling down" in str(error)
+
+
+def test_an_unknown_model_suggests_a_refresh(settings):
+    gone = ModelRecord(id="no-such-model", route="litellm", providers=("openai",))
+    error = chat(gone, settings).error
+    assert isinstance(error, ModelNotFound)
+    assert "refresh" in error.hint.lower()
+
+
+def test_a_wrong_key_is_refused_without_showing_either_key(proxy):
+    wrong = load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
+                           "LITELLM_API_KEY": "sk-wrong-key-abcdefgh123"}, secrets={}, dotenv_path=None)
+    error = chat(ModelRecord(id="demo-fast", route="litellm", providers=("openai",)), wrong).error
+    assert isinstance(error, AuthenticationFailed)
+    shown = str(error) + error.hint
+    assert "sk-wrong-key-abcdefgh123" not in shown and proxy.master_key not in shown
+    assert "No connected db" in shown
+
+
+def test_an_unreachable_proxy_is_named(settings):
+    down = dataclasses.replace(settings, litellm_base_url=f"http://127.0.0.1:{free_port()}")
+    error = chat(ModelRecord(id="demo-fast", route="litellm", providers=("openai",)), down).error
+    assert isinstance(error, ProxyUnreachable) and "connection refused" in str(error)
+
+
+def test_a_proxy_that_never_answers_times_out(settings):
+    with silent_server() as url:
+        stuck = dataclasses.replace(settings, litellm_base_url=url, request_timeout=1.0)
+        error = chat(ModelRecord(id="demo-fast", route="litellm", providers=("openai",)), stuck).error
+    assert isinstance(error, ProxyTimeout)
+
+
+def test_a_direct_model_without_its_key_is_not_called(settings):
+    direct = next(m for m in fetch_models(settings).models if m.route == "openai")
+    error = chat(direct, settings).error
+    assert isinstance(error, GatewayError) and "OPENAI_API_KEY" in str(error)
+
+
+def test_error_messages_never_contain_the_key(failed, proxy):
+    for stream in failed.values():
+        assert proxy.master_key not in str(stream.error) + stream.error.hint + repr(stream.error)
+
+
+# --- Token counting -------------------------------------------------------------------------------------------------
+
+def test_the_proxy_counts_tokens_for_its_models(settings):
+    count = count_tokens(model("gpt-4o"), [{"role": "user", "content": "Hello there, how are you today?"}], settings)
+    assert count.source == "proxy" and 5 < count.tokens < 30
+
+
+def test_tokens_are_estimated_when_the_proxy_cannot_count(settings):
+    down = dataclasses.replace(settings, litellm_base_url=f"http://127.0.0.1:{free_port()}")
+    count = count_tokens(model("gpt-4o"), HELLO, down)
+    assert count == count_tokens(ModelRecord(id="x", route="openai", providers=("openai",)), HELLO, settings)
+    assert count.source == "estimate" and count.tokens == estimate_tokens(HELLO)
+
+
+def test_context_fit_warns_before_a_request_that_cannot_fit(settings):
+    small = dataclasses.replace(model("demo-fast"), context_window=50)
+    long = [{"role": "user", "content": "word " * 200}]
+    fit = context_fit(small, long, settings)
+    assert not fit.fits and fit.fraction > 1 and fit.source == "proxy"
+    assert context_fit(small, HELLO, settings).fits
+    assert not context_fit(small, HELLO, settings, max_tokens=100).fits  # the reply's room counts too
+
+
+def test_context_fit_with_an_unknown_window_always_fits():
+    fit = ContextFit(used=10**9, limit=None, source="estimate")
+    assert fit.fits and fit.fraction is None and not fit.nearly_full
+
+
+# --- The conversation record ----------------------------------------------------------------------------------------
+
+def test_a_failed_reply_keeps_the_prompt_and_the_error(settings):
+    conversation = Conversation()
+    conversation.add_prompt("Hello")
+    conversation.add_reply(chat(model("error-internal"), settings, conversation.history()))
+    prompt, reply = conversation.messages
+    assert prompt.content == "Hello"
+    assert reply.status == "error" and reply.error_kind == "provider" and reply.error and reply.hint
+    assert conversation.history() == HELLO  # an empty failed reply is not sent again
+
+
+def test_a_stopped_reply_is_marked_and_still_sent_as_context(settings):
+    conversation = Conversation()
+    conversation.add_prompt("Hello")
+    stream = start_chat(model("upstream-long"), conversation.history(), ChatParams(), settings)
+    next(iter(stream))
+    stream.stop()
+    reply = conversation.add_reply(stream)
+    assert reply.status == "stopped" and reply.content
+    assert conversation.history()[-1] == {"role": "assistant", "content": reply.content}
+
+
+def test_regenerate_and_edit_replace_the_last_reply():
+    conversation = Conversation()
+    conversation.add_prompt("one")
+    conversation.messages.append(conversation.messages[0].__class__("assistant", "reply one"))
+    assert conversation.regenerate() and conversation.awaiting_reply
+    conversation.edit_last_prompt("one, again")
+    assert [m.content for m in conversation.messages] == ["one, again"]
+    conversation.clear()
+    assert not conversation.regenerate()
+
+
+def test_exports_carry_messages_model_parameters_and_numbers(settings):
+    conversation = Conversation(params=ChatParams(system_prompt="Be brief.", temperature=0.5))
+    conversation.add_prompt("Hello")
+    conversation.add_reply(chat(model("demo-fast"), settings, conversation.history()))
+    conversation.add_prompt("Again")
+    conversation.add_reply(chat(model("error-rate-limit"), settings, conversation.history()))
+
+    record = json.loads(conversation.to_json("demo-fast"))
+    assert record["model"] == "demo-fast" and record["parameters"]["temperature"] == 0.5
+    assert [m["role"] for m in record["messages"]] == ["user", "assistant", "user", "assistant"]
+    assert record["messages"][1]["metrics"]["completion_tokens"] > 0
+    assert record["messages"][1]["metrics"]["tokens_per_second"] is None or record["messages"][1]["status"]
+    assert record["messages"][3]["status"] == "error" and record["messages"][3]["error_kind"] == "rate_limited"
+
+    markdown = conversation.to_markdown("demo-fast", metrics_line=lambda m: f"{m.completion_tokens} tokens")
+    assert "# Chat with demo-fast" in markdown and "Be brief." in markdown and "temperature: 0.5" in markdown
+    assert "Hello! I am the fast demo model." in markdown and "tokens_" in markdown
+    assert "**Error:**" in markdown
+
+
+def test_a_handoff_starts_a_conversation():
+    handoff = {"model": "demo-fast", "messages": [{"role": "user", "content": "Hi"},
+                                                  {"role": "assistant", "content": "Hello!"}],
+               "params": {"system_prompt": "Be kind.", "temperature": 0.3, "top_p": None, "max_tokens": 64}}
+    conversation = Conversation.from_handoff(handoff)
+    assert conversation.history() == handoff["messages"]
+    assert conversation.messages[1].model == "demo-fast"
+    assert conversation.params == ChatParams("Be kind.", 0.3, None, 64)
+
+
+def test_dollar_signs_in_model_text_are_not_latex_but_code_is_untouched():
+    assert displayable("costs $5 or $10") == r"costs \$5 or \$10"
+    assert displayable("run `echo $HOME`\n```sh\nexport A=$B\n```") == "run `echo $HOME`\n```sh\nexport A=$B\n```"
