@@ -22,6 +22,7 @@ COUNT_TIMEOUT = 1.5  # seconds: a count must never hold up the page
 CHARS_PER_TOKEN = 4
 TOKENS_PER_MESSAGE = 4  # role and separators
 WARN_FRACTION = 0.9
+SURE_FRACTION = 0.5  # below this share of the window an estimate is good enough to send without asking the proxy
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,16 @@ def context_fit(model: ModelRecord, messages: list[dict[str, str]], settings: Se
     """How full the model's context window is with these messages (and `max_tokens` reserved for the reply)."""
     count = count_tokens(model, messages, settings)
     return ContextFit(count.tokens, model.context_window, count.source, max_tokens or 0)
+
+
+def fit_before_sending(model: ModelRecord, messages: list[dict[str, str]], settings: Settings, *,
+                       max_tokens: int | None = None) -> ContextFit:
+    """The fit check at send time: the estimate when it is far from the limit (no round trip before the request),
+    else the proxy's count."""
+    estimate = ContextFit(estimate_tokens(messages), model.context_window, "estimate", max_tokens or 0)
+    if estimate.fraction is None or estimate.fraction < SURE_FRACTION:
+        return estimate
+    return context_fit(model, messages, settings, max_tokens=max_tokens)
 
 
 @st.cache_data(ttl=600, max_entries=512, show_spinner=False)

@@ -1,9 +1,178 @@
-"""Chat page: built in its own issue."""
+"""Chat: one model, streamed, with each reply's numbers under it; errors stay in the conversation as plain words."""
 
 import streamlit as st
 
-from ui.layout import page_setup
+import gateway
+from gateway.chat import ChatParams, build_messages, start_chat
+from gateway.conversation import Conversation, Message, displayable
+from gateway.errors import ContextWindowExceeded
+from gateway.models import ModelRecord
+from gateway.tokens import ContextFit, context_fit, fit_before_sending
+from ui.layout import page_setup, status_banner
+from ui.reply import metrics_line
 
-settings, catalogue = page_setup("Chat", ":material/construction:")
+CHAT_MODES = (None, "chat", "completion", "responses")
+PARAM_KEYS = {"system_prompt": "chat_system_prompt", "temperature": "chat_temperature", "top_p": "chat_top_p",
+              "max_tokens": "chat_max_tokens"}
+
+settings, catalogue = page_setup("Chat", ":material/chat:")
+models = {m.key: m for m in sorted(catalogue.models, key=lambda m: (m.provider, m.name))
+          if m.available and m.mode in CHAT_MODES}
+conversation: Conversation = st.session_state.setdefault("chat_conversation", Conversation())
+
+# --- Arrival: a conversation handed over by the compare page, or a link naming a model ------------------------------
+
+if handoff := st.session_state.pop("chat_handoff", None):
+    conversation = st.session_state["chat_conversation"] = Conversation.from_handoff(handoff)
+    for name, key in PARAM_KEYS.items():
+        st.session_state[key] = getattr(conversation.params, name)
+for name, key in PARAM_KEYS.items():  # first visit: the parameters last used
+    st.session_state.setdefault(key, getattr(conversation.params, name))
+
+asked = st.query_params.get("model")
+if asked in models:
+    st.session_state["chat_model"] = asked  # the URL decides: a link reproduces the view
+elif st.session_state.get("chat_model") not in models and models:
+    st.session_state["chat_model"] = next((k for k, m in models.items() if m.route == "litellm"), next(iter(models)))
+
+
+def follow_picker() -> None:
+    st.query_params["model"] = st.session_state["chat_model"]
+
+
+def send_again() -> None:
+    st.session_state["chat_resend"] = conversation.regenerate()
+
+
+def resend_edited(key: str) -> None:
+    conversation.edit_last_prompt(st.session_state[key])
+    st.session_state["chat_resend"] = True
+
+
+# --- Model and parameters -------------------------------------------------------------------------------------------
+
 st.title("Chat")
-st.info("This page is being built.")
+status_banner(catalogue)
+if asked and asked not in models:
+    st.warning(f"`{asked}` is not among the models on offer right now. The list may be out of date.",
+               icon=":material/help:")
+    st.button("Refresh models", key="chat_refresh_asked", icon=":material/refresh:", on_click=gateway.refresh)
+
+picker_col, fill_col = st.columns([3, 2], vertical_alignment="bottom")
+model_key = picker_col.selectbox(
+    "Model", tuple(models), key="chat_model", on_change=follow_picker, persist_state="session",
+    format_func=lambda key: f"{models[key].provider} · {models[key].name}",
+    placeholder="No model available", help="Grouped by provider. Type to search.")
+model: ModelRecord | None = models.get(model_key)
+if model is not None:
+    st.query_params["model"] = model.key
+fill_slot = fill_col.empty()
+
+with st.sidebar:
+    st.subheader("Chat settings")
+    system_prompt = st.text_area("System prompt", key="chat_system_prompt", height=90, persist_state="session")
+    temperature = st.number_input("Temperature", 0.0, 2.0, step=0.1, key="chat_temperature", persist_state="session",
+                                  placeholder="model default")
+    top_p = st.number_input("Top p", 0.0, 1.0, step=0.05, key="chat_top_p", persist_state="session",
+                            placeholder="model default")
+    max_tokens = st.number_input("Max tokens", 1, 1_000_000, step=256, key="chat_max_tokens",
+                                 persist_state="session", placeholder="model default")
+params = ChatParams(system_prompt or "", temperature, top_p, int(max_tokens) if max_tokens else None)
+
+
+# --- The conversation -----------------------------------------------------------------------------------------------
+
+def show_reply(message: Message, slot=None, *, last: bool = False) -> None:
+    """A reply's text, then how it ended, then its numbers."""
+    if message.content:
+        (slot or st).markdown(displayable(message.content))
+    elif slot is not None:
+        slot.empty()
+    if message.status == "stopped":
+        st.caption(":material/stop_circle: Stopped: partial reply.")
+    if message.error:
+        st.error(message.error, icon=":material/error:")
+        if message.hint:
+            st.caption(message.hint)
+        if last and message.error_kind == "model_not_found":
+            st.button("Refresh models", key="chat_refresh_missing", icon=":material/refresh:", on_click=gateway.refresh)
+    if message.metrics and (message.content or message.status != "error"):
+        who = f"{message.model} · " if message.model != model_key else ""
+        st.caption(who + metrics_line(message.metrics))
+
+
+def show_fit(fit: ContextFit) -> None:
+    """How full the model's context window is, and a warning when the next request cannot fit."""
+    counted = "counted by the proxy" if fit.source == "proxy" else "estimated"
+    with fill_slot.container():
+        if fit.limit:
+            st.progress(min(fit.fraction or 0.0, 1.0),
+                        text=f"Context: {fit.used + fit.reserve:,} of {fit.limit:,} tokens "
+                             f"({fit.fraction:.0%}, {counted})")
+        else:
+            st.caption(f"Context: {fit.used:,} tokens ({counted}); this model's window is unknown.")
+        if not fit.fits:
+            st.warning("The conversation no longer fits this model's context window: the next request would be "
+                       "refused. Clear the conversation, lower Max tokens, or pick a model with a larger window.",
+                       icon=":material/warning:")
+        elif fit.nearly_full:
+            st.warning("The context window is nearly full.", icon=":material/warning:")
+
+
+for index, message in enumerate(conversation.messages):
+    with st.chat_message(message.role):
+        if message.role == "user":
+            st.markdown(displayable(message.content))
+        else:
+            show_reply(message, last=index == len(conversation.messages) - 1)
+
+prompt = st.chat_input(f"Message {model.name}" if model else "Pick a model first", key="chat_prompt",
+                       submit_mode="stop", disabled=model is None)
+if prompt and model is not None:
+    conversation.add_prompt(prompt)
+    with st.chat_message("user"):
+        st.markdown(displayable(prompt))
+
+if model is not None and (prompt or st.session_state.pop("chat_resend", False)) and conversation.awaiting_reply:
+    conversation.params = params
+    messages = build_messages(conversation.history(), params)
+    fit = fit_before_sending(model, messages, settings, max_tokens=params.max_tokens)
+    with st.chat_message("assistant"):
+        if not fit.fits:
+            error = ContextWindowExceeded(f"Not sent: the conversation is about {fit.used:,} tokens"
+                                          f"{f' plus {fit.reserve:,} for the reply' if fit.reserve else ''}, "
+                                          f"and {model.name} takes {fit.limit:,}.")
+            show_reply(conversation.add_error(model.key, error, error.hint, error.kind), last=True)
+        else:
+            slot = st.empty()
+            stream = start_chat(model, messages, params, settings)
+            try:
+                for _ in stream.batched():
+                    slot.markdown(displayable(stream.text) + " ▌")
+            finally:  # also when the user stops or leaves mid-reply: the partial text is kept, marked stopped
+                stream.stop()
+                reply = conversation.add_reply(stream)
+            show_reply(reply, slot, last=True)
+
+if conversation.messages:
+    regenerate_col, edit_col, clear_col, md_col, json_col = st.columns(5)
+    regenerate_col.button("Regenerate", icon=":material/refresh:", on_click=send_again, width="stretch",
+                          disabled=model is None or conversation.last_prompt is None, key="chat_regenerate")
+    with edit_col.popover("Edit last prompt", icon=":material/edit:", width="stretch",
+                          disabled=conversation.last_prompt is None):
+        edit_key = f"chat_edit_{len(conversation.messages)}"
+        st.text_area("Last prompt", conversation.last_prompt or "", key=edit_key)
+        st.button("Resend", key="chat_resend_edited", icon=":material/send:", on_click=resend_edited,
+                  args=(edit_key,), disabled=model is None)
+    clear_col.button("Clear", icon=":material/delete:", on_click=conversation.clear, width="stretch",
+                     key="chat_clear")
+    md_col.download_button("Markdown", conversation.to_markdown(model_key, metrics_line), "chat.md", "text/markdown",
+                           icon=":material/download:", on_click="ignore", width="stretch", key="chat_md")
+    json_col.download_button("JSON", conversation.to_json(model_key), "chat.json", "application/json",
+                             icon=":material/download:", on_click="ignore", width="stretch", key="chat_json")
+
+if model is not None:
+    show_fit(context_fit(model, build_messages(conversation.history(), params), settings,
+                         max_tokens=params.max_tokens))
+elif not models:
+    st.info("No model is available: connect the proxy, or set OPENAI_API_KEY / ANTHROPIC_API_KEY.")
