@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import open_page, proxy_env, screenshot, start_app
+from tests.browser.conftest import open_page, proxy_env, screenshot, start_app, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -32,8 +32,26 @@ def test_first_visit_to_each_url_on_a_fresh_server(browser, proxy, path, heading
         server.stop()
 
 
-def test_catalogue_selection_links_to_chat_and_compare(app, page):
+def select_rows(page, count):
+    """Tick the first `count` rows of the catalogue table (drawn on a canvas: click the checkbox column)."""
+    box = page.locator("[data-testid='stDataFrame']").bounding_box()
+    for row in range(count):
+        page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * row + 17)
+        wait_idle(page)
+
+
+def test_selected_rows_link_to_compare_and_chat(app, page):
     open_page(page, app.url + "/models")
-    page.get_by_text("models match").wait_for()
-    screenshot(page, "models")
-    assert page.locator("[data-testid='stDataFrame']").count() == 1
+    page.get_by_placeholder("name, provider or mode").fill("demo")
+    page.keyboard.press("Enter")
+    page.get_by_text("2 of").wait_for()
+    wait_idle(page)
+    select_rows(page, 2)
+    page.get_by_text("Selected:").wait_for()
+    screenshot(page, "models_selected")
+    href = page.get_by_role("link", name="Chat with demo-fast").get_attribute("href")
+    assert href.rsplit("/", 1)[-1] == "chat?model=demo-fast", href
+    page.get_by_text("Compare selected (2)").click()
+    page.wait_for_url("**/compare?models=demo-fast%2Cdemo-slow")
+    wait_idle(page)
+    page.get_by_role("heading", name="Compare").first.wait_for()
