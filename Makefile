@@ -15,13 +15,16 @@ setup: $(VENV)/.installed
 
 # Debian's Chromium, for the browser tests (Playwright's own browser download does not work offline).
 browser:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" != 0 ]; then echo "Install Debian's chromium first: sudo apt-get install chromium" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# The proxy on PROXY_PORT (4000) and the app on APP_PORT (8501): `make run APP_PORT=8502`; more flags: ARGS="--help".
 run: setup
-	$(PY) -m scripts.run_stack
+	$(PY) -m scripts.run_stack $(ARGS)
 
 test: setup browser
 	$(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache artifacts
+	rm -rf $(VENV) .pytest_cache artifacts .run

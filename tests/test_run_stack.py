@@ -179,6 +179,17 @@ def test_a_new_key_is_appended_on_its_own_line(tmp_path):
     assert dotenv_values(env_file) == {"OPENAI_API_KEY": "sk-openai", "LITELLM_MASTER_KEY": key}
 
 
+def test_an_empty_key_line_from_the_example_is_filled_in_place(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text((ROOT / ".env.example").read_text())
+
+    key = ensure_master_key(read_settings(env_file, environ={}), env_file)
+
+    assert env_file.read_text().count("LITELLM_MASTER_KEY=") == 1
+    assert dotenv_values(env_file)["LITELLM_MASTER_KEY"] == key
+    assert dotenv_values(env_file)["PROXY_PORT"] == "4000"
+
+
 def test_the_environment_wins_over_the_env_file(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text("LITELLM_MASTER_KEY=sk-from-file\nAPP_PORT=9000\nPROXY_PORT=9001\n")
