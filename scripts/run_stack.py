@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -89,8 +90,18 @@ def key_accepted(base_url: str, key: str | None) -> bool:
         return False
 
 
-def start_stack(args: argparse.Namespace, settings: dict[str, str]) -> tuple[str, list[Service]]:
-    """Reuse or start the proxy, start the app; return the app's URL and the children started (proxy first)."""
+@dataclass
+class Stack:
+    """What `start_stack` started: the app's URL, the proxy it talks to with which key, the children (proxy first)."""
+
+    url: str
+    proxy_url: str
+    app_key: str
+    children: list[Service]
+
+
+def start_stack(args: argparse.Namespace, settings: dict[str, str]) -> Stack:
+    """Reuse or start the proxy, then start the app; do not wait for them."""
     explicit = settings.get("LITELLM_BASE_URL")
     configured = normalize_base_url(explicit or f"http://127.0.0.1:{args.proxy_port}")
     children: list[Service] = []
@@ -98,8 +109,6 @@ def start_stack(args: argparse.Namespace, settings: dict[str, str]) -> tuple[str
         base_url = configured
         key = settings.get("LITELLM_API_KEY") or settings.get("LITELLM_MASTER_KEY")
         say(f"Reusing the LiteLLM proxy already answering at {base_url}")
-        if not key_accepted(base_url, key):
-            say(f"Warning: that proxy refuses the key {mask_key(key)}: set LITELLM_API_KEY in {args.env_file}.")
     else:
         if explicit:
             say(f"Nothing answers at LITELLM_BASE_URL={explicit}: starting a local proxy instead.")
@@ -111,15 +120,15 @@ def start_stack(args: argparse.Namespace, settings: dict[str, str]) -> tuple[str
         base_url = children[0].base_url
         say(f"Starting LiteLLM on {base_url} (log: {children[0].log_path})")
     check_port_free(args.app_port, "APP_PORT", stopping=children)
+    app_key = settings.get("LITELLM_API_KEY") or key or ""
     app_env = {k: v for k, v in settings.items() if k not in APP_ONLY}
-    app_env.update({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": base_url,
-                    "LITELLM_API_KEY": settings.get("LITELLM_API_KEY") or key or ""})
+    app_env.update({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": base_url, "LITELLM_API_KEY": app_key})
     argv = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(args.app_port),
             "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     children.append(launch("streamlit", argv, f"http://127.0.0.1:{args.app_port}", env=app_env,
                            log_path=args.log_dir / "streamlit.log"))
     say(f"Starting Streamlit on {children[-1].base_url} (log: {children[-1].log_path})")
-    return children[-1].base_url, children
+    return Stack(children[-1].base_url, base_url, app_key, children)
 
 
 def check_port_free(port: int, variable: str, stopping: list[Service] = ()) -> None:
@@ -165,12 +174,16 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     settings = read_settings(args.env_file)
     resolve_ports(args, settings)
-    url, children = start_stack(args, settings)
+    stack = start_stack(args, settings)
+    children = stack.children
     try:
         wait_for(children, stop)
         if stop.is_set():
             return 0
-        say(f"Ready in {time.monotonic() - started:.0f} s. Open {url}  (Ctrl-C stops everything)")
+        if not key_accepted(stack.proxy_url, stack.app_key):
+            say(f"Warning: the proxy refuses the app's key {mask_key(stack.app_key)}: set LITELLM_API_KEY "
+                f"in {args.env_file} to a key it knows (without a database, only its master key).")
+        say(f"Ready in {time.monotonic() - started:.0f} s. Open {stack.url}  (Ctrl-C stops everything)")
         dead = supervise(children, stop)
         if dead is not None:
             say(f"{dead.name} exited with {dead.process.returncode}; stopping the rest. Its log ends:\n"

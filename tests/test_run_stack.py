@@ -134,7 +134,7 @@ def test_a_proxy_already_answering_is_reused_and_left_running(tmp_path, stack_ru
     assert [cmd for cmd in run.children().values() if "litellm" in cmd] == [], "no second proxy"
     assert not port_in_use(run.proxy_port)
     assert not run.env_file.exists(), "no key generated for a proxy that has its own"
-    assert "refuses the key" not in run.output
+    assert "refuses" not in run.output
 
     assert run.interrupt() == 0
     assert not port_in_use(run.app_port)
@@ -150,6 +150,15 @@ def test_when_the_app_dies_the_script_exits_non_zero_with_its_log(tmp_path, stac
 
     assert run.wait() == 1
     assert "streamlit exited with -9" in run.output
+
+
+def test_a_key_the_proxy_refuses_is_reported_before_the_url(tmp_path, stack_runs, proxy):
+    stack_runs.append(run := StackRun(tmp_path, LITELLM_BASE_URL=proxy.base_url, LITELLM_API_KEY="sk-not-this-one"))
+
+    run.wait_for_url(timeout=90)
+
+    assert "the proxy refuses the app's key sk-…-one" in run.output
+    assert run.interrupt() == 0
 
 
 def test_a_busy_app_port_is_reported_by_name(tmp_path, stack_runs, proxy):
