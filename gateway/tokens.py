@@ -58,7 +58,9 @@ class ContextFit:
 
 
 def estimate_tokens(messages: list[dict[str, str]]) -> int:
-    """About four characters per token, plus a few per message."""
+    """About four characters per token, plus a few per message (none for no messages)."""
+    if not messages:
+        return 0
     return 3 + sum(TOKENS_PER_MESSAGE + math.ceil(len(m.get("content") or "") / CHARS_PER_TOKEN) for m in messages)
 
 
