@@ -291,7 +291,7 @@ def results_frame(replies: Mapping[str, Reply]) -> pd.DataFrame:
         rows.append({"Model": key, "Status": reply.status, "TTFT (s)": m.ttft, "Total (s)": m.total,
                      "Tokens/s": m.tokens_per_second, "Tokens": m.completion_tokens, "Cost ($)": m.cost,
                      "Finish": m.finish_reason or "", "Best": ""})
-    frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+    frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS)).astype({"Tokens": "Int64"})
     fastest, cheapest = best(frame)
     for label, key in (("fastest", fastest), ("cheapest", cheapest)):
         if key is not None:

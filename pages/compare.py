@@ -123,8 +123,7 @@ def draw_panels(models: list[ModelRecord], comparison: Comparison, prompt: str |
 
 
 def draw_panel(model: ModelRecord, comparison: Comparison, prompt: str | None) -> object:
-    st.markdown(f"**{model.name}**")
-    st.caption(model.provider)
+    st.markdown(f"**{model.name}** :gray[· {model.provider}]")
     for round_ in comparison.rounds:
         if model.key in round_.replies:
             with st.chat_message("user"):
@@ -211,7 +210,7 @@ def show_results(comparison: Comparison, keys: list[str]) -> None:
     st.caption(" · ".join(part for part in (
         f"Fastest: **{fastest}**" if fastest else "", f"Cheapest: **{cheapest}**" if cheapest else "",
         "Latest prompt; times in seconds, cost in USD.") if part))
-    st.dataframe(highlight(frame), hide_index=True, column_config={
+    st.dataframe(highlight(frame), hide_index=True, placeholder="—", column_config={
         "TTFT (s)": st.column_config.NumberColumn(format="%.3f", help="Time to first token"),
         "Total (s)": st.column_config.NumberColumn(format="%.3f"),
         "Tokens/s": st.column_config.NumberColumn(format="%.0f"),
@@ -222,7 +221,7 @@ def show_results(comparison: Comparison, keys: list[str]) -> None:
     if any(len(runs) > 1 for runs in latest.runs.values()):
         repeats = max(len(runs) for runs in latest.runs.values())
         st.subheader(f"Run ×{repeats}")
-        st.dataframe(stats_frame(latest.runs), hide_index=True, column_config={
+        st.dataframe(stats_frame(latest.runs), hide_index=True, placeholder="—", column_config={
             name: st.column_config.NumberColumn(format="%.3f")
             for name in ("TTFT median (s)", "TTFT p95 (s)", "Total median (s)", "Total p95 (s)")})
     show_diff(latest.replies)
@@ -251,10 +250,10 @@ def results_chart(frame: pd.DataFrame) -> alt.FacetChart | None:
         y=alt.Y("Model:N", title=None, sort=list(frame["Model"])),
         color=alt.Color("Best:N", title=None, scale=alt.Scale(
             domain=["fastest", "cheapest", "fastest, cheapest", "other"],
-            range=["#f28e2b", "#21c354", "#9467bd", "#a0a4ab"])),
+            range=["#f28e2b", "#21c354", "#9467bd", "#a0a4ab"]), legend=alt.Legend(orient="bottom")),
         tooltip=["Model", "Measure", alt.Tooltip("Value:Q", format=".4g"), "Best"],
-    ).properties(width=260, height=32 * len(frame) + 10)
-    return bars.facet(facet=alt.Facet("Measure:N", title=None, sort=list(CHART_METRICS)), columns=4).resolve_scale(
+    ).properties(width=330, height=28 * len(frame) + 10)
+    return bars.facet(facet=alt.Facet("Measure:N", title=None, sort=list(CHART_METRICS)), columns=2).resolve_scale(
         x="independent")
 
 
@@ -313,7 +312,7 @@ st.caption("One prompt to several models at once: replies stream side by side, w
 status_banner(catalogue)
 comparison: Comparison = st.session_state.setdefault("comparison", Comparison())
 
-models_col, repeats_col, new_col = st.columns([8, 2, 2], vertical_alignment="bottom")
+models_col, repeats_col, new_col = st.columns([7, 2, 3], vertical_alignment="bottom")
 with models_col:
     keys = choose_models(catalogue)
 repeats = int(repeats_col.number_input("Run ×N", 1, 20, value=1, key="compare_repeats",

@@ -1,0 +1,36 @@
+"""The Compare page in headless Chromium: one prompt, three models, three replies side by side."""
+
+import pytest
+
+from tests.browser.conftest import open_page, screenshot, wait_idle
+
+pytestmark = pytest.mark.browser
+
+REPLIES = {
+    "compare-a": "Paris is the capital of France, on the Seine.",
+    "compare-b": "The capital of France is Paris, on the river Seine.",
+    "compare-c": "Paris is the capital of France, on the Seine.",
+}
+
+
+def test_one_prompt_streams_to_three_models_side_by_side(app, page):
+    open_page(page, app.url + "/compare?models=" + ",".join(REPLIES))
+    page.get_by_role("heading", name="Compare").first.wait_for()
+
+    prompt = page.locator("[data-testid='stChatInput'] textarea")
+    prompt.fill("What is the capital of France?")
+    prompt.press("Enter")
+
+    panels = page.locator("[data-testid='stColumn']").filter(has=page.locator("[data-testid='stChatMessage']"))
+    for text in set(REPLIES.values()):
+        page.get_by_text(text).first.wait_for(timeout=30_000)
+    wait_idle(page, timeout=30_000)
+    page.get_by_text("Difference between two replies").wait_for()
+
+    assert page.get_by_text(REPLIES["compare-a"], exact=True).count() == 2  # compare-a and compare-c agree
+    assert page.get_by_text(REPLIES["compare-b"], exact=True).count() == 1
+    assert panels.count() == 3
+    assert panels.filter(has_text="TTFT").count() == 3  # every panel has its numbers
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.locator("[data-testid='stVegaLiteChart']").wait_for()  # the results chart (loaded lazily)
+    screenshot(page, "compare_three_models")
