@@ -1,9 +1,9 @@
 """Model catalogue: every model on offer, with provider, context window, prices and capabilities."""
 
-import altair as alt
 import streamlit as st
 
-from gateway.table import SORTS, filter_models, models_frame, price_chart_frame, providers
+from gateway.table import SORTS, catalogue_view, providers
+from ui.charts import price_context_spec
 from ui.format import ago
 from ui.layout import page_setup, status_banner
 
@@ -25,9 +25,8 @@ min_context = context_col.selectbox(
 capabilities = caps_col.multiselect("Capabilities", ("vision", "tools", "reasoning"), key="catalogue_caps")
 sort = sort_col.selectbox("Sort by", tuple(SORTS), key="catalogue_sort")
 
-shown = filter_models(catalogue.models, search=search, providers=chosen_providers, min_context=min_context,
-                      capabilities=capabilities)
-frame = models_frame(shown, sort)
+frame, points = catalogue_view(catalogue.models, search, tuple(chosen_providers), min_context, tuple(capabilities),
+                               sort)
 st.caption(f"{len(frame)} of {len(catalogue.models)} models match.")
 
 selection = st.dataframe(
@@ -60,19 +59,12 @@ if selected:
 else:
     st.caption("Select rows in the table to chat with a model or compare several.")
 
-st.download_button("Download CSV", frame.to_csv(index=False).encode(), "models.csv", "text/csv",
+st.download_button("Download CSV", lambda: frame.to_csv(), "models.csv", "text/csv",
                    icon=":material/download:")
 
 st.subheader("Price against context window")
-points = price_chart_frame(shown)
 if points.empty:
     st.caption("No model in the current selection has both a known price and a known context window.")
 else:
-    chart = alt.Chart(points).mark_circle(size=90, opacity=0.8).encode(
-        x=alt.X("Context:Q", scale=alt.Scale(type="log"), title="Context window (tokens, log scale)"),
-        y=alt.Y("Blended $/1M:Q", scale=alt.Scale(type="symlog"), title="Blended price, $ per 1M tokens (3:1 in:out)"),
-        color=alt.Color("Provider:N"),
-        tooltip=["Model", "Provider", alt.Tooltip("Context:Q", format=","), "Input $/1M", "Output $/1M"],
-    )
-    st.altair_chart(chart, width="stretch")
+    st.vega_lite_chart(spec=price_context_spec(points), width="stretch")
     st.caption("Bottom right is the most context for the least money.")
