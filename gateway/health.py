@@ -456,8 +456,9 @@ def troubleshooting(report: HealthReport, settings: Settings) -> list[Advice]:
         return [Advice("LiteLLM is not configured.", _configuration_fix(settings))]
     advice: list[Advice] = []
     seen: set[str] = set()
+    answering = any(p.ok for p in report.probes)
     for probe in report.failures:
-        problem, fix = _diagnose(probe, settings)
+        problem, fix = _diagnose(probe, settings, answering)
         if fix in seen:
             continue
         seen.add(fix)
@@ -465,7 +466,7 @@ def troubleshooting(report: HealthReport, settings: Settings) -> list[Advice]:
     return advice
 
 
-def _diagnose(probe: ProbeResult, settings: Settings) -> tuple[str, str]:
+def _diagnose(probe: ProbeResult, settings: Settings, answering: bool) -> tuple[str, str]:
     error, url = probe.error, settings.litellm_base_url
     host, port = _host_port(url)
     problem = f"{probe.name} ({probe.path}) failed: {probe.detail}"
@@ -479,6 +480,9 @@ def _diagnose(probe: ProbeResult, settings: Settings) -> tuple[str, str]:
             fix += (f" `localhost` may resolve to the IPv6 address ::1 while the proxy listens on 127.0.0.1 only: "
                     f"try http://127.0.0.1:{port}.")
         return problem, fix + " From inside a container, localhost is the container itself: use the host's name."
+    if isinstance(error, ProxyTimeout) and answering:
+        return problem, (f"The proxy answers other checks, but not this one within {PROBE_TIMEOUT:g} s. It may be "
+                         f"busy, or slow on its first request after starting; if it stays slow, check its logs.")
     if isinstance(error, ProxyTimeout):
         return problem, (f"Something at {host}:{port} accepts connections but does not answer within "
                          f"{PROBE_TIMEOUT:g} s. The proxy may be stuck or still starting, or another program holds "
