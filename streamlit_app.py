@@ -3,9 +3,14 @@
 import pandas as pd
 import streamlit as st
 
+import gateway
+from gateway.health import run_probes
 from ui.format import ago
 from ui.layout import page_setup, status_banner
 
+# The proxy's status comes from the health page's probes (bounded: a proxy that never answers costs at most
+# health.DEADLINE, and discovery then does not wait on it again).
+proxy_health = run_probes(gateway.load_settings())
 settings, catalogue = page_setup("Home", ":material/hub:")
 
 st.title("LLM Gateway Dashboard")
@@ -14,9 +19,7 @@ st.write("Chat with any model your LiteLLM proxy serves, compare several side by
 status_banner(catalogue)
 
 proxy_col, models_col, builtin_col = st.columns(3)
-proxy_col.metric("Proxy", {"live": "Connected", "stale": "Unreachable", "unavailable": "Unreachable",
-                           "disabled": "Not configured", "misconfigured": "Misconfigured"}[catalogue.status],
-                 help=settings.litellm_base_url if settings.litellm_enabled else "LITELLM_ENABLED is off")
+proxy_col.metric("Proxy", proxy_health.label, help=f"{proxy_health.summary} See Proxy health for details and fixes.")
 models_col.metric("Proxy models", len(catalogue.litellm_models),
                   help=f"Refreshed {ago(catalogue.age)}" if catalogue.fetched_at else None)
 builtin_col.metric("Built-in models usable", sum(1 for m in catalogue.models if m.route != "litellm" and m.available),

@@ -21,7 +21,7 @@ def run_page(path: str | None = None) -> AppTest:
 def test_home_shows_proxy_status_and_counts(app_env):
     at = run_page()
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Proxy"] == "Connected"
+    assert metrics["Proxy"] == "Healthy"
     assert int(metrics["Proxy models"]) >= 10
 
 
