@@ -25,7 +25,7 @@ def test_first_visit_to_each_url_on_a_fresh_server(browser, proxy, path, heading
         assert page.locator("text=Page not found").count() == 0
         assert page.locator("[data-testid='stException']").count() == 0
         # the shared sidebar ran too: the page was not run without its setup
-        page.get_by_role("button", name="Refresh models").wait_for()
+        page.locator("[data-testid='stSidebar']").get_by_role("button", name="Refresh models").wait_for()
         screenshot(page, f"fresh{path.replace('/', '_') or '_home'}")
     finally:
         context.close()
