@@ -20,7 +20,7 @@ from typing import Literal
 import openai
 import pandas as pd
 
-from gateway.chat import ChatParams, ReplyMetrics, build_messages, client_for, start_chat
+from gateway.chat import ChatParams, ChatStream, ReplyMetrics, build_messages, client_for, start_chat
 from gateway.config import Settings
 from gateway.errors import map_error
 from gateway.models import ModelRecord
@@ -66,7 +66,7 @@ class CompareRun:
         self._changed = threading.Condition()
         self._current = {job.model.key: Reply(job.model.key) for job in self.jobs}
         self._runs: dict[str, list[Reply]] = {job.model.key: [] for job in self.jobs}
-        self._streams: dict[str, object] = {}
+        self._streams: dict[str, ChatStream] = {}
         self._stopping = False
         self._threads: list[threading.Thread] = []
 
@@ -113,16 +113,20 @@ class CompareRun:
             if self._stopping:
                 return
             self._stopping = True
-            streams = list(self._streams.values())
-            elapsed = time.perf_counter() - self.started
+            streams = dict(self._streams)
+        for stream in streams.values():
+            stream.stop()  # closes the response: its numbers get their total and finish reason "stopped"
+        elapsed = time.perf_counter() - self.started
+        with self._changed:
             for key, reply in self._current.items():
                 if not reply.finished:
+                    stream = streams.get(key)
+                    reply.metrics = (copy.copy(stream.metrics) if stream is not None
+                                     else ReplyMetrics(model=key, total=elapsed))
+                    reply.metrics.finish_reason = "stopped"
                     reply.status = "stopped"
-                    reply.metrics = ReplyMetrics(model=key, total=elapsed, finish_reason="stopped")
                     self._runs[key].append(reply)
             self._changed.notify_all()
-        for stream in streams:
-            stream.stop()  # type: ignore[attr-defined]
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the workers; True when all have ended."""
@@ -147,7 +151,7 @@ class CompareRun:
             if self._stopping:
                 return False
             self._current[key] = reply
-            self._bump()
+            self._notify()
         try:
             stream = start_chat(job.model, job.messages, job.params, self.settings, client=client)
         except Exception as exc:  # start_chat keeps errors in the stream; this is a last resort
@@ -160,24 +164,24 @@ class CompareRun:
         try:
             for piece in stream:
                 with self._changed:
-                    if reply.finished:
+                    if self._stopping:
                         break
                     reply.text += piece
                     reply.status = "streaming"
-                    self._bump()
+                    self._notify()
         except Exception as exc:
             return self._settle(reply, stream, str(map_error(exc, secrets=self.settings.secrets)))
         finally:
             stream.stop()
         return self._settle(reply, stream, None)
 
-    def _settle(self, reply: Reply, stream: object | None, failure: str | None) -> bool:
+    def _settle(self, reply: Reply, stream: ChatStream | None, failure: str | None) -> bool:
         with self._changed:
             self._streams.pop(reply.model, None)
-            if reply.finished:  # stopped meanwhile: keep what stop() recorded
+            if self._stopping:  # stop() records this reply as it stood
                 return False
             error = getattr(stream, "error", None)
-            reply.metrics = copy.copy(stream.metrics) if stream is not None else ReplyMetrics(model=reply.model)  # type: ignore[attr-defined]
+            reply.metrics = copy.copy(stream.metrics) if stream is not None else ReplyMetrics(model=reply.model)
             if error is not None or failure is not None:
                 reply.status, reply.error = "failed", failure or str(error)
                 reply.hint = getattr(error, "hint", "") or ""
@@ -185,13 +189,13 @@ class CompareRun:
             else:
                 reply.status = "done"
             self._runs[reply.model].append(reply)
-            self._bump()
+            self._notify()
             return not self._stopping
 
     def _finished(self) -> bool:
         return self._stopping or all(len(self._runs[job.model.key]) >= job.repeats for job in self.jobs)
 
-    def _bump(self) -> None:
+    def _notify(self) -> None:
         self._changed.notify_all()
 
 

@@ -165,32 +165,25 @@ def hand_off(key: str, comparison: Comparison) -> None:
     st.switch_page("pages/chat.py", query_params={"model": key})
 
 
-# --- Streaming a round -------------------------------------------------------------------------------------------
+# --- Following a round -------------------------------------------------------------------------------------------
 
-def stream_round(models: list[ModelRecord], prompt: str, params: dict[str, ChatParams], repeats: int,
-                 comparison: Comparison, slots: dict[str, object]) -> None:
-    """Send the prompt to every model at once and draw the replies as they arrive; record them however it ends."""
-    run = CompareRun(comparison.jobs(models, prompt, params, repeats), settings).start()
+def follow(run: CompareRun, slots: dict[str, object], repeats: int) -> None:
+    """Draw the replies as they arrive, every ~50 ms, until all have ended."""
     status = st.empty()
     drawn: dict[str, tuple[object, ...]] = {}
-    try:
-        finished = False
-        while not finished:
-            finished = run.wait(REFRESH)
-            elapsed = seconds_since(run)
-            for key, reply in run.snapshot().items():
-                state = (len(reply.text), reply.status, reply.run, None if reply.finished else round(elapsed, 1))
-                if drawn.get(key) != state:
-                    drawn[key] = state
-                    with slots[key].container():  # type: ignore[attr-defined]
-                        show_reply(reply, elapsed=elapsed, repeats=repeats)
-            done, total = run.progress
-            status.progress(done / total, text=f"{done} of {total} replies · {seconds(elapsed)}"
-                            + (f" · Run ×{repeats}" if repeats > 1 else ""))
-    finally:  # also when Stop (or any click) ends the script run: keep the partial replies
-        run.stop()
-        comparison.record(prompt, params, run)
-    st.rerun()
+    finished = False
+    while not finished:
+        finished = run.wait(REFRESH)
+        elapsed = seconds_since(run)
+        for key, reply in run.snapshot().items():
+            state = (len(reply.text), reply.status, reply.run, None if reply.finished else round(elapsed, 1))
+            if drawn.get(key) != state:
+                drawn[key] = state
+                with slots[key].container():  # type: ignore[attr-defined]
+                    show_reply(reply, elapsed=elapsed, repeats=repeats)
+        done, total = run.progress
+        status.progress(done / total, text=f"{done} of {total} replies · {seconds(elapsed)}"
+                        + (f" · Run ×{repeats}" if repeats > 1 else ""))
 
 
 def seconds_since(run: CompareRun) -> float:
@@ -330,10 +323,19 @@ if not ready:
     st.info(f"Choose {MIN_MODELS} to {MAX_MODELS} models above, or select rows on the Models page and press "
             "*Compare selected*.", icon=":material/compare_arrows:")
 else:
-    slots = draw_panels(models, comparison, prompt if prompt and prompt.strip() else None)
-    if prompt and prompt.strip():
-        stream_round(models, prompt.strip(), params, repeats, comparison, slots)
-    elif not comparison.rounds:
+    sending = prompt.strip() if prompt and prompt.strip() else None
+    run = CompareRun(comparison.jobs(models, sending, params, repeats), settings).start() if sending else None
+    try:  # the models are already answering while the panels are drawn
+        slots = draw_panels(models, comparison, sending)
+        if run is not None:
+            follow(run, slots, repeats)
+    finally:  # also when Stop (or any click) ends the script run: keep the partial replies
+        if run is not None:
+            run.stop()
+            comparison.record(sending, params, run)
+    if run is not None:
+        st.rerun()
+    if not comparison.rounds:
         st.caption("Type a prompt below: it goes to every model at once, and follow-ups continue each model's "
                    "own thread.")
     show_results(comparison, keys)

@@ -74,7 +74,7 @@ def test_stop_ends_every_stream_and_keeps_the_partial_replies(settings, models):
     assert run.done
     assert stopped["stream-1"].status == "stopped" and 0 < len(stopped["stream-1"].text.split()) < 35
     assert stopped["compare-b"].status == "stopped" and stopped["compare-b"].text == ""
-    assert stopped["stream-1"].metrics.finish_reason == "stopped"
+    assert stopped["stream-1"].metrics.finish_reason == "stopped" and stopped["stream-1"].metrics.ttft > 0
     assert run.join(timeout=10), "a worker kept running after stop"
     assert run.snapshot() == stopped  # nothing arrived after the stop
 

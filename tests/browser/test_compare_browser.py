@@ -34,3 +34,22 @@ def test_one_prompt_streams_to_three_models_side_by_side(app, page):
     assert page.locator("[data-testid='stException']").count() == 0
     page.locator("[data-testid='stVegaLiteChart']").wait_for()  # the results chart (loaded lazily)
     screenshot(page, "compare_three_models")
+
+
+def test_stop_halts_every_stream_and_keeps_the_partial_replies(app, page):
+    open_page(page, app.url + "/compare?models=stream-1,stream-2,compare-a")  # 35 words over ~3.5 s; 3.5 s silence
+    prompt = page.locator("[data-testid='stChatInput'] textarea")
+    prompt.fill("Count")
+    prompt.press("Enter")
+    page.get_by_text("w5").first.wait_for(timeout=30_000)
+
+    page.locator("[data-testid='stChatInputStopButton']").click()
+    wait_idle(page)
+    repeats = page.get_by_role("spinbutton", name="Run ×N")
+    repeats.fill("2")  # any rerun draws the recorded round
+    repeats.press("Enter")
+    wait_idle(page)
+
+    assert page.get_by_text("finish: stopped").count() == 3
+    assert page.get_by_text("w5").count() == 2  # both partial replies are still there...
+    assert page.get_by_text("w33").count() == 0  # ...and neither went on to the end

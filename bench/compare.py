@@ -1,0 +1,193 @@
+"""Compare benchmark: 1, 2, 4 and 6 models streaming at once through the gateway, against the real proxy.
+
+The models are `stream-1`…`stream-6` of tests/proxy_config.yaml: 34–36 words at 10 words/s from the local upstream
+server (~3.5 s each). For each N, in the same run against the same proxy:
+- slowest alone: each of the N models run alone, one after another; the longest wall time;
+- gateway: `CompareRun` with the N models (a worker thread per model), wall time and the ratio to the slowest alone
+  (1.00 = perfectly concurrent, N = sequential); its tracemalloc peak in a second, traced run; RSS after;
+- raw SDK: the `openai` SDK streaming the N models in N plain threads: the floor to compare the gateway with.
+With the browser part (default), also the page: headless Chromium on /compare with compare-a/b/c (mock_delay 3.5 s),
+from pressing Enter to all three replies visible, against compare-a with demo-fast (an instant model: the page needs
+two) — "one alone" — and against compare-a alone through the SDK.
+
+Run by hand: `python -m bench.compare [--repeat 3] [--no-browser]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import threading
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import openai  # noqa: E402
+
+from gateway.catalogue import fetch_models  # noqa: E402
+from gateway.chat import ChatParams  # noqa: E402
+from gateway.compare import Comparison, run_all  # noqa: E402
+from gateway.config import Settings, load_settings  # noqa: E402
+from gateway.models import ModelRecord, find_model  # noqa: E402
+from tests.support.proxy import Proxy, start_proxy  # noqa: E402
+from tests.support.upstream import upstream_server  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+COUNTS = (1, 2, 4, 6)
+PROMPT = "Count for me."
+BROWSER_REPLIES = {
+    "compare-a": "Paris is the capital of France, on the Seine.",
+    "compare-b": "The capital of France is Paris, on the river Seine.",
+    "compare-c": "Paris is the capital of France, on the Seine.",
+    "demo-fast": "Hello! I am the fast demo model.",
+}
+
+
+def wall(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def rss_mb() -> float:
+    """Resident memory of this process in MB (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def gateway_run(models: list[ModelRecord], settings: Settings) -> None:
+    """Every model at once through the gateway; fails loudly unless every reply is whole."""
+    jobs = Comparison().jobs(models, PROMPT, {m.key: ChatParams() for m in models})
+    runs = run_all(jobs, settings, timeout=60)
+    for key, replies in runs.items():
+        reply = replies[-1]
+        if reply.status != "done" or len(reply.text.split()) < 34:
+            raise RuntimeError(f"{key}: {reply.status} {reply.error or ''} ({len(reply.text.split())} words)")
+
+
+def raw_run(names: list[str], proxy: Proxy) -> None:
+    """Every model at once with the openai SDK, one plain thread each."""
+    client = openai.OpenAI(base_url=f"{proxy.base_url}/v1", api_key=proxy.master_key, max_retries=0)
+    words: dict[str, int] = {}
+
+    def one(name: str) -> None:
+        stream = client.chat.completions.create(model=name, messages=[{"role": "user", "content": PROMPT}],
+                                                stream=True, stream_options={"include_usage": True})
+        text = "".join(c.choices[0].delta.content or "" for c in stream if c.choices)
+        words[name] = len(text.split())
+
+    threads = [threading.Thread(target=one, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if len(words) != len(names) or min(words.values()) < 34:
+        raise RuntimeError(f"raw SDK replies incomplete: {words}")
+
+
+def traced_peak(fn: Callable[[], object]) -> float:
+    """Peak Python memory allocated while `fn` runs, in MB."""
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def bench_gateway(settings: Settings, proxy: Proxy) -> list[dict[str, float]]:
+    catalogue = fetch_models(settings)
+    streams = [find_model(catalogue.models, f"stream-{i}") for i in range(1, 7)]
+    if None in streams:
+        raise RuntimeError("stream-1…6 are missing from the proxy: is tests/proxy_config.yaml up to date?")
+    gateway_run(streams[:1], settings)  # warm the proxy and the connection pool
+    alone = {m.key: wall(lambda m=m: gateway_run([m], settings)) for m in streams}
+    rows = []
+    for n in COUNTS:
+        chosen = streams[:n]
+        slowest = max(alone[m.key] for m in chosen)
+        gateway = wall(lambda: gateway_run(chosen, settings))
+        peak = traced_peak(lambda: gateway_run(chosen, settings))
+        raw = wall(lambda: raw_run([m.key for m in chosen], proxy))
+        rows.append({"n": n, "slowest": slowest, "gateway": gateway, "raw": raw, "peak": peak, "rss": rss_mb()})
+    return rows
+
+
+def bench_browser(proxy: Proxy, settings: Settings, repeat: int) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, proxy_env, start_app, wait_idle
+
+    catalogue = fetch_models(settings)
+    sdk_alone = statistics.median(
+        wall(lambda: run_all(Comparison().jobs([find_model(catalogue.models, "compare-a")], PROMPT,
+                                               {"compare-a": ChatParams()}), settings)) for _ in range(repeat))
+    app = start_app(proxy_env(proxy))
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+
+            def send(keys: list[str]) -> float:
+                page.goto(f"{app.url}/compare?models={','.join(keys)}")
+                wait_idle(page)
+                box = page.locator("[data-testid='stChatInput'] textarea")
+                box.fill("What is the capital of France?")
+                started = time.perf_counter()
+                box.press("Enter")
+                for key in keys:
+                    same = sum(BROWSER_REPLIES[k] == BROWSER_REPLIES[key] for k in keys)
+                    page.get_by_text(BROWSER_REPLIES[key]).nth(same - 1).wait_for(timeout=30_000)
+                elapsed = time.perf_counter() - started
+                wait_idle(page)
+                return elapsed
+
+            send(["compare-a", "demo-fast"])  # warm up
+            one = [send(["compare-a", "demo-fast"]) for _ in range(repeat)]
+            three = [send(["compare-a", "compare-b", "compare-c"]) for _ in range(repeat)]
+            browser.close()
+    finally:
+        app.stop()
+    return {"sdk_alone": sdk_alone, "one": statistics.median(one), "three": statistics.median(three),
+            "one_all": one, "three_all": three}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="browser measurements per case (median)")
+    parser.add_argument("--no-browser", action="store_true")
+    args = parser.parse_args()
+
+    with upstream_server() as upstream:
+        proxy = start_proxy(ROOT / "tests" / "proxy_config.yaml", env={"UPSTREAM_API_BASE": upstream}, timeout=300)
+        try:
+            settings = load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
+                                      "LITELLM_API_KEY": proxy.master_key}, secrets={}, dotenv_path=None)
+            print(f"{os.cpu_count()} CPUs; models stream-1…6: 34–36 words at 10 words/s each (~3.5 s)\n")
+            print(" N   slowest alone   gateway (ratio)    raw SDK threads (ratio)   tracemalloc peak   RSS")
+            for row in bench_gateway(settings, proxy):
+                print(f"{row['n']:2d}   {row['slowest']:9.2f} s   {row['gateway']:6.2f} s ({row['gateway'] / row['slowest']:.2f}×)"
+                      f"   {row['raw']:6.2f} s ({row['raw'] / row['slowest']:.2f}×)          "
+                      f"{row['peak']:6.2f} MB        {row['rss']:.0f} MB")
+            if not args.no_browser:
+                result = bench_browser(proxy, settings, args.repeat)
+                print(f"\nBrowser (Chromium, Enter → every reply visible, median of {args.repeat}):")
+                print(f"  compare-a alone through the SDK          {result['sdk_alone']:.2f} s")
+                print(f"  compare-a + demo-fast on /compare (one)  {result['one']:.2f} s  "
+                      f"{[round(t, 2) for t in result['one_all']]}")
+                print(f"  compare-a, b, c on /compare (three)      {result['three']:.2f} s  "
+                      f"{[round(t, 2) for t in result['three_all']]}")
+                print(f"  three / one = {result['three'] / result['one']:.2f}×   "
+                      f"three / SDK alone = {result['three'] / result['sdk_alone']:.2f}×   (target ≤ 1.15×)")
+        finally:
+            proxy.stop()
+
+
+if __name__ == "__main__":
+    main()
