@@ -20,6 +20,7 @@ from gateway.models import ModelRecord
 
 ANTHROPIC_OPENAI_BASE = "https://api.anthropic.com/v1/"
 BATCH_INTERVAL = 0.05  # seconds between rendered updates of a fast stream
+RESEND_RATE = 200_000  # characters per second a page may re-send while it redraws a growing reply
 
 
 @dataclass(frozen=True)
@@ -123,14 +124,19 @@ class ChatStream:
         finally:
             self._finish()
 
-    def batched(self, interval: float = BATCH_INTERVAL) -> Iterator[str]:
-        """Text pieces grouped so that at most one is yielded per `interval` seconds (the first at once)."""
+    def batched(self, interval: float = BATCH_INTERVAL, *, resend_rate: float | None = None) -> Iterator[str]:
+        """Text pieces grouped so that at most one is yielded per `interval` seconds (the first at once).
+
+        For a renderer that re-sends the whole text on every update, `resend_rate` (characters per second) widens
+        the gap as the text grows, so a very long reply does not flood the browser.
+        """
         pending: list[str] = []
         last = 0.0
         for piece in self:
             pending.append(piece)
             now = time.perf_counter()
-            if now - last >= interval:
+            gap = interval if resend_rate is None else max(interval, len(self.text) / resend_rate)
+            if now - last >= gap:
                 yield "".join(pending)
                 pending.clear()
                 last = now

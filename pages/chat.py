@@ -3,7 +3,7 @@
 import streamlit as st
 
 import gateway
-from gateway.chat import ChatParams, build_messages, start_chat
+from gateway.chat import RESEND_RATE, ChatParams, build_messages, start_chat
 from gateway.conversation import Conversation, Message, displayable
 from gateway.errors import ContextWindowExceeded
 from gateway.models import ModelRecord
@@ -147,7 +147,7 @@ if model is not None and (prompt or st.session_state.pop("chat_resend", False)) 
             slot = st.empty()
             stream = start_chat(model, messages, params, settings)
             try:
-                for _ in stream.batched():
+                for _ in stream.batched(resend_rate=RESEND_RATE):
                     slot.markdown(displayable(stream.text) + " ▌")
             finally:  # also when the user stops or leaves mid-reply: the partial text is kept, marked stopped
                 stream.stop()

@@ -85,6 +85,13 @@ def test_batched_groups_a_fast_long_reply_into_few_updates(settings):
     assert len(batches) < 1500  # 3,000 tokens arrive as 3,000 pieces; grouped every 50 ms, far fewer
 
 
+def test_batched_can_slow_down_as_the_text_grows(settings):
+    """At 1 character per second re-sent, after the first piece nothing more is yielded until the end."""
+    stream = start_chat(model("upstream-long"), HELLO, ChatParams(), settings)
+    batches = list(stream.batched(resend_rate=1))
+    assert len(batches) == 2 and batches[0] == "w0 " and "".join(batches) == stream.text
+
+
 # --- Stopping and breaking off --------------------------------------------------------------------------------------
 
 def test_stop_keeps_the_partial_reply(settings):
