@@ -15,11 +15,12 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Response
 
-from tests.browser.conftest import AppServer, open_page, proxy_env, start_app, wait_idle
+from tests.browser.conftest import AppServer, proxy_env, start_app, wait_idle
 
 pytestmark = pytest.mark.browser
 
 PATHS = ("/", "/chat", "/compare", "/models", "/health")
+FIRST_RUN_TIMEOUT = 90_000  # ms: a fresh server's first run imports pandas, altair, openai (slow on a busy 2-core box)
 DIRECT_KEYS = {"OPENAI_API_KEY": f"sk-openai-{secrets.token_hex(16)}",
                "ANTHROPIC_API_KEY": f"sk-ant-{secrets.token_hex(16)}"}
 
@@ -86,7 +87,8 @@ def test_no_key_in_anything_the_browser_receives(browser, proxy, app_with_keys, 
     try:
         page = context.new_page()
         received = watch(page)
-        open_page(page, app_with_keys.url + path)
+        page.goto(app_with_keys.url + path)
+        wait_idle(page, timeout=FIRST_RUN_TIMEOUT)
         page.get_by_role("button", name="Refresh models").click()  # a rerun: the sidebar and page drawn again
         page.get_by_text("Refreshed:").wait_for()
         wait_idle(page)
