@@ -43,7 +43,7 @@ def page_text(at: AppTest) -> str:
     parts = [e.value for kind in ("success", "warning", "error", "info", "markdown", "caption", "code")
              for e in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
-    parts += [frame.value.to_csv() for frame in at.dataframe]
+    parts += [frame.value.to_csv() for frame in [*at.table, *at.dataframe]]
     return "\n".join(str(p) for p in parts)
 
 
@@ -53,10 +53,10 @@ def test_a_live_proxy_is_healthy_with_its_version(app_env):
     assert banner.value.startswith("**Healthy**")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Proxy version"] == "1.108.7"
-    probes = at.dataframe[0].value
+    probes = at.table[0].value
     assert list(probes["Endpoint"]) == ["/health/liveliness", "/health/readiness", "/v1/models", "/model/info"]
     assert set(probes["Result"]) == {"OK"}
-    configuration = dict(at.dataframe[1].value.values)
+    configuration = at.table[1].value["Value"]
     assert configuration["Proxy version"] == "1.108.7" and configuration["LiteLLM key"] == "sk-…6789"
     assert app_env.master_key not in page_text(at)
 
