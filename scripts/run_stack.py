@@ -161,8 +161,11 @@ def stop_all(children: list[Service]) -> None:
 
 
 def say(message: str) -> None:
-    """Print one line at once."""
-    print(f"[run] {message}", flush=True)
+    """Print one line at once (and carry on if the terminal or pipe has gone)."""
+    try:
+        print(f"[run] {message}", flush=True)
+    except OSError:
+        pass
 
 
 def main(argv: list[str] | None = None) -> int:
