@@ -172,8 +172,9 @@ def main() -> None:
             print(f"{os.cpu_count()} CPUs; models stream-1…6: 34–36 words at 10 words/s each (~3.5 s)\n")
             print(" N   slowest alone   gateway (ratio)    raw SDK threads (ratio)   tracemalloc peak   RSS")
             for row in bench_gateway(settings, proxy):
-                print(f"{row['n']:2d}   {row['slowest']:9.2f} s   {row['gateway']:6.2f} s ({row['gateway'] / row['slowest']:.2f}×)"
-                      f"   {row['raw']:6.2f} s ({row['raw'] / row['slowest']:.2f}×)          "
+                slowest = row["slowest"]
+                print(f"{row['n']:2d}   {slowest:9.2f} s   {row['gateway']:6.2f} s ({row['gateway'] / slowest:.2f}×)"
+                      f"   {row['raw']:6.2f} s ({row['raw'] / slowest:.2f}×)          "
                       f"{row['peak']:6.2f} MB        {row['rss']:.0f} MB")
             if not args.no_browser:
                 result = bench_browser(proxy, settings, args.repeat)

@@ -44,8 +44,8 @@ def choose_models(catalogue: Catalogue) -> list[str]:
     elif "compare_models" not in st.session_state:  # back from another page: what was chosen before
         st.session_state["compare_models"] = [k for k in st.session_state.get("compare_kept", []) if k in options]
     chosen = st.multiselect(
-        f"Models ({MIN_MODELS}–{MAX_MODELS})", options, key="compare_models", format_func=labels.__getitem__,
-        max_selections=MAX_MODELS, placeholder="Pick models to compare (provider · model)")
+        f"Models ({MIN_MODELS}–{MAX_MODELS})", options, key="compare_models", max_selections=MAX_MODELS,
+        format_func=lambda key: labels.get(key, key), placeholder="Pick models to compare (provider · model)")
     keys, problems = st.session_state.get("compare_link_problems", ([], []))
     if chosen == keys:
         for problem in problems:
