@@ -4,13 +4,13 @@ import pandas as pd
 import streamlit as st
 
 import gateway
-from gateway.health import run_probes
+from gateway.health import GLANCE_CHECKS, run_probes
 from ui.format import ago
 from ui.layout import page_setup, status_banner
 
 # The proxy's status comes from the health page's probes (bounded: a proxy that never answers costs at most
-# health.DEADLINE, and discovery then does not wait on it again).
-proxy_health = run_probes(gateway.load_settings())
+# health.DEADLINE, and discovery then does not wait on it again). The glance skips the heavy /model/info.
+proxy_health = run_probes(gateway.load_settings(), checks=GLANCE_CHECKS)
 settings, catalogue = page_setup("Home", ":material/hub:")
 
 st.title("LLM Gateway Dashboard")

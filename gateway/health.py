@@ -197,6 +197,7 @@ CHECKS = (
     _Check("Models", "/v1/models", True, _read_models),
     _Check("Model info", "/model/info", True, _read_model_info),
 )
+GLANCE_CHECKS = CHECKS[:3]  # for the home page: /model/info is ~8 KB per deployment, too heavy for every rerun
 VERSION_CHECKS = (  # the public one first; older proxies only say it on the detailed readiness check (key needed)
     _Check("Version", "/public/model_hub/info", False, _read_version),
     _Check("Version", "/health/readiness/details", True, _read_version),
@@ -204,7 +205,7 @@ VERSION_CHECKS = (  # the public one first; older proxies only say it on the det
 
 
 def run_probes(settings: Settings | None = None, *, client: httpx.Client | None = None,
-               deadline: float = DEADLINE) -> HealthReport:
+               deadline: float = DEADLINE, checks: tuple[_Check, ...] = CHECKS) -> HealthReport:
     """Probe the proxy, all checks at once; returns within `deadline` seconds and never raises."""
     settings = settings or gateway.load_settings()
     started, now = time.perf_counter(), time.time()
@@ -215,15 +216,15 @@ def run_probes(settings: Settings | None = None, *, client: httpx.Client | None 
     client = client or http_client(settings, read_timeout=PROBE_TIMEOUT)
     if own:
         client.timeout = httpx.Timeout(PROBE_TIMEOUT, connect=min(settings.connect_timeout, PROBE_TIMEOUT))
-    pool = ThreadPoolExecutor(max_workers=len(CHECKS) + 1, thread_name_prefix="health-probe")
-    futures = [pool.submit(_probe, client, check, settings) for check in CHECKS]
+    pool = ThreadPoolExecutor(max_workers=len(checks) + 1, thread_name_prefix="health-probe")
+    futures = [pool.submit(_probe, client, check, settings) for check in checks]
     futures.append(pool.submit(_version, client, settings))
     _, pending = wait(futures, timeout=deadline)
     pool.shutdown(wait=False, cancel_futures=True)
     if own:
         _close_when_done(client, pending)
 
-    results = [_outcome(future, check, deadline) for future, check in zip(futures, CHECKS)]
+    results = [_outcome(future, check, deadline) for future, check in zip(futures, checks)]
     probes = tuple(result for result, _ in results)
     facts: dict[str, object] = {k: v for _, found in results for k, v in found.items()}
     if futures[-1].done():

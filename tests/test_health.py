@@ -68,6 +68,12 @@ def test_a_live_proxy_is_healthy_and_says_its_version(settings):
     assert health.troubleshooting(report, settings) == []
 
 
+def test_the_home_pages_glance_skips_the_heavy_model_info(settings):
+    report = health.run_probes(settings, checks=health.GLANCE_CHECKS)
+    assert report.overall == "healthy" and report.proxy_version == "1.108.7"
+    assert [p.path for p in report.probes] == ["/health/liveliness", "/health/readiness", "/v1/models"]
+
+
 def test_a_wrong_key_is_degraded_and_no_connected_db_is_explained(proxy):
     settings = settings_for(proxy.base_url, "sk-wrong-key-0000000000")
     warm_up_refusals(proxy.base_url)
