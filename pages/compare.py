@@ -19,6 +19,7 @@ from gateway.chat import ChatParams
 from gateway.compare import (MAX_MODELS, MIN_MODELS, CompareRun, Comparison, Reply, best, effective_params,
                              export_csv, export_json, export_markdown, parse_models_param, results_frame,
                              stats_frame)
+from gateway.conversation import displayable
 from gateway.diff import diff_markdown, word_diff
 from ui.format import seconds
 from ui.layout import page_setup, status_banner
@@ -145,7 +146,7 @@ def draw_panel(model: ModelRecord, comparison: Comparison, prompt: str | None) -
 def show_reply(reply: Reply, *, elapsed: float | None = None, repeats: int = 1) -> None:
     """A reply: its text (with a cursor while streaming), then its error or numbers."""
     if reply.text:
-        st.markdown(reply.text + ("▌" if not reply.finished else ""))
+        st.markdown(displayable(reply.text) + ("▌" if not reply.finished else ""))
     elif not reply.finished:
         st.markdown(":gray[_waiting for the first token…_]")
     if reply.error:
