@@ -7,6 +7,8 @@ partial text in `.text`, and the numbers in `.metrics`. The compare page runs se
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -100,6 +102,7 @@ class ChatStream:
     _started: float = field(default=0.0, repr=False)
     _secrets: tuple[str | None, ...] = field(default=(), repr=False)
     _close: object = field(default=None, repr=False)
+    _finishing: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def done(self) -> bool:
@@ -120,28 +123,49 @@ class ChatStream:
             self.stopped = True
             raise
         except Exception as exc:
-            self.error = map_error(exc, secrets=self._secrets, mid_stream=bool(self.text))
+            if not self.stopped:  # a stop from another thread closes the response under the reader
+                self.error = map_error(exc, secrets=self._secrets, mid_stream=bool(self.text))
         finally:
             self._finish()
 
     def batched(self, interval: float = BATCH_INTERVAL, *, resend_rate: float | None = None) -> Iterator[str]:
         """Text pieces grouped so that at most one is yielded per `interval` seconds (the first at once).
 
-        For a renderer that re-sends the whole text on every update, `resend_rate` (characters per second) widens
-        the gap as the text grows, so a very long reply does not flood the browser.
+        The stream is read on a helper thread (which never touches Streamlit), so text that arrives just before
+        a pause in the reply is still yielded within `interval`, not held until the next piece. For a renderer
+        that re-sends the whole text on every update, `resend_rate` (characters per second) widens the gap as
+        the text grows, so a very long reply does not flood the browser.
         """
+        pieces: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+
+        def read() -> None:
+            try:
+                for piece in self:
+                    pieces.put(piece)
+            finally:
+                pieces.put(None)
+
+        threading.Thread(target=read, daemon=True, name="chat-stream-reader").start()
         pending: list[str] = []
-        last = 0.0
-        for piece in self:
-            pending.append(piece)
-            now = time.perf_counter()
-            gap = interval if resend_rate is None else max(interval, len(self.text) / resend_rate)
-            if now - last >= gap:
-                yield "".join(pending)
-                pending.clear()
-                last = now
-        if pending:
-            yield "".join(pending)
+        last, finished = 0.0, False
+        try:
+            while not finished:
+                gap = interval if resend_rate is None else max(interval, len(self.text) / resend_rate)
+                try:
+                    piece = pieces.get(timeout=max(0.0, last + gap - time.perf_counter()) if pending else None)
+                except queue.Empty:
+                    piece = ""  # the gap is over: show what is pending
+                if piece is None:
+                    finished = True
+                elif piece:
+                    pending.append(piece)
+                if pending and (finished or time.perf_counter() - last >= gap):
+                    yield "".join(pending)
+                    pending.clear()
+                    last = time.perf_counter()
+        finally:
+            if not finished:  # the consumer left early: end the stream, keeping the partial reply
+                self.stop()
 
     def stop(self) -> None:
         """End the stream early, keeping the partial reply."""
@@ -170,10 +194,11 @@ class ChatStream:
         return piece
 
     def _finish(self) -> None:
-        if self._chunks is None:
-            return
+        with self._finishing:  # the reader thread and a stop() may both get here
+            if self._chunks is None:
+                return
+            close, self._chunks, self._close = self._close, None, None
         self.metrics.total = time.perf_counter() - self._started
-        close, self._chunks, self._close = self._close, None, None
         try:
             close()  # type: ignore[misc]
         except Exception:

@@ -3,6 +3,7 @@
 import dataclasses
 import json
 
+import openai
 import pytest
 
 from gateway.catalogue import fetch_models
@@ -90,6 +91,18 @@ def test_batched_can_slow_down_as_the_text_grows(settings):
     stream = start_chat(model("upstream-long"), HELLO, ChatParams(), settings)
     batches = list(stream.batched(resend_rate=1))
     assert len(batches) == 2 and batches[0] == "w0 " and "".join(batches) == stream.text
+
+
+def test_batched_shows_text_that_arrives_just_before_a_pause(upstream, settings):
+    """Five words arrive at once, then the model pauses: they are shown during the pause, not after it."""
+    direct = openai.OpenAI(base_url=upstream, api_key="local", max_retries=0)
+    pausing = ModelRecord(id="pause-5-1500", route="litellm", providers=("local",))
+    stream = start_chat(pausing, HELLO, ChatParams(), settings, client=direct)
+    seen = []
+    for _ in stream.batched():
+        seen.append(stream.text)
+    assert stream.error is None and stream.text.count("w") == 10
+    assert "w0 w1 w2 w3 w4 " in seen  # the first five, flushed while the model was still pausing
 
 
 # --- Stopping and breaking off --------------------------------------------------------------------------------------

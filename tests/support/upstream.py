@@ -5,6 +5,7 @@ The model name picks the behaviour:
 - `long-<tokens>-<per_second>`: streams `tokens` words at about `per_second` words per second.
 - `break-after-<n>`: streams n words, then an error event inside the 200 stream.
 - `cut-after-<n>`: streams n words, then drops the connection.
+- `pause-<n>-<ms>`: streams n words, pauses ms milliseconds, then streams n more.
 Also: `silent_server()`, a socket that accepts connections and never answers.
 """
 
@@ -61,6 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         rate = _rate(model)
         broken, cut = _after(model, "break"), _after(model, "cut")
+        pause = re.match(r"pause-(\d+)-(\d+)", model)
         start = time.perf_counter()
         try:
             for i, word in enumerate(words):
@@ -73,6 +75,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self.wfile.flush()
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
+                if pause and i == int(pause.group(1)):
+                    time.sleep(int(pause.group(2)) / 1000)
                 if rate:
                     delay = start + i / rate - time.perf_counter()
                     if delay > 0:
@@ -89,7 +93,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _words(self, model: str, request: dict) -> Iterator[str]:
-        match = re.match(r"long-(\d+)", model) or re.match(r"(?:break|cut)-after-(\d+)", model)
+        match = (re.match(r"long-(\d+)", model) or re.match(r"(?:break|cut)-after-(\d+)", model)
+                 or re.match(r"pause-(\d+)", model))
         if match:
             count = int(match.group(1)) * (1 if model.startswith("long") else 2)
             return (f"w{i} " for i in range(count))
