@@ -77,7 +77,7 @@ def proxy_env(proxy: Proxy) -> dict[str, str]:
     return {"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url, "LITELLM_API_KEY": proxy.master_key}
 
 
-def wait_idle(page: Page, timeout: float = 30_000) -> None:
+def wait_idle(page: Page, timeout: float = 90_000) -> None:
     """Wait until the app's script has finished its run."""
     page.wait_for_selector(IDLE, timeout=timeout)
 
