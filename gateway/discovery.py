@@ -42,9 +42,9 @@ def discover(settings: Settings, client: httpx.Client | None = None) -> Discover
         if response.status_code in _FALLBACK_STATUSES or _not_json(response) and response.is_success:
             fallback = client.get("/v1/models")
             _raise_for_status(fallback)
-            return Discovery(parse_models_list(_json(fallback)), "/v1/models")
+            return Discovery(parse_models_list(read_json(fallback)), "/v1/models")
         _raise_for_status(response)
-        return Discovery(parse_model_info(_json(response)), "/model/info")
+        return Discovery(parse_model_info(read_json(response)), "/model/info")
     except GatewayError:
         raise
     except Exception as exc:
@@ -145,7 +145,8 @@ def _not_json(response: httpx.Response) -> bool:
     return "json" not in response.headers.get("content-type", "")
 
 
-def _json(response: httpx.Response) -> object:
+def read_json(response: httpx.Response) -> object:
+    """The JSON body, or BadResponse saying what came instead (an HTML page, something else)."""
     try:
         return response.json()
     except ValueError:

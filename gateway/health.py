@@ -24,7 +24,7 @@ import pandas as pd
 import gateway
 from gateway import catalogue
 from gateway.config import Settings
-from gateway.discovery import http_client, parse_model_info, parse_models_list
+from gateway.discovery import http_client, parse_model_info, parse_models_list, read_json
 from gateway.errors import (AuthenticationFailed, BadResponse, ConfigurationError, GatewayError, ProxyTimeout,
                             ProxyUnreachable, error_text, from_status, map_error, mask_key, redact)
 
@@ -154,14 +154,14 @@ class _Check:
 
 
 def _read_liveliness(response: httpx.Response) -> tuple[str, dict[str, object]]:
-    body = _json(response)
+    body = read_json(response)
     if not isinstance(body, str) or "alive" not in body.lower():
         raise BadResponse(f"/health/liveliness answered {str(body)[:60]!r}: this does not look like a LiteLLM proxy.")
     return "alive", {}
 
 
 def _read_readiness(response: httpx.Response) -> tuple[str, dict[str, object]]:
-    body = _json(response)
+    body = read_json(response)
     if not isinstance(body, dict) or "status" not in body:
         raise BadResponse("/health/readiness has no 'status': this does not look like a LiteLLM proxy.")
     database = str(body.get("db") or "unknown")
@@ -172,19 +172,19 @@ def _read_readiness(response: httpx.Response) -> tuple[str, dict[str, object]]:
 
 
 def _read_models(response: httpx.Response) -> tuple[str, dict[str, object]]:
-    count = len(parse_models_list(_json(response)))
+    count = len(parse_models_list(read_json(response)))
     return f"{count} models", {"model_count": count}
 
 
 def _read_model_info(response: httpx.Response) -> tuple[str, dict[str, object]]:
-    payload = _json(response)
+    payload = read_json(response)
     names = len(parse_model_info(payload))
     deployments = len([e for e in payload["data"] if isinstance(e, dict)])  # parse_model_info checked the shape
     return f"{deployments} deployments of {names} models", {"deployment_count": deployments}
 
 
 def _read_version(response: httpx.Response) -> tuple[str, dict[str, object]]:
-    body = _json(response)
+    body = read_json(response)
     version = body.get("litellm_version") if isinstance(body, dict) else None
     if not isinstance(version, str) or not version:
         raise BadResponse(f"{response.request.url.path} did not say which LiteLLM version it is.")
@@ -296,14 +296,6 @@ def _not_configured(settings: Settings) -> str:
     return f"LiteLLM is on but its URL cannot be used: {problem}."
 
 
-def _json(response: httpx.Response) -> object:
-    try:
-        return response.json()
-    except ValueError:
-        kind = "an HTML page" if "<html" in response.text[:500].lower() else "something that is not JSON"
-        raise BadResponse(f"{response.request.url.path} answered {kind}: this does not look like a LiteLLM proxy.")
-
-
 def _safe(error: GatewayError, settings: Settings) -> GatewayError:
     """The error with every key redacted from its message (proxies sometimes echo what they were sent)."""
     error.message = redact(error.message, settings.secrets)
@@ -330,7 +322,7 @@ def deployment_health(settings: Settings | None = None, *, client: httpx.Client 
         response = client.get("/health")
         if not response.is_success:
             raise from_status(response.status_code, error_text(response))
-        deployments = _parse_deployments(_json(response), names, settings)
+        deployments = _parse_deployments(read_json(response), names, settings)
     except Exception as exc:
         return DeploymentHealth(elapsed_s=time.perf_counter() - started,
                                 error=_safe(map_error(exc, secrets=settings.secrets), settings))

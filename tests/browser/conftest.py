@@ -7,18 +7,14 @@ fixed sleeps. Screenshots go to artifacts/screenshots/ (not committed).
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from scripts.services import Service, app_healthy, launch, wait_until_ready
 from tests.conftest import APP_ENV, ROOT
 from tests.support.proxy import Proxy, free_port
 
@@ -29,48 +25,17 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
-@dataclass
-class AppServer:
-    """A running `streamlit run streamlit_app.py`."""
 
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=5)
-
-
-def start_app(env: dict[str, str], *, timeout: float = 60.0) -> AppServer:
+def start_app(env: dict[str, str], *, timeout: float = 60.0) -> Service:
     """Start the app on a free port with exactly these app settings and wait for /_stcore/health."""
     port = free_port()
-    log_path = Path(tempfile.mkstemp(prefix="streamlit-", suffix=".log")[1])
     child_env = {k: v for k, v in os.environ.items() if k not in APP_ENV}
     child_env.update(env)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=child_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    server = AppServer(f"http://127.0.0.1:{port}", process, log_path)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited:\n{log_path.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(f"{server.url}/_stcore/health", timeout=1.0).text == "ok":
-                return server
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    server.stop()
-    raise RuntimeError("streamlit did not become healthy")
+    argv = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
+    server = launch("streamlit", argv, f"http://127.0.0.1:{port}", env=child_env, cwd=ROOT)
+    wait_until_ready(server, app_healthy, timeout)
+    return server
 
 
 def proxy_env(proxy: Proxy) -> dict[str, str]:
@@ -106,7 +71,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="session")
-def app(proxy: Proxy) -> Iterator[AppServer]:
+def app(proxy: Proxy) -> Iterator[Service]:
     """One app server for the session, pointing at the test proxy."""
     server = start_app(proxy_env(proxy))
     yield server

@@ -15,7 +15,8 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Response
 
-from tests.browser.conftest import AppServer, proxy_env, start_app, wait_idle
+from scripts.services import Service
+from tests.browser.conftest import proxy_env, start_app, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -73,7 +74,7 @@ def watch(page: Page) -> Received:
 
 
 @pytest.fixture(scope="module")
-def app_with_keys(proxy) -> Iterator[AppServer]:
+def app_with_keys(proxy) -> Iterator[Service]:
     """A freshly started app holding the proxy's master key and two direct-provider keys."""
     server = start_app({**proxy_env(proxy), **DIRECT_KEYS})
     yield server
