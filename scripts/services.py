@@ -34,6 +34,11 @@ class Service:
     process: subprocess.Popen
     log_path: Path
 
+    @property
+    def url(self) -> str:
+        """Where to open it (the same as base_url)."""
+        return self.base_url
+
     def running(self) -> bool:
         """The child has not exited."""
         return self.process.poll() is None
