@@ -100,7 +100,9 @@ _OBSERVE = """([first, last]) => {
   document.addEventListener('keydown', e => { if (e.key === 'Enter' && !window.__t.press) window.__t.press = performance.now(); }, true);
   new MutationObserver(() => {
     const replies = document.querySelectorAll("[data-testid='stChatMessage']");
-    if (replies.length < 2 || !window.__t.press) return;
+    if (!window.__t.press) return;
+    if (!window.__t.echo && replies.length >= 1 && replies[0].textContent.includes('Hello')) window.__t.echo = performance.now();
+    if (replies.length < 2) return;
     const text = replies[replies.length - 1].textContent;
     if (!window.__t.first && text.includes(first)) window.__t.first = performance.now();
     if (!window.__t.last && text.includes(last)) window.__t.last = performance.now();
@@ -120,7 +122,7 @@ def run_browser(proxy: Proxy, sdk: dict[str, Timing], repeat: int) -> None:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
             print(f"\nBrowser (Enter → visible), median of {repeat}, against the SDK medians above:")
             for case, (model, last, first) in CASES.items():
-                firsts, lasts = [], []
+                firsts, lasts, echoes = [], [], []
                 for index in range(repeat + 1):  # the first round warms the app and the page
                     context = browser.new_context(viewport={"width": 1400, "height": 900})
                     page = context.new_page()
@@ -135,11 +137,13 @@ def run_browser(proxy: Proxy, sdk: dict[str, Timing], repeat: int) -> None:
                     if index:
                         firsts.append((t["first"] - t["press"]) / 1000)
                         lasts.append((t["last"] - t["press"]) / 1000)
+                        echoes.append((t["echo"] - t["press"]) / 1000)
                     context.close()
                 first_s, last_s = statistics.median(firsts), statistics.median(lasts)
                 print(f"{case:6} first visible {ms(first_s)} (SDK TTFT {ms(sdk[case].ttft).strip()}, "
                       f"+{(first_s - sdk[case].ttft) * 1000:.0f} ms)   last visible {ms(last_s)} "
-                      f"(SDK total {ms(sdk[case].total).strip()}, {last_s / sdk[case].total:.2f}×)")
+                      f"(SDK total {ms(sdk[case].total).strip()}, {last_s / sdk[case].total:.2f}×)"
+                      f"   [own prompt echoed {ms(statistics.median(echoes)).strip()}: the page's floor]")
             browser.close()
     finally:
         app.stop()
