@@ -1,5 +1,7 @@
 """The chat page in headless Chromium: type a prompt, watch the reply stream in, see its numbers and errors."""
 
+import re
+
 import pytest
 
 from tests.browser.conftest import open_page, screenshot, wait_idle
@@ -37,8 +39,8 @@ def test_an_error_stays_in_the_conversation_with_the_prompt(app, page):
     page.locator("[data-testid='stSelectbox'] input").first.click()
     page.keyboard.type("error-rate-limit")  # the picker is searchable
     page.get_by_role("option", name="error-rate-limit").click()
+    page.wait_for_url(re.compile(r".*[?&]model=error-rate-limit$"))  # the URL follows the picker
     wait_idle(page)
-    assert "model=error-rate-limit" in page.url  # the URL follows the picker
     ask(page, "And again")
     page.get_by_text("Rate limited").wait_for()
     wait_idle(page)

@@ -33,10 +33,13 @@ def test_first_visit_to_each_url_on_a_fresh_server(browser, proxy, path, heading
 
 
 def select_rows(page, count):
-    """Tick the first `count` rows of the catalogue table (drawn on a canvas: click the checkbox column)."""
+    """Tick the first `count` rows of the catalogue table (drawn on a canvas: click the checkbox column),
+    each time waiting for the page to say what is selected."""
     box = page.locator("[data-testid='stDataFrame']").bounding_box()
     for row in range(count):
         page.mouse.click(box["x"] + 16, box["y"] + 35 + 35 * row + 17)
+        signal = "Select 2–6 rows to compare." if row == 0 else f"Compare selected ({row + 1})"
+        page.get_by_text(signal).wait_for()
         wait_idle(page)
 
 
