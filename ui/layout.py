@@ -17,8 +17,8 @@ PAGES = (
 )
 _STATUS = {
     "live": ("Connected", "green"),
-    "stale": ("Proxy unreachable: showing the last good list", "orange"),
-    "unavailable": ("Proxy unreachable", "red"),
+    "stale": ("Proxy not answering: showing the last good list", "orange"),
+    "unavailable": ("Proxy not answering", "red"),
     "disabled": ("LiteLLM off: built-in models only", "gray"),
     "misconfigured": ("LiteLLM misconfigured", "red"),
 }
@@ -65,13 +65,14 @@ def _sidebar(settings: Settings, catalogue: Catalogue) -> None:
 
 def status_banner(catalogue: Catalogue) -> None:
     """A banner when the list is stale, built-in only, or LiteLLM is misconfigured; nothing when live."""
+    error = catalogue.error
+    reason = f"{str(error).rstrip('.')}. {error.hint}" if error else ""
     if catalogue.status == "stale":
-        st.warning(f"The proxy could not be reached ({catalogue.error}). Showing the last good list, "
-                   f"fetched {ago(catalogue.age)}. {catalogue.error.hint if catalogue.error else ''}",
-                   icon=":material/cloud_off:")
+        st.warning(f"The proxy's model list could not be fetched: {reason} Showing the last good list, "
+                   f"fetched {ago(catalogue.age)}.", icon=":material/cloud_off:")
     elif catalogue.status == "unavailable":
-        st.error(f"The proxy could not be reached: {catalogue.error}. Only the built-in models are listed. "
-                 f"{catalogue.error.hint if catalogue.error else ''}", icon=":material/cloud_off:")
+        st.error(f"The proxy's model list could not be fetched: {reason} Only the built-in models are listed.",
+                 icon=":material/cloud_off:")
     elif catalogue.status == "misconfigured":
         st.error(f"{catalogue.error} — only the built-in models are listed.", icon=":material/settings:")
     elif catalogue.status == "disabled":
