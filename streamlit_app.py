@@ -10,8 +10,8 @@ from ui.layout import page_setup, status_banner
 
 # The proxy's status comes from the health page's probes (bounded: a proxy that never answers costs at most
 # health.DEADLINE, and discovery then does not wait on it again). The glance skips the heavy /model/info.
-proxy_health = run_probes(gateway.load_settings(), checks=GLANCE_CHECKS)
-settings, catalogue = page_setup("Home", ":material/hub:")
+proxy_health = run_probes(settings := gateway.load_settings(), checks=GLANCE_CHECKS)
+settings, catalogue = page_setup("Home", ":material/hub:", settings)
 
 st.title("LLM Gateway Dashboard")
 st.write("Chat with any model your LiteLLM proxy serves, compare several side by side on the same prompt, "

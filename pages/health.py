@@ -13,8 +13,8 @@ from ui.layout import page_setup
 
 # Probe first: the probes are bounded (health.DEADLINE), and a proxy they find down is then not waited on again
 # by the sidebar's model discovery, so the page renders within 5 s even when the proxy never answers.
-first_report = health.run_probes(gateway.load_settings())
-settings, catalogue = page_setup("Proxy health", ":material/monitor_heart:")
+first_report = health.run_probes(settings := gateway.load_settings())
+settings, catalogue = page_setup("Proxy health", ":material/monitor_heart:", settings)
 
 _BANNERS = {
     "healthy": (st.success, ":material/check_circle:"),

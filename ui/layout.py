@@ -24,10 +24,10 @@ _STATUS = {
 }
 
 
-def page_setup(title: str, icon: str) -> tuple[Settings, Catalogue]:
-    """Configure the page, read the settings and the catalogue, and draw the shared sidebar."""
+def page_setup(title: str, icon: str, settings: Settings | None = None) -> tuple[Settings, Catalogue]:
+    """Configure the page, read the settings (unless given) and the catalogue, and draw the shared sidebar."""
     st.set_page_config(page_title=f"{title} · LLM Gateway Dashboard", page_icon=icon, layout="wide")
-    settings = gateway.load_settings()
+    settings = settings or gateway.load_settings()
     catalogue = gateway.fetch_models(settings)
     _sidebar(settings, catalogue)
     return settings, catalogue
