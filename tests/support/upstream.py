@@ -2,7 +2,8 @@
 
 The model name picks the behaviour:
 - `echo`: streams back the last user message.
-- `long-<tokens>-<per_second>`: streams `tokens` words at about `per_second` words per second.
+- `long-<tokens>-<per_second>`: streams `tokens` words (`w0 w1 …`, one paragraph) at about `per_second` a second.
+- `essay-<tokens>-<per_second>`: the same words shaped as a long reply: headings, paragraphs, lists, code blocks.
 - `break-after-<n>`: streams n words, then an error event inside the 200 stream.
 - `cut-after-<n>`: streams n words, then drops the connection.
 - `pause-<n>-<ms>`: streams n words, pauses ms milliseconds, then streams n more.
@@ -93,6 +94,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _words(self, model: str, request: dict) -> Iterator[str]:
+        if match := re.match(r"essay-(\d+)", model):
+            return essay(int(match.group(1)))
         match = (re.match(r"long-(\d+)", model) or re.match(r"(?:break|cut)-after-(\d+)", model)
                  or re.match(r"pause-(\d+)", model))
         if match:
@@ -111,8 +114,32 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+def essay(tokens: int) -> Iterator[str]:
+    """`tokens` pieces of Markdown shaped like a long reply, every word numbered (`w0` … `w<tokens - 1>`)."""
+    shapes = (("heading", 4), ("paragraph", 60), ("list", 30), ("paragraph", 45), ("code", 24), ("paragraph", 50))
+    index = 0
+    while True:
+        for shape, size in shapes:
+            for position in range(size):
+                if index == tokens:
+                    return
+                end = position == size - 1 or index == tokens - 1
+                word = f"w{index}"
+                if shape == "heading":
+                    yield ("## " if position == 0 else "") + word + ("\n\n" if end else " ")
+                elif shape == "paragraph":
+                    yield word + (".\n\n" if end else " ")
+                elif shape == "list":  # items of six words
+                    yield ("- " if position % 6 == 0 else "") + word + ("\n" if position % 6 == 5 or end else " ") \
+                        + ("\n" if end else "")
+                else:  # a code block, four words a line
+                    yield ("```python\n" if position == 0 else "") + word + ("\n" if position % 4 == 3 or end else " ") \
+                        + ("```\n\n" if end else "")
+                index += 1
+
+
 def _rate(model: str) -> float | None:
-    match = re.match(r"long-\d+-(\d+)", model)
+    match = re.match(r"(?:long|essay)-\d+-(\d+)", model)
     return float(match.group(1)) if match else None
 
 
