@@ -9,7 +9,8 @@ from gateway.errors import ContextWindowExceeded
 from gateway.models import ModelRecord
 from gateway.tokens import ContextFit, context_fit, fit_before_sending
 from ui.layout import page_setup, status_banner
-from ui.reply import metrics_line
+from ui.live import LiveMarkdown
+from ui.reply import metrics_line, model_facts
 
 CHAT_MODES = (None, "chat", "completion", "responses")
 PARAM_KEYS = {"system_prompt": "chat_system_prompt", "temperature": "chat_temperature", "top_p": "chat_top_p",
@@ -58,7 +59,7 @@ if asked and asked not in models:
                icon=":material/help:")
     st.button("Refresh models", key="chat_refresh_asked", icon=":material/refresh:", on_click=gateway.refresh)
 
-picker_col, fill_col = st.columns([3, 2], vertical_alignment="bottom")
+picker_col, facts_col = st.columns([3, 2], vertical_alignment="bottom")
 model_key = picker_col.selectbox(
     "Model", tuple(models), key="chat_model", on_change=follow_picker, persist_state="session",
     format_func=lambda key: f"{models[key].provider} · {models[key].name}",
@@ -66,7 +67,7 @@ model_key = picker_col.selectbox(
 model: ModelRecord | None = models.get(model_key)
 if model is not None:
     st.query_params["model"] = model.key
-fill_slot = fill_col.empty()
+    facts_col.caption(model_facts(model))
 
 with st.sidebar:
     st.subheader("Chat settings")
@@ -81,6 +82,7 @@ params = ChatParams(system_prompt or "", temperature, top_p, int(max_tokens) if 
 
 
 # --- The conversation -----------------------------------------------------------------------------------------------
+# A fragment: sending a prompt reruns only this part, so the reply is not queued behind a redraw of the whole page.
 
 def show_reply(message: Message, slot=None, *, last: bool = False) -> None:
     """A reply's text, then how it ended, then its numbers."""
@@ -94,17 +96,19 @@ def show_reply(message: Message, slot=None, *, last: bool = False) -> None:
         st.error(message.error, icon=":material/error:")
         if message.hint:
             st.caption(message.hint)
-        if last and message.error_kind == "model_not_found":
-            st.button("Refresh models", key="chat_refresh_missing", icon=":material/refresh:", on_click=gateway.refresh)
+        if last and message.error_kind == "model_not_found" and st.button(
+                "Refresh models", key="chat_refresh_missing", icon=":material/refresh:"):
+            gateway.refresh()
+            st.rerun()
     if message.metrics and (message.content or message.status != "error"):
         who = f"{message.model} · " if message.model != model_key else ""
         st.caption(who + metrics_line(message.metrics))
 
 
-def show_fit(fit: ContextFit) -> None:
+def show_fit(fit: ContextFit, slot) -> None:
     """How full the model's context window is, and a warning when the next request cannot fit."""
     counted = "counted by the proxy" if fit.source == "proxy" else "estimated"
-    with fill_slot.container():
+    with slot.container():
         if fit.limit:
             st.progress(min(fit.fraction or 0.0, 1.0),
                         text=f"Context: {fit.used + fit.reserve:,} of {fit.limit:,} tokens "
@@ -119,60 +123,70 @@ def show_fit(fit: ContextFit) -> None:
             st.warning("The context window is nearly full.", icon=":material/warning:")
 
 
-for index, message in enumerate(conversation.messages):
-    with st.chat_message(message.role):
-        if message.role == "user":
-            st.markdown(displayable(message.content))
-        else:
-            show_reply(message, last=index == len(conversation.messages) - 1)
+@st.fragment
+def conversation_view(model: ModelRecord | None, params: ChatParams) -> None:
+    """The context fill, the turns so far, the prompt box (pinned to the bottom), a new reply as it streams in,
+    and what can be done with the conversation."""
+    fill_slot = st.empty()
+    for index, message in enumerate(conversation.messages):
+        with st.chat_message(message.role):
+            if message.role == "user":
+                st.markdown(displayable(message.content))
+            else:
+                show_reply(message, last=index == len(conversation.messages) - 1)
 
-prompt = st.chat_input(f"Message {model.name}" if model else "Pick a model first", key="chat_prompt",
-                       submit_mode="stop", disabled=model is None)
-if prompt and model is not None:
-    conversation.add_prompt(prompt)
-    with st.chat_message("user"):
-        st.markdown(displayable(prompt))
+    prompt = st.bottom.chat_input(f"Message {model.name}" if model else "Pick a model first", key="chat_prompt",
+                                  submit_mode="stop", disabled=model is None)
+    if prompt and model is not None:
+        conversation.add_prompt(prompt)
+        with st.chat_message("user"):
+            st.markdown(displayable(prompt))
 
-if model is not None and (prompt or st.session_state.pop("chat_resend", False)) and conversation.awaiting_reply:
-    conversation.params = params
-    messages = build_messages(conversation.history(), params)
-    fit = fit_before_sending(model, messages, settings, max_tokens=params.max_tokens)
-    with st.chat_message("assistant"):
-        if not fit.fits:
-            error = ContextWindowExceeded(f"Not sent: the conversation is about {fit.used:,} tokens"
-                                          f"{f' plus {fit.reserve:,} for the reply' if fit.reserve else ''}, "
-                                          f"and {model.name} takes {fit.limit:,}.")
-            show_reply(conversation.add_error(model.key, error, error.hint, error.kind), last=True)
-        else:
-            slot = st.empty()
-            stream = start_chat(model, messages, params, settings)
-            try:
-                for _ in stream.batched(resend_rate=RESEND_RATE):
-                    slot.markdown(displayable(stream.text) + " ▌")
-            finally:  # also when the user stops or leaves mid-reply: the partial text is kept, marked stopped
-                stream.stop()
-                reply = conversation.add_reply(stream)
-            show_reply(reply, slot, last=True)
+    if model is not None and (prompt or st.session_state.pop("chat_resend", False)) and conversation.awaiting_reply:
+        conversation.params = params
+        messages = build_messages(conversation.history(), params)
+        fit = fit_before_sending(model, messages, settings, max_tokens=params.max_tokens)
+        with st.chat_message("assistant"):
+            if not fit.fits:
+                error = ContextWindowExceeded(f"Not sent: the conversation is about {fit.used:,} tokens"
+                                              f"{f' plus {fit.reserve:,} for the reply' if fit.reserve else ''}, "
+                                              f"and {model.name} takes {fit.limit:,}.")
+                show_reply(conversation.add_error(model.key, error, error.hint, error.kind), last=True)
+            else:
+                slot = st.empty()
+                live = LiveMarkdown(slot)
+                stream = start_chat(model, messages, params, settings)
+                try:
+                    for _ in stream.batched(resend_rate=RESEND_RATE, drawn=lambda: live.settled):
+                        live.update(stream.text)
+                finally:  # also when the user stops or leaves mid-reply: the partial text is kept, marked stopped
+                    stream.stop()
+                    reply = conversation.add_reply(stream)
+                show_reply(reply, slot, last=True)
 
-if conversation.messages:
-    regenerate_col, edit_col, clear_col, md_col, json_col = st.columns(5)
-    regenerate_col.button("Regenerate", icon=":material/refresh:", on_click=send_again, width="stretch",
-                          disabled=model is None or conversation.last_prompt is None, key="chat_regenerate")
-    with edit_col.popover("Edit last prompt", icon=":material/edit:", width="stretch",
-                          disabled=conversation.last_prompt is None):
-        edit_key = f"chat_edit_{len(conversation.messages)}"
-        st.text_area("Last prompt", conversation.last_prompt or "", key=edit_key)
-        st.button("Resend", key="chat_resend_edited", icon=":material/send:", on_click=resend_edited,
-                  args=(edit_key,), disabled=model is None)
-    clear_col.button("Clear", icon=":material/delete:", on_click=conversation.clear, width="stretch",
-                     key="chat_clear")
-    md_col.download_button("Markdown", conversation.to_markdown(model_key, metrics_line), "chat.md", "text/markdown",
-                           icon=":material/download:", on_click="ignore", width="stretch", key="chat_md")
-    json_col.download_button("JSON", conversation.to_json(model_key), "chat.json", "application/json",
-                             icon=":material/download:", on_click="ignore", width="stretch", key="chat_json")
+    if conversation.messages:
+        regenerate_col, edit_col, clear_col, md_col, json_col = st.columns(5)
+        regenerate_col.button("Regenerate", icon=":material/refresh:", on_click=send_again, width="stretch",
+                              disabled=model is None or conversation.last_prompt is None, key="chat_regenerate")
+        with edit_col.popover("Edit last prompt", icon=":material/edit:", width="stretch",
+                              disabled=conversation.last_prompt is None):
+            edit_key = f"chat_edit_{len(conversation.messages)}"
+            st.text_area("Last prompt", conversation.last_prompt or "", key=edit_key)
+            st.button("Resend", key="chat_resend_edited", icon=":material/send:", on_click=resend_edited,
+                      args=(edit_key,), disabled=model is None)
+        clear_col.button("Clear", icon=":material/delete:", on_click=conversation.clear, width="stretch",
+                         key="chat_clear")
+        md_col.download_button("Markdown", conversation.to_markdown(model_key, metrics_line), "chat.md",
+                               "text/markdown", icon=":material/download:", on_click="ignore", width="stretch",
+                               key="chat_md")
+        json_col.download_button("JSON", conversation.to_json(model_key), "chat.json", "application/json",
+                                 icon=":material/download:", on_click="ignore", width="stretch", key="chat_json")
 
-if model is not None:
-    show_fit(context_fit(model, build_messages(conversation.history(), params), settings,
-                         max_tokens=params.max_tokens))
-elif not models:
-    st.info("No model is available: connect the proxy, or set OPENAI_API_KEY / ANTHROPIC_API_KEY.")
+    if model is not None:
+        show_fit(context_fit(model, build_messages(conversation.history(), params), settings,
+                             max_tokens=params.max_tokens), fill_slot)
+    elif not models:
+        st.info("No model is available: connect the proxy, or set OPENAI_API_KEY / ANTHROPIC_API_KEY.")
+
+
+conversation_view(model, params)

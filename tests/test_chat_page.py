@@ -60,11 +60,25 @@ def test_a_prompt_gets_a_reply_with_its_numbers_underneath(app_env):
     assert "→ 9 tokens" in numbers and "$0.0000" in numbers  # prompt → completion tokens, cost from the proxy
 
 
+def test_a_long_reply_drawn_block_by_block_ends_as_one_markdown_block(app_env):
+    at = send(open_chat("upstream-essay"), "Write at length")
+    reply = at.chat_message[1]
+    assert len(reply.markdown) == 1  # the settled blocks and the tail were replaced by the whole reply
+    text = reply.markdown[0].value
+    assert text.startswith("## w0 w1 w2 w3\n\nw4") and text.rstrip().endswith("w2999.") and "▌" not in text
+    assert "TTFT" in reply.caption[0].value
+
+
 def test_the_link_picks_the_model_and_the_url_follows_the_picker(app_env):
     at = open_chat("upstream-echo")
     assert at.selectbox(key="chat_model").value == "upstream-echo"
     at.selectbox(key="chat_model").set_value("demo-fast").run()
     assert at.query_params["model"] == "demo-fast"
+
+
+def test_the_picked_models_window_and_prices_are_shown_beside_the_picker(app_env):
+    captions = [c.value for c in open_chat("gpt-4o").caption]
+    assert "128k context · $2.5 in / $10 out per 1M tokens" in captions, captions
 
 
 def test_without_a_link_a_proxy_model_is_picked_and_put_in_the_url(app_env):

@@ -1,9 +1,10 @@
-"""How a reply's numbers are shown: one line under every reply, on the chat and compare pages alike."""
+"""How a reply's numbers are shown (one line under every reply, on the chat and compare pages alike), and a model's."""
 
 from __future__ import annotations
 
 from gateway.chat import ReplyMetrics
-from ui.format import seconds, usd
+from gateway.models import ModelRecord
+from ui.format import seconds, tokens, usd
 
 
 def metrics_line(metrics: ReplyMetrics) -> str:
@@ -21,3 +22,13 @@ def metrics_line(metrics: ReplyMetrics) -> str:
     if metrics.finish_reason and metrics.finish_reason != "stop":
         parts.append(f"finish: {metrics.finish_reason}")
     return " · ".join(parts)
+
+
+def model_facts(model: ModelRecord) -> str:
+    """`128k context · $2.5 in / $10 out per 1M tokens` (with `est.` when the window is a guess from the name)."""
+    window = f"{tokens(model.context_window)} context" if model.context_window else "context window unknown"
+    if model.context_window and model.context_source == "estimated":
+        window += " (est.)"
+    if model.input_price is None and model.output_price is None:
+        return f"{window} · no price listed"
+    return f"{window} · {usd(model.input_price)} in / {usd(model.output_price)} out per 1M tokens"

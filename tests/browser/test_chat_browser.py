@@ -47,3 +47,22 @@ def test_an_error_stays_in_the_conversation_with_the_prompt(app, page):
     messages = page.locator(MESSAGES)
     assert messages.count() == 4 and messages.nth(2).inner_text().strip().endswith("And again")
     screenshot(page, "chat")
+
+
+def test_stop_keeps_the_partial_reply_and_the_next_turn_shows_it_stopped(app, page):
+    open_page(page, app.url + "/chat?model=upstream-slow")
+    ask(page, "Take your time")
+    page.locator(MESSAGES).nth(1).get_by_text("w0 w1 w2 w3", exact=False).wait_for()
+    page.locator("[data-testid='stChatInputStopButton']").click()
+    page.locator("[data-testid='stChatInputSubmitButton']").wait_for()  # the run has ended
+    wait_idle(page)
+    partial = page.locator(MESSAGES).nth(1).inner_text()
+    assert "w0 w1 w2 w3" in partial and "w299" not in partial
+    ask(page, "Thanks")  # Streamlit draws nothing after a stop: the next run shows the reply as the record has it
+    page.get_by_text("Stopped: partial reply.").wait_for()
+    page.locator(MESSAGES).nth(3).get_by_text("w299", exact=False).wait_for(timeout=60_000)
+    wait_idle(page)
+    messages = page.locator(MESSAGES)
+    assert messages.nth(0).inner_text().strip().endswith("Take your time")
+    assert "w0 w1 w2 w3" in messages.nth(1).inner_text() and "finish: stopped" in messages.nth(1).inner_text()
+    assert messages.nth(2).inner_text().strip().endswith("Thanks")
