@@ -1,14 +1,21 @@
 """Chat streaming benchmark: the gateway against the raw `openai` SDK on the same proxy, in the same run.
 
 - short reply: `demo-fast` (a LiteLLM mock, 3-character chunks);
-- long reply: `upstream-long` (3,000 tokens at ~2,000 tokens/s from the local upstream server).
+- long reply: `upstream-long` (3,000 tokens at ~2,000 tokens/s from the local upstream server, one endless paragraph:
+  the worst case for the page, which can only re-send it whole);
+- essay: `upstream-essay` (the same 3,000 tokens at the same rate, shaped like a real long reply: headings,
+  paragraphs, lists, code blocks; the page draws finished blocks once).
 For each, N alternating repetitions of: the raw SDK (stream with include_usage, read to the end) and the gateway
 (`start_chat` + `ChatStream.batched()` as the page calls it, read to the end). Medians of time to first token and total, and the ratios.
 
 With `--browser`, also the page: headless Chromium on /chat, from pressing Enter to the first and the last token
 visible (timed in the page with a MutationObserver), against the SDK's numbers measured just before.
 
-Run by hand: `python -m bench.chat [--repeat 7] [--browser]`.
+With `--pin` (a machine with at least 2 cores), the proxy gets core 0 to itself and everything else (this process,
+the SDK client, the app, Chromium) the other cores, as when the proxy runs on its own server: on a 2-core machine
+the CPU-bound proxy otherwise competes with the browser for the same cores, and that, not the page, sets the pace.
+
+Run by hand: `python -m bench.chat [--repeat 7] [--browser] [--pin]`.
 """
 
 from __future__ import annotations
@@ -32,8 +39,9 @@ from tests.support.upstream import upstream_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = [{"role": "user", "content": "Hello"}]
-CASES = {"short": ("demo-fast", "Hello! I am the fast demo model.", "Hello!"),
-         "long": ("upstream-long", "w2999", "w0 ")}  # model, text seen last, text seen first
+CASES = {"short": ("demo-fast", "Hello! I am the fast demo model.", "Hel"),  # model, text seen last, the first token
+         "long": ("upstream-long", "w2999", "w0 "),
+         "essay": ("upstream-essay", "w2999", "w0 ")}
 
 
 @dataclass
@@ -110,24 +118,30 @@ _OBSERVE = """([first, last]) => {
 }"""
 
 
-def run_browser(proxy: Proxy, sdk: dict[str, Timing], repeat: int) -> None:
-    """Pressing Enter to first and last token visible on /chat, in headless Chromium, on a warm app."""
+def run_browser(proxy: Proxy, repeat: int) -> None:
+    """Pressing Enter to first and last token visible on /chat, in headless Chromium, on a warm app.
+
+    Each page run is paired with a raw SDK stream of the same model run just before it (with the page loaded and
+    idle), so a drift in the proxy's speed between runs does not skew the ratios: medians of the pairs.
+    """
     from playwright.sync_api import sync_playwright
 
     from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, proxy_env, start_app, wait_idle
 
+    client = openai.OpenAI(base_url=f"{proxy.base_url}/v1", api_key=proxy.master_key, max_retries=0)
     app = start_app(proxy_env(proxy))
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            print(f"\nBrowser (Enter → visible), median of {repeat}, against the SDK medians above:")
+            print(f"\nBrowser (Enter → visible) against the raw SDK run just before, median of {repeat} pairs:")
             for case, (model, last, first) in CASES.items():
-                firsts, lasts, echoes = [], [], []
+                firsts, lasts, echoes, sdk_ttfts, sdk_totals = [], [], [], [], []
                 for index in range(repeat + 1):  # the first round warms the app and the page
                     context = browser.new_context(viewport={"width": 1400, "height": 900})
                     page = context.new_page()
                     page.goto(f"{app.url}/chat?model={model}")
                     wait_idle(page)
+                    sdk = raw_sdk(client, model)
                     page.evaluate(_OBSERVE, [first, last])
                     box = page.locator("[data-testid='stChatInput'] textarea")
                     box.fill("Hello")
@@ -135,34 +149,60 @@ def run_browser(proxy: Proxy, sdk: dict[str, Timing], repeat: int) -> None:
                     page.wait_for_function("window.__t.last", timeout=60_000)
                     t = page.evaluate("window.__t")
                     if index:
-                        firsts.append((t["first"] - t["press"]) / 1000)
-                        lasts.append((t["last"] - t["press"]) / 1000)
+                        firsts.append((t["first"] - t["press"]) / 1000 - sdk.ttft)
+                        lasts.append((t["last"] - t["press"]) / 1000 / sdk.total)
                         echoes.append((t["echo"] - t["press"]) / 1000)
+                        sdk_ttfts.append(sdk.ttft)
+                        sdk_totals.append(sdk.total)
+                    wait_idle(page)
                     context.close()
-                first_s, last_s = statistics.median(firsts), statistics.median(lasts)
-                print(f"{case:6} first visible {ms(first_s)} (SDK TTFT {ms(sdk[case].ttft).strip()}, "
-                      f"+{(first_s - sdk[case].ttft) * 1000:.0f} ms)   last visible {ms(last_s)} "
-                      f"(SDK total {ms(sdk[case].total).strip()}, {last_s / sdk[case].total:.2f}×)"
-                      f"   [own prompt echoed {ms(statistics.median(echoes)).strip()}: the page's floor]")
+                print(f"{case:6} first token visible SDK TTFT +{statistics.median(firsts) * 1000:.0f} ms "
+                      f"(SDK TTFT {ms(statistics.median(sdk_ttfts)).strip()})   "
+                      f"last visible {statistics.median(lasts):.2f}× SDK total "
+                      f"(SDK total {ms(statistics.median(sdk_totals)).strip()}; pairs {min(lasts):.2f}–{max(lasts):.2f}×)"
+                      f"   [own prompt echoed {ms(statistics.median(echoes)).strip()}]")
             browser.close()
     finally:
         app.stop()
+
+
+def pin(proxy: Proxy) -> None:
+    """The proxy (and its children) on core 0; this process, and so all it starts later, on the other cores."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        raise SystemExit("--pin needs at least 2 cores")
+    for pid in [proxy.process.pid, *_children(proxy.process.pid)]:
+        os.sched_setaffinity(pid, {cores[0]})
+    os.sched_setaffinity(0, set(cores[1:]))
+    print(f"pinned: proxy on core {cores[0]}, the rest on {cores[1:]}")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        for child in map(int, children):
+            found += [child, *_children(child)]
+    return found
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--browser", action="store_true", help="also time the page in headless Chromium")
+    parser.add_argument("--pin", action="store_true", help="the proxy on core 0, everything else on the others")
     args = parser.parse_args()
     with upstream_server() as upstream:
         print("starting the proxy ...", flush=True)
         proxy = start_proxy(ROOT / "tests" / "proxy_config.yaml", env={"UPSTREAM_API_BASE": upstream})
+        if args.pin:
+            pin(proxy)
         try:
             settings = load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
                                       "LITELLM_API_KEY": proxy.master_key}, secrets={}, dotenv_path=None)
-            sdk = run_sdk_vs_gateway(settings, proxy, args.repeat)
+            run_sdk_vs_gateway(settings, proxy, args.repeat)
             if args.browser:
-                run_browser(proxy, sdk, args.repeat)
+                run_browser(proxy, args.repeat)
         finally:
             proxy.stop()
 

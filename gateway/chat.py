@@ -10,7 +10,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
 import openai
@@ -22,7 +22,7 @@ from gateway.models import ModelRecord
 
 ANTHROPIC_OPENAI_BASE = "https://api.anthropic.com/v1/"
 BATCH_INTERVAL = 0.05  # seconds between rendered updates of a fast stream
-RESEND_RATE = 200_000  # characters per second a page may re-send while it redraws a growing reply
+RESEND_RATE = 200_000  # characters per second of reply the browser may be asked to redraw
 
 
 @dataclass(frozen=True)
@@ -128,15 +128,13 @@ class ChatStream:
         finally:
             self._finish()
 
-    def batched(self, interval: float = BATCH_INTERVAL, *, resend_rate: float | None = None,
-                drawn: Callable[[], int] | None = None) -> Iterator[str]:
+    def batched(self, interval: float = BATCH_INTERVAL, *, resend_rate: float | None = None) -> Iterator[str]:
         """Text pieces grouped so that at most one is yielded per `interval` seconds (the first at once).
 
         The stream is read on a helper thread (which never touches Streamlit), so text that arrives just before
-        a pause in the reply is still yielded within `interval`, not held until the next piece. For a renderer
-        that re-sends text on every update, `resend_rate` (characters per second) widens the gap as the re-sent
-        text grows, so a very long reply does not flood the browser: the whole text by default, or all but the
-        `drawn()` characters the renderer has drawn for good (see `ui.live.LiveMarkdown`).
+        a pause in the reply is still yielded within `interval`, not held until the next piece. `resend_rate`
+        (characters per second) widens the gap as the text grows, so a very long reply does not flood the browser:
+        Streamlit's frontend redraws a whole reply on every update, even the blocks a page does not re-send.
         """
         pieces: queue.SimpleQueue[str | None] = queue.SimpleQueue()
 
@@ -152,8 +150,7 @@ class ChatStream:
         last, finished = 0.0, False
         try:
             while not finished:
-                resent = len(self.text) - (drawn() if drawn else 0)
-                gap = interval if resend_rate is None else max(interval, resent / resend_rate)
+                gap = interval if resend_rate is None else max(interval, len(self.text) / resend_rate)
                 try:
                     piece = pieces.get(timeout=max(0.0, last + gap - time.perf_counter()) if pending else None)
                 except queue.Empty:

@@ -157,7 +157,7 @@ def conversation_view(model: ModelRecord | None, params: ChatParams) -> None:
                 live = LiveMarkdown(slot)
                 stream = start_chat(model, messages, params, settings)
                 try:
-                    for _ in stream.batched(resend_rate=RESEND_RATE, drawn=lambda: live.settled):
+                    for _ in stream.batched(resend_rate=RESEND_RATE):
                         live.update(stream.text)
                 finally:  # also when the user stops or leaves mid-reply: the partial text is kept, marked stopped
                     stream.stop()

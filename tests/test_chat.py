@@ -93,13 +93,6 @@ def test_batched_can_slow_down_as_the_text_grows(settings):
     assert len(batches) == 2 and batches[0] == "w0 " and "".join(batches) == stream.text
 
 
-def test_text_the_page_has_drawn_for_good_does_not_slow_the_batches_down(settings):
-    """The same 1 character a second, but the page says it has drawn everything for good: nothing is re-sent."""
-    stream = start_chat(model("upstream-long"), HELLO, ChatParams(), settings)
-    batches = list(stream.batched(resend_rate=1, drawn=lambda: 10**9))
-    assert len(batches) > 2 and "".join(batches) == stream.text
-
-
 def test_batched_shows_text_that_arrives_just_before_a_pause(upstream, settings):
     """Five words arrive at once, then the model pauses: they are shown during the pause, not after it."""
     direct = openai.OpenAI(base_url=upstream, api_key="local", max_retries=0)

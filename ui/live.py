@@ -1,9 +1,13 @@
 """A reply drawn while it streams: settled Markdown blocks are sent to the browser once, only the tail is re-sent.
 
-`st.markdown` in a placeholder re-sends (and the browser re-parses) the whole text on every update, which for a long,
-fast reply costs the browser more than the reply itself. Here each finished block (see `gateway.blocks`) gets its own
-element, drawn once, and only the unfinished last block is redrawn. At the end the page draws the whole reply into
-the same slot as one Markdown element, so it renders exactly as it will on every later rerun.
+`st.markdown` in a placeholder re-sends the whole text on every update: about 1 MB over the websocket for a
+3,000-token reply drawn 20 times a second. Here each finished block (see `gateway.blocks`) gets its own element,
+sent once, and only the unfinished last block is sent again: about 2× the text in all. At the end the page draws
+the whole reply into the same slot as one Markdown element, so it renders exactly as it will on every later rerun.
+
+Measured (a bare app streaming 17 KB over 5 s): the browser's CPU falls by only ~20%, because Streamlit's frontend
+still re-renders every element of the reply on each update; the pace of updates is what bounds the browser's work
+(see `ChatStream.batched(resend_rate=...)`).
 """
 
 from __future__ import annotations
