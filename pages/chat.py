@@ -99,7 +99,7 @@ def show_reply(message: Message, slot=None, *, last: bool = False) -> None:
         if last and message.error_kind == "model_not_found" and st.button(
                 "Refresh models", key="chat_refresh_missing", icon=":material/refresh:"):
             gateway.refresh()
-            st.rerun()
+            st.rerun()  # the whole page, not just the fragment: the picker and the sidebar's counts change too
     if message.metrics and (message.content or message.status != "error"):
         who = f"{message.model} · " if message.model != model_key else ""
         st.caption(who + metrics_line(message.metrics))
