@@ -13,6 +13,7 @@ from ui.live import LiveMarkdown
 from ui.reply import metrics_line, model_facts
 
 CHAT_MODES = (None, "chat", "completion", "responses")
+HAND_OVER_TURNS = 6  # new turns the fragment draws before the page takes them over (a full-page rerun)
 PARAM_KEYS = {"system_prompt": "chat_system_prompt", "temperature": "chat_temperature", "top_p": "chat_top_p",
               "max_tokens": "chat_max_tokens"}
 
@@ -39,15 +40,6 @@ elif st.session_state.get("chat_model") not in models and models:
 
 def follow_picker() -> None:
     st.query_params["model"] = st.session_state["chat_model"]
-
-
-def send_again() -> None:
-    st.session_state["chat_resend"] = conversation.regenerate()
-
-
-def resend_edited(key: str) -> None:
-    conversation.edit_last_prompt(st.session_state[key])
-    st.session_state["chat_resend"] = True
 
 
 # --- Model and parameters -------------------------------------------------------------------------------------------
@@ -82,7 +74,8 @@ params = ChatParams(system_prompt or "", temperature, top_p, int(max_tokens) if 
 
 
 # --- The conversation -----------------------------------------------------------------------------------------------
-# A fragment: sending a prompt reruns only this part, so the reply is not queued behind a redraw of the whole page.
+# The page draws the turns so far; a fragment draws new ones. Sending a prompt reruns only the fragment, so the
+# browser does not redraw the page and the whole history before it can show the first token.
 
 def show_reply(message: Message, slot=None, *, last: bool = False) -> None:
     """A reply's text, then how it ended, then its numbers."""
@@ -105,35 +98,37 @@ def show_reply(message: Message, slot=None, *, last: bool = False) -> None:
         st.caption(who + metrics_line(message.metrics))
 
 
-def show_fit(fit: ContextFit, slot) -> None:
+def show_fit(fit: ContextFit) -> None:
     """How full the model's context window is, and a warning when the next request cannot fit."""
     counted = "counted by the proxy" if fit.source == "proxy" else "estimated"
-    with slot.container():
-        if fit.limit:
-            st.progress(min(fit.fraction or 0.0, 1.0),
-                        text=f"Context: {fit.used + fit.reserve:,} of {fit.limit:,} tokens "
-                             f"({fit.fraction:.0%}, {counted})")
+    if fit.limit:
+        st.progress(min(fit.fraction or 0.0, 1.0),
+                    text=f"Context: {fit.used + fit.reserve:,} of {fit.limit:,} tokens ({fit.fraction:.0%}, {counted})")
+    else:
+        st.caption(f"Context: {fit.used:,} tokens ({counted}); this model's window is unknown.")
+    if not fit.fits:
+        st.warning("The conversation no longer fits this model's context window: the next request would be "
+                   "refused. Clear the conversation, lower Max tokens, or pick a model with a larger window.",
+                   icon=":material/warning:")
+    elif fit.nearly_full:
+        st.warning("The context window is nearly full.", icon=":material/warning:")
+
+
+def show_turn(index: int) -> None:
+    message = conversation.messages[index]
+    with st.chat_message(message.role):
+        if message.role == "user":
+            st.markdown(displayable(message.content))
         else:
-            st.caption(f"Context: {fit.used:,} tokens ({counted}); this model's window is unknown.")
-        if not fit.fits:
-            st.warning("The conversation no longer fits this model's context window: the next request would be "
-                       "refused. Clear the conversation, lower Max tokens, or pick a model with a larger window.",
-                       icon=":material/warning:")
-        elif fit.nearly_full:
-            st.warning("The context window is nearly full.", icon=":material/warning:")
+            show_reply(message, last=index == len(conversation.messages) - 1)
 
 
 @st.fragment
-def conversation_view(model: ModelRecord | None, params: ChatParams) -> None:
-    """The context fill, the turns so far, the prompt box (pinned to the bottom), a new reply as it streams in,
-    and what can be done with the conversation."""
-    fill_slot = st.empty()
-    for index, message in enumerate(conversation.messages):
-        with st.chat_message(message.role):
-            if message.role == "user":
-                st.markdown(displayable(message.content))
-            else:
-                show_reply(message, last=index == len(conversation.messages) - 1)
+def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int) -> None:
+    """The turns added since the page drew the first `drawn`, the prompt box (pinned to the bottom), a new reply
+    as it streams in, what can be done with the conversation, and how full the context window is."""
+    for index in range(drawn, len(conversation.messages)):
+        show_turn(index)
 
     prompt = st.bottom.chat_input(f"Message {model.name}" if model else "Pick a model first", key="chat_prompt",
                                   submit_mode="stop", disabled=model is None)
@@ -163,19 +158,27 @@ def conversation_view(model: ModelRecord | None, params: ChatParams) -> None:
                     stream.stop()
                     reply = conversation.add_reply(stream)
                 show_reply(reply, slot, last=True)
+        if len(conversation.messages) - drawn >= HAND_OVER_TURNS:
+            st.rerun()  # the whole page: it draws these turns from now on, and the fragment starts empty again
 
     if conversation.messages:
         regenerate_col, edit_col, clear_col, md_col, json_col = st.columns(5)
-        regenerate_col.button("Regenerate", icon=":material/refresh:", on_click=send_again, width="stretch",
-                              disabled=model is None or conversation.last_prompt is None, key="chat_regenerate")
+        # These change earlier turns, which the fragment does not draw: each reruns the whole page.
+        if regenerate_col.button("Regenerate", icon=":material/refresh:", width="stretch", key="chat_regenerate",
+                                 disabled=model is None or conversation.last_prompt is None):
+            st.session_state["chat_resend"] = conversation.regenerate()
+            st.rerun()
         with edit_col.popover("Edit last prompt", icon=":material/edit:", width="stretch",
                               disabled=conversation.last_prompt is None):
-            edit_key = f"chat_edit_{len(conversation.messages)}"
-            st.text_area("Last prompt", conversation.last_prompt or "", key=edit_key)
-            st.button("Resend", key="chat_resend_edited", icon=":material/send:", on_click=resend_edited,
-                      args=(edit_key,), disabled=model is None)
-        clear_col.button("Clear", icon=":material/delete:", on_click=conversation.clear, width="stretch",
-                         key="chat_clear")
+            edited = st.text_area("Last prompt", conversation.last_prompt or "",
+                                  key=f"chat_edit_{len(conversation.messages)}")
+            if st.button("Resend", key="chat_resend_edited", icon=":material/send:", disabled=model is None):
+                conversation.edit_last_prompt(edited)
+                st.session_state["chat_resend"] = True
+                st.rerun()
+        if clear_col.button("Clear", icon=":material/delete:", width="stretch", key="chat_clear"):
+            conversation.clear()
+            st.rerun()
         md_col.download_button("Markdown", conversation.to_markdown(model_key, metrics_line), "chat.md",
                                "text/markdown", icon=":material/download:", on_click="ignore", width="stretch",
                                key="chat_md")
@@ -184,9 +187,11 @@ def conversation_view(model: ModelRecord | None, params: ChatParams) -> None:
 
     if model is not None:
         show_fit(context_fit(model, build_messages(conversation.history(), params), settings,
-                             max_tokens=params.max_tokens), fill_slot)
+                             max_tokens=params.max_tokens))
     elif not models:
         st.info("No model is available: connect the proxy, or set OPENAI_API_KEY / ANTHROPIC_API_KEY.")
 
 
-conversation_view(model, params)
+for turn in range(len(conversation.messages)):
+    show_turn(turn)
+conversation_view(model, params, len(conversation.messages))

@@ -66,3 +66,17 @@ def test_stop_keeps_the_partial_reply_and_the_next_turn_shows_it_stopped(app, pa
     assert messages.nth(0).inner_text().strip().endswith("Take your time")
     assert "w0 w1 w2 w3" in messages.nth(1).inner_text() and "finish: stopped" in messages.nth(1).inner_text()
     assert messages.nth(2).inner_text().strip().endswith("Thanks")
+
+
+def test_a_long_conversation_keeps_every_turn_once_and_in_order(app, page):
+    """New turns are drawn by a fragment until the page takes them over (a full-page rerun every 6 turns)."""
+    open_page(page, app.url + "/chat?model=upstream-echo")
+    for number in range(1, 6):
+        ask(page, f"prompt {number}")
+        page.locator(MESSAGES).nth(2 * number - 1).get_by_text(f"echo: prompt {number}").wait_for()
+        wait_idle(page)
+    texts = [page.locator(MESSAGES).nth(i).inner_text() for i in range(page.locator(MESSAGES).count())]
+    assert len(texts) == 10, texts
+    for number in range(1, 6):
+        assert texts[2 * number - 2].strip().endswith(f"prompt {number}")
+        assert f"echo: prompt {number}" in texts[2 * number - 1] and "TTFT" in texts[2 * number - 1]
