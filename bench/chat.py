@@ -83,9 +83,9 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:7.0f} ms"
 
 
-def run_sdk_vs_gateway(settings: Settings, proxy: Proxy, repeat: int) -> dict[str, Timing]:
+def run_sdk_vs_gateway(settings: Settings, proxy: Proxy, repeat: int) -> None:
+    """The gateway as the page calls it against the raw SDK, alternating: medians and ratios."""
     client = openai.OpenAI(base_url=settings.api_base, api_key=proxy.master_key, max_retries=0)
-    sdk_medians = {}
     print(f"\nGateway against the raw SDK, median of {repeat}:")
     print(f"{'case':6} {'':8} {'TTFT':>10} {'total':>10}")
     for case, (model, _, _) in CASES.items():
@@ -95,12 +95,10 @@ def run_sdk_vs_gateway(settings: Settings, proxy: Proxy, repeat: int) -> dict[st
             raws.append(raw_sdk(client, model))
             ours.append(gateway(model, settings))
         raw, our = median(raws), median(ours)
-        sdk_medians[case] = raw
         print(f"{case:6} {'sdk':8} {ms(raw.ttft):>10} {ms(raw.total):>10}")
         print(f"{case:6} {'gateway':8} {ms(our.ttft):>10} {ms(our.total):>10}   "
               f"ratio TTFT {our.ttft / raw.ttft:.2f}×  total {our.total / raw.total:.2f}×  "
               f"(TTFT +{(our.ttft - raw.ttft) * 1000:.0f} ms)")
-    return sdk_medians
 
 
 _OBSERVE = """([first, last]) => {
