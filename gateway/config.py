@@ -18,10 +18,37 @@ from gateway.errors import mask_key
 
 DEFAULT_BASE_URL = "http://localhost:4000"
 DEFAULT_CACHE_TTL = 300
-VARIABLES = ("LITELLM_ENABLED", "LITELLM_BASE_URL", "LITELLM_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
-             "MODELS_CACHE_TTL", "CONNECT_TIMEOUT", "REQUEST_TIMEOUT")
+DEFAULT_MAX_REPLY_CHARS = 200_000
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One setting the app reads: its environment name, the `Settings` field it fills, and how it is shown."""
+
+    name: str
+    label: str  # how the health page's configuration table names it
+    secret: bool = False  # shown masked, and redacted from every message
+
+    @property
+    def field(self) -> str:
+        return self.name.lower()
+
+
+# Every setting the app reads, in the order pages show them: the one list (tests and `make run` import it).
+VARIABLES = (
+    Variable("LITELLM_ENABLED", "LiteLLM"),
+    Variable("LITELLM_BASE_URL", "Base URL"),
+    Variable("LITELLM_API_KEY", "LiteLLM key", secret=True),
+    Variable("OPENAI_API_KEY", "OpenAI key (direct)", secret=True),
+    Variable("ANTHROPIC_API_KEY", "Anthropic key (direct)", secret=True),
+    Variable("MODELS_CACHE_TTL", "Model cache TTL"),
+    Variable("CONNECT_TIMEOUT", "Connect timeout"),
+    Variable("REQUEST_TIMEOUT", "Request timeout"),
+    Variable("MAX_REPLY_CHARS", "Longest reply kept"),
+)
+NAMES = tuple(v.name for v in VARIABLES)
 
 
 @dataclass(frozen=True)
@@ -47,6 +74,7 @@ class Settings:
     models_cache_ttl: int = DEFAULT_CACHE_TTL
     connect_timeout: float = 2.0
     request_timeout: float = 60.0
+    max_reply_chars: int = DEFAULT_MAX_REPLY_CHARS
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -62,20 +90,11 @@ class Settings:
     @property
     def secrets(self) -> tuple[str | None, ...]:
         """The keys, for redaction."""
-        return (self.litellm_api_key, self.openai_api_key, self.anthropic_api_key)
+        return tuple(getattr(self, v.field) for v in VARIABLES if v.secret)
 
     def public(self) -> dict[str, object]:
         """The settings as they may be shown on a page: keys masked."""
-        return {
-            "LITELLM_ENABLED": self.litellm_enabled,
-            "LITELLM_BASE_URL": self.litellm_base_url,
-            "LITELLM_API_KEY": mask_key(self.litellm_api_key),
-            "OPENAI_API_KEY": mask_key(self.openai_api_key),
-            "ANTHROPIC_API_KEY": mask_key(self.anthropic_api_key),
-            "MODELS_CACHE_TTL": self.models_cache_ttl,
-            "CONNECT_TIMEOUT": self.connect_timeout,
-            "REQUEST_TIMEOUT": self.request_timeout,
-        }
+        return {v.name: mask_key(getattr(self, v.field)) if v.secret else getattr(self, v.field) for v in VARIABLES}
 
 
 def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[str, object] | None = None,
@@ -101,6 +120,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         models_cache_ttl=int(_parse_number(raw, "MODELS_CACHE_TTL", DEFAULT_CACHE_TTL, problems, minimum=0)),
         connect_timeout=_parse_number(raw, "CONNECT_TIMEOUT", 2.0, problems, minimum=0.1),
         request_timeout=_parse_number(raw, "REQUEST_TIMEOUT", 60.0, problems, minimum=1.0),
+        max_reply_chars=int(_parse_number(raw, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS, problems, minimum=1000)),
         problems=tuple(problems),
     )
 
@@ -112,7 +132,7 @@ def normalize_base_url(value: str) -> str | None:
         url = url[: -len("/v1")].rstrip("/")
     try:
         parts = urlsplit(url)
-        parts.port  # raises on a malformed port
+        _ = parts.port  # raises on a malformed port
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
@@ -123,7 +143,7 @@ def normalize_base_url(value: str) -> str | None:
 def _merge(*sources: Mapping[str, object]) -> dict[str, str]:
     merged: dict[str, str] = {}
     for source in reversed(sources):  # later sources are weaker
-        for name in VARIABLES:
+        for name in NAMES:
             value = source.get(name)
             if value is not None and not isinstance(value, Mapping):
                 merged[name] = str(value).strip()

@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +26,17 @@ from dotenv import dotenv_values
 
 from gateway.config import normalize_base_url
 from gateway.errors import mask_key
-from scripts.services import (ROOT, Service, app_healthy, launch, launch_proxy, port_in_use, proxy_alive,
-                              proxy_environment, wait_until_ready)
+from scripts.services import (
+    ROOT,
+    Service,
+    app_healthy,
+    launch,
+    launch_proxy,
+    port_in_use,
+    proxy_alive,
+    proxy_environment,
+    wait_until_ready,
+)
 
 PROXY_TIMEOUT = 180.0
 APP_TIMEOUT = 60.0
@@ -131,7 +140,7 @@ def start_stack(args: argparse.Namespace, settings: dict[str, str]) -> Stack:
     return Stack(children[-1].base_url, base_url, app_key, children)
 
 
-def check_port_free(port: int, variable: str, stopping: list[Service] = ()) -> None:
+def check_port_free(port: int, variable: str, stopping: Sequence[Service] = ()) -> None:
     """Exit with a clear message if something already listens on the port."""
     if port_in_use(port):
         stop_all(stopping)
@@ -154,7 +163,7 @@ def supervise(children: list[Service], stop: threading.Event) -> Service | None:
     return None
 
 
-def stop_all(children: list[Service]) -> None:
+def stop_all(children: Sequence[Service]) -> None:
     """Stop the children, the app first."""
     for child in reversed(children):
         child.stop()
