@@ -18,8 +18,9 @@ from gateway.errors import mask_key
 
 DEFAULT_BASE_URL = "http://localhost:4000"
 DEFAULT_CACHE_TTL = 300
+DEFAULT_DATABASE_URL = "sqlite:///data/dashboard.db"  # relative to the app's root
 VARIABLES = ("LITELLM_ENABLED", "LITELLM_BASE_URL", "LITELLM_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
-             "MODELS_CACHE_TTL", "CONNECT_TIMEOUT", "REQUEST_TIMEOUT")
+             "MODELS_CACHE_TTL", "CONNECT_TIMEOUT", "REQUEST_TIMEOUT", "DATABASE_URL")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -47,6 +48,7 @@ class Settings:
     models_cache_ttl: int = DEFAULT_CACHE_TTL
     connect_timeout: float = 2.0
     request_timeout: float = 60.0
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -62,7 +64,7 @@ class Settings:
     @property
     def secrets(self) -> tuple[str | None, ...]:
         """The keys, for redaction."""
-        return (self.litellm_api_key, self.openai_api_key, self.anthropic_api_key)
+        return (self.litellm_api_key, self.openai_api_key, self.anthropic_api_key, _password(self.database_url))
 
     def public(self) -> dict[str, object]:
         """The settings as they may be shown on a page: keys masked."""
@@ -75,6 +77,7 @@ class Settings:
             "MODELS_CACHE_TTL": self.models_cache_ttl,
             "CONNECT_TIMEOUT": self.connect_timeout,
             "REQUEST_TIMEOUT": self.request_timeout,
+            "DATABASE_URL": _hide_password(self.database_url),
         }
 
 
@@ -101,6 +104,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         models_cache_ttl=int(_parse_number(raw, "MODELS_CACHE_TTL", DEFAULT_CACHE_TTL, problems, minimum=0)),
         connect_timeout=_parse_number(raw, "CONNECT_TIMEOUT", 2.0, problems, minimum=0.1),
         request_timeout=_parse_number(raw, "REQUEST_TIMEOUT", 60.0, problems, minimum=1.0),
+        database_url=_parse_database_url(raw, problems),
         problems=tuple(problems),
     )
 
@@ -169,3 +173,29 @@ def _parse_number(raw: Mapping[str, str], name: str, default: float, problems: l
         problems.append(ConfigProblem(name, f"{value!r} is not a number ≥ {minimum:g}; using {default:g}"))
         return default
     return number
+
+
+def _parse_database_url(raw: Mapping[str, str], problems: list[ConfigProblem]) -> str:
+    value = raw.get("DATABASE_URL", "")
+    if not value:
+        return DEFAULT_DATABASE_URL
+    scheme = value.split(":", 1)[0].lower() if "://" in value else ""
+    if scheme not in ("sqlite", "postgresql", "postgresql+psycopg", "postgres"):
+        problems.append(ConfigProblem("DATABASE_URL", f"{_hide_password(value)!r} is not a supported database URL "
+                                      f"(sqlite:///path/to/file.db or postgresql+psycopg://user:pass@host/db); "
+                                      f"using {DEFAULT_DATABASE_URL}"))
+        return DEFAULT_DATABASE_URL
+    return value
+
+
+def _password(url: str) -> str | None:
+    """The password in a database URL, if any (for redaction)."""
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def _hide_password(url: str) -> str:
+    password = _password(url)
+    return url.replace(f":{password}@", ":***@", 1) if password else url
