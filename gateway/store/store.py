@@ -170,6 +170,11 @@ class Store:
         except Exception:  # noqa: BLE001
             log.exception("store: could not queue probe samples")
 
+    def housekeep(self, now: float | None = None) -> None:
+        """Queue the clean-up: probe samples older than `PROBE_RETENTION`, conversations deleted more than
+        `DELETED_RETENTION` ago. Done by itself at start-up and then hourly; `now` is for tests."""
+        self._writer.put(("housekeeping",), None, _Housekeeping(time.time() if now is None else now))
+
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued change is written. False when some are still waiting after `timeout` s."""
         return self._writer.wait(None, timeout)
@@ -295,7 +300,7 @@ class Store:
         now = time.time()
         if now - self._housekept >= HOUSEKEEPING_EVERY:
             self._housekept = now
-            self._writer.put(("housekeeping",), None, _Housekeeping(now))
+            self.housekeep(now)
 
     def _succeeded(self) -> None:
         with self._state_lock:
