@@ -116,3 +116,10 @@ SQLITE_FTS_TABLES = {"conversations_fts": ("conversations", ("title", "auto_titl
 POSTGRES_SEARCH_COLUMN = "search"
 SEARCH_CONFIG = "simple"  # PostgreSQL text search configuration: words as written, no stemming (as FTS5 unicode61)
 SEARCH_INDEXED_CHARS = 200_000  # PostgreSQL indexes this much of each text (a tsvector must stay under 1 MB)
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """For Alembic's autogenerate: compare the plain tables only (the full-text objects are the migrations' own)."""
+    name = name or ""
+    return not ((type_ == "table" and "_fts" in name) or (type_ == "column" and name == POSTGRES_SEARCH_COLUMN)
+                or (type_ == "index" and name.endswith(f"_{POSTGRES_SEARCH_COLUMN}")))

@@ -43,6 +43,7 @@ DELETED_RETENTION = 7 * 24 * 3600  # seconds a deleted conversation can still be
 HOUSEKEEPING_EVERY = 3600
 MAX_QUEUED_PROBES = 10_000
 TRACKED_CONVERSATIONS = 10_000  # conversations whose saved rounds this process remembers (to fill gaps)
+_PROBES = "\x00probes"  # whose queued changes probe_history waits for (no analyst id can be this)
 
 
 @dataclass(frozen=True)
@@ -165,7 +166,7 @@ class Store:
             values = tuple({"at": s.at, "base_url": s.base_url, "probe": s.probe, "latency_ms": s.latency_ms,
                             "ok": s.ok} for s in samples)
             if values:
-                self._writer.put(("probes",), None, _Probes(values))
+                self._writer.put(("probes",), _PROBES, _Probes(values))
             self._housekeep_if_due()
         except Exception:  # noqa: BLE001
             log.exception("store: could not queue probe samples")
@@ -200,7 +201,7 @@ class Store:
     def probe_history(self, base_url: str, since: float) -> list[LatencySample] | Unavailable:
         from gateway.health import LatencySample
 
-        found = self._read(None, lambda c: queries.probes(c, base_url, since))
+        found = self._read(_PROBES, lambda c: queries.probes(c, base_url, since))
         if isinstance(found, Unavailable):
             return found
         return [LatencySample(r.at, r.base_url, r.probe, r.latency_ms, bool(r.ok)) for r in found]

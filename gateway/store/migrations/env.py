@@ -10,14 +10,9 @@ from logging.config import fileConfig
 from alembic import context
 
 from gateway.store.engine import DEFAULT_URL, create_engine, resolve_url
-from gateway.store.schema import metadata
+from gateway.store.schema import include_object, metadata
 
 config = context.config
-
-
-def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
-    """Autogenerate compares the plain tables only: the full-text tables/columns are the migrations' own."""
-    return not (type_ == "table" and "_fts" in name) and not (type_ == "column" and name == "search")
 
 
 def run(connection) -> None:  # noqa: ANN001
