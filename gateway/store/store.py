@@ -38,6 +38,7 @@ T = TypeVar("T")
 
 LOCAL_OWNER = "local"  # the one analyst when sign-in is off
 READ_WAIT = 1.0  # seconds a read waits for the analyst's own queued changes
+READ_RETRY = 3.0  # seconds after a failed read during which reads fail at once instead of trying again
 PROBE_RETENTION = 7 * 24 * 3600  # seconds of probe samples kept
 DELETED_RETENTION = 7 * 24 * 3600  # seconds a deleted conversation can still be restored
 HOUSEKEEPING_EVERY = 3600
@@ -81,7 +82,8 @@ class Store:
         self._engine = engines.create_engine(url)
         self._ready = False
         self._ready_lock = threading.Lock()
-        self._failure: _Failure | None = None
+        self._failure: _Failure | None = None  # of the last write
+        self._read_failure: tuple[float, Unavailable] | None = None  # (monotonic time, what reads return meanwhile)
         self._state_lock = threading.Lock()
         self._saved_through: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._housekept = 0.0
@@ -248,38 +250,47 @@ class Store:
 
     def _read(self, owner: str | None, query: Callable[[sa.Connection], T]) -> T | Unavailable:
         with self._state_lock:
-            failure = self._failure
-        if failure is not None and failure.retrying:
-            return Unavailable(self.status().message)
-        if owner is not None:
+            failed = self._read_failure
+        if failed is not None and time.monotonic() - failed[0] < READ_RETRY:
+            return failed[1]  # it failed a moment ago: do not make every rerun wait for it again
+        if owner is not None and not self._failure_retrying():  # (while writes fail, waiting would not help)
             self._writer.wait(owner, READ_WAIT)
         try:
             self._ensure_ready()
             with engines.reader(self._engine).begin() as connection:
-                return query(connection)
+                found = query(connection)
         except Exception as error:  # noqa: BLE001
-            return self._unavailable(error)
+            unavailable = Unavailable(f"Saved work cannot be read: {self._describe(error)}.")
+            if transient(error):
+                with self._state_lock:
+                    self._read_failure = (time.monotonic(), unavailable)
+            else:
+                log.error("store: a query failed", exc_info=error)
+            return unavailable
+        with self._state_lock:
+            self._read_failure = None
+        return found
 
     def _change(self, owner: str, change: Callable[[sa.Connection], bool]) -> bool | Unavailable:
-        with self._state_lock:
-            failure = self._failure
-        if failure is not None and failure.retrying:
-            return Unavailable(self.status().message)
+        status = self.status()
+        if not status.ok and self._failure_retrying():
+            return Unavailable(status.message)  # writes fail at the moment; this one would too
         self._writer.wait(owner, READ_WAIT)
         try:
             self._ensure_ready()
             with engines.writer(self._engine).begin() as connection:
                 return change(connection)
         except Exception as error:  # noqa: BLE001
-            return self._unavailable(error)
+            if transient(error):
+                self._failed(error, True)
+                self._writer.wake()
+                return Unavailable(self.status().message)
+            log.error("store: a change failed", exc_info=error)
+            return Unavailable(f"The change could not be saved: {self._describe(error)}.")
 
-    def _unavailable(self, error: Exception) -> Unavailable:
-        if transient(error):
-            self._failed(error, True)
-            self._writer.wake()
-            return Unavailable(self.status().message)
-        log.error("store: a query failed", exc_info=error)
-        return Unavailable(f"The saved work could not be read: {self._describe(error)}.")
+    def _failure_retrying(self) -> bool:
+        with self._state_lock:
+            return self._failure is not None and self._failure.retrying
 
     def _write(self, change: Any) -> None:
         self._ensure_ready()

@@ -30,7 +30,7 @@ MAX_BACKOFF = 5.0
 @dataclass
 class Entry:
     key: Hashable
-    owner: str | None  # whose work it is (reads of an owner wait for the owner's entries); None: nobody's
+    owner: str | None  # whose work it is (reads of an owner wait for the owner's entries); None: a clean-up
     change: Any
 
 
@@ -86,8 +86,9 @@ class WriteBehind:
             self.lost += 1
 
     def pending(self) -> int:
+        """Changes waiting or being written (those without an owner, such as clean-ups, are not counted)."""
         with self._cond:
-            return len(self._pending) + (self._in_flight is not None)
+            return sum(entry.owner is not None for entry in self._entries())
 
     def wait(self, owner: str | None = None, timeout: float = 5.0) -> bool:
         """Wait until nothing of `owner`'s (of anyone's, when None) is waiting or being written. False on timeout."""
@@ -100,9 +101,11 @@ class WriteBehind:
                 self._cond.wait(remaining)
             return True
 
+    def _entries(self) -> list[Entry]:
+        return list(self._pending.values()) + ([self._in_flight] if self._in_flight else [])
+
     def _has(self, owner: str | None) -> bool:
-        entries = list(self._pending.values()) + ([self._in_flight] if self._in_flight else [])
-        return any(owner is None or entry.owner == owner for entry in entries)
+        return any(owner is None or entry.owner == owner for entry in self._entries())
 
     def close(self, timeout: float = 5.0) -> bool:
         """Write what is waiting (up to `timeout` seconds), then stop the thread. False when changes were left."""
