@@ -113,6 +113,7 @@ def reply_values(reply: Reply, position: int, now: float) -> dict[str, Any]:
 def build(conversation: Mapping[str, Any], rounds: Sequence[Mapping[str, Any]],
           replies: Iterable[Mapping[str, Any]]) -> Conversation:
     """The record from its rows (rounds in position order, replies in (round, position, run) order)."""
+    params = _ParamsCache()
     by_round: dict[int, list[Reply]] = {}
     for row in replies:
         by_round.setdefault(row["round_pk"], []).append(reply_from(row))
@@ -121,11 +122,26 @@ def build(conversation: Mapping[str, Any], rounds: Sequence[Mapping[str, Any]],
         runs: dict[str, list[Reply]] = {}
         for reply in by_round.get(row["pk"], ()):
             runs.setdefault(reply.model, []).append(reply)
-        built.append(Round(prompt=row["prompt"], params={k: ChatParams.from_dict(v) for k, v in row["params"].items()},
+        built.append(Round(prompt=row["prompt"], params={k: params(v) for k, v in row["params"].items()},
                            runs=runs, created_at=row["created_at"]))
     return Conversation(kind=conversation["kind"], rounds=built, params=ChatParams.from_dict(conversation["params"]),
                         models=list(conversation["models"]), id=conversation["id"], title=conversation["title"],
                         pinned=bool(conversation["pinned"]), created_at=conversation["created_at"])
+
+
+class _ParamsCache:
+    """ChatParams from stored dicts, one (frozen, shareable) record per distinct value: the rounds of a conversation
+    mostly repeat the same parameters, and building each anew was most of the time of opening a long one."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, ChatParams] = {}
+
+    def __call__(self, value: Mapping[str, Any]) -> ChatParams:
+        key = repr(sorted(value.items()))
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = ChatParams.from_dict(value)
+        return found
 
 
 def reply_from(row: Mapping[str, Any]) -> Reply:
