@@ -19,6 +19,7 @@ from gateway.errors import mask_key
 DEFAULT_BASE_URL = "http://localhost:4000"
 DEFAULT_CACHE_TTL = 300
 DEFAULT_MAX_REPLY_CHARS = 200_000
+DEFAULT_DATABASE_URL = "sqlite:///data/dashboard.db"  # relative to the app's root
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -47,6 +48,7 @@ VARIABLES = (
     Variable("CONNECT_TIMEOUT", "Connect timeout"),
     Variable("REQUEST_TIMEOUT", "Request timeout"),
     Variable("MAX_REPLY_CHARS", "Longest reply kept"),
+    Variable("DATABASE_URL", "Database"),
 )
 NAMES = tuple(v.name for v in VARIABLES)
 
@@ -75,6 +77,7 @@ class Settings:
     connect_timeout: float = 2.0
     request_timeout: float = 60.0
     max_reply_chars: int = DEFAULT_MAX_REPLY_CHARS
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -90,11 +93,20 @@ class Settings:
     @property
     def secrets(self) -> tuple[str | None, ...]:
         """The keys, for redaction."""
-        return tuple(getattr(self, v.field) for v in VARIABLES if v.secret)
+        keys = tuple(getattr(self, v.field) for v in VARIABLES if v.secret)
+        return (*keys, _password(self.database_url))
 
     def public(self) -> dict[str, object]:
-        """The settings as they may be shown on a page: keys masked."""
-        return {v.name: mask_key(getattr(self, v.field)) if v.secret else getattr(self, v.field) for v in VARIABLES}
+        """The settings as they may be shown on a page: keys masked, the database's password hidden."""
+        return {v.name: _shown(v, getattr(self, v.field)) for v in VARIABLES}
+
+
+def _shown(variable: Variable, value: object) -> object:
+    if variable.secret:
+        return mask_key(value if isinstance(value, str) else None)
+    if variable.name == "DATABASE_URL":
+        return _hide_password(str(value))
+    return value
 
 
 def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[str, object] | None = None,
@@ -121,6 +133,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         connect_timeout=_parse_number(raw, "CONNECT_TIMEOUT", 2.0, problems, minimum=0.1),
         request_timeout=_parse_number(raw, "REQUEST_TIMEOUT", 60.0, problems, minimum=1.0),
         max_reply_chars=int(_parse_number(raw, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS, problems, minimum=1000)),
+        database_url=_parse_database_url(raw, problems),
         problems=tuple(problems),
     )
 
@@ -189,3 +202,29 @@ def _parse_number(raw: Mapping[str, str], name: str, default: float, problems: l
         problems.append(ConfigProblem(name, f"{value!r} is not a number ≥ {minimum:g}; using {default:g}"))
         return default
     return number
+
+
+def _parse_database_url(raw: Mapping[str, str], problems: list[ConfigProblem]) -> str:
+    value = raw.get("DATABASE_URL", "")
+    if not value:
+        return DEFAULT_DATABASE_URL
+    scheme = value.split(":", 1)[0].lower() if "://" in value else ""
+    if scheme not in ("sqlite", "postgresql", "postgresql+psycopg", "postgres"):
+        problems.append(ConfigProblem("DATABASE_URL", f"{_hide_password(value)!r} is not a supported database URL "
+                                      f"(sqlite:///path/to/file.db or postgresql+psycopg://user:pass@host/db); "
+                                      f"using {DEFAULT_DATABASE_URL}"))
+        return DEFAULT_DATABASE_URL
+    return value
+
+
+def _password(url: str) -> str | None:
+    """The password in a database URL, if any (for redaction)."""
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def _hide_password(url: str) -> str:
+    password = _password(url)
+    return url.replace(f":{password}@", ":***@", 1) if password else url
