@@ -10,8 +10,10 @@ from gateway.errors import ContextWindowExceeded
 from gateway.models import ModelRecord
 from gateway.params import ChatParams
 from gateway.reply import Outcome, Reply, ReplyError
+from gateway.store import get_store
 from gateway.tokens import ContextFit, context_fit, fit_before_sending
-from ui import pages
+from ui import analyst, pages
+from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
 from ui.live import LiveMarkdown
 from ui.markdown import displayable
@@ -23,18 +25,36 @@ PARAM_KEYS = {"system_prompt": "chat_system_prompt", "temperature": "chat_temper
               "max_tokens": "chat_max_tokens"}
 
 settings, catalogue = page_setup(pages.CHAT)
+store, owner = get_store(settings), analyst.owner()
 models = {m.key: m for m in sorted(catalogue.models, key=lambda m: (m.provider, m.name))
           if m.available and m.mode in CHAT_MODES}
 conversation: Conversation = st.session_state.setdefault("chat_conversation", Conversation())
 
-# --- Arrival: a conversation handed over by the compare page, or a link naming a model ------------------------------
+# --- Arrival: a saved chat by its link (?c=), one handed over by the compare page, or a link naming a model ---------
 
-if handoff := st.session_state.pop("chat_handoff", None):  # a Conversation of kind "chat"
-    conversation = st.session_state["chat_conversation"] = handoff
+if (arriving := st.session_state.pop("chat_handoff", None)) is not None:  # "Continue in chat": saved at once
+    store.save_conversation(arriving, owner)
+    st.query_params["c"] = arriving.id
+else:
+    arriving = open_linked(store, owner, "chat", conversation)
+if arriving is not None:
+    conversation = st.session_state["chat_conversation"] = arriving
     for name, key in PARAM_KEYS.items():
         st.session_state[key] = getattr(conversation.params, name)
+    if (used := conversation.used_models()) and used[-1] in models and "model" not in st.query_params:
+        st.session_state["chat_model"] = used[-1]  # continue with the model that answered last
 for name, key in PARAM_KEYS.items():  # first visit: the parameters last used
     st.session_state.setdefault(key, getattr(conversation.params, name))
+
+
+def new_chat() -> None:
+    st.session_state["chat_conversation"] = Conversation()
+    st.query_params.pop("c", None)
+
+
+history_sidebar(store, owner, "chat", pages.CHAT, conversation, on_new=new_chat)
+if conversation.rounds and st.query_params.get("c") != conversation.id:
+    st.query_params["c"] = conversation.id  # e.g. after a stop, which ends the run before the link is updated
 
 asked = st.query_params.get("model")
 if asked in models:
@@ -51,6 +71,7 @@ def follow_picker() -> None:
 
 st.title("Chat")
 status_banner(catalogue)
+saving_banner(store)
 if asked and asked not in models:
     st.warning(f"`{asked}` is not among the models on offer right now. The list may be out of date.",
                icon=":material/help:")
@@ -126,8 +147,9 @@ def answer(round_: Round, model: ModelRecord, params: ChatParams) -> None:
             error = ContextWindowExceeded(f"Not sent: the conversation is about {fit.used:,} tokens"
                                           f"{f' plus {fit.reserve:,} for the reply' if fit.reserve else ''}, "
                                           f"and {model.name} takes {fit.limit:,}.")
-            show_reply(round_.add(Reply(model.key, outcome=Outcome.FAILED, error=ReplyError.of(error)), params),
-                       last=True)
+            reply = round_.add(Reply(model.key, outcome=Outcome.FAILED, error=ReplyError.of(error)), params)
+            store.save_round(conversation, len(conversation.rounds) - 1, owner)
+            show_reply(reply, last=True)
             return
         slot = st.empty()
         live = LiveMarkdown(slot)
@@ -138,6 +160,7 @@ def answer(round_: Round, model: ModelRecord, params: ChatParams) -> None:
         finally:  # also when the analyst stops or leaves mid-reply: the partial text is kept, marked stopped
             stream.close()
             round_.add(stream.reply, params)
+            store.save_round(conversation, len(conversation.rounds) - 1, owner)  # queued: never holds the page
         show_reply(stream.reply, slot, last=True)
 
 
@@ -157,6 +180,7 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
 
     if model is not None and (prompt or st.session_state.pop("chat_resend", False)) and conversation.awaiting_reply:
         answer(conversation.rounds[-1], model, params)
+        st.query_params["c"] = conversation.id  # the link to this chat, from its first saved turn
         if len(conversation.rounds) - drawn >= HAND_OVER_TURNS:
             st.rerun()  # the whole page: it draws these turns from now on, and the fragment starts empty again
 
@@ -177,6 +201,7 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
                 st.rerun()
         if clear_col.button("Clear", icon=":material/delete:", width="stretch", key="chat_clear"):
             conversation.clear()
+            store.save_conversation(conversation, owner)
             st.rerun()
         md_col.download_button("Markdown", exports.to_markdown(conversation, metrics_line=metrics_line), "chat.md",
                                "text/markdown", icon=":material/download:", on_click="ignore", width="stretch",

@@ -8,17 +8,37 @@ import streamlit as st
 from gateway import find_model
 from gateway.compare import MAX_MODELS, MIN_MODELS, CompareRun, jobs_for
 from gateway.conversation import Conversation
-from ui import pages
+from gateway.store import get_store
+from ui import analyst, pages
 from ui.compare_inputs import choose_models, choose_params
 from ui.compare_panels import draw_panels, stream_into_panels
 from ui.compare_results import show_results
+from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
 
 settings, catalogue = page_setup(pages.COMPARE)
+store, owner = get_store(settings), analyst.owner()
 st.title("Compare")
 st.caption("One prompt to several models at once: replies stream side by side, with their numbers.")
 status_banner(catalogue)
+saving_banner(store)
 comparison: Conversation = st.session_state.setdefault("comparison", Conversation("compare"))
+
+# --- A saved comparison by its link (?c=): its models are chosen again --------------------------------------------
+
+if (arriving := open_linked(store, owner, "compare", comparison)) is not None:
+    comparison = st.session_state["comparison"] = arriving
+    st.query_params["models"] = ",".join(arriving.models)
+
+
+def new_comparison() -> None:
+    st.session_state["comparison"] = Conversation("compare")
+    st.query_params.pop("c", None)
+
+
+history_sidebar(store, owner, "compare", pages.COMPARE, comparison, on_new=new_comparison)
+if comparison.rounds and st.query_params.get("c") != comparison.id:
+    st.query_params["c"] = comparison.id  # e.g. after a stop, which ends the run before the link is updated
 
 # --- Models, repeats and parameters --------------------------------------------------------------------------------
 
@@ -28,8 +48,8 @@ with models_col:
 repeats = int(repeats_col.number_input("Run ×N", 1, 20, value=1, key="compare_repeats",
                                        help="Send each prompt N times to every model and report the median and "
                                             "p95 times and the mean cost"))
-if new_col.button("New comparison", icon=":material/restart_alt:", disabled=not comparison.rounds, width="stretch"):
-    comparison = st.session_state["comparison"] = Conversation("compare")
+new_col.button("New comparison", icon=":material/restart_alt:", disabled=not comparison.rounds, width="stretch",
+              on_click=new_comparison)
 params = choose_params(keys)
 models = [model for model in (find_model(catalogue.models, key) for key in keys) if model is not None]
 comparison.models = [model.key for model in models]
@@ -54,7 +74,9 @@ finally:  # also when Stop (or any click) ends the script run: keep the partial 
     if run is not None and sending is not None:
         run.stop()
         run.record(comparison, sending, params)
+        store.save_round(comparison, len(comparison.rounds) - 1, owner)  # queued: never holds the page
 if run is not None:
+    st.query_params["c"] = comparison.id  # the link to this comparison, from its first saved round
     st.rerun()
 
 # --- Results -------------------------------------------------------------------------------------------------------

@@ -43,7 +43,8 @@ def settings(proxy: Proxy) -> Settings:
 def app_env(monkeypatch: pytest.MonkeyPatch, proxy: Proxy) -> Proxy:
     """The process environment an app run (AppTest) reads, pointing at the test proxy."""
     for name in APP_ENV:
-        monkeypatch.delenv(name, raising=False)
+        if name != "DATABASE_URL":  # each test keeps its own database (fresh_state)
+            monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LITELLM_ENABLED", "true")
     monkeypatch.setenv("LITELLM_BASE_URL", proxy.base_url)
     monkeypatch.setenv("LITELLM_API_KEY", proxy.master_key)
@@ -52,8 +53,10 @@ def app_env(monkeypatch: pytest.MonkeyPatch, proxy: Proxy) -> Proxy:
 
 @pytest.fixture(autouse=True)
 def fresh_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Each test starts with empty caches, no last good list, and no .env from the working directory."""
+    """Each test starts with empty caches, no last good list, no .env from the working directory, and a database of
+    its own."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/dashboard.db")  # saved work stays in the test
     st.cache_data.clear()
     catalogue.reset()
     yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,11 +31,15 @@ _history: deque[LatencySample] = deque(maxlen=HISTORY_SIZE)
 _history_lock = threading.Lock()
 
 
+def samples(report: HealthReport) -> list[LatencySample]:
+    """One probe run's latencies."""
+    return [LatencySample(report.checked_at, report.base_url, p.name, p.latency_ms, p.ok) for p in report.probes]
+
+
 def record(report: HealthReport) -> None:
-    """Add one probe run's latencies."""
-    samples = [LatencySample(report.checked_at, report.base_url, p.name, p.latency_ms, p.ok) for p in report.probes]
+    """Add one probe run's latencies to this process's history."""
     with _history_lock:
-        _history.extend(samples)
+        _history.extend(samples(report))
 
 
 def history(base_url: str | None = None) -> list[LatencySample]:
@@ -48,9 +53,14 @@ def clear_history() -> None:
         _history.clear()
 
 
-def history_frame(base_url: str) -> pd.DataFrame:
-    """The latency history of one proxy as rows for a chart: Time, Probe, Latency (ms), Result."""
+def history_frame(base_url: str, saved: Iterable[LatencySample] = ()) -> pd.DataFrame:
+    """The latency history of one proxy as rows for a chart: Time, Probe, Latency (ms), Result.
+
+    `saved`: samples from the database (every process's, surviving restarts), merged with this process's own
+    (which may not be written yet); each sample once, oldest first.
+    """
+    merged = {(s.at, s.probe): s for s in (*saved, *history(base_url)) if s.base_url == base_url}
     rows = [{"Time": pd.Timestamp(s.at, unit="s", tz="UTC"), "Probe": s.probe, "Latency (ms)": s.latency_ms,
-             "Result": "ok" if s.ok else "failed"} for s in history(base_url)]
+             "Result": "ok" if s.ok else "failed"} for _, s in sorted(merged.items(), key=lambda item: item[0])]
     return pd.DataFrame(rows, columns=("Time", "Probe", "Latency (ms)", "Result"))
 
