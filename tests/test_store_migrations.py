@@ -89,7 +89,7 @@ store.close()
 """
 
 
-def test_processes_starting_at_once_migrate_an_empty_database_once(database_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_processes_starting_at_once_migrate_an_empty_database_once(database_url: str) -> None:  # noqa: F811
     start = time.time() + 3.0  # every process is imported and connected by then; they go at the same instant
     children = [subprocess.Popen([sys.executable, "-c", CHILD, database_url, str(start)], cwd=ROOT,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
