@@ -167,9 +167,9 @@ class Raw:
             self.connection.execute("BEGIN")
         head = self.connection.execute(self.sql("SELECT * FROM conversations WHERE owner = ? AND id = ? "
                                                 "AND deleted_at IS NULL"), (OWNER, conversation_id)).fetchone()
-        found = [head,
-                 self.connection.execute(self.sql("SELECT pk, prompt, params, created_at FROM rounds "
-                                                  "WHERE conversation_pk = ? ORDER BY position"), (head[0],)).fetchall(),
+        rounds_sql = self.sql("SELECT pk, prompt, params, created_at FROM rounds WHERE conversation_pk = ? "
+                              "ORDER BY position")
+        found = [head, self.connection.execute(rounds_sql, (head[0],)).fetchall(),
                  self.connection.execute(self.sql("SELECT * FROM replies WHERE conversation_pk = ? "
                                                   "ORDER BY round_pk, position, run"), (head[0],)).fetchall()]
         self.connection.execute("COMMIT")
@@ -185,7 +185,8 @@ class Raw:
             "INSERT INTO conversations (id, owner, kind, title, auto_title, pinned, models, params, created_at, "
             "updated_at) VALUES (?, ?, 'chat', '', ?, false, ?, ?, ?, ?) ON CONFLICT (owner, id) DO UPDATE SET "
             f"models = excluded.models, params = excluded.params, updated_at = {greatest}(conversations.updated_at, "
-            "excluded.updated_at) RETURNING pk"), (conversation_id, OWNER, prompt, models, params, now, now)).fetchone()[0]
+            "excluded.updated_at) RETURNING pk"),
+            (conversation_id, OWNER, prompt, models, params, now, now)).fetchone()[0]
         r = self.connection.execute(self.sql(
             "INSERT INTO rounds (conversation_pk, position, prompt, params, created_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (conversation_pk, position) DO UPDATE SET prompt = excluded.prompt, params = excluded.params "

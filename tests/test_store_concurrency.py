@@ -20,7 +20,8 @@ import json, sys, time
 from gateway.conversation import Conversation
 from gateway.reply import Metrics, Outcome, Reply
 from gateway.store import Store
-url, name, start, conversations, rounds = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+url, name = sys.argv[1], sys.argv[2]
+start, conversations, rounds = float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 store = Store.open(url)
 convs = [Conversation("chat", models=["m"]) for _ in range(conversations)]
 for conv in convs:

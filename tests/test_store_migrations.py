@@ -89,7 +89,7 @@ store.close()
 """
 
 
-def test_processes_starting_at_once_migrate_an_empty_database_once(database_url: str, tmp_path: Path) -> None:  # noqa: F811
+def test_processes_starting_at_once_migrate_an_empty_database_once(database_url: str) -> None:  # noqa: F811
     start = time.time() + 3.0  # every process is imported and connected by then; they go at the same instant
     children = [subprocess.Popen([sys.executable, "-c", CHILD, database_url, str(start)], cwd=ROOT,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
@@ -105,5 +105,34 @@ def test_processes_starting_at_once_migrate_an_empty_database_once(database_url:
         assert migrate.current(engine) == (migrate.head(),)
         with engine.connect() as connection:
             assert connection.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar_one() == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_database_of_an_older_revision_is_upgraded_with_its_data(database_url: str) -> None:  # noqa: F811
+    engine = engine_for(database_url)
+    try:
+        with migrate.locked(engine) as connection:
+            config = migrate.alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0001")
+        with engine.begin() as connection:
+            connection.execute(sa.text(
+                "INSERT INTO conversations (id, owner, kind, title, auto_title, pinned, models, params, turns, cost, "
+                "created_at, updated_at) VALUES ('old', 'ana', 'chat', 'From before', '', false, '[]', '{}', 0, 0, "
+                "1.0, 2.0)"))
+        assert migrate.current(engine) == ("0001",)
+    finally:
+        engine.dispose()
+    store = Store.open(database_url)
+    try:
+        assert store.status().ok
+        assert [s.title for s in store.history("ana")] == ["From before"]
+        assert store.load("old", "ana").title == "From before"
+    finally:
+        store.close()
+    engine = engine_for(database_url)
+    try:
+        assert migrate.current(engine) == (migrate.head(),)
     finally:
         engine.dispose()

@@ -97,6 +97,10 @@ replies = sa.Table(
     sa.UniqueConstraint("round_pk", "model", "run"),
 )
 
+# A search match (a prompt's or reply's pk) to its conversation, from the index alone (migration 0002).
+sa.Index("ix_rounds_pk_conversation_pk", rounds.c.pk, rounds.c.conversation_pk)
+sa.Index("ix_replies_pk_conversation_pk", replies.c.pk, replies.c.conversation_pk)
+
 probe_samples = sa.Table(
     "probe_samples", metadata,
     sa.Column("pk", Key, primary_key=True, autoincrement=True),

@@ -80,6 +80,7 @@ class Store:
         self.database = engines.describe(url)
         self._secrets = tuple(s for s in (*secrets, url.password) if s)
         self._engine = engines.create_engine(url)
+        self._read_engine, self._write_engine = engines.reader(self._engine), engines.writer(self._engine)
         self._ready = False
         self._ready_lock = threading.Lock()
         self._failure: _Failure | None = None  # of the last write
@@ -257,7 +258,7 @@ class Store:
             self._writer.wait(owner, READ_WAIT)
         try:
             self._ensure_ready()
-            with engines.reader(self._engine).begin() as connection:
+            with self._read_engine.begin() as connection:
                 found = query(connection)
         except Exception as error:  # noqa: BLE001
             unavailable = Unavailable(f"Saved work cannot be read: {self._describe(error)}.")
@@ -278,7 +279,7 @@ class Store:
         self._writer.wait(owner, READ_WAIT)
         try:
             self._ensure_ready()
-            with engines.writer(self._engine).begin() as connection:
+            with self._write_engine.begin() as connection:
                 return change(connection)
         except Exception as error:  # noqa: BLE001
             if transient(error):
@@ -294,7 +295,7 @@ class Store:
 
     def _write(self, change: Any) -> None:
         self._ensure_ready()
-        with engines.writer(self._engine).begin() as connection:
+        with self._write_engine.begin() as connection:
             if isinstance(change, rows.Snapshot):
                 queries.write(connection, change)
             elif isinstance(change, _Probes):
@@ -317,6 +318,7 @@ class Store:
     def _succeeded(self) -> None:
         with self._state_lock:
             self._failure = None
+            self._read_failure = None  # it answers again: reads need not wait out their pause
 
     def _failed(self, error: BaseException, retrying: bool) -> None:
         message = self._describe(error)

@@ -12,6 +12,7 @@ on the session's server), the postgres one marked `postgres`.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -106,6 +107,7 @@ def start_postgres(*, durable: bool = False) -> PostgresServer:
     while True:  # pg_ctl -w waits for the server; make sure it takes connections on the port too
         try:
             psycopg.connect(server.dsn(), connect_timeout=2).close()
+            atexit.register(server.destroy)  # also when a run is interrupted (destroy() twice is harmless)
             return server
         except psycopg.OperationalError:
             if time.monotonic() > deadline:
