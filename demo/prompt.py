@@ -60,7 +60,8 @@ class Prompt:
 
     @cached_property
     def words(self) -> list[str]:
-        return re.findall(r"[^\W\d_][\w'-]*", self.text)
+        """The prompt's words (not counting the insides of links)."""
+        return re.findall(r"[^\W\d_][\w'-]*", re.sub(r"\w+://\S+", " ", self.text))
 
     @cached_property
     def key_terms(self) -> list[str]:
