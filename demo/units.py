@@ -87,7 +87,11 @@ class Conversion:
     @property
     def answer(self) -> str:
         """The result to six significant digits: `8.04672 km`, `100 °C`."""
-        return _amount(rounded(self.result), self.target)
+        return self.to_digits(6)
+
+    def to_digits(self, digits: int) -> str:
+        """The result to `digits` significant digits: `8.05 km`."""
+        return _amount(rounded(self.result, digits), self.target)
 
     @property
     def formula(self) -> str:

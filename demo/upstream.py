@@ -59,6 +59,11 @@ class Upstream(ThreadingHTTPServer):
         if seconds > 0:
             time.sleep(seconds / self.speed)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hangs up early is not an error worth a traceback in the log."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 @contextmanager
 def running(upstream: Upstream) -> Iterator[str]:
@@ -194,7 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(chunk(content=piece))
             self._send(chunk(finish=reply.finish_reason) + (chunk(usage=reply.usage()) if usage else b"")
                        + b"data: [DONE]\n\n")
-        except (BrokenPipeError, ConnectionResetError):
+        except ConnectionError:  # the client hung up (Stop in the app, a timeout)
             return "200+client-gone"
         return "200"
 

@@ -7,7 +7,8 @@ tables know, a count ("three fruits"), images. What it does with them is its per
 - quick: one or two lines; rounds conversions to whole numbers and gets some arithmetic wrong (off by one, on the
   same prompts every time: see `quick_slip`);
 - thorough: long structured Markdown (headings, numbered steps, a table or list, a code block, a summary);
-- creative: the right answers in varied wording, picked by a generator seeded with the prompt;
+- creative: the right answers in varied wording, picked by a generator seeded with the prompt (conversions rounded
+  to three significant digits);
 - plain (demo-flaky when it answers): a short paragraph with the right answer;
 - vision: describes the images it was sent from their pixels, else answers plainly.
 
@@ -248,7 +249,7 @@ OPENERS = ("Ah, a good one!", "Here's my take.", "Let me paint this one for you.
 CALCULATIONS = ("That comes to **{answer}**.", "By my reckoning, {shown} lands on **{answer}**.",
                 "Crunch the numbers and out pops **{answer}**.", "{shown}? That's **{answer}**, no doubt about it.",
                 "The arithmetic sings a single note: **{answer}**.", "Shake {shown} well and you get **{answer}**.")
-CONVERSIONS = ("{question} is **{answer}**, give or take nothing at all.", "In other units: {question} → **{answer}**.",
+CONVERSIONS = ("{question} is **{answer}**, give or take a little.", "In other units: {question} → **{answer}**.",
                "Translate {question} and it reads **{answer}**.", "{question} wears another coat: **{answer}**.")
 CAPITALS = ("{country}'s capital? **{capital}**, of course.", "All roads in {country} lead to **{capital}**.",
             "If {country} had a heart, it would beat in **{capital}**.", "**{capital}**: the capital of {country}.")
@@ -267,7 +268,8 @@ def creative(prompt: Prompt, found: Findings, name: str = "demo-creative") -> st
     parts = [rng.choice(OPENERS)]
     if found.conversion:
         c = found.conversion
-        parts.append(rng.choice(CONVERSIONS).format(question=c.question, answer=c.answer))
+        answer = c.answer if c.to_digits(3) == c.answer else f"about {c.to_digits(3)}"  # artistic licence
+        parts.append(rng.choice(CONVERSIONS).format(question=c.question, answer=answer))
     elif found.calculation:
         calc = found.calculation
         parts.append(rng.choice(CALCULATIONS).format(shown=calc.shown, answer=calc.answer) if calc.error is None
