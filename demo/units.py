@@ -18,7 +18,7 @@ class Unit:
     names: tuple[str, ...]  # what a sentence may call it (lower case)
 
 
-def _unit(symbol: str, kind: str, factor: str | int, *names: str) -> Unit:
+def _unit(symbol: str, kind: str, factor: str | int | Fraction, *names: str) -> Unit:
     return Unit(symbol, kind, Fraction(factor), (symbol.lower(), *names))
 
 

@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from demo import models
 from demo.reply import Failure, Reply
@@ -59,7 +60,7 @@ class Upstream(ThreadingHTTPServer):
         if seconds > 0:
             time.sleep(seconds / self.speed)
 
-    def handle_error(self, request: object, client_address: object) -> None:
+    def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up early is not an error worth a traceback in the log."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
@@ -79,7 +80,7 @@ def running(upstream: Upstream) -> Iterator[str]:
 
 
 @contextmanager
-def serve(port: int = 0, host: str = "127.0.0.1", **options: object) -> Iterator[str]:
+def serve(port: int = 0, host: str = "127.0.0.1", **options: Any) -> Iterator[str]:
     """The demo models on host:port (0: a free port) on a background thread; yields the base URL (ending in /v1)."""
     with running(Upstream((host, port), **options)) as base_url:
         yield base_url

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from demo.arithmetic import Calculation, find_calculation, format_number, is_whole
+from demo.arithmetic import Calculation, Number, find_calculation, format_number, is_whole
 from demo.facts import Topic, capital_of, find_count, find_topic
 from demo.prompt import Image, Prompt, join_words, quote, stable_hash
 from demo.units import Conversion, find_conversion, rounded
@@ -57,7 +57,7 @@ def find(prompt: Prompt) -> Findings:
 
 # --- quick ----------------------------------------------------------------------------------------------------------
 
-def quick_slip(calculation: Calculation) -> Fraction | None:
+def quick_slip(calculation: Calculation) -> Number | None:
     """The wrong value demo-quick gives for this calculation, or None when it gets it right: off by one on about a
     third of whole-number results, chosen by a hash of the expression (so always the same ones)."""
     if calculation.value is None or not is_whole(calculation.value):
@@ -433,8 +433,8 @@ def _items(found: Findings, prompt: Prompt, limit: int, described: bool = False)
     sentences = _summary(prompt.material, limit) if len(prompt.sentences) > 1 else []
     if sentences:
         return [escape(quote(s, 120)) for s in sentences]
-    return [f"**{escape(term)}**" + (" (from your message)" if described else "") for term in prompt.key_terms[:limit]] \
-        or ["(your message has no words to list)"]
+    terms = [f"**{escape(term)}**" + (" (from your message)" if described else "") for term in prompt.key_terms[:limit]]
+    return terms or ["(your message has no words to list)"]
 
 
 def _summary(text: str, count: int) -> list[str]:
