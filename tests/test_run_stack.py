@@ -123,7 +123,8 @@ def test_first_run_generates_a_key_starts_all_three_and_ctrl_c_stops_them(tmp_pa
                            json={"model": "demo-quick", "messages": [{"role": "user", "content": prompt}]})
         assert reply.status_code == 200, reply.text
         assert answer in reply.json()["choices"][0]["message"]["content"], "the demo upstream answered the prompt"
-    assert key not in (tmp_path / "logs" / "demo.log").read_text(), "the demo upstream is not given keys"
+    (demo_pid,) = [pid for pid, cmd in run.children().items() if "demo.upstream" in cmd]
+    assert key.encode() not in Path(f"/proc/{demo_pid}/environ").read_bytes(), "the demo upstream needs no key"
 
     assert run.interrupt() == 0
     assert not port_in_use(run.app_port), "streamlit still listening"
