@@ -29,7 +29,7 @@ from dotenv import dotenv_values
 
 from gateway.config import normalize_base_url
 from gateway.errors import mask_key
-from scripts.services import (ROOT, Service, app_healthy, demo_alive, launch, launch_proxy, port_in_use,
+from scripts.services import (ROOT, Service, app_healthy, demo_alive, free_port, launch, launch_proxy, port_in_use,
                               proxy_alive, proxy_environment, wait_until_ready)
 
 PROXY_TIMEOUT = 180.0
@@ -48,7 +48,8 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] = os.en
     parser = argparse.ArgumentParser(prog="python -m scripts.run_stack", description=__doc__.splitlines()[0])
     parser.add_argument("--proxy-port", type=int, help="default: PROXY_PORT, else 4000")
     parser.add_argument("--app-port", type=int, help="default: APP_PORT, else 8501")
-    parser.add_argument("--demo-port", type=int, help="the demo models' upstream; default: DEMO_PORT, else 4010")
+    parser.add_argument("--demo-port", type=int, help="the demo models' upstream; default: DEMO_PORT, else 4010 "
+                                                      "(or any free port if 4010 is taken)")
     parser.add_argument("--env-file", type=Path, default=Path(environ.get("ENV_FILE") or ROOT / ".env"),
                         help="default: ENV_FILE, else .env")
     parser.add_argument("--config", type=Path, default=ROOT / "litellm_config.yaml")
@@ -61,6 +62,7 @@ def resolve_ports(args: argparse.Namespace, settings: Mapping[str, str]) -> None
     try:
         args.proxy_port = args.proxy_port or int(settings.get("PROXY_PORT") or 4000)
         args.app_port = args.app_port or int(settings.get("APP_PORT") or 8501)
+        args.demo_port_set = bool(args.demo_port or settings.get("DEMO_PORT"))
         args.demo_port = args.demo_port or int(settings.get("DEMO_PORT") or 4010)
     except ValueError as error:
         sys.exit(f"PROXY_PORT, APP_PORT and DEMO_PORT must be port numbers: {error}")
@@ -125,8 +127,7 @@ def start_stack(args: argparse.Namespace, settings: dict[str, str]) -> Stack:
             say(f"Nothing answers at LITELLM_BASE_URL={explicit}: starting a local proxy instead.")
         key = ensure_master_key(settings, args.env_file)
         check_port_free(args.proxy_port, "PROXY_PORT")
-        check_port_free(args.demo_port, "DEMO_PORT")
-        demo = launch_demo(args.demo_port, settings, args.log_dir / "demo.log")
+        demo = launch_demo(choose_demo_port(args), settings, args.log_dir / "demo.log")
         children.append(demo)
         say(f"Starting the demo models on {demo.base_url}/v1 (log: {demo.log_path})")
         proxy_env = proxy_environment(key, {"DEMO_API_BASE": f"{demo.base_url}/v1"}, base=settings)
@@ -144,6 +145,17 @@ def start_stack(args: argparse.Namespace, settings: dict[str, str]) -> Stack:
                            log_path=args.log_dir / "streamlit.log"))
     say(f"Starting Streamlit on {children[-1].base_url} (log: {children[-1].log_path})")
     return Stack(children[-1].base_url, base_url, app_key, children)
+
+
+def choose_demo_port(args: argparse.Namespace) -> int:
+    """The demo upstream's port. Only the proxy talks to it, so when the default 4010 is taken another free port
+    will do; a port that was asked for (DEMO_PORT, --demo-port) must be free."""
+    if args.demo_port_set or not port_in_use(args.demo_port):
+        check_port_free(args.demo_port, "DEMO_PORT")
+        return args.demo_port
+    port = free_port()
+    say(f"Port {args.demo_port} is taken: the demo models use {port} instead (set DEMO_PORT to choose).")
+    return port
 
 
 def launch_demo(port: int, settings: Mapping[str, str], log_path: Path) -> Service:

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from dotenv import dotenv_values
 
-from scripts.run_stack import ensure_master_key, parse_args, read_settings, resolve_ports
+from scripts.run_stack import choose_demo_port, ensure_master_key, parse_args, read_settings, resolve_ports
 from scripts.services import app_healthy, demo_alive, free_port, port_in_use, proxy_alive
 from tests.conftest import APP_ENV, ROOT
 
@@ -193,6 +193,25 @@ def test_a_busy_demo_port_is_reported_by_name_before_anything_starts(tmp_path, s
         assert run.wait() != 0
     assert "already in use" in run.output and "DEMO_PORT" in run.output
     assert "Starting" not in run.output
+
+
+def test_a_taken_default_demo_port_is_swapped_for_a_free_one_but_an_asked_for_one_is_not(capsys):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        args = parse_args([], environ={})
+        resolve_ports(args, {})
+        args.demo_port = taken  # as if 4010 were taken
+
+        chosen = choose_demo_port(args)
+
+        assert chosen != taken and not port_in_use(chosen)
+        assert f"Port {taken} is taken: the demo models use {chosen} instead" in capsys.readouterr().out
+        args = parse_args([], environ={})
+        resolve_ports(args, {"DEMO_PORT": str(taken)})
+        with pytest.raises(SystemExit, match=f"Port {taken} is already in use.*DEMO_PORT"):
+            choose_demo_port(args)
 
 
 def test_an_existing_master_key_is_kept(tmp_path):
