@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test setup browser clean
+.PHONY: run test lint setup browser clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,12 @@ browser:
 run: setup
 	$(PY) -m scripts.run_stack $(ARGS)
 
-test: setup browser
+# ruff (style, imports, likely bugs) and mypy (types) over the code, with the settings in pyproject.toml.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: setup browser lint
 	$(PY) -m pytest
 
 clean:

@@ -9,12 +9,13 @@ import streamlit as st
 
 import gateway
 from gateway import health
+from ui import pages
 from ui.layout import page_setup
 
 # Probe first: the probes are bounded (health.DEADLINE), and a proxy they find down is then not waited on again
 # by the sidebar's model discovery, so the page renders within 5 s even when the proxy never answers.
 first_report = health.run_probes(settings := gateway.load_settings())
-settings, catalogue = page_setup("Proxy health", ":material/monitor_heart:", settings)
+settings, catalogue = page_setup(pages.HEALTH, settings, proxy_down=first_report.down)
 
 _BANNERS = {
     "healthy": (st.success, ":material/check_circle:"),

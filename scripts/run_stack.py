@@ -20,7 +20,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,8 +29,19 @@ from dotenv import dotenv_values
 
 from gateway.config import normalize_base_url
 from gateway.errors import mask_key
-from scripts.services import (ROOT, Service, app_healthy, demo_alive, free_port, launch, launch_proxy, port_in_use,
-                              proxy_alive, proxy_environment, wait_until_ready)
+from scripts.services import (
+    ROOT,
+    Service,
+    app_healthy,
+    demo_alive,
+    free_port,
+    launch,
+    launch_proxy,
+    port_in_use,
+    proxy_alive,
+    proxy_environment,
+    wait_until_ready,
+)
 
 PROXY_TIMEOUT = 180.0
 APP_TIMEOUT = 60.0
@@ -165,7 +176,7 @@ def launch_demo(port: int, settings: Mapping[str, str], log_path: Path) -> Servi
     return launch("demo", argv, f"http://127.0.0.1:{port}", env={**env, "PYTHONUNBUFFERED": "1"}, log_path=log_path)
 
 
-def check_port_free(port: int, variable: str, stopping: list[Service] = ()) -> None:
+def check_port_free(port: int, variable: str, stopping: Sequence[Service] = ()) -> None:
     """Exit with a clear message if something already listens on the port."""
     if port_in_use(port):
         stop_all(stopping)
@@ -188,7 +199,7 @@ def supervise(children: list[Service], stop: threading.Event) -> Service | None:
     return None
 
 
-def stop_all(children: list[Service]) -> None:
+def stop_all(children: Sequence[Service]) -> None:
     """Stop the children, the app first."""
     for child in reversed(children):
         child.stop()

@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from gateway import catalogue
+from gateway import catalogue, config
 from gateway.config import Settings, load_settings
 from tests.support.proxy import Proxy, start_proxy
 from tests.support.upstream import upstream_server
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_ENV = ("LITELLM_ENABLED", "LITELLM_BASE_URL", "LITELLM_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
-           "MODELS_CACHE_TTL", "CONNECT_TIMEOUT", "REQUEST_TIMEOUT")
+APP_ENV = config.NAMES  # every setting the app reads
 
 
 @pytest.fixture(scope="session")
@@ -56,9 +55,15 @@ def fresh_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Non
     """Each test starts with empty caches, no last good list, and no .env from the working directory."""
     monkeypatch.chdir(tmp_path)
     st.cache_data.clear()
-    catalogue.clear_cache()
-    catalogue._last_good.clear()
+    catalogue.reset()
     yield
     st.cache_data.clear()
-    catalogue.clear_cache()
-    catalogue._last_good.clear()
+    catalogue.reset()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that needs the proxy (directly or through `settings`, `app_env`, `app`…) is marked `proxy`, so
+    `pytest -m "not proxy and not browser and not postgres"` runs the pure tests alone."""
+    for item in items:
+        if "proxy" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.proxy)

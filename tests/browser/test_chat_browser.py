@@ -64,7 +64,7 @@ def test_stop_keeps_the_partial_reply_and_the_next_turn_shows_it_stopped(app, pa
     wait_idle(page)
     messages = page.locator(MESSAGES)
     assert messages.nth(0).inner_text().strip().endswith("Take your time")
-    assert "w0 w1 w2 w3" in messages.nth(1).inner_text() and "finish: stopped" in messages.nth(1).inner_text()
+    assert "w0 w1 w2 w3" in messages.nth(1).inner_text() and "Stopped: partial reply." in messages.nth(1).inner_text()
     assert messages.nth(2).inner_text().strip().endswith("Thanks")
 
 
