@@ -141,8 +141,8 @@ def _sqrt(value: Number) -> Number:
 _BINARY: dict[type, Callable[[Number, Number], Number]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
     ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: _power}
-_UNARY: dict[type, Callable[[Number], Number]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
-_FUNCTIONS: dict[str, Callable[[Number], Number]] = {"sqrt": _sqrt, "abs": abs}
+_UNARY: dict[type, Callable[[Number], Number]] = {ast.UAdd: lambda value: value, ast.USub: lambda value: -value}
+_FUNCTIONS: dict[str, Callable[[Number], Number]] = {"sqrt": _sqrt, "abs": lambda value: -value if value < 0 else value}
 
 
 def _evaluate(node: ast.AST) -> Number:

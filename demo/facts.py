@@ -97,4 +97,8 @@ def capital_of(text: str) -> tuple[str, str] | None:
 def colour_names() -> list[tuple[str, tuple[int, int, int]]]:
     """The named colours with their RGB values, for naming the colours of an image."""
     colours = next(topic for topic in TOPICS if topic.name == "colours")
-    return [(name, tuple(int(part) for part in rgb.split(", "))) for name, _, rgb in colours.rows]
+    named = []
+    for name, _, rgb in colours.rows:
+        red, green, blue = (int(part) for part in rgb.split(", "))
+        named.append((name, (red, green, blue)))
+    return named

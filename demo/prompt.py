@@ -13,15 +13,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
-STOPWORDS = frozenset("""
-a about above after again against all also am an and any are as at be because been before being below between both
-but by can could did do does doing down during each few for from further give had has have having he her here hers
-him his how i if in into is it its itself just like make me more most my no nor not now of off on once only or other
-our out over own please same she should show so some such tell than that the their them then there these they this
-those through to too under until up very was we were what when where which while who whom why will with would write
-you your yours explain describe list table using use want need know think much many words word short long give me
-one two three four five six seven eight nine ten summarise summarize summary tell please thanks thank
-""".split())
+STOPWORDS = frozenset({
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+    "be", "because", "been", "before", "being", "below", "between", "both", "but", "by", "can", "could", "did", "do",
+    "does", "doing", "down", "during", "each", "few", "for", "from", "further", "give", "had", "has", "have",
+    "having", "he", "her", "here", "hers", "him", "his", "how", "i", "if", "in", "into", "is", "it", "its", "itself",
+    "just", "like", "make", "me", "more", "most", "my", "no", "nor", "not", "now", "of", "off", "on", "once", "only",
+    "or", "other", "our", "out", "over", "own", "please", "same", "she", "should", "show", "so", "some", "such",
+    "tell", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "through",
+    "to", "too", "under", "until", "up", "very", "was", "we", "were", "what", "when", "where", "which", "while",
+    "who", "whom", "why", "will", "with", "would", "write", "you", "your", "yours", "explain", "describe", "list",
+    "table", "using", "use", "want", "need", "know", "think", "much", "many", "words", "word", "short", "long", "one",
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "summarise", "summarize", "summary",
+    "thanks", "thank",
+})
 
 
 def stable_hash(*parts: str) -> int:

@@ -25,8 +25,6 @@ def image_tokens(width: int, height: int) -> int:
     """Tokens an image costs: scaled to fit 2048×2048, then its shorter side to 768, counted in 512-pixel tiles."""
     if width <= 0 or height <= 0:
         return IMAGE_BASE
-    scale = min(1.0, 2048 / max(width, height))
-    width, height = width * scale, height * scale
-    scale = min(1.0, 768 / min(width, height))
-    width, height = width * scale, height * scale
-    return IMAGE_BASE + IMAGE_TILE * math.ceil(width / 512) * math.ceil(height / 512)
+    fit = min(1.0, 2048 / max(width, height))
+    shorter = min(1.0, 768 / (min(width, height) * fit)) * fit
+    return IMAGE_BASE + IMAGE_TILE * math.ceil(width * shorter / 512) * math.ceil(height * shorter / 512)

@@ -54,7 +54,7 @@ class Upstream(ThreadingHTTPServer):
     def base_url(self) -> str:
         """`http://host:port/v1`, what an OpenAI client or LiteLLM's `api_base` wants."""
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host!s}:{port}/v1"
 
     def wait(self, seconds: float) -> None:
         if seconds > 0:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass, replace
+from typing import cast
 
 from PIL import Image, ImageStat, UnidentifiedImageError
 
@@ -96,11 +97,13 @@ def dominant_colours(image: Image.Image, limit: int = 3) -> tuple[Colour, ...]:
     """The image's main colours, most pixels first: reduced to a few colours (median cut), then those of the same
     name merged."""
     reduced = image.quantize(colors=COLOURS, method=Image.Quantize.MEDIANCUT)
-    palette = reduced.getpalette() or []
+    palette: list[int] = reduced.getpalette() or []
     total = image.width * image.height
     named: dict[str, tuple[int, tuple[int, int, int]]] = {}  # name → (pixels, the largest member's RGB)
-    for pixels, index in sorted(reduced.getcolors(COLOURS) or [], reverse=True):
-        rgb = tuple(palette[index * 3:index * 3 + 3])
+    counts = cast(list[tuple[int, int]], reduced.getcolors(COLOURS) or [])  # a palette image: (pixels, index)
+    for pixels, index in sorted(counts, reverse=True):
+        red, green, blue = palette[index * 3:index * 3 + 3]
+        rgb = (red, green, blue)
         name = nearest_name(rgb)
         count, first = named.get(name, (0, rgb))
         named[name] = (count + pixels, first)

@@ -417,10 +417,10 @@ def _table(found: Findings, prompt: Prompt, limit: int, columns: int | None = No
     terms = prompt.key_terms[:limit] or [w.lower() for w in prompt.words[:limit]]
     if not terms:
         return _markdown_table(("Words", "Characters"), [(str(len(prompt.text.split())), str(len(prompt.text)))])
-    rows = [(escape(term), str(lowered.count(term)), str(lowered.index(term) + 1) if term in lowered else "–")
-            for term in terms]
-    return _markdown_table(("Term in your message", "Times used", "First at word")[:columns], [r[:columns]
-                                                                                             for r in rows])
+    term_rows = [(escape(term), str(lowered.count(term)), str(lowered.index(term) + 1) if term in lowered else "–")
+                 for term in terms]
+    return _markdown_table(("Term in your message", "Times used", "First at word")[:columns],
+                           [row[:columns] for row in term_rows])
 
 
 def _items(found: Findings, prompt: Prompt, limit: int, described: bool = False) -> list[str]:

@@ -8,7 +8,7 @@ from fractions import Fraction
 
 import pytest
 
-from demo.arithmetic import (CalculationError, NotArithmetic, evaluate, find_calculation, format_number)
+from demo.arithmetic import CalculationError, NotArithmetic, evaluate, find_calculation, format_number
 from demo.units import find_conversion
 
 
