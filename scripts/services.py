@@ -100,6 +100,11 @@ def proxy_alive(base_url: str) -> bool:
     return answers(f"{base_url.rstrip('/')}/health/liveliness")
 
 
+def demo_alive(base_url: str) -> bool:
+    """The demo upstream (demo/upstream.py) answers its health probe at base_url."""
+    return answers(f"{base_url.rstrip('/')}/health", '{"status": "ok"}')
+
+
 def app_healthy(base_url: str) -> bool:
     """A Streamlit server answers its health probe at base_url."""
     return answers(f"{base_url.rstrip('/')}/_stcore/health", "ok")
