@@ -39,7 +39,7 @@ def test_an_error_stays_in_the_conversation_with_the_prompt(app, page):
     page.locator("[data-testid='stSelectbox'] input").first.click()
     page.keyboard.type("error-rate-limit")  # the picker is searchable
     page.get_by_role("option", name="error-rate-limit").click()
-    page.wait_for_url(re.compile(r".*[?&]model=error-rate-limit$"))  # the URL follows the picker
+    page.wait_for_url(re.compile(r".*[?&]model=error-rate-limit(&|$)"))  # the URL follows the picker
     wait_idle(page)
     ask(page, "And again")
     page.get_by_text("Rate limited").wait_for()
