@@ -71,7 +71,6 @@ def follow_picker() -> None:
 
 st.title("Chat")
 status_banner(catalogue)
-saving_banner(store)
 if asked and asked not in models:
     st.warning(f"`{asked}` is not among the models on offer right now. The list may be out of date.",
                icon=":material/help:")
@@ -209,6 +208,7 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
         json_col.download_button("JSON", exports.to_json(conversation), "chat.json", "application/json",
                                  icon=":material/download:", on_click="ignore", width="stretch", key="chat_json")
 
+    saving_banner(store)  # here, so that a prompt (which reruns only this fragment) shows it too
     if model is not None:
         show_fit(context_fit(model, messages_for(conversation.history(), params), settings,
                              max_tokens=params.max_tokens))

@@ -55,6 +55,8 @@ def test_two_replicas_share_the_work_and_survive_the_database_going_away(proxy, 
         ask(page, "while the database is down")
         page.locator(MESSAGES).nth(5).get_by_text("echo: while the database is down").wait_for()
         wait_idle(page)
+        ask(page, "still down?")  # by now the writer has found the database gone: the next run says so
+        page.locator(MESSAGES).nth(7).get_by_text("echo: still down?").wait_for()
         page.get_by_text("not being saved").first.wait_for(timeout=30_000)
         assert page.locator("[data-testid='stException']").count() == 0
 
@@ -62,9 +64,10 @@ def test_two_replicas_share_the_work_and_survive_the_database_going_away(proxy, 
         deadline = time.monotonic() + 60
         while True:
             open_page(page, f"{first.url}/chat?c={conversation}")
-            if page.locator(MESSAGES).count() == 6 or time.monotonic() > deadline:
+            if page.locator(MESSAGES).count() == 8 or time.monotonic() > deadline:
                 break
-        assert page.locator(MESSAGES).nth(5).inner_text().strip().endswith("echo: while the database is down")
+        assert "echo: while the database is down" in page.locator(MESSAGES).nth(5).inner_text()
+        assert "echo: still down?" in page.locator(MESSAGES).nth(7).inner_text()
     finally:
         context.close()
         first.stop()
