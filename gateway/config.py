@@ -6,6 +6,7 @@ and the setting it governs is switched off (LiteLLM) or falls back to its defaul
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,12 +15,15 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-from gateway.errors import mask_key
+from gateway.errors import mask_key, register_secrets
 
 DEFAULT_BASE_URL = "http://localhost:4000"
 DEFAULT_CACHE_TTL = 300
+DEFAULT_MAX_RESPONSE_MB = 50.0
+DEFAULT_MAX_PROMPT_CHARS = 1_000_000  # ~250k tokens: above most context windows, far below what freezes a page
 VARIABLES = ("LITELLM_ENABLED", "LITELLM_BASE_URL", "LITELLM_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
-             "MODELS_CACHE_TTL", "CONNECT_TIMEOUT", "REQUEST_TIMEOUT")
+             "MODELS_CACHE_TTL", "CONNECT_TIMEOUT", "REQUEST_TIMEOUT", "MAX_RESPONSE_MB", "MAX_PROMPT_CHARS",
+             "REPLY_IMAGE_HOSTS", "LITELLM_MASTER_KEY")
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -47,6 +51,9 @@ class Settings:
     models_cache_ttl: int = DEFAULT_CACHE_TTL
     connect_timeout: float = 2.0
     request_timeout: float = 60.0
+    max_response_mb: float = DEFAULT_MAX_RESPONSE_MB  # the largest proxy answer read (discovery, health)
+    max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS  # the longest prompt sent; longer ones are refused
+    reply_image_hosts: frozenset[str] = frozenset()  # hosts whose images replies may show; none by default
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -58,6 +65,10 @@ class Settings:
     def api_base(self) -> str:
         """The OpenAI-compatible base URL of the proxy (ends in /v1)."""
         return f"{self.litellm_base_url}/v1"
+
+    @property
+    def max_response_bytes(self) -> int:
+        return int(self.max_response_mb * 1024 * 1024)
 
     @property
     def secrets(self) -> tuple[str | None, ...]:
@@ -75,6 +86,9 @@ class Settings:
             "MODELS_CACHE_TTL": self.models_cache_ttl,
             "CONNECT_TIMEOUT": self.connect_timeout,
             "REQUEST_TIMEOUT": self.request_timeout,
+            "MAX_RESPONSE_MB": self.max_response_mb,
+            "MAX_PROMPT_CHARS": self.max_prompt_chars,
+            "REPLY_IMAGE_HOSTS": ", ".join(sorted(self.reply_image_hosts)) or "none",
         }
 
 
@@ -92,6 +106,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         problems.append(ConfigProblem(
             "LITELLM_BASE_URL", f"{raw['LITELLM_BASE_URL']!r} is not a URL; expected e.g. {DEFAULT_BASE_URL}"))
         base_url = raw["LITELLM_BASE_URL"].strip()
+    register_secrets(raw.get("LITELLM_API_KEY"), raw.get("OPENAI_API_KEY"), raw.get("ANTHROPIC_API_KEY"),
+                     raw.get("LITELLM_MASTER_KEY"))  # redacted from every GatewayError from now on
     return Settings(
         litellm_enabled=enabled,
         litellm_base_url=base_url,
@@ -101,6 +117,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         models_cache_ttl=int(_parse_number(raw, "MODELS_CACHE_TTL", DEFAULT_CACHE_TTL, problems, minimum=0)),
         connect_timeout=_parse_number(raw, "CONNECT_TIMEOUT", 2.0, problems, minimum=0.1),
         request_timeout=_parse_number(raw, "REQUEST_TIMEOUT", 60.0, problems, minimum=1.0),
+        max_response_mb=_parse_number(raw, "MAX_RESPONSE_MB", DEFAULT_MAX_RESPONSE_MB, problems, minimum=0.01),
+        max_prompt_chars=int(_parse_number(raw, "MAX_PROMPT_CHARS", DEFAULT_MAX_PROMPT_CHARS, problems, minimum=1)),
+        reply_image_hosts=parse_hosts(raw.get("REPLY_IMAGE_HOSTS", "")),
         problems=tuple(problems),
     )
 
@@ -118,6 +137,11 @@ def normalize_base_url(value: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
         return None
     return url
+
+
+def parse_hosts(value: str) -> frozenset[str]:
+    """`"a.example, *.cdn.example"` → the host names, lower-cased (a `*.` prefix allows every subdomain)."""
+    return frozenset(h.strip().lower().rstrip(".") for h in value.split(",") if h.strip().strip("*."))
 
 
 def _merge(*sources: Mapping[str, object]) -> dict[str, str]:
@@ -165,7 +189,7 @@ def _parse_number(raw: Mapping[str, str], name: str, default: float, problems: l
         number = float(value)
     except ValueError:
         number = float("nan")
-    if not number >= minimum:  # also catches NaN
+    if not (number >= minimum and math.isfinite(number)):  # also catches NaN and infinity
         problems.append(ConfigProblem(name, f"{value!r} is not a number ≥ {minimum:g}; using {default:g}"))
         return default
     return number

@@ -248,7 +248,7 @@ def _probe(client: httpx.Client, check: _Check, settings: Settings) -> tuple[Pro
             raise from_status(status, error_text(response))
         detail, facts = check.read(response)
     except Exception as exc:
-        error = _safe(map_error(exc, secrets=settings.secrets), settings)
+        error = map_error(exc, secrets=settings.secrets)
         return ProbeResult(check.name, check.path, False, status, _ms(started), error.message, error,
                            check.needs_key), {}
     return ProbeResult(check.name, check.path, True, status, _ms(started), detail, None, check.needs_key), facts
@@ -296,13 +296,6 @@ def _not_configured(settings: Settings) -> str:
     return f"LiteLLM is on but its URL cannot be used: {problem}."
 
 
-def _safe(error: GatewayError, settings: Settings) -> GatewayError:
-    """The error with every key redacted from its message (proxies sometimes echo what they were sent)."""
-    error.message = redact(error.message, settings.secrets)
-    error.args = (error.message,)
-    return error
-
-
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 1)
 
@@ -325,7 +318,7 @@ def deployment_health(settings: Settings | None = None, *, client: httpx.Client 
         deployments = _parse_deployments(read_json(response), names, settings)
     except Exception as exc:
         return DeploymentHealth(elapsed_s=time.perf_counter() - started,
-                                error=_safe(map_error(exc, secrets=settings.secrets), settings))
+                                error=map_error(exc, secrets=settings.secrets))
     finally:
         if own:
             client.close()
