@@ -178,7 +178,7 @@ def known_secrets(extra: tuple[str | None, ...] = ()) -> tuple[str, ...]:
 # A character as a proxy may echo it: plain, JSON-escaped (\u002d, \/), URL-encoded (%2D); and what may split a key
 # in two without changing it (quotes, whitespace, a `+` or a comma between two quoted halves, escaped quotes).
 _PIECE = re.compile(r"""\\u([0-9a-fA-F]{4})|%([0-9a-fA-F]{2})|(\\["'\\nrt]|["'`\s+,])|\\([^u])|(.)""", re.DOTALL)
-_BEARER = re.compile(r"""(?i)\b(bearer)((?:\s|%20|\\u0020|["'=:])+)[^\s"'<>,;{}()\[\]\\]+""")
+_BEARER = re.compile(r"""(?i)\b(bearer)((?:\s|%20|\\u0020|["'=:])+)(?!\$)[^\s"'<>,;{}()\[\]\\]+""")  # not $VAR
 _KEYLIKE = re.compile(r"""(?<![A-Za-z0-9])sk(?:-|\\u002[dD]|%2[dD])[A-Za-z0-9_\-]{3,}""")
 _SECRET_FIELD = re.compile(r"""(?i)((?:api[_-]?key|x-api-key|authorization|master[_-]?key)["']?\s*[:=]\s*["']?)"""
                            r"""(?!\*\*\*|bearer\b)[^\s"'<>,;{}()\[\]\\]{4,}""")

@@ -212,17 +212,13 @@ def run_probes(settings: Settings | None = None, *, client: httpx.Client | None 
     if not settings.litellm_usable:
         return HealthReport("not_configured", settings.litellm_base_url, problem=_not_configured(settings),
                             checked_at=now)
-    own = client is None
-    client = client or http_client(settings, read_timeout=PROBE_TIMEOUT)
-    if own:
-        client.timeout = httpx.Timeout(PROBE_TIMEOUT, connect=min(settings.connect_timeout, PROBE_TIMEOUT))
+    client = client or http_client(settings, read_timeout=PROBE_TIMEOUT,  # shared: never closed here
+                                   connect_timeout=min(settings.connect_timeout, PROBE_TIMEOUT))
     pool = ThreadPoolExecutor(max_workers=len(checks) + 1, thread_name_prefix="health-probe")
     futures = [pool.submit(_probe, client, check, settings) for check in checks]
     futures.append(pool.submit(_version, client, settings))
     _, pending = wait(futures, timeout=deadline)
     pool.shutdown(wait=False, cancel_futures=True)
-    if own:
-        _close_when_done(client, pending)
 
     results = [_outcome(future, check, deadline) for future, check in zip(futures, checks)]
     probes = tuple(result for result, _ in results)
@@ -281,14 +277,6 @@ def _overall(probes: tuple[ProbeResult, ...]) -> Overall:
     return "degraded"
 
 
-def _close_when_done(client: httpx.Client, pending: set[Future]) -> None:
-    """Close the client now, or once the probes still waiting on a silent server have timed out."""
-    if not pending:
-        client.close()
-        return
-    threading.Thread(target=lambda: (wait(pending), client.close()), daemon=True, name="health-close").start()
-
-
 def _not_configured(settings: Settings) -> str:
     if not settings.litellm_enabled:
         return "LiteLLM is switched off (LITELLM_ENABLED is not true): only the built-in direct models are used."
@@ -308,8 +296,7 @@ def deployment_health(settings: Settings | None = None, *, client: httpx.Client 
     started = time.perf_counter()
     if not settings.litellm_usable:
         return DeploymentHealth(error=ConfigurationError(_not_configured(settings)))
-    own = client is None
-    client = client or http_client(settings, read_timeout=settings.request_timeout)
+    client = client or http_client(settings, read_timeout=settings.request_timeout)  # shared: never closed here
     try:
         names = _deployment_names(client)
         response = client.get("/health")
@@ -319,9 +306,6 @@ def deployment_health(settings: Settings | None = None, *, client: httpx.Client 
     except Exception as exc:
         return DeploymentHealth(elapsed_s=time.perf_counter() - started,
                                 error=map_error(exc, secrets=settings.secrets))
-    finally:
-        if own:
-            client.close()
     return DeploymentHealth(deployments, time.perf_counter() - started)
 
 

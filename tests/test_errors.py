@@ -223,6 +223,7 @@ KEPT = [
     "Invalid model name passed in model=gpt-4o",
     "http://127.0.0.1:4000/v1/models answered 404",
     "ÄÖÜ ✓ 中文 עברית \x00",
+    'curl -H "Authorization: Bearer $LITELLM_API_KEY" http://proxy:4000/v1/models',  # a shell variable
 ]
 
 
