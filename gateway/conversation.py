@@ -7,7 +7,6 @@ and hint are kept, with any partial text). The user's prompt always stays, whate
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -136,15 +135,6 @@ class Conversation:
             if message.metrics and metrics_line and message.content:
                 lines += [f"_{metrics_line(message.metrics)}_", ""]
         return "\n".join(lines)
-
-
-_CODE = re.compile(r"(```.*?(?:```|$)|~~~.*?(?:~~~|$)|`[^`\n]*`)", re.DOTALL)
-
-
-def displayable(text: str) -> str:
-    """Model text for `st.markdown`: dollar signs outside code are escaped, so prices do not turn into LaTeX."""
-    parts = _CODE.split(text)
-    return "".join(part if index % 2 else part.replace("$", r"\$") for index, part in enumerate(parts))
 
 
 def _now() -> str:

@@ -4,12 +4,14 @@ import streamlit as st
 
 import gateway
 from gateway.chat import RESEND_RATE, ChatParams, build_messages, start_chat
-from gateway.conversation import Conversation, Message, displayable
+from gateway.conversation import Conversation, Message
 from gateway.errors import ContextWindowExceeded
 from gateway.models import ModelRecord
-from gateway.tokens import ContextFit, context_fit, fit_before_sending
+from gateway.tokens import ContextFit, context_fit, fit_before_sending, prompt_refusal
 from ui.layout import page_setup, status_banner
 from ui.live import LiveMarkdown
+from ui.markdown import displayable, inline_code
+from ui.refusal import show_refusal
 from ui.reply import metrics_line, model_facts
 
 CHAT_MODES = (None, "chat", "completion", "responses")
@@ -47,7 +49,7 @@ def follow_picker() -> None:
 st.title("Chat")
 status_banner(catalogue)
 if asked and asked not in models:
-    st.warning(f"`{asked}` is not among the models on offer right now. The list may be out of date.",
+    st.warning(f"{inline_code(asked)} is not among the models on offer right now. The list may be out of date.",
                icon=":material/help:")
     st.button("Refresh models", key="chat_refresh_asked", icon=":material/refresh:", on_click=gateway.refresh)
 
@@ -80,7 +82,7 @@ params = ChatParams(system_prompt or "", temperature, top_p, int(max_tokens) if 
 def show_reply(message: Message, slot=None, *, last: bool = False) -> None:
     """A reply's text, then how it ended, then its numbers."""
     if message.content:
-        (slot or st).markdown(displayable(message.content))
+        (slot or st).markdown(displayable(message.content, settings.reply_image_hosts))
     elif slot is not None:
         slot.empty()
     if message.status == "stopped":
@@ -118,7 +120,7 @@ def show_turn(index: int) -> None:
     message = conversation.messages[index]
     with st.chat_message(message.role):
         if message.role == "user":
-            st.markdown(displayable(message.content))
+            st.markdown(displayable(message.content, settings.reply_image_hosts))
         else:
             show_reply(message, last=index == len(conversation.messages) - 1)
 
@@ -132,10 +134,13 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
 
     prompt = st.bottom.chat_input(f"Message {model.name}" if model else "Pick a model first", key="chat_prompt",
                                   submit_mode="stop", disabled=model is None)
+    if prompt and model is not None and (refusal := prompt_refusal(prompt, settings)) is not None:
+        show_refusal(refusal, prompt, key="chat_refused_prompt")  # not sent, not added: the page stays light
+        prompt = None
     if prompt and model is not None:
         conversation.add_prompt(prompt)
         with st.chat_message("user"):
-            st.markdown(displayable(prompt))
+            st.markdown(displayable(prompt, settings.reply_image_hosts))
 
     if model is not None and (prompt or st.session_state.pop("chat_resend", False)) and conversation.awaiting_reply:
         conversation.params = params
@@ -149,7 +154,7 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
                 show_reply(conversation.add_error(model.key, error, error.hint, error.kind), last=True)
             else:
                 slot = st.empty()
-                live = LiveMarkdown(slot)
+                live = LiveMarkdown(slot, settings.reply_image_hosts)
                 stream = start_chat(model, messages, params, settings)
                 try:
                     for _ in stream.batched(resend_rate=RESEND_RATE):

@@ -19,13 +19,16 @@ from gateway.chat import ChatParams
 from gateway.compare import (MAX_MODELS, MIN_MODELS, CompareRun, Comparison, Reply, best, effective_params,
                              export_csv, export_json, export_markdown, parse_models_param, results_frame,
                              stats_frame)
-from gateway.conversation import displayable
 from gateway.diff import diff_markdown, word_diff
+from gateway.tokens import prompt_refusal
 from ui.format import seconds
 from ui.layout import page_setup, status_banner
+from ui.markdown import displayable, inline_code
+from ui.refusal import show_refusal
 from ui.reply import metrics_line
 
 COLUMNS = 3  # panels per row
+MAX_LINK_REFS = 100  # models read from a ?models= link; a longer one is not a link anyone shared
 REFRESH = 0.05  # seconds between redraws while streaming
 CHART_METRICS = ("TTFT (s)", "Total (s)", "Tokens/s", "Cost ($)")
 
@@ -62,15 +65,23 @@ def choose_models(catalogue: Catalogue) -> list[str]:
 
 def resolve_link(refs: list[str], catalogue: Catalogue) -> tuple[list[str], list[str]]:
     """The catalogue keys a link names, and a message for each one that cannot be used."""
-    keys, problems = [], []
+    keys, problems, unknown = [], [], []
+    if len(refs) > MAX_LINK_REFS:
+        problems.append(f"The link names {len(refs):,} models: only the first {MAX_LINK_REFS} were read.")
+        refs = refs[:MAX_LINK_REFS]
     for ref in refs:
         model = find_model(catalogue.models, ref)
         if model is None:
-            problems.append(f"`{ref}` from the link is not in the catalogue, so it was left out.")
+            unknown.append(ref)
         elif not model.available:
             problems.append(f"{model.name} from the link is not available ({model.unavailable_reason}).")
         elif model.key not in keys:
             keys.append(model.key)
+    if unknown:  # one message however many: a link may name hundreds, or carry any text
+        more = f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else ""
+        problems.insert(0, f"{', '.join(inline_code(ref) for ref in unknown[:5])}{more} from the link "
+                        f"{'is' if len(unknown) == 1 else 'are'} not in the catalogue, so "
+                        f"{'it was' if len(unknown) == 1 else 'they were'} left out.")
     if len(keys) > MAX_MODELS:
         problems.append(f"At most {MAX_MODELS} models can be compared: left out {', '.join(keys[MAX_MODELS:])}.")
     return keys[:MAX_MODELS], problems
@@ -128,13 +139,13 @@ def draw_panel(model: ModelRecord, comparison: Comparison, prompt: str | None) -
     for round_ in comparison.rounds:
         if model.key in round_.replies:
             with st.chat_message("user"):
-                st.markdown(round_.prompt)
+                st.markdown(displayable(round_.prompt, settings.reply_image_hosts))
             with st.chat_message("assistant"):
                 show_reply(round_.replies[model.key], repeats=len(round_.runs.get(model.key, ())))
     slot = None
     if prompt:
         with st.chat_message("user"):
-            st.markdown(prompt)
+            st.markdown(displayable(prompt, settings.reply_image_hosts))
         with st.chat_message("assistant"):
             slot = st.empty()
     if st.button("Continue in chat", key=f"compare_handoff_{model.key}", icon=":material/chat:",
@@ -146,7 +157,7 @@ def draw_panel(model: ModelRecord, comparison: Comparison, prompt: str | None) -
 def show_reply(reply: Reply, *, elapsed: float | None = None, repeats: int = 1) -> None:
     """A reply: its text (with a cursor while streaming), then its error or numbers."""
     if reply.text:
-        st.markdown(displayable(reply.text) + ("▌" if not reply.finished else ""))
+        st.markdown(displayable(reply.text, settings.reply_image_hosts) + ("▌" if not reply.finished else ""))
     elif not reply.finished:
         st.markdown(":gray[_waiting for the first token…_]")
     if reply.error:
@@ -325,6 +336,9 @@ if not ready:
             "*Compare selected*.", icon=":material/compare_arrows:")
 else:
     sending = prompt.strip() if prompt and prompt.strip() else None
+    if sending and (refusal := prompt_refusal(sending, settings)) is not None:
+        show_refusal(refusal, sending, key="compare_refused_prompt")
+        sending = None
     run = CompareRun(comparison.jobs(models, sending, params, repeats), settings).start() if sending else None
     try:  # the models are already answering while the panels are drawn
         slots = draw_panels(models, comparison, sending)

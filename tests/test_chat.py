@@ -9,7 +9,7 @@ import pytest
 from gateway.catalogue import fetch_models
 from gateway.chat import ChatParams, build_messages, start_chat
 from gateway.config import load_settings
-from gateway.conversation import Conversation, displayable
+from gateway.conversation import Conversation
 from gateway.errors import (AuthenticationFailed, ContextWindowExceeded, GatewayError, ModelNotFound, ProviderError,
                             ProxyTimeout, ProxyUnreachable, RateLimited, StreamInterrupted, from_status)
 from gateway.models import ModelRecord
@@ -317,7 +317,3 @@ def test_a_handoff_starts_a_conversation():
     assert conversation.messages[1].model == "demo-fast"
     assert conversation.params == ChatParams("Be kind.", 0.3, None, 64)
 
-
-def test_dollar_signs_in_model_text_are_not_latex_but_code_is_untouched():
-    assert displayable("costs $5 or $10") == r"costs \$5 or \$10"
-    assert displayable("run `echo $HOME`\n```sh\nexport A=$B\n```") == "run `echo $HOME`\n```sh\nexport A=$B\n```"
