@@ -2,6 +2,7 @@
 
 The model name picks the behaviour:
 - `echo`: streams back the last user message.
+- `verbatim`: streams back the last user message exactly (line breaks and Markdown kept), 7 characters a piece.
 - `long-<tokens>-<per_second>`: streams `tokens` words (`w0 w1 …`, one paragraph) at about `per_second` a second.
 - `essay-<tokens>-<per_second>`: the same words shaped as a long reply: headings, paragraphs, lists, code blocks.
 - `break-after-<n>`: streams n words, then an error event inside the 200 stream.
@@ -94,6 +95,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _words(self, model: str, request: dict) -> Iterator[str]:
+        users = [m for m in request.get("messages", []) if m.get("role") == "user"]
+        if model == "verbatim":
+            text = users[-1]["content"] if users else ""
+            return (text[i:i + 7] for i in range(0, len(text), 7))
         if match := re.match(r"essay-(\d+)", model):
             return essay(int(match.group(1)))
         match = (re.match(r"long-(\d+)", model) or re.match(r"(?:break|cut)-after-(\d+)", model)
@@ -101,7 +106,6 @@ class _Handler(BaseHTTPRequestHandler):
         if match:
             count = int(match.group(1)) * (1 if model.startswith("long") else 2)
             return (f"w{i} " for i in range(count))
-        users = [m for m in request.get("messages", []) if m.get("role") == "user"]
         text = users[-1]["content"] if users else "nothing"
         return (word + " " for word in f"echo: {text}".split())
 
