@@ -8,6 +8,7 @@ The model name picks the behaviour:
 - `break-after-<n>`: streams n words, then an error event inside the 200 stream.
 - `cut-after-<n>`: streams n words, then drops the connection.
 - `pause-<n>-<ms>`: streams n words, pauses ms milliseconds, then streams n more.
+- `rate-limited-<seconds>`: answers 429 with `retry-after: <seconds>`.
 Also: `silent_server()`, a socket that accepts connections and never answers.
 """
 
@@ -49,6 +50,10 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length", 0))
         request = json.loads(self.rfile.read(length) or b"{}")
         model = request.get("model", "echo")
+        if limited := re.match(r"rate-limited-(\d+)", model):
+            self._json(429, {"error": {"message": "Too many requests, slow down.", "type": "rate_limit_error",
+                                       "code": "429"}}, {"retry-after": limited.group(1)})
+            return
         words = list(self._words(model, request))
         if not request.get("stream"):
             text = "".join(words)
@@ -109,9 +114,11 @@ class _Handler(BaseHTTPRequestHandler):
         text = users[-1]["content"] if users else "nothing"
         return (word + " " for word in f"echo: {text}".split())
 
-    def _json(self, status: int, body: dict) -> None:
+    def _json(self, status: int, body: dict, headers: dict[str, str] | None = None) -> None:
         data = json.dumps(body).encode()
         self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
         self.end_headers()
