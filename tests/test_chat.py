@@ -178,6 +178,7 @@ def test_rate_limited_says_when_to_retry(failed):
     assert error.retry_after is None and "Retry after" not in str(error)
 
 
+@pytest.mark.proxy
 def test_rate_limited_says_when_to_retry_when_the_server_says(upstream, settings):
     """A server that sends `retry-after: 7` (read directly: the SDK's own retries are off)."""
     direct = openai.OpenAI(base_url=upstream, api_key="local", max_retries=0)

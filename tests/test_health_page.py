@@ -72,6 +72,7 @@ def test_the_home_page_status_comes_from_the_same_probes(app_env):
     assert [s.probe for s in health.history(app_env.base_url)] == ["Liveliness", "Readiness", "Models"]
 
 
+@pytest.mark.proxy
 def test_the_home_page_says_unreachable_when_the_probes_find_nothing(proxy_at):
     port = free_port()
     proxy_at(f"http://127.0.0.1:{port}")
