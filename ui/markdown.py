@@ -55,11 +55,13 @@ def safe_markdown(text: str, image_hosts: frozenset[str] = frozenset()) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")  # as every renderer reads it
     if "[" not in text:
         return text  # no image, link or reference: nothing to do
-    for md in _PARSERS:  # raw HTML read as Streamlit's renderer reads it (a block it drops), then as plain text
+    parsers = _PARSERS if "<" in text else _PARSERS[:1]  # without `<` there is no raw HTML to read two ways
+    for md in parsers:  # raw HTML read as Streamlit's renderer reads it (a block it drops), then as plain text
         edits = _edits(text, image_hosts, md)
         text = _apply(text, edits, md) if edits is not None else _escape_bangs(text, md)
-    if _images(text, image_hosts):  # never expected: a construct the rewrite did not place
-        text = _escape_bangs(_escape_bangs(text, _PARSERS[0]), _PARSERS[1])
+    if _images(text, image_hosts, parsers):  # never expected: a construct the rewrite did not place
+        for md in parsers:
+            text = _escape_bangs(text, md)
     return text
 
 
@@ -119,11 +121,11 @@ def _parser(html: bool) -> MarkdownIt:
 _PARSERS = (_parser(html=True), _parser(html=False))
 
 
-def _images(text: str, image_hosts: frozenset[str]) -> list[str]:
+def _images(text: str, image_hosts: frozenset[str], parsers: tuple[MarkdownIt, ...] = ()) -> list[str]:
     """The sources of the images a CommonMark renderer would load from `text` (those not allowed), with raw HTML
     read either way."""
     found = []
-    for token in (*_PARSERS[0].parse(text), *_PARSERS[1].parse(text)):
+    for token in (token for md in parsers or _PARSERS for token in md.parse(text)):
         for child in token.children or ():
             if child.type == "image" and not host_allowed(child.attrs.get("src", ""), image_hosts):
                 found.append(str(child.attrs.get("src", "")))
