@@ -189,3 +189,13 @@ def test_any_piece_a_streaming_reply_is_drawn_in_is_safe(document, cut):
 def test_safe_markdown_is_idempotent(document):
     once = safe_markdown(document)
     assert safe_markdown(once) == once
+
+
+def test_a_long_growing_reply_is_made_safe_block_by_block_exactly_as_whole():
+    """The compare page draws each streaming reply whole every 50 ms: settled blocks are made safe once."""
+    from tests.support.upstream import essay
+
+    document = "".join(essay(2000)).replace("w10 ", f"[w10](https://example.org/x) ![img]({EVIL}) ")
+    for end in range(0, len(document), 499):
+        assert displayable(document[:end]) == escape_dollars(safe_markdown(document[:end])), end
+    assert not loads(displayable(document)) and "(example\\.org)" in displayable(document)

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -30,7 +32,13 @@ from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
+from gateway.blocks import settled_length
+
 PLACEHOLDER = "🖼 image from {host} — not loaded"
+GROWING = 4000  # characters from which a text without reference definitions is made safe block by block
+_DEFINITION = re.compile(r"^ {0,3}\[(?:[^\]\\\n]|\\.)+\]:", re.MULTILINE)  # `[label]: url`
+_heads: OrderedDict[tuple[str, frozenset[str]], str] = OrderedDict()
+_heads_lock = threading.Lock()
 _CODE = re.compile(r"(```.*?(?:```|$)|~~~.*?(?:~~~|$)|`[^`\n]*`)", re.DOTALL)
 _BANG = re.compile(r"(?<!\\)((?:\\\\)*)!(?=\[)")  # a `!` before `[` that no backslash escapes already
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
@@ -40,7 +48,40 @@ _RECORDED = {"image": "image", "link": "link_close", "backticks": "code_inline",
 
 def displayable(text: str, image_hosts: Iterable[str] = ()) -> str:
     """Model or prompt text for `st.markdown`: images only from `image_hosts`, links showing their host, `$` as `$`."""
-    return escape_dollars(safe_markdown(text, frozenset(image_hosts)))
+    return escape_dollars(_safe_growing(_normalized(text), frozenset(image_hosts)))
+
+
+def _safe_growing(text: str, image_hosts: frozenset[str]) -> str:
+    """`safe_markdown`, block by block for a long text that keeps growing (the compare page draws each streaming
+    reply whole, every 50 ms): the settled blocks (gateway.blocks) are made safe once, then only what follows.
+    Blocks affect each other only through reference definitions, so a text with none comes out exactly as whole."""
+    if len(text) < GROWING or "[" not in text or _DEFINITION.search(text):
+        return safe_markdown(text, image_hosts)
+    cut = settled_length(text)
+    return _safe_head(text[:cut], image_hosts) + safe_markdown(text[cut:], image_hosts)
+
+
+def _safe_head(head: str, image_hosts: frozenset[str]) -> str:
+    """The settled part made safe, from the longest settled part made safe before that it extends."""
+    if not head:
+        return ""
+    with _heads_lock:
+        if (found := _heads.get((head, image_hosts))) is not None:
+            return found
+        base, safe = "", ""
+        for (known, hosts), known_safe in _heads.items():
+            if hosts == image_hosts and len(known) > len(base) and head.startswith(known):
+                base, safe = known, known_safe
+    safe += safe_markdown(head[len(base):], image_hosts)  # whole blocks: both ends are settled cuts
+    with _heads_lock:
+        _heads[(head, image_hosts)] = safe
+        while len(_heads) > 32:
+            _heads.popitem(last=False)
+    return safe
+
+
+def _normalized(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")  # as every renderer reads it
 
 
 def escape_dollars(text: str) -> str:
@@ -52,7 +93,7 @@ def escape_dollars(text: str) -> str:
 @functools.lru_cache(maxsize=512)
 def safe_markdown(text: str, image_hosts: frozenset[str] = frozenset()) -> str:
     """The Markdown with every image not from `image_hosts` replaced by a placeholder and every link's host shown."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\0", "\ufffd")  # as every renderer reads it
+    text = _normalized(text)
     if "[" not in text:
         return text  # no image, link or reference: nothing to do
     parsers = _PARSERS if "<" in text else _PARSERS[:1]  # without `<` there is no raw HTML to read two ways
