@@ -53,8 +53,11 @@ def _starts_block(previous: str, line: str) -> bool:
     """Whether `line`, after a blank line, begins a new block that leaves `previous` as it is."""
     if line[:1] in (" ", "\t"):
         return False  # a continuation of the previous block, or indented code
-    first = next((row for row in previous.splitlines() if row.strip()), "")
-    return not (_LIST_ITEM.match(line) and _LIST_ITEM.match(first.lstrip()))
+    if not _LIST_ITEM.match(line):
+        return True
+    # A list item after a blank line continues any list the previous block has, even one that began after a
+    # paragraph line ("text\n- a\n\n- b" is one loose list): only cut when the previous block holds no list item.
+    return not any(_LIST_ITEM.match(row.lstrip()) for row in previous.splitlines())
 
 
 def _closes(line: str, fence: str) -> bool:

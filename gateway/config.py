@@ -6,6 +6,7 @@ and the setting it governs is switched off (LiteLLM) or falls back to its defaul
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,12 +15,14 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
-from gateway.errors import mask_key
+from gateway.errors import mask_key, register_secrets
 
 DEFAULT_BASE_URL = "http://localhost:4000"
 DEFAULT_CACHE_TTL = 300
 DEFAULT_MAX_REPLY_CHARS = 200_000
 DEFAULT_DATABASE_URL = "sqlite:///data/dashboard.db"  # relative to the app's root
+DEFAULT_MAX_RESPONSE_MB = 50.0
+DEFAULT_MAX_PROMPT_CHARS = 1_000_000  # ~250k tokens: above most context windows, far below what freezes a page
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -49,8 +52,12 @@ VARIABLES = (
     Variable("REQUEST_TIMEOUT", "Request timeout"),
     Variable("MAX_REPLY_CHARS", "Longest reply kept"),
     Variable("DATABASE_URL", "Database"),
+    Variable("MAX_RESPONSE_MB", "Largest proxy answer read (MB)"),
+    Variable("MAX_PROMPT_CHARS", "Longest prompt sent"),
+    Variable("REPLY_IMAGE_HOSTS", "Hosts replies may show images from"),
 )
-NAMES = tuple(v.name for v in VARIABLES)
+REDACT_ONLY = ("LITELLM_MASTER_KEY",)  # read only to be redacted: the app never sends it
+NAMES = (*(v.name for v in VARIABLES), *REDACT_ONLY)
 
 
 @dataclass(frozen=True)
@@ -78,6 +85,9 @@ class Settings:
     request_timeout: float = 60.0
     max_reply_chars: int = DEFAULT_MAX_REPLY_CHARS
     database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
+    max_response_mb: float = DEFAULT_MAX_RESPONSE_MB  # the largest proxy answer read (discovery, health)
+    max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS  # the longest prompt sent; longer ones are refused
+    reply_image_hosts: frozenset[str] = frozenset()  # hosts whose images replies may show; none by default
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -89,6 +99,10 @@ class Settings:
     def api_base(self) -> str:
         """The OpenAI-compatible base URL of the proxy (ends in /v1)."""
         return f"{self.litellm_base_url}/v1"
+
+    @property
+    def max_response_bytes(self) -> int:
+        return int(self.max_response_mb * 1024 * 1024)
 
     @property
     def secrets(self) -> tuple[str | None, ...]:
@@ -106,6 +120,8 @@ def _shown(variable: Variable, value: object) -> object:
         return mask_key(value if isinstance(value, str) else None)
     if variable.name == "DATABASE_URL":
         return _hide_password(str(value))
+    if variable.name == "REPLY_IMAGE_HOSTS":
+        return ", ".join(sorted(value)) or "none"  # type: ignore[call-overload]
     return value
 
 
@@ -123,6 +139,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         problems.append(ConfigProblem(
             "LITELLM_BASE_URL", f"{raw['LITELLM_BASE_URL']!r} is not a URL; expected e.g. {DEFAULT_BASE_URL}"))
         base_url = raw["LITELLM_BASE_URL"].strip()
+    register_secrets(raw.get("LITELLM_API_KEY"), raw.get("OPENAI_API_KEY"), raw.get("ANTHROPIC_API_KEY"),
+                     raw.get("LITELLM_MASTER_KEY"),  # redacted from every GatewayError from now on
+                     _password(raw.get("DATABASE_URL", "")))
     return Settings(
         litellm_enabled=enabled,
         litellm_base_url=base_url,
@@ -134,6 +153,9 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         request_timeout=_parse_number(raw, "REQUEST_TIMEOUT", 60.0, problems, minimum=1.0),
         max_reply_chars=int(_parse_number(raw, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS, problems, minimum=1000)),
         database_url=_parse_database_url(raw, problems),
+        max_response_mb=_parse_number(raw, "MAX_RESPONSE_MB", DEFAULT_MAX_RESPONSE_MB, problems, minimum=0.01),
+        max_prompt_chars=int(_parse_number(raw, "MAX_PROMPT_CHARS", DEFAULT_MAX_PROMPT_CHARS, problems, minimum=1)),
+        reply_image_hosts=parse_hosts(raw.get("REPLY_IMAGE_HOSTS", "")),
         problems=tuple(problems),
     )
 
@@ -151,6 +173,11 @@ def normalize_base_url(value: str) -> str | None:
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
         return None
     return url
+
+
+def parse_hosts(value: str) -> frozenset[str]:
+    """`"a.example, *.cdn.example"` → the host names, lower-cased (a `*.` prefix allows every subdomain)."""
+    return frozenset(h.strip().lower().rstrip(".") for h in value.split(",") if h.strip().strip("*."))
 
 
 def _merge(*sources: Mapping[str, object]) -> dict[str, str]:
@@ -198,7 +225,7 @@ def _parse_number(raw: Mapping[str, str], name: str, default: float, problems: l
         number = float(value)
     except ValueError:
         number = float("nan")
-    if not number >= minimum:  # also catches NaN
+    if not (number >= minimum and math.isfinite(number)):  # also catches NaN and infinity
         problems.append(ConfigProblem(name, f"{value!r} is not a number ≥ {minimum:g}; using {default:g}"))
         return default
     return number

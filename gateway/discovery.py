@@ -13,6 +13,7 @@ import httpx
 
 from gateway.config import Settings
 from gateway.errors import BadResponse, GatewayError, error_text, from_status, map_error
+from gateway.http import read_json, shared_client
 from gateway.models import ContextSource, ModelRecord, estimate_context_window, infer_provider
 
 _FALLBACK_STATUSES = {401, 403, 404, 405, 501}
@@ -26,16 +27,18 @@ class Discovery:
     endpoint: str  # "/model/info" or "/v1/models"
 
 
-def http_client(settings: Settings, *, read_timeout: float | None = None) -> httpx.Client:
-    """An httpx client for the proxy's metadata endpoints, with the key and short timeouts."""
-    headers = {"Authorization": f"Bearer {settings.litellm_api_key}"} if settings.litellm_api_key else {}
-    timeout = httpx.Timeout(read_timeout or max(10.0, settings.connect_timeout), connect=settings.connect_timeout)
-    return httpx.Client(base_url=settings.litellm_base_url, headers=headers, timeout=timeout)
+def http_client(settings: Settings, *, read_timeout: float | None = None,
+                connect_timeout: float | None = None) -> httpx.Client:
+    """The shared pooled client for the proxy's metadata endpoints: the key, short timeouts, answers bounded by
+    MAX_RESPONSE_MB (see gateway.http). Shared by every session: do not close it or change its timeouts."""
+    return shared_client(settings.litellm_base_url, settings.litellm_api_key,
+                         connect=connect_timeout or settings.connect_timeout,
+                         read=read_timeout or max(10.0, settings.connect_timeout),
+                         max_bytes=settings.max_response_bytes)
 
 
 def discover(settings: Settings, client: httpx.Client | None = None) -> Discovery:
     """Fetch the proxy's models. Raises a GatewayError when the proxy cannot be read."""
-    own = client is None
     client = client or http_client(settings)
     try:
         response = client.get("/model/info")
@@ -49,9 +52,6 @@ def discover(settings: Settings, client: httpx.Client | None = None) -> Discover
         raise
     except Exception as exc:
         raise map_error(exc, secrets=settings.secrets) from None
-    finally:
-        if own:
-            client.close()
 
 
 def parse_model_info(payload: object) -> tuple[ModelRecord, ...]:
@@ -144,16 +144,6 @@ def _raise_for_status(response: httpx.Response) -> None:
 
 def _not_json(response: httpx.Response) -> bool:
     return "json" not in response.headers.get("content-type", "")
-
-
-def read_json(response: httpx.Response) -> object:
-    """The JSON body, or BadResponse saying what came instead (an HTML page, something else)."""
-    try:
-        return response.json()
-    except ValueError:
-        kind = "an HTML page" if "<html" in response.text[:500].lower() else "something that is not JSON"
-        raise BadResponse(f"{response.request.url.path} answered {kind}: this does not look like a LiteLLM proxy.") \
-            from None
 
 
 def _unique(values: Iterable[str | None]) -> tuple[str, ...]:

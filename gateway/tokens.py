@@ -15,10 +15,13 @@ import httpx
 import streamlit as st
 
 from gateway.config import Settings
+from gateway.errors import GatewayError, PromptTooLong
+from gateway.http import shared_client
 from gateway.models import ModelRecord
 
 CountSource = Literal["proxy", "estimate"]
 COUNT_TIMEOUT = 1.5  # seconds: a count must never hold up the page
+COUNT_MAX_BYTES = 1024 * 1024  # the counter answers a few hundred bytes
 CHARS_PER_TOKEN = 4
 TOKENS_PER_MESSAGE = 4  # role and separators
 WARN_FRACTION = 0.9
@@ -94,12 +97,21 @@ def fit_before_sending(model: ModelRecord, messages: list[dict[str, str]], setti
 @st.cache_data(ttl=600, max_entries=512, show_spinner=False)
 def _proxy_count(base_url: str, api_key: str | None, model: str, messages_json: str) -> int | None:
     """`total_tokens` from the proxy's token counter, or None. Cached by content (None results too: fast fallback)."""
-    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    client = shared_client(base_url, api_key, connect=COUNT_TIMEOUT, read=COUNT_TIMEOUT, max_bytes=COUNT_MAX_BYTES)
     try:
-        response = httpx.post(f"{base_url}/utils/token_counter", headers=headers, timeout=COUNT_TIMEOUT,
-                              json={"model": model, "messages": json.loads(messages_json)})
+        response = client.post("/utils/token_counter", json={"model": model, "messages": json.loads(messages_json)})
         response.raise_for_status()
         total = response.json().get("total_tokens")
-    except (httpx.HTTPError, ValueError, AttributeError):
+    except (httpx.HTTPError, GatewayError, ValueError, RecursionError, AttributeError):
         return None
     return total if isinstance(total, int) and total >= 0 else None
+
+
+def prompt_refusal(prompt: str, settings: Settings) -> PromptTooLong | None:
+    """Why a prompt is not sent at all, or None: longer than MAX_PROMPT_CHARS (counted here, with no round trip,
+    so a 20 MB paste costs microseconds, not a proxy call)."""
+    if len(prompt) <= settings.max_prompt_chars:
+        return None
+    tokens = estimate_tokens([{"role": "user", "content": prompt}])
+    return PromptTooLong(f"Not sent: this prompt is {len(prompt):,} characters, about {tokens:,} tokens (estimated); "
+                         f"the app sends at most {settings.max_prompt_chars:,} characters in one prompt.")

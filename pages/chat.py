@@ -11,12 +11,13 @@ from gateway.models import ModelRecord
 from gateway.params import ChatParams
 from gateway.reply import Outcome, Reply, ReplyError
 from gateway.store import get_store
-from gateway.tokens import ContextFit, context_fit, fit_before_sending
+from gateway.tokens import ContextFit, context_fit, fit_before_sending, prompt_refusal
 from ui import analyst, pages
 from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
 from ui.live import LiveMarkdown
-from ui.markdown import displayable
+from ui.markdown import displayable, inline_code
+from ui.refusal import show_refusal
 from ui.reply import draw_reply, metrics_line, model_facts
 
 CHAT_MODES = (None, "chat", "completion", "responses")
@@ -72,7 +73,7 @@ def follow_picker() -> None:
 st.title("Chat")
 status_banner(catalogue)
 if asked and asked not in models:
-    st.warning(f"`{asked}` is not among the models on offer right now. The list may be out of date.",
+    st.warning(f"{inline_code(asked)} is not among the models on offer right now. The list may be out of date.",
                icon=":material/help:")
     st.button("Refresh models", key="chat_refresh_asked", icon=":material/refresh:", on_click=gateway.refresh)
 
@@ -104,7 +105,8 @@ params = ChatParams(system_prompt or "", temperature, top_p, int(max_tokens) if 
 
 def show_reply(reply: Reply, text_slot=None, *, last: bool = False) -> None:
     """A reply with its outcome and numbers (naming its model when it is not the one picked now)."""
-    draw_reply(reply, text_slot=text_slot, prefix=f"{reply.model} · " if reply.model != model_key else "")
+    draw_reply(reply, text_slot=text_slot, prefix=f"{reply.model} · " if reply.model != model_key else "",
+               image_hosts=settings.reply_image_hosts)
     if last and reply.error and reply.error.kind == "model_not_found" and st.button(
             "Refresh models", key="chat_refresh_missing", icon=":material/refresh:"):
         gateway.refresh()
@@ -130,7 +132,7 @@ def show_fit(fit: ContextFit) -> None:
 def show_round(index: int) -> None:
     round_ = conversation.rounds[index]
     with st.chat_message("user"):
-        st.markdown(displayable(round_.prompt))
+        st.markdown(displayable(round_.prompt, settings.reply_image_hosts))
     if (reply := round_.reply()) is not None:
         with st.chat_message("assistant"):
             show_reply(reply, last=index == len(conversation.rounds) - 1)
@@ -151,7 +153,7 @@ def answer(round_: Round, model: ModelRecord, params: ChatParams) -> None:
             show_reply(reply, last=True)
             return
         slot = st.empty()
-        live = LiveMarkdown(slot)
+        live = LiveMarkdown(slot, settings.reply_image_hosts)
         stream = start_chat(model, messages, params, settings)
         try:
             for _ in stream.batched(resend_rate=RESEND_RATE):
@@ -172,10 +174,13 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
 
     prompt = st.bottom.chat_input(f"Message {model.name}" if model else "Pick a model first", key="chat_prompt",
                                   submit_mode="stop", disabled=model is None)
+    if prompt and model is not None and (refusal := prompt_refusal(prompt, settings)) is not None:
+        show_refusal(refusal, prompt, key="chat_refused_prompt")  # not sent, not added: the page stays light
+        prompt = None
     if prompt and model is not None:
         conversation.add_prompt(prompt)
         with st.chat_message("user"):
-            st.markdown(displayable(prompt))
+            st.markdown(displayable(prompt, settings.reply_image_hosts))
 
     if model is not None and (prompt or st.session_state.pop("chat_resend", False)) and conversation.awaiting_reply:
         answer(conversation.rounds[-1], model, params)

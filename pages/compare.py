@@ -9,12 +9,14 @@ from gateway import find_model
 from gateway.compare import MAX_MODELS, MIN_MODELS, CompareRun, jobs_for
 from gateway.conversation import Conversation
 from gateway.store import get_store
+from gateway.tokens import prompt_refusal
 from ui import analyst, pages
 from ui.compare_inputs import choose_models, choose_params
 from ui.compare_panels import draw_panels, stream_into_panels
 from ui.compare_results import show_results
 from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
+from ui.refusal import show_refusal
 
 settings, catalogue = page_setup(pages.COMPARE)
 store, owner = get_store(settings), analyst.owner()
@@ -65,11 +67,14 @@ if not ready:
     st.stop()
 
 sending = prompt.strip() if prompt and prompt.strip() else None
+if sending and (refusal := prompt_refusal(sending, settings)) is not None:
+    show_refusal(refusal, sending, key="compare_refused_prompt")  # not sent: the page stays light
+    sending = None
 run = CompareRun(jobs_for(comparison, models, sending, params, repeats), settings).start() if sending else None
 try:  # the models are already answering while the panels are drawn
-    slots = draw_panels(models, comparison, sending)
+    slots = draw_panels(models, comparison, sending, settings.reply_image_hosts)
     if run is not None:
-        stream_into_panels(run, slots, repeats)
+        stream_into_panels(run, slots, repeats, settings.reply_image_hosts)
 finally:  # also when Stop (or any click) ends the script run: keep the partial replies
     if run is not None and sending is not None:
         run.stop()

@@ -185,10 +185,18 @@ def test_missing_provider_credentials_say_where_to_set_them(failed):
 
 
 def test_rate_limited_says_when_to_retry(failed):
-    error = failed["error-rate-limit"].error
+    error = failed["error-rate-limit"].error  # LiteLLM's mock rate limit sends no retry-after: no time is invented
     assert error.status == 429 and "Wait" in error.hint
-    if error.retry_after:
-        assert f"Retry after {error.retry_after:g} s" in str(error)
+    assert error.retry_after is None and "Retry after" not in str(error)
+
+
+def test_rate_limited_says_when_to_retry_when_the_server_says(upstream, settings):
+    """A server that sends `retry-after: 7` (read directly: the SDK's own retries are off)."""
+    direct = openai.OpenAI(base_url=upstream, api_key="local", max_retries=0)
+    limited = ModelRecord(id="rate-limited-7", route="litellm", providers=("local",))
+    error = start_chat(limited, HELLO, ChatParams(), settings, client=direct).error
+    assert isinstance(error, RateLimited) and error.retry_after == 7
+    assert str(error) == "Rate limited: Too many requests, slow down. Retry after 7 s."
 
 
 def test_a_deployment_on_cooldown_says_how_long(proxy):

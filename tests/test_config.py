@@ -1,6 +1,6 @@
 """Settings come from the environment, secrets and .env; bad values are named, never raised."""
 
-from gateway.config import DEFAULT_BASE_URL, load_settings
+from gateway.config import DEFAULT_BASE_URL, load_settings, normalize_base_url
 
 
 def settings_from(**env):
@@ -70,3 +70,55 @@ def test_keys_never_appear_in_repr_or_public_view():
     assert public["LITELLM_API_KEY"] == "sk-…9876"
     assert "supersecret" not in str(public) and "openai-secret" not in str(public)
     assert public["ANTHROPIC_API_KEY"] == "not set"
+
+
+# --- Any value (Hypothesis): load_settings never raises, and every number it returns is usable -------------------
+
+import math  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from gateway import errors  # noqa: E402
+from gateway.config import VARIABLES  # noqa: E402
+
+
+class isolated_registry:
+    """load_settings registers every key it reads for redaction, process-wide: random values must not stay there."""
+
+    def __enter__(self):
+        self.saved = set(errors._registered)
+
+    def __exit__(self, *exc):
+        errors._registered.clear()
+        errors._registered.update(self.saved)
+        errors._redact.cache_clear()
+
+VALUES = st.one_of(st.text(max_size=30), st.sampled_from(["inf", "-inf", "nan", "1e309", "-0", "0", "1", "1e300",
+                                                          "true", "0x10", " 5 ", "٣", "http://h:1", "http://h:99999"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(VARIABLES), VALUES))
+def test_any_values_give_usable_settings_and_name_what_was_wrong(env):
+    with isolated_registry():
+        settings_ = load_settings(env, secrets={}, dotenv_path=None)
+    for name, minimum in (("connect_timeout", 0.1), ("request_timeout", 1.0), ("models_cache_ttl", 0),
+                          ("max_response_mb", 0.01), ("max_prompt_chars", 1)):
+        value = getattr(settings_, name)
+        assert math.isfinite(value) and value >= minimum, (name, value)
+    assert {p.variable for p in settings_.problems} <= set(VARIABLES)
+    assert isinstance(settings_.litellm_enabled, bool)
+    assert settings_.litellm_usable == (settings_.litellm_enabled and normalize_base_url(
+        env.get("LITELLM_BASE_URL") or DEFAULT_BASE_URL) is not None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=0.1, max_value=1e6, allow_nan=False), st.floats(allow_nan=True))
+def test_a_valid_number_is_used_and_an_invalid_one_is_named(good, any_number):
+    with isolated_registry():
+        assert settings_from(CONNECT_TIMEOUT=repr(good)).connect_timeout == good
+        result = settings_from(CONNECT_TIMEOUT=repr(any_number))
+    valid = math.isfinite(any_number) and any_number >= 0.1
+    assert (result.connect_timeout == any_number) if valid else (result.connect_timeout == 2.0)
+    assert bool(result.problems) is not valid

@@ -65,7 +65,22 @@ def test_the_home_page_status_comes_from_the_same_probes(app_env):
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
     assert not at.exception
-    assert {m.label: m.value for m in at.metric}["Proxy"] == "Healthy"
+    proxy = next(m for m in at.metric if m.label == "Proxy")
+    assert proxy.value == "Healthy"
+    assert proxy.proto.help.startswith(f"LiteLLM 1.108.7 at {app_env.base_url} answers every check")
+    # the health page's own probes, recorded in its history: the glance (no /model/info), once
+    assert [s.probe for s in health.history(app_env.base_url)] == ["Liveliness", "Readiness", "Models"]
+
+
+@pytest.mark.proxy
+def test_the_home_page_says_unreachable_when_the_probes_find_nothing(proxy_at):
+    port = free_port()
+    proxy_at(f"http://127.0.0.1:{port}")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    proxy = next(m for m in at.metric if m.label == "Proxy")
+    assert proxy.value == "Unreachable" and f"No LiteLLM proxy answered at http://127.0.0.1:{port}" in proxy.proto.help
+    assert [s.ok for s in health.history()] == [False, False, False]
 
 
 def test_a_proxy_that_never_answers_is_unreachable_within_5_s_with_the_fix(proxy_at):

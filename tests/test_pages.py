@@ -3,6 +3,7 @@
 from streamlit.testing.v1 import AppTest
 
 from gateway import catalogue as gateway_catalogue
+from gateway.discovery import discover
 from gateway.errors import ProxyUnreachable
 
 APP = "../streamlit_app.py"
@@ -50,11 +51,13 @@ def test_catalogue_filters_and_sorts(app_env):
     assert contexts == sorted(contexts, reverse=True)
 
 
-def test_refresh_button_reports_the_count(app_env):
+def test_refresh_button_reports_the_count(app_env, settings):
+    served = len(discover(settings).models)  # the model names the proxy serves (gpt-4o's two deployments: one)
     at = run_page("pages/models.py")
     at.sidebar.button[0].click().run()
     assert not at.exception
-    assert any("Refreshed:" in t.value for t in at.toast)
+    assert [t.value for t in at.toast] == [f"Refreshed: {served} models from the proxy."]
+    assert served == len(at.dataframe[0].value[at.dataframe[0].value["Route"] == "litellm"])
 
 
 def test_proxy_down_after_a_good_list_keeps_it_with_a_warning(app_env, monkeypatch):

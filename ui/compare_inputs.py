@@ -10,6 +10,9 @@ from gateway import Catalogue, find_model
 from gateway.compare import MAX_MODELS, MIN_MODELS
 from gateway.compare.links import parse_models_param
 from gateway.params import ChatParams
+from ui.markdown import inline_code
+
+MAX_LINK_REFS = 100  # models read from a ?models= link; a longer one is not a link anyone shared
 
 
 def choose_models(catalogue: Catalogue) -> list[str]:
@@ -42,15 +45,25 @@ def choose_models(catalogue: Catalogue) -> list[str]:
 
 def resolve_link(refs: list[str], catalogue: Catalogue) -> tuple[list[str], list[str]]:
     """The catalogue keys a link names, and a message for each one that cannot be used."""
-    keys, problems = [], []
+    keys: list[str] = []
+    problems: list[str] = []
+    unknown: list[str] = []
+    if len(refs) > MAX_LINK_REFS:
+        problems.append(f"The link names {len(refs):,} models: only the first {MAX_LINK_REFS} were read.")
+        refs = refs[:MAX_LINK_REFS]
     for ref in refs:
         model = find_model(catalogue.models, ref)
         if model is None:
-            problems.append(f"`{ref}` from the link is not in the catalogue, so it was left out.")
+            unknown.append(ref)
         elif not model.available:
             problems.append(f"{model.name} from the link is not available ({model.unavailable_reason}).")
         elif model.key not in keys:
             keys.append(model.key)
+    if unknown:  # one message however many: a link may name hundreds, or carry any text
+        more = f" and {len(unknown) - 5:,} more" if len(unknown) > 5 else ""
+        problems.insert(0, f"{', '.join(inline_code(ref) for ref in unknown[:5])}{more} from the link "
+                        f"{'is' if len(unknown) == 1 else 'are'} not in the catalogue, so "
+                        f"{'it was' if len(unknown) == 1 else 'they were'} left out.")
     if len(keys) > MAX_MODELS:
         problems.append(f"At most {MAX_MODELS} models can be compared: left out {', '.join(keys[MAX_MODELS:])}.")
     return keys[:MAX_MODELS], problems

@@ -24,30 +24,32 @@ COLUMNS = 3  # panels per row
 REFRESH = 0.05  # seconds between redraws while streaming
 
 
-def draw_panels(models: list[ModelRecord], comparison: Conversation, prompt: str | None) -> dict[str, DeltaGenerator]:
+def draw_panels(models: list[ModelRecord], comparison: Conversation, prompt: str | None,
+                image_hosts: frozenset[str] = frozenset()) -> dict[str, DeltaGenerator]:
     """One bordered panel per model, three to a row: its thread so far; returns a placeholder per new reply."""
     slots: dict[str, DeltaGenerator] = {}
     for start in range(0, len(models), COLUMNS):
         for model, column in zip(models[start:start + COLUMNS], st.columns(COLUMNS)):
             with column.container(border=True):
-                if (slot := draw_panel(model, comparison, prompt)) is not None:
+                if (slot := draw_panel(model, comparison, prompt, image_hosts)) is not None:
                     slots[model.key] = slot
     return slots
 
 
-def draw_panel(model: ModelRecord, comparison: Conversation, prompt: str | None) -> DeltaGenerator | None:
+def draw_panel(model: ModelRecord, comparison: Conversation, prompt: str | None,
+               image_hosts: frozenset[str] = frozenset()) -> DeltaGenerator | None:
     """One model's thread so far, a placeholder for its new reply, and the way to carry it to the chat page."""
     st.markdown(f"**{model.name}** :gray[· {model.provider}]")
     for round_ in comparison.rounds:
         if (reply := round_.reply(model.key)) is not None:
             with st.chat_message("user"):
-                st.markdown(displayable(round_.prompt))
+                st.markdown(displayable(round_.prompt, image_hosts))
             with st.chat_message("assistant"):
-                draw_reply(reply, prefix=run_label(reply, len(round_.runs[model.key])))
+                draw_reply(reply, prefix=run_label(reply, len(round_.runs[model.key])), image_hosts=image_hosts)
     slot = None
     if prompt:
         with st.chat_message("user"):
-            st.markdown(prompt)
+            st.markdown(displayable(prompt, image_hosts))
         with st.chat_message("assistant"):
             slot = st.empty()
     if st.button("Continue in chat", key=f"compare_handoff_{model.key}", icon=":material/chat:",
@@ -66,7 +68,8 @@ def hand_off(key: str, comparison: Conversation) -> None:
     st.switch_page(pages.CHAT.path, query_params={"model": key})
 
 
-def stream_into_panels(run: CompareRun, slots: dict[str, DeltaGenerator], repeats: int) -> None:
+def stream_into_panels(run: CompareRun, slots: dict[str, DeltaGenerator], repeats: int,
+                       image_hosts: frozenset[str] = frozenset()) -> None:
     """Draw the replies as they arrive, every ~50 ms, until all have ended."""
     status = st.empty()
     drawn: dict[str, tuple[object, ...]] = {}
@@ -79,7 +82,8 @@ def stream_into_panels(run: CompareRun, slots: dict[str, DeltaGenerator], repeat
             if drawn.get(key) != state:
                 drawn[key] = state
                 with slots[key].container():
-                    draw_reply(reply, elapsed=None if reply.finished else elapsed, prefix=run_label(reply, repeats))
+                    draw_reply(reply, elapsed=None if reply.finished else elapsed, prefix=run_label(reply, repeats),
+                               image_hosts=image_hosts)
         done, total = run.progress
         status.progress(done / total, text=f"{done} of {total} replies · {seconds(elapsed)}"
                         + (f" · Run ×{repeats}" if repeats > 1 else ""))

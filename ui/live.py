@@ -23,8 +23,9 @@ CURSOR = " ▌"
 class LiveMarkdown:
     """A growing Markdown reply in a placeholder (`st.empty()`): call `update(text)` as text arrives."""
 
-    def __init__(self, slot) -> None:
+    def __init__(self, slot, image_hosts: frozenset[str] = frozenset()) -> None:
         self._slot = slot
+        self._hosts = image_hosts  # REPLY_IMAGE_HOSTS: every block is made safe on its own (ui/markdown.py)
         self._blocks: Any = None  # the container of the reply's blocks, once the first text arrives
         self._tail: Any = None  # the placeholder of the unfinished last block
         self.settled = 0  # characters drawn for good: the next update re-sends only what follows
@@ -35,7 +36,7 @@ class LiveMarkdown:
             self._tail = self._blocks.empty()
         end = settled_length(text, self.settled)
         if end > self.settled:  # the blocks that just finished: drawn for good where the tail was, a new tail below
-            self._tail.markdown(displayable(text[self.settled:end]))
+            self._tail.markdown(displayable(text[self.settled:end], self._hosts))
             self._tail = self._blocks.empty()
             self.settled = end
-        self._tail.markdown(displayable(text[self.settled:]) + CURSOR)
+        self._tail.markdown(displayable(text[self.settled:], self._hosts) + CURSOR)

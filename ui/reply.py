@@ -39,14 +39,15 @@ def model_facts(model: ModelRecord) -> str:
     return f"{window} · {usd(model.input_price)} in / {usd(model.output_price)} out per 1M tokens"
 
 
-def draw_reply(reply: Reply, *, text_slot=None, prefix: str = "", elapsed: float | None = None) -> None:
+def draw_reply(reply: Reply, *, text_slot=None, prefix: str = "", elapsed: float | None = None,
+               image_hosts: frozenset[str] = frozenset()) -> None:
     """A reply where the page is drawing: its text (into `text_slot` when given), how it ended, its numbers.
 
     While it streams (`elapsed` given), a cursor follows the text and the caption counts the seconds.
     """
     target = text_slot if text_slot is not None else st
     if reply.text:
-        target.markdown(displayable(reply.text) + (CURSOR if not reply.finished else ""))
+        target.markdown(displayable(reply.text, image_hosts) + (CURSOR if not reply.finished else ""))
     elif not reply.finished:
         target.markdown(":gray[_waiting for the first token…_]")
     elif text_slot is not None:

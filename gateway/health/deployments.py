@@ -50,8 +50,7 @@ def deployment_health(settings: Settings | None = None, *, client: httpx.Client 
     started = time.perf_counter()
     if not settings.litellm_usable:
         return DeploymentHealth(error=ConfigurationError(not_configured(settings)))
-    own = client is None
-    client = client or http_client(settings, read_timeout=settings.request_timeout)
+    client = client or http_client(settings, read_timeout=settings.request_timeout)  # shared: never closed here
     try:
         names = _deployment_names(client)
         response = client.get("/health")
@@ -61,9 +60,6 @@ def deployment_health(settings: Settings | None = None, *, client: httpx.Client 
     except Exception as exc:
         return DeploymentHealth(elapsed_s=time.perf_counter() - started,
                                 error=map_error(exc, secrets=settings.secrets))
-    finally:
-        if own:
-            client.close()
     return DeploymentHealth(deployments, time.perf_counter() - started)
 
 

@@ -161,18 +161,14 @@ def run_probes(settings: Settings | None = None, *, client: httpx.Client | None 
     if not settings.litellm_usable:
         return HealthReport("not_configured", settings.litellm_base_url, problem=not_configured(settings),
                             checked_at=now)
-    own = client is None
-    client = client or http_client(settings, read_timeout=PROBE_TIMEOUT)
-    if own:
-        client.timeout = httpx.Timeout(PROBE_TIMEOUT, connect=min(settings.connect_timeout, PROBE_TIMEOUT))
+    client = client or http_client(settings, read_timeout=PROBE_TIMEOUT,  # shared: never closed here
+                                   connect_timeout=min(settings.connect_timeout, PROBE_TIMEOUT))
     pool = ThreadPoolExecutor(max_workers=len(checks) + 1, thread_name_prefix="health-probe")
     futures = [pool.submit(_probe, client, check, settings) for check in checks]
     version = pool.submit(_version, client, settings)
     every: list[Future] = [*futures, version]
     _, pending = wait(every, timeout=deadline)
     pool.shutdown(wait=False, cancel_futures=True)
-    if own:
-        _close_when_done(client, pending)
 
     results = [_outcome(future, check, deadline) for future, check in zip(futures, checks)]
     probes = tuple(result for result, _ in results)
@@ -227,18 +223,6 @@ def _overall(probes: tuple[ProbeResult, ...]) -> Overall:
     if not any(p.ok for p in probes):
         return "unreachable"
     return "degraded"
-
-
-def _close_when_done(client: httpx.Client, pending: set[Future]) -> None:
-    """Close the client now, or once the probes still waiting on a silent server have timed out."""
-    def close() -> None:
-        wait(pending)
-        client.close()
-
-    if not pending:
-        client.close()
-        return
-    threading.Thread(target=close, daemon=True, name="health-close").start()
 
 
 def not_configured(settings: Settings) -> str:

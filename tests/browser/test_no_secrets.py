@@ -17,8 +17,9 @@ from playwright.sync_api import Page, Response
 
 from scripts.services import Service
 from tests.browser.conftest import proxy_env, start_app, wait_idle
+from tests.support.hostile import Hostile, hostile_server
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.proxy]
 
 PATHS = ("/", "/chat", "/compare", "/models", "/health")
 FIRST_RUN_TIMEOUT = 90_000  # ms: a fresh server's first run imports pandas, altair, openai (slow on a busy 2-core box)
@@ -108,3 +109,91 @@ def test_the_detector_finds_a_key_in_a_frame():
 
     assert leaks(Received([("ws frame", frame)]), {"LITELLM_API_KEY": key}) == ["LITELLM_API_KEY in ws frame"]
     assert leaks(Received([("ws frame", b"masked sk-\xe2\x80\xa66789")]), {"LITELLM_API_KEY": key}) == []
+
+
+# --- A gateway that echoes the key back (tests/support/hostile.py) ---------------------------------------------------
+
+ECHOED_KEY = f"sk-echo-{secrets.token_hex(16)}"
+
+
+def pieces(key: str, size: int = 8) -> list[str]:
+    """Every `size`-character piece of the key that its masked form (first 3, last 4) does not show."""
+    hidden = key[3:-4]
+    return [hidden[i:i + size] for i in range(len(hidden) - size + 1)]
+
+
+def echo_leaks(received: Received, keys: dict[str, str]) -> list[str]:
+    found = []
+    for where, data in received.items:
+        for name, key in keys.items():
+            if any(piece.encode() in data for piece in pieces(key)):
+                found.append(f"{name} in {where}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def echoing_gateway() -> Iterator[tuple[Hostile, Service]]:
+    """A key-echoing gateway instead of the proxy, and a freshly started app holding a key for it."""
+    with hostile_server("echo-calls") as gateway:
+        server = start_app({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": gateway.url,
+                            "LITELLM_API_KEY": ECHOED_KEY, **DIRECT_KEYS})
+        yield gateway, server
+        server.stop()
+
+
+def test_a_key_echoing_gateway_gets_no_key_into_the_browser(browser, echoing_gateway):
+    """Every page, a refresh (good, then failing), a chat, a comparison and the per-model check: page HTML, HTTP
+    responses and websocket frames hold no 8 characters of any key (the code before this branch: dozens)."""
+    gateway, app = echoing_gateway
+    keys = {"LITELLM_API_KEY": ECHOED_KEY, **DIRECT_KEYS}
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    try:
+        page = context.new_page()
+        received = watch(page)
+        for path in PATHS:
+            page.goto(app.url + path)
+            wait_idle(page, timeout=FIRST_RUN_TIMEOUT)
+            received.add(f"page HTML {path}", page.content())
+
+        page.goto(app.url + "/models")
+        wait_idle(page)
+        page.get_by_role("button", name="Refresh models").click()
+        page.get_by_text("Refreshed:").wait_for()
+        wait_idle(page)
+        gateway.mode = "echo"  # now the list cannot be fetched either: a stale list, a banner and a toast
+        page.get_by_role("button", name="Refresh models").click()
+        page.get_by_text("Refresh failed").wait_for()
+        wait_idle(page)
+        received.add("page HTML /models after a failed refresh", page.content())
+        gateway.mode = "echo-calls"
+
+        page.goto(app.url + "/chat?model=echo-a")
+        wait_idle(page)
+        page.locator("[data-testid='stChatInput'] textarea").fill("Hello")
+        page.locator("[data-testid='stChatInput'] textarea").press("Enter")
+        page.get_by_text("invalid key Bearer ***").first.wait_for()
+        wait_idle(page)
+        received.add("page HTML /chat", page.content())
+
+        page.goto(app.url + "/compare?models=echo-a,echo-b")
+        wait_idle(page)
+        page.locator("[data-testid='stChatInput'] textarea").fill("Hello")
+        page.locator("[data-testid='stChatInput'] textarea").press("Enter")
+        page.get_by_text("Difference between two replies").wait_for()
+        wait_idle(page)
+        received.add("page HTML /compare", page.content())
+
+        page.goto(app.url + "/health")
+        wait_idle(page)
+        page.get_by_role("button", name="Call every deployment (real requests, costs money)").click()
+        page.get_by_text("The per-model check failed").first.wait_for()
+        wait_idle(page)
+        received.add("page HTML /health", page.content())
+        received.read_responses()
+    finally:
+        context.close()
+
+    frames = received.websocket_bytes()
+    assert b"invalid key Bearer ***" in frames, "the echo did reach the browser, redacted: the search can see it"
+    assert "/v1/chat/completions" in " ".join(gateway.requests) and "/utils/token_counter" in " ".join(gateway.requests)
+    assert echo_leaks(received, keys) == []

@@ -4,11 +4,13 @@ used as an upstream behind the proxy and for what a proxy can't produce.
 The model name picks the behaviour:
 - `demo-quick`, `demo-thorough`, `demo-creative`, `demo-flaky`, `demo-vision`: the demo models (demo/models.py).
 - `echo` (and any other name): streams back the last user message.
+- `verbatim`: streams back the last user message exactly (line breaks and Markdown kept), 7 characters a piece.
 - `long-<tokens>-<per_second>`: streams `tokens` words (`w0 w1 …`, one paragraph) at about `per_second` a second.
 - `essay-<tokens>-<per_second>`: the same words shaped as a long reply: headings, paragraphs, lists, code blocks.
 - `break-after-<n>`: streams n words, then an error event inside the 200 stream.
 - `cut-after-<n>`: streams n words, then drops the connection.
 - `pause-<n>-<ms>`: streams n words, pauses ms milliseconds, then streams n more.
+- `rate-limited-<seconds>`: answers 429 with `retry-after: <seconds>`.
 The test models answer a non-streaming request at once with the whole text, and always end a stream with `usage`
 (5 prompt tokens, a word a token). Also: `silent_server()`, a socket that accepts connections and never answers.
 """
@@ -34,6 +36,9 @@ def respond(model: str, request: Mapping) -> Reply:
     demo = models.respond(model, request)
     if demo is not None:
         return demo
+    if limited := re.match(r"rate-limited-(\d+)", model):
+        return Reply([], prompt_tokens=5, failure=Failure(429, "Too many requests, slow down.", "rate_limit_error",
+                                                          retry_after=int(limited.group(1))))
     pause = re.match(r"pause-(\d+)-(\d+)", model)
     return Reply(list(_words(model, request)), prompt_tokens=5, rate=_rate(model),
                  break_after=_after(model, "break"), break_failure=MID_STREAM_ERROR, cut_after=_after(model, "cut"),
@@ -42,6 +47,10 @@ def respond(model: str, request: Mapping) -> Reply:
 
 
 def _words(model: str, request: Mapping) -> Iterator[str]:
+    if model == "verbatim":
+        users = [m for m in request.get("messages") or [] if m.get("role") == "user"]
+        text = str(users[-1].get("content") or "") if users else ""
+        return (text[i:i + 7] for i in range(0, len(text), 7))
     if match := re.match(r"essay-(\d+)", model):
         return essay(int(match.group(1)))
     match = (re.match(r"long-(\d+)", model) or re.match(r"(?:break|cut)-after-(\d+)", model)

@@ -1,0 +1,15 @@
+"""A prompt the app will not send (see gateway.tokens.prompt_refusal): why, what to do, and the text to take back."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gateway.errors import PromptTooLong
+
+
+def show_refusal(error: PromptTooLong, prompt: str, key: str) -> None:
+    """The refusal with the prompt's size, and the prompt itself as a download: nothing typed or pasted is lost."""
+    st.error(str(error), icon=":material/block:")
+    st.caption(error.hint)
+    st.download_button("Download your text", prompt, "prompt.txt", "text/plain", icon=":material/download:",
+                       on_click="ignore", key=key)
