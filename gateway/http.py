@@ -70,6 +70,7 @@ def bounded(max_bytes: int):
         if encoding not in _IDENTITY + _ZLIB:
             raise BadResponse(f"{path} answered in an encoding that was not asked for ({encoding[:40]}): "
                               "this does not look like a LiteLLM proxy.")
+        assert isinstance(response.stream, httpx.SyncByteStream)  # a sync client's response
         response.stream = _Bounded(response.stream, max_bytes, path, encoding in _ZLIB)
         if encoding in _ZLIB:
             del response.headers["content-encoding"]  # decompressed here, under the limit
@@ -93,7 +94,8 @@ class _Bounded(httpx.SyncByteStream):
     def __iter__(self) -> Iterator[bytes]:
         total = 0
         for chunk in self._stream:
-            for data in self._decode(chunk, lambda: min(DECODE_STEP, self._max - total + 1)):
+            # the lambda reads `total` as it grows, on purpose: each step asks for no more than is left
+            for data in self._decode(chunk, lambda: min(DECODE_STEP, self._max - total + 1)):  # noqa: B023
                 total += len(data)
                 if total > self._max:
                     raise too_large(self._path, self._max)

@@ -15,10 +15,25 @@ import pytest
 
 from gateway import errors
 from gateway.config import load_settings
-from gateway.errors import (AuthenticationFailed, BadResponse, ContextWindowExceeded, GatewayError, ModelNotFound,
-                            PromptTooLong, ProviderError, ProxyTimeout, ProxyUnreachable, RateLimited,
-                            StreamInterrupted, error_text, from_status, map_error, mask_key, redact,
-                            register_secrets)
+from gateway.errors import (
+    AuthenticationFailed,
+    BadResponse,
+    ContextWindowExceeded,
+    GatewayError,
+    ModelNotFound,
+    PromptTooLong,
+    ProviderError,
+    ProxyTimeout,
+    ProxyUnreachable,
+    RateLimited,
+    StreamInterrupted,
+    error_text,
+    from_status,
+    map_error,
+    mask_key,
+    redact,
+    register_secrets,
+)
 
 KEY = "sk-proxy-key-5b1f0c2e9d7a4e3f8c6b"
 REQUEST = httpx.Request("GET", "http://proxy.test/v1/models")

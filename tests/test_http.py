@@ -67,9 +67,8 @@ def test_the_limit_is_a_setting():
     ("html", "HTML page"),
 ])
 def test_answers_that_are_not_usable_json_say_so(mode, words):
-    with hostile_server(mode) as server:
-        with pytest.raises(BadResponse, match=words) as caught:
-            discover(settings_for(server.url))
+    with hostile_server(mode) as server, pytest.raises(BadResponse, match=words) as caught:
+        discover(settings_for(server.url))
     assert "does not look like a LiteLLM proxy" in str(caught.value)
 
 

@@ -169,7 +169,7 @@ def _images(text: str, image_hosts: frozenset[str], parsers: tuple[MarkdownIt, .
     found = []
     for token in (token for md in parsers or _PARSERS for token in md.parse(text)):
         for child in token.children or ():
-            if child.type == "image" and not host_allowed(child.attrs.get("src", ""), image_hosts):
+            if child.type == "image" and not host_allowed(str(child.attrs.get("src", "")), image_hosts):
                 found.append(str(child.attrs.get("src", "")))
     return found
 
@@ -213,7 +213,7 @@ def _inline_edits(token: Token, place, image_hosts: frozenset[str]) -> list[Edit
             covered.append(span)
             if links:
                 links[-1][1].append(child.content)
-            if not host_allowed(child.attrs.get("src", ""), image_hosts):
+            if not host_allowed(str(child.attrs.get("src", "")), image_hosts):
                 edit = _placed(place, content, span, image_placeholder(str(child.attrs.get("src", ""))))
                 if edit is None:
                     return None

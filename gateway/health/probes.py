@@ -8,7 +8,6 @@ not touch the model catalogue: a page that wants discovery to skip a proxy the p
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait

@@ -105,8 +105,8 @@ def test_no_reply_or_prompt_makes_the_browser_load_anything(browser, app_allowin
         page.locator(MESSAGES).nth(1).get_by_text("TTFT").wait_for(timeout=60_000)
         settle(page)
         reply = page.locator(MESSAGES).nth(1).inner_text()
-        assert f"image from 127.0.0.1 — not loaded" in reply and "embedded image (data: URL)" in reply
-        assert f"(127.0.0.1)" in reply  # the link shows where it goes
+        assert "image from 127.0.0.1 — not loaded" in reply and "embedded image (data: URL)" in reply
+        assert "(127.0.0.1)" in reply  # the link shows where it goes
         chat_paths = list(paths)
 
         page.goto(app_allowing_localhost.url + "/compare?models=upstream-verbatim,demo-fast")
