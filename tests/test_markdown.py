@@ -8,7 +8,7 @@ tests/browser/test_replies_load_nothing.py).
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
@@ -147,6 +147,15 @@ def test_unicode_is_kept(text):
             assert word in safe.replace("\ufffd", " ")
 
 
+def test_malformed_addresses_do_not_break_anything():
+    safe = displayable("![a](http://[::1/x.png) [b](http://[oops/) ![c](http://h:99999999/p.png)", {"h"})
+    assert not loads(safe) and "unreadable address" in safe
+
+
+def test_bidi_controls_in_a_code_span_are_shown_not_obeyed():
+    assert inline_code("abc\u202edef\u2066") == "`abc\\u202edef\\u2066`"
+
+
 @pytest.mark.parametrize("value", ["gpt-4o", "a`b", "```", "x\n\n![a](https://attacker.example/p.png)",
                                    "<script>alert(1)</script>", "*bold* _it_ [l](https://e.example)", "y" * 5000])
 def test_any_text_can_be_shown_as_one_code_span(value):
@@ -186,6 +195,8 @@ def test_any_piece_a_streaming_reply_is_drawn_in_is_safe(document, cut):
 
 @settings(max_examples=200, deadline=None)
 @given(DOCUMENTS)
+@example("[![i](https://e.example/i.png)](https://l.example)![a][r]")  # two insertions at one place (found)
+@example("\\![a](https://e.example/p.png)")  # an escaped `!` stays escaped (found)
 def test_safe_markdown_is_idempotent(document):
     once = safe_markdown(document)
     assert safe_markdown(once) == once

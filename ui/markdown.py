@@ -26,7 +26,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
@@ -42,6 +42,8 @@ _heads: OrderedDict[tuple[str, frozenset[str]], str] = OrderedDict()
 _heads_lock = threading.Lock()
 _CODE = re.compile(r"(```.*?(?:```|$)|~~~.*?(?:~~~|$)|`[^`\n]*`)", re.DOTALL)
 _BANG = re.compile(r"(?<!\\)((?:\\\\)*)!(?=\[)")  # a `!` before `[` that no backslash escapes already
+# control characters, line and paragraph separators, and the bidi controls that could reverse the text after them
+_INVISIBLE = re.compile("[\x00-\x1f\x7f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
 _RECORDED = {"image": "image", "link": "link_close", "backticks": "code_inline", "autolink": "link_close",
              "html_inline": "html_inline"}
@@ -111,7 +113,7 @@ def inline_code(text: str, limit: int = 80) -> str:
     """Any text (a link's parameter, a name) as one Markdown code span that nothing in it can break out of: control
     characters and line breaks shown as `\\n`-style escapes, cut at `limit` characters, fenced by more backticks
     than it holds."""
-    shown = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]", lambda m: repr(m.group())[1:-1], text)
+    shown = _INVISIBLE.sub(lambda m: repr(m.group())[1:-1] if m.group() < " " else f"\\u{ord(m.group()):04x}", text)
     if len(shown) > limit:
         shown = shown[:limit] + f"… ({len(text):,} characters)"
     fence = "`" * (max((len(run) for run in re.findall(r"`+", shown)), default=0) + 1)
@@ -131,7 +133,8 @@ def image_placeholder(src: str) -> str:
 
 def host_allowed(src: str, image_hosts: frozenset[str]) -> bool:
     """An http(s) image whose host is on the allow-list (`*.example.com` allows its subdomains)."""
-    if not image_hosts or urlsplit(src).scheme.lower() not in ("http", "https"):
+    parts = _split(src)
+    if not image_hosts or parts is None or parts.scheme.lower() not in ("http", "https"):
         return False
     host = _host(src)
     return host is not None and any(host == allowed or allowed.startswith("*.") and host.endswith(allowed[1:])
@@ -294,7 +297,8 @@ def _apply(text: str, edits: list[Edit], md: MarkdownIt) -> str:
     """The edits applied from the end; each is checked against the text it replaces first."""
     result = text
     last = len(text) + 1
-    for start, end, replacement, original in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+    # From the end; at one place, a `\\` goes in first so that a link's host, put in next, lands before it.
+    for start, end, replacement, original in sorted(edits, key=lambda e: (e[0], e[1], e[2] == "\\"), reverse=True):
         if end > last or not _same(text[start:end], original):
             return _escape_bangs(text, md)
         result = result[:start] + replacement + result[end:]
@@ -321,10 +325,10 @@ def _escape_bangs(text: str, md: MarkdownIt) -> str:
 
 def _host_suffix(href: str, shown: str) -> str:
     """` (host)` after a link whose text does not already say where it goes; "" when it does (or is not web)."""
-    parts = urlsplit(href)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    parts = _split(href)
+    host = _host(href)
+    if parts is None or parts.scheme.lower() not in ("http", "https") or not host:
         return ""
-    host = parts.hostname.lower()
     text = shown.strip().lower().rstrip("/")
     bare = re.sub(r"^[a-z]+://", "", text).removeprefix("www.")
     if bare == host.removeprefix("www.") or bare.split("/", 1)[0] == host.removeprefix("www.") and "/" in bare:
@@ -332,12 +336,20 @@ def _host_suffix(href: str, shown: str) -> str:
     return f" ({_escape(host)})"
 
 
-def _host(src: str) -> str | None:
+def _split(url: str) -> SplitResult | None:
     try:
-        host = urlsplit(src.strip()).hostname
+        parts = urlsplit(url.strip())
+        parts.hostname, parts.port  # noqa: B018  (both raise on a malformed address)
     except ValueError:
+        return None
+    return parts
+
+
+def _host(src: str) -> str | None:
+    parts = _split(src)
+    if parts is None:
         return "an unreadable address"
-    return host.lower() if host else None
+    return parts.hostname.lower() if parts.hostname else None
 
 
 def _escape(text: str) -> str:
