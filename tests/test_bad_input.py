@@ -14,6 +14,7 @@ from markdown_it import MarkdownIt
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
+from gateway.reply import Outcome
 from gateway.tokens import estimate_tokens
 from ui.markdown import displayable
 
@@ -76,7 +77,7 @@ def test_a_huge_prompt_is_refused_before_sending_with_its_token_count(app_env, d
     tokens = estimate_tokens([{"role": "user", "content": prompt}])
     assert f"Not sent: this prompt is {len(prompt):,} characters, about {tokens:,} tokens" in error.value
     assert "1,000,000 characters" in error.value and any("MAX_PROMPT_CHARS" in c.value for c in at.caption)
-    assert at.session_state["chat_conversation"].messages == [] and not at.chat_message  # nothing sent or drawn
+    assert at.session_state["chat_conversation"].rounds == [] and not at.chat_message  # nothing sent or drawn
     assert downloads["prompt.txt"] == prompt  # nothing lost
     assert took < 15, f"{took:.1f} s"
     at.chat_input[0].set_value("Hello").run()  # the page goes on working
@@ -151,7 +152,7 @@ def test_a_prompt_in_any_script_comes_back_as_it_went(app_env):
     at = open_page("pages/chat.py", model="upstream-verbatim")
     at.chat_input[0].set_value(prompt).run()
     user, reply = at.chat_message[0], at.chat_message[1]
-    assert at.session_state["chat_conversation"].messages[1].content == prompt  # the record is exact
+    assert at.session_state["chat_conversation"].rounds[0].reply().text == prompt  # the record is exact
     assert user.markdown[0].value == reply.markdown[0].value == displayable(prompt)
     assert displayable(prompt) == prompt.replace("\0", "\ufffd")  # shown as every Markdown renderer shows a NUL
 
@@ -168,5 +169,5 @@ def test_a_model_named_in_any_script_can_be_picked_linked_and_compared(app_env):
     assert at.multiselect(key="compare_models").value == [UNICODE_MODEL, "upstream-verbatim"]
     at.chat_input(key="compare_prompt").set_value("שלום 👋").run()
     replies = at.session_state["comparison"].latest.replies
-    assert replies["upstream-verbatim"].text == "שלום 👋" and replies["upstream-verbatim"].status == "done"
-    assert replies[UNICODE_MODEL].status == "failed" and not at.exception
+    assert replies["upstream-verbatim"].text == "שלום 👋" and replies["upstream-verbatim"].outcome is Outcome.COMPLETE
+    assert replies[UNICODE_MODEL].outcome is Outcome.FAILED and not at.exception
