@@ -19,6 +19,9 @@ from gateway.errors import mask_key
 DEFAULT_BASE_URL = "http://localhost:4000"
 DEFAULT_CACHE_TTL = 300
 DEFAULT_MAX_REPLY_CHARS = 200_000
+DEFAULT_MAX_ATTACHMENT_MB = 20  # attachments (gateway/attachments.py): per file,
+DEFAULT_MAX_ATTACHMENTS = 5  # files per message,
+DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB = 100  # and stored per conversation
 DEFAULT_DATABASE_URL = "sqlite:///data/dashboard.db"  # relative to the app's root
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -49,6 +52,9 @@ VARIABLES = (
     Variable("REQUEST_TIMEOUT", "Request timeout"),
     Variable("MAX_REPLY_CHARS", "Longest reply kept"),
     Variable("DATABASE_URL", "Database"),
+    Variable("MAX_ATTACHMENT_MB", "Largest attachment (MB)"),
+    Variable("MAX_ATTACHMENTS", "Attachments per message"),
+    Variable("MAX_CONVERSATION_ATTACHMENTS_MB", "Attachments per conversation (MB)"),
 )
 NAMES = tuple(v.name for v in VARIABLES)
 
@@ -78,6 +84,9 @@ class Settings:
     request_timeout: float = 60.0
     max_reply_chars: int = DEFAULT_MAX_REPLY_CHARS
     database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
+    max_attachment_mb: float = DEFAULT_MAX_ATTACHMENT_MB
+    max_attachments: int = DEFAULT_MAX_ATTACHMENTS
+    max_conversation_attachments_mb: float = DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -134,6 +143,11 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         request_timeout=_parse_number(raw, "REQUEST_TIMEOUT", 60.0, problems, minimum=1.0),
         max_reply_chars=int(_parse_number(raw, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS, problems, minimum=1000)),
         database_url=_parse_database_url(raw, problems),
+        max_attachment_mb=_parse_number(raw, "MAX_ATTACHMENT_MB", DEFAULT_MAX_ATTACHMENT_MB, problems, minimum=0.01),
+        max_attachments=int(_parse_number(raw, "MAX_ATTACHMENTS", DEFAULT_MAX_ATTACHMENTS, problems, minimum=1)),
+        max_conversation_attachments_mb=_parse_number(raw, "MAX_CONVERSATION_ATTACHMENTS_MB",
+                                                      DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB, problems,
+                                                      minimum=0.01),
         problems=tuple(problems),
     )
 
