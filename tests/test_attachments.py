@@ -10,8 +10,16 @@ from PIL import Image
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
-from gateway.attachments import Attachment, Limits, check_message, content_tokens, prepare, prepare_message, \
-    table_preview, user_content
+from gateway.attachments import (
+    Attachment,
+    Limits,
+    check_message,
+    content_tokens,
+    prepare,
+    prepare_message,
+    table_preview,
+    user_content,
+)
 from gateway.config import load_settings
 from gateway.conversation import Conversation, messages_for
 from gateway.params import ChatParams

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from gateway.attachments import FILE_TYPES, Attachment, Limits, prepare_message, table_preview, user_content
 from gateway.config import Settings
@@ -83,7 +84,7 @@ def _refuse(key: str, text: str, problems: list[str]) -> None:
                                                                             "the files again." if text else ".")]
     if text:
         st.session_state[f"{key}_kept"] = text
-    st.rerun(scope="fragment")
+    _rerun_fragment()
 
 
 def restore_prompt(key: str) -> None:
@@ -111,8 +112,16 @@ def _ask_vision(pending: tuple[str, list[Attachment]], model: ModelRecord, model
     if cancel_col.button("Cancel", key=f"{key}_cancel", icon=":material/close:", width="stretch"):
         st.session_state.pop(f"{key}_pending", None)
         st.session_state[f"{key}_kept"] = text
-        st.rerun(scope="fragment")
+        _rerun_fragment()
     return None
+
+
+def _rerun_fragment() -> None:
+    """Rerun the fragment the chat_input is in (the whole page when this run is the whole page's)."""
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:  # scope="fragment" is only allowed during a fragment's own rerun
+        st.rerun()
 
 
 def _switch(key: str, model: ModelRecord) -> None:
