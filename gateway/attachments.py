@@ -97,10 +97,15 @@ class Attachment:
                       if (self.original_width, self.original_height) != (self.width, self.height) else "")
             return f"{self.name} · {self.width:,}×{self.height:,} px{scaled}"
         if self.kind == "table":
-            return f"{self.name} · {self.rows:,} rows × {self.cols:,} columns{self.note and f' · {self.note}'}"
+            return f"{self.name} · {self.shape}{self.note and f' · {self.note}'}"
         if self.kind == "document":
             return f"{self.name} · {self.pages:,} page{'s' if self.pages != 1 else ''}{self.note and f' · {self.note}'}"
         return f"{self.name} · {len(self.text):,} characters{self.note and f' · {self.note}'}"
+
+    @property
+    def shape(self) -> str:
+        """A table's size in words: `2 rows × 1 column`."""
+        return f"{_count(self.rows or 0, 'row')} × {_count(self.cols or 0, 'column')}"
 
     @property
     def note(self) -> str:
@@ -129,7 +134,7 @@ class Attachment:
         kind = {"table": "table (CSV)", "document": "document", "text": "file"}.get(self.kind, self.kind)
         note = f"; {self.note}" if self.note else ""
         if self.kind == "table":
-            note = f"; {self.rows:,} rows × {self.cols:,} columns{note}"
+            note = f"; {self.shape}{note}"
         elif self.kind == "document":
             note = f"; {self.pages:,} pages{note}"
         return f"Attached {kind} `{self.name}`{note}:\n\n{self.text}"
@@ -408,6 +413,10 @@ def _data_url_tokens(url: str) -> int:
             return image_tokens(*image.size)
     except Exception:  # noqa: BLE001 - an estimate: an unreadable image costs what a small one does
         return IMAGE_TOKENS_BASE
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number:,} {word}{'' if number == 1 else 's'}"
 
 
 def _mb(size: float) -> str:

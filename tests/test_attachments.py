@@ -248,3 +248,13 @@ def test_a_prompt_without_files_is_sent_as_plain_text():
     chat.add_prompt("Hi")
     assert chat.history() == [{"role": "user", "content": "Hi"}]
     assert Attachment.from_dict(prepare("x.txt", b"y").to_dict()) == prepare("x.txt", b"y")
+
+
+def test_exports_carry_the_files():
+    from gateway import exports
+
+    chat = Conversation()
+    chat.add_prompt("Look", [prepare("chart.png", png(50, 40)), prepare("s.csv", b"a,b\n1,2\n")])
+    assert "Attached: `chart.png · 50×40 px`, `s.csv · 1 row × 2 columns`" in exports.to_markdown(chat)
+    back = exports.import_json(exports.to_json(chat))
+    assert back.rounds[0].attachments == chat.rounds[0].attachments  # JSON: the bytes as base64
