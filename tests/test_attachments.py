@@ -258,3 +258,17 @@ def test_exports_carry_the_files():
     assert "Attached: `chart.png · 50×40 px`, `s.csv · 1 row × 2 columns`" in exports.to_markdown(chat)
     back = exports.import_json(exports.to_json(chat))
     assert back.rounds[0].attachments == chat.rounds[0].attachments  # JSON: the bytes as base64
+
+
+def test_compare_jobs_carry_the_same_files_and_a_model_without_vision_gets_the_text():
+    from gateway.compare import jobs_for
+    from gateway.models import ModelRecord
+
+    seeing, blind = (ModelRecord(id=k, route="litellm", providers=("p",), supports_vision=v)
+                     for k, v in (("seeing", True), ("blind", False)))
+    files = [prepare("chart.png", png(50, 40)), prepare("s.csv", b"a,b\n1,2\n")]
+    jobs = jobs_for(Conversation("compare"), [seeing, blind], "Compare", {"seeing": ChatParams(),
+                                                                         "blind": ChatParams()}, 1, files)
+    seen, told = (job.messages[-1]["content"] for job in jobs)
+    assert [p["type"] for p in seen] == ["text", "image_url", "text"]
+    assert [p["type"] for p in told] == ["text", "text", "text"] and "chart.png, was attached" in told[1]["text"]

@@ -76,3 +76,21 @@ def test_a_bad_file_sends_nothing_and_keeps_the_prompt(app_env):
     assert "report.pdf: this is not a PDF (it does not start like one)." in errors
     assert any("your text is back in the box" in e for e in errors)
     assert at.chat_input[0].proto.value == "Read this"  # put back into the box (after the fragment's rerun)
+
+
+def test_compare_sends_the_same_files_to_every_model_and_a_no_vision_panel_says_so(app_env):
+    from tests.test_compare_page import open_compare
+
+    upstream.RECEIVED.clear()
+    at = open_compare("demo-vision,text-only")
+    at.chat_input(key="compare_prompt").upload("chart.png", png(640, 480))
+    at.chat_input(key="compare_prompt").set_value("What do you see?").run()
+    assert not at.exception, at.exception
+    image = [p for p in last_user_parts() if p["type"] == "image_url"]
+    assert len(image) == 1  # demo-vision (through the upstream) got the image
+    captions = [c.value for c in at.caption]
+    assert any("chart.png · 640×480 px" in c for c in captions)
+    assert any("text-only has no vision support: it got the text only" in c for c in captions)
+    replies = [m for m in at.chat_message if m.name == "assistant"]
+    texts = ["\n".join(e.value for e in m.markdown) for m in replies]
+    assert any("640×480" in t for t in texts) and any("I read text only." in t for t in texts)

@@ -128,3 +128,29 @@ def _switch(key: str, model: ModelRecord) -> None:
     st.session_state["chat_model"] = model.key
     st.query_params["model"] = model.key
     st.session_state[f"{key}_pending_send"] = True
+
+
+def compare_files(prompt: Any, comparison: Conversation, settings: Settings, *,
+                  key: str) -> tuple[str | None, list[Attachment]]:
+    """The compare page's prompt and its files, prepared (the same files go to every model); a problem sends
+    nothing and puts the prompt back."""
+    for problem in st.session_state.pop(f"{key}_problems", ()):
+        st.error(problem, icon=":material/attach_file_off:")
+    if not prompt:
+        return None, []
+    text, files = prompt.text or "", list(getattr(prompt, "files", None) or ())
+    attachments, problems = prepare_message(((f.name, f.getvalue()) for f in files), Limits.from_settings(settings),
+                                            comparison.attachment_bytes)
+    if problems:
+        _refuse(key, text, problems)
+    return (text.strip() or None) if text.strip() or attachments else None, attachments
+
+
+def draw_file_names(attachments: Sequence[Attachment], model: ModelRecord) -> None:
+    """A compare panel's line under a prompt: its files, and when this model has no vision, that it got none."""
+    if not attachments:
+        return
+    st.caption(":material/attach_file: " + " · ".join(a.facts for a in attachments))
+    if model.supports_vision is False and any(a.kind == "image" for a in attachments):
+        st.caption(f":material/visibility_off: {model.name} has no vision support: it got the text only, each "
+                   "image named instead of sent.")
