@@ -14,7 +14,6 @@ comes back as an attachment with a `refusal` (plain words), so the prompt is kep
 from __future__ import annotations
 
 import base64
-import csv
 import io
 import math
 import zipfile
@@ -328,14 +327,21 @@ def _table(name: str, data: bytes, limits: Limits) -> Attachment:
 
 
 def _csv_within(frame: Any, budget: int) -> tuple[str, int]:
-    """The table as CSV text of at most `budget` characters: as many leading rows as fit."""
+    """The table as CSV text of at most `budget` characters: as many leading rows as fit. Rendered twice at most: a
+    sample gives the row length, then a few more rows than should fit are rendered and cut at a line's end."""
     total = len(frame)
-    sample = frame.head(200).to_csv(index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    sample = frame.head(100).to_csv(index=False, lineterminator="\n")
     header_len = len(sample.split("\n", 1)[0]) + 1
-    per_row = max(1.0, (len(sample) - header_len) / max(1, min(total, 200)))
-    rows = min(total, max(0, int((budget - header_len) / per_row)))
-    text = frame.head(rows).to_csv(index=False, lineterminator="\n")
-    while len(text) > budget and rows > 0:  # longer rows further down than in the sample
+    per_row = max(1.0, (len(sample) - header_len) / max(1, min(total, 100)))
+    rows = min(total, int((budget - header_len) / per_row * 1.3) + 10)
+    text = sample if rows <= 100 and total <= 100 else frame.head(rows).to_csv(index=False, lineterminator="\n")
+    if len(text) <= budget:
+        return text, rows
+    if '"' not in text:  # no quoted fields: one line per row, so cutting at a line's end is exact
+        cut = text[:budget]
+        text = cut[:cut.rfind("\n") + 1]
+        return text, max(0, text.count("\n") - 1)
+    while len(text) > budget and rows > 0:  # quoted fields may hold line breaks: render until it fits
         rows = int(rows * budget / len(text) * 0.95)
         text = frame.head(rows).to_csv(index=False, lineterminator="\n")
     return text, rows
