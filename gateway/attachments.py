@@ -162,10 +162,9 @@ def image_tokens(width: int, height: int) -> int:
     if not width or not height:
         return IMAGE_TOKENS_BASE
     scale = min(1.0, 2048 / max(width, height))
-    width, height = width * scale, height * scale
-    scale = min(1.0, 768 / min(width, height))
-    width, height = width * scale, height * scale
-    tiles = math.ceil(width / IMAGE_TILE) * math.ceil(height / IMAGE_TILE)
+    fitted = (width * scale, height * scale)
+    scale = min(1.0, 768 / min(fitted))
+    tiles = math.ceil(fitted[0] * scale / IMAGE_TILE) * math.ceil(fitted[1] * scale / IMAGE_TILE)
     return IMAGE_TOKENS_BASE + IMAGE_TOKENS_PER_TILE * tiles
 
 

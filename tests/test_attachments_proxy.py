@@ -94,3 +94,12 @@ def test_compare_sends_the_same_files_to_every_model_and_a_no_vision_panel_says_
     replies = [m for m in at.chat_message if m.name == "assistant"]
     texts = ["\n".join(e.value for e in m.markdown) for m in replies]
     assert any("640×480" in t for t in texts) and any("I read text only." in t for t in texts)
+
+
+def test_a_file_that_cannot_fit_the_window_is_refused_with_the_numbers(app_env):
+    upstream.RECEIVED.clear()
+    at = send_files(open_chat("demo-fast"), "Summarise", ("notes.txt", b"word " * 12_000))  # ~15,000 tokens > 8,192
+    assert not at.chat_message and not upstream.RECEIVED
+    [refusal] = [e.value for e in at.error if e.value.startswith("Not sent")]
+    assert "notes.txt ≈ 15,0" in refusal and "and demo-fast takes 8,192" in refusal
+    assert at.chat_input[0].proto.value == "Summarise"
