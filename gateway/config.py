@@ -20,6 +20,9 @@ from gateway.errors import mask_key, register_secrets
 DEFAULT_BASE_URL = "http://localhost:4000"
 DEFAULT_CACHE_TTL = 300
 DEFAULT_MAX_REPLY_CHARS = 200_000
+DEFAULT_MAX_ATTACHMENT_MB = 20  # attachments (gateway/attachments.py): per file,
+DEFAULT_MAX_ATTACHMENTS = 5  # files per message,
+DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB = 100  # and stored per conversation
 DEFAULT_DATABASE_URL = "sqlite:///data/dashboard.db"  # relative to the app's root
 DEFAULT_MAX_RESPONSE_MB = 50.0
 DEFAULT_MAX_PROMPT_CHARS = 1_000_000  # ~250k tokens: above most context windows, far below what freezes a page
@@ -55,6 +58,9 @@ VARIABLES = (
     Variable("MAX_RESPONSE_MB", "Largest proxy answer read (MB)"),
     Variable("MAX_PROMPT_CHARS", "Longest prompt sent"),
     Variable("REPLY_IMAGE_HOSTS", "Hosts replies may show images from"),
+    Variable("MAX_ATTACHMENT_MB", "Largest attachment (MB)"),
+    Variable("MAX_ATTACHMENTS", "Attachments per message"),
+    Variable("MAX_CONVERSATION_ATTACHMENTS_MB", "Attachments per conversation (MB)"),
 )
 REDACT_ONLY = ("LITELLM_MASTER_KEY",)  # read only to be redacted: the app never sends it
 NAMES = (*(v.name for v in VARIABLES), *REDACT_ONLY)
@@ -88,6 +94,9 @@ class Settings:
     max_response_mb: float = DEFAULT_MAX_RESPONSE_MB  # the largest proxy answer read (discovery, health)
     max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS  # the longest prompt sent; longer ones are refused
     reply_image_hosts: frozenset[str] = frozenset()  # hosts whose images replies may show; none by default
+    max_attachment_mb: float = DEFAULT_MAX_ATTACHMENT_MB
+    max_attachments: int = DEFAULT_MAX_ATTACHMENTS
+    max_conversation_attachments_mb: float = DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -156,6 +165,11 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         max_response_mb=_parse_number(raw, "MAX_RESPONSE_MB", DEFAULT_MAX_RESPONSE_MB, problems, minimum=0.01),
         max_prompt_chars=int(_parse_number(raw, "MAX_PROMPT_CHARS", DEFAULT_MAX_PROMPT_CHARS, problems, minimum=1)),
         reply_image_hosts=parse_hosts(raw.get("REPLY_IMAGE_HOSTS", "")),
+        max_attachment_mb=_parse_number(raw, "MAX_ATTACHMENT_MB", DEFAULT_MAX_ATTACHMENT_MB, problems, minimum=0.01),
+        max_attachments=int(_parse_number(raw, "MAX_ATTACHMENTS", DEFAULT_MAX_ATTACHMENTS, problems, minimum=1)),
+        max_conversation_attachments_mb=_parse_number(raw, "MAX_CONVERSATION_ATTACHMENTS_MB",
+                                                      DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB, problems,
+                                                      minimum=0.01),
         problems=tuple(problems),
     )
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from gateway.attachments import Attachment, user_content
 from gateway.params import ChatParams
 from gateway.reply import Reply
 
@@ -35,6 +36,11 @@ class Round:
     params: dict[str, ChatParams] = field(default_factory=dict)  # per model key
     runs: dict[str, list[Reply]] = field(default_factory=dict)  # per model key, in run order
     created_at: float = field(default_factory=time.time)
+    attachments: list[Attachment] = field(default_factory=list)  # files sent with the prompt (gateway.attachments)
+
+    def content(self, *, images: bool = True) -> str | list[dict[str, Any]]:
+        """The prompt as a user message's content: with its files as content parts (images only with `images`)."""
+        return user_content(self.prompt, self.attachments, images=images)
 
     @property
     def models(self) -> list[str]:
@@ -60,16 +66,20 @@ class Round:
         return reply
 
     def to_dict(self) -> dict[str, Any]:
-        return {"prompt": self.prompt, "created_at": self.created_at,
+        data = {"prompt": self.prompt, "created_at": self.created_at,
                 "params": {key: p.to_dict() for key, p in self.params.items()},
                 "runs": {key: [r.to_dict() for r in runs] for key, runs in self.runs.items()}}
+        if self.attachments:
+            data["attachments"] = [a.to_dict() for a in self.attachments]  # bytes as base64
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Round:
         return cls(prompt=str(data["prompt"]),
                    params={k: ChatParams.from_dict(v) for k, v in (data.get("params") or {}).items()},
                    runs={k: [Reply.from_dict(r) for r in v] for k, v in (data.get("runs") or {}).items()},
-                   created_at=float(data.get("created_at") or time.time()))
+                   created_at=float(data.get("created_at") or time.time()),
+                   attachments=[Attachment.from_dict(a) for a in data.get("attachments") or ()])
 
 
 @dataclass
@@ -118,29 +128,37 @@ class Conversation:
 
     # --- what to send ----------------------------------------------------------------------------------------
 
-    def history(self) -> list[dict[str, str]]:
-        """A chat's turns to send: every prompt, and every reply with text (partial ones included)."""
-        messages: list[dict[str, str]] = []
+    def history(self, *, images: bool = True) -> list[dict[str, Any]]:
+        """A chat's turns to send: every prompt (with its files), and every reply with text (partial ones included).
+        Without `images`, attached images are named in the text instead of sent (for a model without vision)."""
+        messages: list[dict[str, Any]] = []
         for round_ in self.rounds:
-            messages.append({"role": "user", "content": round_.prompt})
+            messages.append({"role": "user", "content": round_.content(images=images)})
             reply = round_.reply()
             if reply is not None and reply.text:
                 messages.append({"role": "assistant", "content": reply.text})
         return messages
 
-    def thread(self, key: str) -> list[dict[str, str]]:
-        """One model's own conversation: the prompts it answered, with its (maybe partial) replies."""
-        messages: list[dict[str, str]] = []
+    def thread(self, key: str, *, images: bool = True) -> list[dict[str, Any]]:
+        """One model's own conversation: the prompts it answered (with their files), with its (maybe partial)
+        replies."""
+        messages: list[dict[str, Any]] = []
         for round_ in self.rounds:
             reply = round_.reply(key)
             if reply is not None and reply.text:
-                messages += [{"role": "user", "content": round_.prompt}, {"role": "assistant", "content": reply.text}]
+                messages += [{"role": "user", "content": round_.content(images=images)},
+                             {"role": "assistant", "content": reply.text}]
         return messages
 
     # --- changing it -----------------------------------------------------------------------------------------
 
-    def add_prompt(self, prompt: str) -> Round:
-        round_ = Round(prompt)
+    @property
+    def attachment_bytes(self) -> int:
+        """What this conversation's files take to store (for MAX_CONVERSATION_ATTACHMENTS_MB)."""
+        return sum(a.stored_bytes for round_ in self.rounds for a in round_.attachments)
+
+    def add_prompt(self, prompt: str, attachments: Sequence[Attachment] = ()) -> Round:
+        round_ = Round(prompt, attachments=list(attachments))
         self.rounds.append(round_)
         return round_
 
@@ -152,10 +170,9 @@ class Conversation:
         return True
 
     def edit_last_prompt(self, prompt: str) -> Round:
-        """Replace the last prompt (and its replies) with `prompt`."""
-        if self.rounds:
-            self.rounds.pop()
-        return self.add_prompt(prompt)
+        """Replace the last prompt (and its replies) with `prompt`, keeping its files."""
+        attachments = self.rounds.pop().attachments if self.rounds else []
+        return self.add_prompt(prompt, attachments)
 
     def clear(self) -> None:
         self.rounds.clear()
@@ -170,7 +187,7 @@ class Conversation:
             reply = round_.reply(key)
             if reply is not None and reply.text:
                 chat.rounds.append(Round(round_.prompt, {key: round_.params.get(key, self.params)}, {key: [reply]},
-                                         round_.created_at))
+                                         round_.created_at, list(round_.attachments)))
         return chat
 
     def to_dict(self) -> dict[str, Any]:
@@ -192,7 +209,7 @@ class Conversation:
                    pinned=bool(data.get("pinned")), created_at=float(data.get("created_at") or time.time()))
 
 
-def messages_for(history: Sequence[dict[str, str]], params: ChatParams) -> list[dict[str, str]]:
-    """The messages to send: the system prompt (if any) then the turns."""
+def messages_for(history: Sequence[dict[str, Any]], params: ChatParams) -> list[dict[str, Any]]:
+    """The messages to send: the system prompt (if any) then the turns (content: text, or content parts)."""
     system = [{"role": "system", "content": params.system_prompt}] if params.system_prompt.strip() else []
     return system + [{"role": m["role"], "content": m["content"]} for m in history]

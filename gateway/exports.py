@@ -83,7 +83,7 @@ def _chat_markdown(conversation: Conversation, metrics_line: MetricsLine | None)
     if params.system_prompt.strip():
         lines += ["## System prompt", "", params.system_prompt, ""]
     for round_ in conversation.rounds:
-        lines += ["## You", "", round_.prompt, ""]
+        lines += ["## You", "", round_.prompt, "", *_files(round_)]
         for key, reply in round_.replies.items():
             lines += [f"## {key}", ""] + _reply_lines(reply, metrics_line, quote=False)
     return "\n".join(lines)
@@ -94,7 +94,7 @@ def _compare_markdown(conversation: Conversation, metrics_line: MetricsLine | No
     if share_url:
         lines += [f"Share link: <{share_url}>", ""]
     for number, round_ in enumerate(conversation.rounds, start=1):
-        lines += [f"## Round {number}", "", "**Prompt**", "", _quote(round_.prompt), ""]
+        lines += [f"## Round {number}", "", "**Prompt**", "", _quote(round_.prompt), "", *_files(round_)]
         for key, reply in round_.replies.items():
             lines += [f"### {key}", "", f"Parameters: {_params_text(round_.params.get(key, ChatParams()))}", ""]
             lines += _reply_lines(reply, metrics_line, quote=True)
@@ -128,6 +128,11 @@ def _params_text(params: ChatParams) -> str:
     shown = [f"system prompt “{params.system_prompt}”" if params.system_prompt else "no system prompt"]
     shown += [f"{name} {value}" for name, value in params.sampling().items()]
     return ", ".join(shown)
+
+
+def _files(round_: Round) -> list[str]:
+    """The files sent with a prompt, named (their content is in the JSON export)."""
+    return [f"Attached: {', '.join(f'`{a.facts}`' for a in round_.attachments)}", ""] if round_.attachments else []
 
 
 def _quote(text: str) -> str:

@@ -7,13 +7,13 @@ LiteLLM has one) with a short timeout; everything else, and any failure, falls b
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from typing import Literal
 
 import httpx
 import streamlit as st
 
+from gateway.attachments import content_tokens
 from gateway.config import Settings
 from gateway.errors import GatewayError, PromptTooLong
 from gateway.http import shared_client
@@ -61,10 +61,11 @@ class ContextFit:
 
 
 def estimate_tokens(messages: list[dict[str, str]]) -> int:
-    """About four characters per token, plus a few per message (none for no messages)."""
+    """About four characters per token, plus a few per message (none for no messages); attached images by their
+    size (gateway.attachments.content_tokens)."""
     if not messages:
         return 0
-    return 3 + sum(TOKENS_PER_MESSAGE + math.ceil(len(m.get("content") or "") / CHARS_PER_TOKEN) for m in messages)
+    return 3 + sum(TOKENS_PER_MESSAGE + content_tokens(m.get("content") or "") for m in messages)
 
 
 def count_tokens(model: ModelRecord, messages: list[dict[str, str]], settings: Settings) -> TokenCount:

@@ -13,6 +13,7 @@ from gateway.reply import Outcome, Reply, ReplyError
 from gateway.store import get_store
 from gateway.tokens import ContextFit, context_fit, fit_before_sending, prompt_refusal
 from ui import analyst, pages
+from ui import attachments as files_ui
 from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
 from ui.live import LiveMarkdown
@@ -133,15 +134,17 @@ def show_round(index: int) -> None:
     round_ = conversation.rounds[index]
     with st.chat_message("user"):
         st.markdown(displayable(round_.prompt, settings.reply_image_hosts))
+        files_ui.draw_attachments(round_.attachments)
     if (reply := round_.reply()) is not None:
         with st.chat_message("assistant"):
             show_reply(reply, last=index == len(conversation.rounds) - 1)
 
 
-def answer(round_: Round, model: ModelRecord, params: ChatParams) -> None:
-    """Send the conversation and stream the reply into the round; a request that cannot fit is not sent."""
+def answer(round_: Round, model: ModelRecord, params: ChatParams, images: bool = True) -> None:
+    """Send the conversation and stream the reply into the round; a request that cannot fit is not sent.
+    Without `images`, attached images are named instead of sent (a model without vision)."""
     conversation.params = params
-    messages = messages_for(conversation.history(), params)
+    messages = messages_for(conversation.history(images=images), params)
     fit = fit_before_sending(model, messages, settings, max_tokens=params.max_tokens)
     with st.chat_message("assistant"):
         if not fit.fits:
@@ -172,18 +175,25 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
     for index in range(drawn, len(conversation.rounds)):
         show_round(index)
 
+    files_ui.restore_prompt("chat_prompt")
     prompt = st.bottom.chat_input(f"Message {model.name}" if model else "Pick a model first", key="chat_prompt",
-                                  submit_mode="stop", disabled=model is None)
-    if prompt and model is not None and (refusal := prompt_refusal(prompt, settings)) is not None:
-        show_refusal(refusal, prompt, key="chat_refused_prompt")  # not sent, not added: the page stays light
+                                  submit_mode="stop", disabled=model is None, accept_file="multiple",
+                                  file_type=files_ui.ACCEPTED)
+    typed = getattr(prompt, "text", None) or ""
+    if prompt and model is not None and (refusal := prompt_refusal(typed, settings)) is not None:
+        show_refusal(refusal, typed, key="chat_refused_prompt")  # not sent, not added: the page stays light
         prompt = None
-    if prompt and model is not None:
-        conversation.add_prompt(prompt)
+    outgoing = files_ui.incoming(prompt, conversation, model, models, params, settings, key="chat_prompt")
+    if outgoing and model is not None:
+        text, attachments, images = outgoing
+        conversation.add_prompt(text, attachments)
         with st.chat_message("user"):
-            st.markdown(displayable(prompt, settings.reply_image_hosts))
+            st.markdown(displayable(text, settings.reply_image_hosts))
+            files_ui.draw_attachments(attachments)
 
-    if model is not None and (prompt or st.session_state.pop("chat_resend", False)) and conversation.awaiting_reply:
-        answer(conversation.rounds[-1], model, params)
+    if model is not None and (outgoing or st.session_state.pop("chat_resend", False)) and conversation.awaiting_reply:
+        answer(conversation.rounds[-1], model, params, images=outgoing[2] if outgoing else
+               model.supports_vision is not False)
         st.query_params["c"] = conversation.id  # the link to this chat, from its first saved turn
         if len(conversation.rounds) - drawn >= HAND_OVER_TURNS:
             st.rerun()  # the whole page: it draws these turns from now on, and the fragment starts empty again
@@ -215,7 +225,8 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
 
     saving_banner(store)  # here, so that a prompt (which reruns only this fragment) shows it too
     if model is not None:
-        show_fit(context_fit(model, messages_for(conversation.history(), params), settings,
+        show_fit(context_fit(model, messages_for(conversation.history(images=model.supports_vision is not False),
+                                                 params), settings,
                              max_tokens=params.max_tokens))
     elif not models:
         st.info("No model is available: connect the proxy, or set OPENAI_API_KEY / ANTHROPIC_API_KEY.")

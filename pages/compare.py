@@ -11,6 +11,7 @@ from gateway.conversation import Conversation
 from gateway.store import get_store
 from gateway.tokens import prompt_refusal
 from ui import analyst, pages
+from ui import attachments as files_ui
 from ui.compare_inputs import choose_models, choose_params
 from ui.compare_panels import draw_panels, stream_into_panels
 from ui.compare_results import show_results
@@ -59,18 +60,21 @@ comparison.models = [model.key for model in models]
 # --- The round: every model answers at once ------------------------------------------------------------------------
 
 ready = len(models) >= MIN_MODELS
+files_ui.restore_prompt("compare_prompt")
 prompt = st.chat_input("Send to every model…" if ready else f"Choose at least {MIN_MODELS} models first",
-                       submit_mode="stop", disabled=not ready, key="compare_prompt")
+                       submit_mode="stop", disabled=not ready, key="compare_prompt", accept_file="multiple",
+                       file_type=files_ui.ACCEPTED)
+sending, attachments = files_ui.compare_files(prompt, comparison, settings, key="compare_prompt")
 if not ready:
     st.info(f"Choose {MIN_MODELS} to {MAX_MODELS} models above, or select rows on the Models page and press "
             "*Compare selected*.", icon=":material/compare_arrows:")
     st.stop()
 
-sending = prompt.strip() if prompt and prompt.strip() else None
 if sending and (refusal := prompt_refusal(sending, settings)) is not None:
     show_refusal(refusal, sending, key="compare_refused_prompt")  # not sent: the page stays light
     sending = None
-run = CompareRun(jobs_for(comparison, models, sending, params, repeats), settings).start() if sending else None
+run = (CompareRun(jobs_for(comparison, models, sending, params, repeats, attachments), settings).start()
+       if sending else None)
 try:  # the models are already answering while the panels are drawn
     slots = draw_panels(models, comparison, sending, settings.reply_image_hosts)
     if run is not None:
@@ -78,7 +82,7 @@ try:  # the models are already answering while the panels are drawn
 finally:  # also when Stop (or any click) ends the script run: keep the partial replies
     if run is not None and sending is not None:
         run.stop()
-        run.record(comparison, sending, params)
+        run.record(comparison, sending, params, attachments)
         store.save_round(comparison, len(comparison.rounds) - 1, owner)  # queued: never holds the page
 if run is not None:
     st.query_params["c"] = comparison.id  # the link to this comparison, from its first saved round

@@ -16,6 +16,7 @@ from gateway.compare import CompareRun
 from gateway.conversation import Conversation
 from gateway.reply import Reply
 from ui import pages
+from ui.attachments import draw_file_names
 from ui.format import seconds
 from ui.markdown import displayable
 from ui.reply import draw_reply
@@ -44,6 +45,7 @@ def draw_panel(model: ModelRecord, comparison: Conversation, prompt: str | None,
         if (reply := round_.reply(model.key)) is not None:
             with st.chat_message("user"):
                 st.markdown(displayable(round_.prompt, image_hosts))
+                draw_file_names(round_.attachments, model)
             with st.chat_message("assistant"):
                 draw_reply(reply, prefix=run_label(reply, len(round_.runs[model.key])), image_hosts=image_hosts)
     slot = None

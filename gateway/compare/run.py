@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import openai
 
+from gateway.attachments import Attachment, user_content
 from gateway.chat import ChatStream, client_for, start_chat
 from gateway.config import Settings
 from gateway.conversation import Conversation, Round, messages_for
@@ -37,10 +38,14 @@ class Job:
 
 
 def jobs_for(comparison: Conversation, models: Sequence[ModelRecord], prompt: str,
-             params: Mapping[str, ChatParams], repeats: int = 1) -> list[Job]:
-    """The next round's jobs: each model's own thread so far, then the prompt."""
-    return [Job(model, messages_for(comparison.thread(model.key) + [{"role": "user", "content": prompt}],
-                                    params[model.key]), params[model.key], repeats)
+             params: Mapping[str, ChatParams], repeats: int = 1,
+             attachments: Sequence[Attachment] = ()) -> list[Job]:
+    """The next round's jobs: each model's own thread so far, then the prompt with the same files for every model
+    (a model the catalogue says has no vision gets the text, each image named instead of sent)."""
+    return [Job(model, messages_for(
+        comparison.thread(model.key, images=model.supports_vision is not False)
+        + [{"role": "user", "content": user_content(prompt, attachments, images=model.supports_vision is not False)}],
+        params[model.key]), params[model.key], repeats)
             for model in models]
 
 
@@ -87,9 +92,10 @@ class CompareRun:
         with self._changed:
             return {key: list(runs) for key, runs in self._runs.items()}
 
-    def record(self, comparison: Conversation, prompt: str, params: Mapping[str, ChatParams]) -> Round:
-        """Add this run, finished or stopped, to the comparison as its next round."""
-        round_ = Round(prompt, dict(params), self.runs())
+    def record(self, comparison: Conversation, prompt: str, params: Mapping[str, ChatParams],
+               attachments: Sequence[Attachment] = ()) -> Round:
+        """Add this run, finished or stopped, to the comparison as its next round (with the prompt's files)."""
+        round_ = Round(prompt, dict(params), self.runs(), attachments=list(attachments))
         comparison.rounds.append(round_)
         return round_
 

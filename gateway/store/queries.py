@@ -13,12 +13,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from gateway.attachments import Attachment
 from gateway.conversation import Conversation
 from gateway.store import rows
 from gateway.store.records import NEW_TITLE, Summary
-from gateway.store.schema import SEARCH_CONFIG, conversations, probe_samples, replies, rounds
+from gateway.store.schema import SEARCH_CONFIG, attachments, conversations, probe_samples, replies, rounds
 
-C, R, P = conversations.c, rounds.c, replies.c
+C, R, P, A = conversations.c, rounds.c, replies.c, attachments.c
 MAX_SEARCH_WORDS = 12
 MAX_LIMIT = 1_000  # history entries in one call
 _WORD = re.compile(r"\w+")
@@ -107,10 +108,31 @@ def _write_round(connection: sa.Connection, dialect: str, conversation_pk: int, 
              if (model, run) not in kept]
     if stale:
         connection.execute(_DELETE_REPLIES, {"pks": stale})
+    _write_attachments(connection, conversation_pk, round_pk, round_.attachments)
     if round_.replies:
         connection.execute(_reply_upsert(dialect), [
             {**reply, **{k: rows.clean(reply[k]) for k in _TEXT_COLUMNS if reply[k] is not None},
              "round_pk": round_pk, "conversation_pk": conversation_pk} for reply in round_.replies])
+
+
+_ATTACHMENT_KEYS = sa.select(A.position, A.name, A.size, A.kind).where(A.round_pk == sa.bindparam("round_pk")).order_by(
+    A.position)
+_DELETE_ATTACHMENTS = sa.delete(attachments).where(A.round_pk == sa.bindparam("round_pk"))
+
+
+def _write_attachments(connection: sa.Connection, conversation_pk: int, round_pk: int,
+                       files: tuple[Attachment, ...]) -> None:
+    """A round's files: written once (a round is saved again with every reply; its files are left as they are
+    unless they changed)."""
+    stored = [tuple(row) for row in connection.execute(_ATTACHMENT_KEYS, {"round_pk": round_pk})]
+    if stored == [(i, rows.clean(a.name), a.size, a.kind) for i, a in enumerate(files)]:
+        return
+    if stored:
+        connection.execute(_DELETE_ATTACHMENTS, {"round_pk": round_pk})
+    if files:
+        connection.execute(sa.insert(attachments), [
+            {**rows.attachment_values(a, i), "round_pk": round_pk, "conversation_pk": conversation_pk}
+            for i, a in enumerate(files)])
 
 
 # --- Reading conversations ---------------------------------------------------------------------------------------
@@ -119,6 +141,8 @@ _LOAD_HEADER = sa.select(conversations).where(C.owner == sa.bindparam("owner"), 
                                               C.deleted_at.is_(None))
 _LOAD_ROUNDS = sa.select(R.pk, R.prompt, R.params, R.created_at).where(
     R.conversation_pk == sa.bindparam("conversation_pk")).order_by(R.position)
+_LOAD_ATTACHMENTS = sa.select(attachments).where(A.conversation_pk == sa.bindparam("conversation_pk")).order_by(
+    A.round_pk, A.position)
 _LOAD_REPLIES = sa.select(replies).where(P.conversation_pk == sa.bindparam("conversation_pk")).order_by(
     P.round_pk, P.position, P.run)
 
@@ -129,7 +153,8 @@ def load(connection: sa.Connection, owner: str, conversation_id: str) -> Convers
         return None
     key = {"conversation_pk": header["pk"]}
     return rows.build(header, connection.execute(_LOAD_ROUNDS, key).mappings().all(),
-                      connection.execute(_LOAD_REPLIES, key).mappings())
+                      connection.execute(_LOAD_REPLIES, key).mappings(),
+                      connection.execute(_LOAD_ATTACHMENTS, key).mappings())
 
 
 @functools.cache

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from gateway.attachments import Attachment
 from gateway.conversation import Conversation, Round
 from gateway.params import ChatParams
 from gateway.reply import Metrics, Outcome, Reply, ReplyError
@@ -67,6 +68,7 @@ class RoundRows:
     params: Mapping[str, Any]  # {model key: ChatParams.to_dict()}
     created_at: float
     replies: tuple[Mapping[str, Any], ...] = ()  # reply column values, without the keys of the round
+    attachments: tuple[Attachment, ...] = ()  # the files sent with the prompt (immutable records)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,21 @@ def round_rows(round_: Round, position: int, now: float) -> RoundRows:
                     for place, runs in enumerate(round_.runs.values()) for reply in runs)
     return RoundRows(position=position, prompt=round_.prompt,
                      params={key: p.to_dict() for key, p in round_.params.items()},
-                     created_at=round_.created_at, replies=replies)
+                     created_at=round_.created_at, replies=replies, attachments=tuple(round_.attachments))
+
+
+_ATTACHMENT_COLUMNS = ("name", "kind", "mime", "size", "text", "data")
+
+
+def attachment_values(attachment: Attachment, position: int) -> dict[str, Any]:
+    facts = {k: v for k, v in attachment.to_dict().items() if k not in _ATTACHMENT_COLUMNS}
+    return {"position": position, "name": clean(attachment.name), "kind": attachment.kind, "mime": attachment.mime,
+            "size": attachment.size, "facts": facts, "text": clean(attachment.text), "data": attachment.data}
+
+
+def attachment_from(row: Mapping[str, Any]) -> Attachment:
+    values = {**row["facts"], **{k: row[k] for k in _ATTACHMENT_COLUMNS if k != "data"}}
+    return replace(Attachment.from_dict(values), data=bytes(row["data"]))
 
 
 def reply_values(reply: Reply, position: int, now: float) -> dict[str, Any]:
@@ -111,9 +127,13 @@ def reply_values(reply: Reply, position: int, now: float) -> dict[str, Any]:
 # --- Rows to records ---------------------------------------------------------------------------------------------
 
 def build(conversation: Mapping[Any, Any], rounds: Sequence[Mapping[Any, Any]],
-          replies: Iterable[Mapping[Any, Any]]) -> Conversation:
-    """The record from its rows (rounds in position order, replies in (round, position, run) order)."""
+          replies: Iterable[Mapping[Any, Any]], attachments: Iterable[Mapping[Any, Any]] = ()) -> Conversation:
+    """The record from its rows (rounds in position order, replies in (round, position, run) order, attachments in
+    (round, position) order)."""
     params = _ParamsCache()
+    files: dict[int, list[Attachment]] = {}
+    for row in attachments:
+        files.setdefault(row["round_pk"], []).append(attachment_from(row))
     by_round: dict[int, list[Reply]] = {}
     for row in replies:
         by_round.setdefault(row["round_pk"], []).append(reply_from(row))
@@ -123,7 +143,7 @@ def build(conversation: Mapping[Any, Any], rounds: Sequence[Mapping[Any, Any]],
         for reply in by_round.get(row["pk"], ()):
             runs.setdefault(reply.model, []).append(reply)
         built.append(Round(prompt=row["prompt"], params={k: params(v) for k, v in row["params"].items()},
-                           runs=runs, created_at=row["created_at"]))
+                           runs=runs, created_at=row["created_at"], attachments=files.get(row["pk"], [])))
     return Conversation(kind=conversation["kind"], rounds=built, params=ChatParams.from_dict(conversation["params"]),
                         models=list(conversation["models"]), id=conversation["id"], title=conversation["title"],
                         pinned=bool(conversation["pinned"]), created_at=conversation["created_at"])

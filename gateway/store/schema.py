@@ -97,6 +97,26 @@ replies = sa.Table(
     sa.UniqueConstraint("round_pk", "model", "run"),
 )
 
+# The files sent with a prompt (gateway.attachments.Attachment; migration 0004): an image's bytes as sent, or a
+# table's/document's text; the numbers shown (pixels, rows × columns, pages) in `facts`.
+Bytes = sa.LargeBinary().with_variant(postgresql.BYTEA(), "postgresql")
+attachments = sa.Table(
+    "attachments", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("round_pk", Key, sa.ForeignKey("rounds.pk", ondelete="CASCADE"), nullable=False),
+    sa.Column("conversation_pk", Key, sa.ForeignKey("conversations.pk", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("position", sa.Integer, nullable=False),  # the file's place under its prompt
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # image | table | document | text
+    sa.Column("mime", sa.String(128), nullable=False),
+    sa.Column("size", sa.BigInteger, nullable=False),  # bytes as uploaded
+    sa.Column("facts", Json, nullable=False),  # width, height, rows, cols, pages… (Attachment's other fields)
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("data", Bytes, nullable=False),
+    sa.UniqueConstraint("round_pk", "position"),
+)
+
 # A search match (a prompt's or reply's pk) to its conversation, from the index alone (migration 0002).
 sa.Index("ix_rounds_pk_conversation_pk", rounds.c.pk, rounds.c.conversation_pk)
 sa.Index("ix_replies_pk_conversation_pk", replies.c.pk, replies.c.conversation_pk)

@@ -11,6 +11,8 @@ The model name picks the behaviour:
 - `cut-after-<n>`: streams n words, then drops the connection.
 - `pause-<n>-<ms>`: streams n words, pauses ms milliseconds, then streams n more.
 - `rate-limited-<seconds>`: answers 429 with `retry-after: <seconds>`.
+- `no-vision`: refuses a request holding an image with a 400, as OpenAI does for a text-only model; else echoes.
+Every request's body is kept in `RECEIVED` (the newest last), for tests that check what the upstream was sent.
 The test models answer a non-streaming request at once with the whole text, and always end a stream with `usage`
 (5 prompt tokens, a word a token). Also: `silent_server()`, a socket that accepts connections and never answers.
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
+from collections import deque
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
@@ -29,10 +32,16 @@ from demo.reply import Failure, Reply
 from demo.upstream import Upstream, running
 
 MID_STREAM_ERROR = Failure(500, "upstream exploded mid-stream")
+NO_VISION = Failure(400, "Invalid content type. image_url is only supported by certain models.",
+                    "invalid_request_error")
+RECEIVED: deque[Mapping] = deque(maxlen=100)  # the bodies of the latest requests, newest last
 
 
 def respond(model: str, request: Mapping) -> Reply:
     """A demo model's reply, else the test model the name describes (echo for any other name)."""
+    RECEIVED.append(request)
+    if model == "no-vision" and read(request.get("messages") or []).images:
+        return Reply([], prompt_tokens=5, failure=NO_VISION)
     demo = models.respond(model, request)
     if demo is not None:
         return demo
