@@ -141,8 +141,13 @@ def wait_until_ready(service: Service, ready: Callable[[str], bool], timeout: fl
 
 def proxy_environment(master_key: str, extra: Mapping[str, str] | None = None,
                       base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The proxy's environment: base (os.environ), offline-friendly defaults, the master key, then extra."""
+    """The proxy's environment: base (os.environ), offline-friendly defaults, the master key, then extra.
+
+    DATABASE_URL is the dashboard's own database (its saved work): LiteLLM reads the same name for its database and
+    refuses to start on a SQLite URL (or would put its tables beside the dashboard's), so the proxy never gets it.
+    """
     env = {**PROXY_DEFAULTS, **(os.environ if base is None else base)}
+    env.pop("DATABASE_URL", None)
     env.update({"LITELLM_MASTER_KEY": master_key, **(extra or {})})
     return env
 

@@ -265,3 +265,12 @@ def test_the_demo_port_defaults_to_4010_and_must_be_a_number(tmp_path):
     with pytest.raises(SystemExit, match="DEMO_PORT must be port numbers"):
         resolve_ports(parse_args([], environ={}), {"DEMO_PORT": "four"})
 
+
+
+def test_the_dashboards_database_url_never_reaches_the_proxy():
+    """LiteLLM reads DATABASE_URL too, and will not start on a SQLite one (seen with `make run` and a .env that sets
+    the dashboard's database)."""
+    from scripts.services import proxy_environment
+
+    env = proxy_environment("sk-master-0000000000", base={"DATABASE_URL": "sqlite:///data/dashboard.db", "A": "b"})
+    assert "DATABASE_URL" not in env and env["A"] == "b" and env["LITELLM_MASTER_KEY"] == "sk-master-0000000000"
