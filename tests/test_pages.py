@@ -41,7 +41,7 @@ def test_catalogue_filters_and_sorts(app_env):
     assert set(at.dataframe[0].value["Provider"]) == {"anthropic"}
     at.multiselect(key="catalogue_providers").set_value([]).run()
     at.text_input(key="catalogue_search").set_value("demo").run()
-    assert sorted(at.dataframe[0].value["Model"]) == ["demo-fast", "demo-slow"]
+    assert sorted(at.dataframe[0].value["Model"]) == ["demo-fast", "demo-slow", "demo-vision"]
     at.text_input(key="catalogue_search").set_value("").run()
     at.selectbox(key="catalogue_min_context").set_value(1_000_000).run()
     assert all(at.dataframe[0].value["Context"] >= 1_000_000)

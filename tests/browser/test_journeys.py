@@ -23,7 +23,7 @@ def test_home_to_catalogue_to_compare_to_chat_to_health(app, page):
     wait_idle(page)
     page.get_by_placeholder("name, provider or mode").fill("demo")
     page.keyboard.press("Enter")
-    page.get_by_text("2 of").wait_for()
+    page.get_by_text("3 of").wait_for()  # demo-fast, demo-slow, demo-vision
     wait_idle(page)
     select_rows(page, 2)
     screenshot(page, "journey_2_catalogue")

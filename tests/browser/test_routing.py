@@ -47,7 +47,7 @@ def test_selected_rows_link_to_compare_and_chat(app, page):
     open_page(page, app.url + "/models")
     page.get_by_placeholder("name, provider or mode").fill("demo")
     page.keyboard.press("Enter")
-    page.get_by_text("2 of").wait_for()
+    page.get_by_text("3 of").wait_for()  # demo-fast, demo-slow, demo-vision
     wait_idle(page)
     select_rows(page, 2)
     page.get_by_text("Selected:").wait_for()
