@@ -49,6 +49,7 @@ VARIABLES = (
     Variable("REQUEST_TIMEOUT", "Request timeout"),
     Variable("MAX_REPLY_CHARS", "Longest reply kept"),
     Variable("DATABASE_URL", "Database"),
+    Variable("API_ALLOW_REMOTE", "API from other hosts"),
 )
 NAMES = tuple(v.name for v in VARIABLES)
 
@@ -78,6 +79,7 @@ class Settings:
     request_timeout: float = 60.0
     max_reply_chars: int = DEFAULT_MAX_REPLY_CHARS
     database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
+    api_allow_remote: bool = False  # serve the open HTTP API (/api/…) to other hosts, not only to loopback
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -134,6 +136,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         request_timeout=_parse_number(raw, "REQUEST_TIMEOUT", 60.0, problems, minimum=1.0),
         max_reply_chars=int(_parse_number(raw, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS, problems, minimum=1000)),
         database_url=_parse_database_url(raw, problems),
+        api_allow_remote=_parse_bool(raw, "API_ALLOW_REMOTE", problems),
         problems=tuple(problems),
     )
 
