@@ -1,4 +1,4 @@
-"""Home: what this dashboard is, the proxy at a glance, and where to go next."""
+"""Home: what this dashboard is, the proxy at a glance, and where to go next (the first page of the app)."""
 
 import pandas as pd
 import streamlit as st

@@ -9,7 +9,7 @@ from gateway import health
 from tests.support.proxy import free_port
 from tests.support.upstream import silent_server
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 from gateway import catalogue as gateway_catalogue
 from gateway.errors import ProxyUnreachable
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 
 
 def run_page(path: str | None = None) -> AppTest:

@@ -1,0 +1,118 @@
+"""`GET /api/models` (the catalogue the pages show, filtered) and `POST /api/models` (refresh it now).
+
+The catalogue is `gateway.fetch_models`: the same cache (MODELS_CACHE_TTL) and the same last good list during an
+outage as the pages. Each model has the original guide's fields (`id`, `name`, `provider`, `contextWindow`) and
+ours; the answer says where the list came from (`source`).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.responses import Response
+
+import gateway
+from api.http import ApiError, Call, error_object, json_response
+from gateway import Catalogue, ModelRecord
+
+CAPABILITIES = ("vision", "tools", "reasoning")
+# Where a list came from, by the catalogue's status (`live` is split into live and cached by the fetch time).
+SOURCES = {"live": "live", "stale": "last_good", "unavailable": "builtin_only", "disabled": "builtin_only",
+           "misconfigured": "builtin_only"}
+
+
+def model_json(model: ModelRecord) -> dict[str, Any]:
+    """One model as the API shows it. Prices are USD per million tokens; null means unknown."""
+    return {
+        "id": model.id,  # the name sent in requests
+        "key": model.key,  # unique in the catalogue: what POST /api/compare takes
+        "name": model.name,
+        "provider": model.provider,
+        "contextWindow": model.context_window,
+        "route": model.route,
+        "providers": list(model.providers),
+        "contextSource": model.context_source,
+        "maxOutputTokens": model.max_output_tokens,
+        "inputPricePerMillion": model.input_price,
+        "outputPricePerMillion": model.output_price,
+        "mode": model.mode,
+        "capabilities": list(model.capabilities),
+        "deployments": model.deployments,
+        "available": model.available,
+        "unavailableReason": model.unavailable_reason or None,
+    }
+
+
+def source_json(catalogue: Catalogue, asked_at: float) -> dict[str, Any]:
+    """Where the list came from: `live` (fetched from the proxy for this request), `cached` (the proxy's list from
+    the cache), `last_good` (the proxy is not answering: its last good list) or `builtin_only`; with its age."""
+    source = SOURCES[catalogue.status]
+    if source == "live" and catalogue.fetched_at is not None and catalogue.fetched_at < asked_at:
+        source = "cached"
+    error = catalogue.error
+    return {
+        "source": source,
+        "status": catalogue.status,
+        "ageSeconds": None if catalogue.age is None else round(catalogue.age, 1),
+        "fetchedAt": _iso(catalogue.fetched_at),
+        "endpoint": catalogue.endpoint,
+        "proxyModels": len(catalogue.litellm_models),
+        "error": error_object(error.message, error.hint, error.kind) if error is not None else None,
+    }
+
+
+def list_models(call: Call) -> Response:
+    """GET /api/models[?provider=…&min_context=…&q=…&capability=…]"""
+    query = call.request.query_params
+    wanted = [p.strip() for value in query.getlist("provider") for p in value.split(",") if p.strip()]
+    capabilities = [c.strip() for value in query.getlist("capability") for c in value.split(",") if c.strip()]
+    if unknown := sorted(set(capabilities) - set(CAPABILITIES)):
+        raise ApiError(400, f"Unknown capability {', '.join(unknown)}: use {', '.join(CAPABILITIES)}.")
+    min_context = _count(query.get("min_context", ""), "min_context")
+    # gateway.table is imported here, once the server runs: its page cache (st.cache_data) warns when it is
+    # declared before Streamlit's runtime exists, which is when streamlit_app.py imports this module.
+    from gateway.table import filter_models
+
+    asked_at = time.time()
+    catalogue = gateway.fetch_models(call.settings)
+    shown = filter_models(catalogue.models, search=query.get("q", ""), providers=wanted, min_context=min_context,
+                          capabilities=capabilities)
+    return json_response({**source_json(catalogue, asked_at), "count": len(shown), "total": len(catalogue.models),
+                          "models": [model_json(m) for m in shown]}, settings=call.settings)
+
+
+def refresh_models(call: Call) -> Response:
+    """POST /api/models: ask the proxy again now. 503 (and the last good list kept) when it cannot be read."""
+    catalogue = gateway.refresh(call.settings)
+    answer = {"count": len(catalogue.models), **source_json(catalogue, 0.0)}
+    if catalogue.status == "live":
+        return json_response({"success": True, "message": "Model cache refreshed", **answer}, settings=call.settings)
+    if catalogue.status == "disabled":
+        message = "LiteLLM is switched off (LITELLM_ENABLED is not true): there is no proxy list to refresh."
+        hint = "Set LITELLM_ENABLED=true and LITELLM_BASE_URL where the app runs, then restart it."
+        kind = "configuration"
+    else:
+        assert catalogue.error is not None
+        message, hint, kind = catalogue.error.message, catalogue.error.hint, catalogue.error.kind
+    kept = ("the last good list is still served" if catalogue.status == "stale"
+            else "only the built-in models are listed")
+    return json_response({"success": False, "message": f"{message.rstrip('.')}: {kept}.", **answer,
+                          "error": error_object(message, hint, kind, 503)}, 503, settings=call.settings)
+
+
+def _count(value: str, name: str) -> int:
+    if not value:
+        return 0
+    try:
+        number = int(value.replace("_", "").replace(",", ""))
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise ApiError(400, f"{name}={value[:40]!r} is not a whole number of tokens ≥ 0.", hint=f"e.g. {name}=128000")
+    return number
+
+
+def _iso(epoch: float | None) -> str | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
