@@ -1,0 +1,74 @@
+"""The API's parts that need no server: who counts as this machine, where a list came from, JSON out."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from api.access import REMOTE_REFUSED, identify, is_loopback
+from api.http import dumps, guard
+from api.models import source_json
+from gateway.catalogue import Catalogue
+from gateway.config import load_settings
+from gateway.errors import ProxyUnreachable
+from gateway.models import builtin_models
+from gateway.store import LOCAL_OWNER
+
+
+@pytest.mark.parametrize("host, loopback", [
+    ("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("::ffff:127.0.0.1", True),
+    ("10.0.0.5", False), ("192.168.1.20", False), ("::ffff:10.0.0.5", False), ("2001:db8::1", False),
+    ("localhost", False), ("", False), (None, False), ("not an address", False),
+])
+def test_only_loopback_addresses_are_this_machine(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+class _Client:
+    def __init__(self, host: str) -> None:
+        self.host = host
+
+
+class _Request:
+    def __init__(self, host: str | None) -> None:
+        self.client = _Client(host) if host else None
+
+
+def settings(**values: str):
+    return load_settings(values, secrets={}, dotenv_path=None)
+
+
+def test_identify_is_the_local_analyst_on_loopback_and_refuses_others_unless_allowed():
+    assert identify(_Request("127.0.0.1"), settings()) == LOCAL_OWNER
+    assert identify(_Request("10.1.2.3"), settings()) is REMOTE_REFUSED
+    assert identify(_Request(None), settings()) is REMOTE_REFUSED
+    assert identify(_Request("10.1.2.3"), settings(API_ALLOW_REMOTE="true")) == LOCAL_OWNER
+
+
+def test_a_malformed_api_allow_remote_keeps_the_api_closed_and_says_so():
+    found = settings(API_ALLOW_REMOTE="sometimes")
+    assert found.api_allow_remote is False and [p.variable for p in found.problems] == ["API_ALLOW_REMOTE"]
+
+
+BUILTINS = builtin_models(openai_key=False, anthropic_key=False)
+
+
+@pytest.mark.parametrize("catalogue, asked_at, source", [
+    (Catalogue(BUILTINS, "live", fetched_at=100.0, endpoint="/model/info"), 99.0, "live"),  # fetched for this call
+    (Catalogue(BUILTINS, "live", fetched_at=100.0, endpoint="/model/info"), 101.0, "cached"),
+    (Catalogue(BUILTINS, "stale", fetched_at=100.0, error=ProxyUnreachable("down")), 101.0, "last_good"),
+    (Catalogue(BUILTINS, "unavailable", error=ProxyUnreachable("down")), 101.0, "builtin_only"),
+    (Catalogue(BUILTINS, "disabled"), 101.0, "builtin_only"),
+])
+def test_the_source_says_live_cached_last_good_or_builtin_only(catalogue, asked_at, source):
+    found = source_json(catalogue, asked_at)
+    assert found["source"] == source and found["status"] == catalogue.status
+    assert (found["error"] is None) == (catalogue.error is None)
+    assert (found["ageSeconds"] is None) == (catalogue.fetched_at is None)
+
+
+def test_json_has_no_nan_and_keys_are_masked_on_the_way_out():
+    assert dumps({"a": math.nan, "b": [math.inf, 1.5]}) == '{"a":null,"b":[null,1.5]}'
+    key = "sk-verbatim-secret-0123456789"
+    assert guard(f"oops {key} here", settings(LITELLM_API_KEY=key)) == "oops sk-…6789 here"
