@@ -7,15 +7,17 @@ ours; the answer says where the list came from (`source`).
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
 from starlette.responses import Response
 
 import gateway
-from api.http import ApiError, Call, error_object, json_response
-from gateway import Catalogue, ModelRecord
+from api.http import ApiError, Call, dumps, error_object, guard, json_response
+from gateway import Catalogue, ModelRecord, Settings
 
 CAPABILITIES = ("vision", "tools", "reasoning")
 # Where a list came from, by the catalogue's status (`live` is split into live and cached by the fetch time).
@@ -66,21 +68,47 @@ def source_json(catalogue: Catalogue, asked_at: float) -> dict[str, Any]:
 def list_models(call: Call) -> Response:
     """GET /api/models[?provider=…&min_context=…&q=…&capability=…]"""
     query = call.request.query_params
-    wanted = [p.strip() for value in query.getlist("provider") for p in value.split(",") if p.strip()]
-    capabilities = [c.strip() for value in query.getlist("capability") for c in value.split(",") if c.strip()]
+    wanted = tuple(p.strip() for value in query.getlist("provider") for p in value.split(",") if p.strip())
+    capabilities = tuple(c.strip() for value in query.getlist("capability") for c in value.split(",") if c.strip())
     if unknown := sorted(set(capabilities) - set(CAPABILITIES)):
         raise ApiError(400, f"Unknown capability {', '.join(unknown)}: use {', '.join(CAPABILITIES)}.")
-    min_context = _count(query.get("min_context", ""), "min_context")
+    filters = (query.get("q", ""), wanted, _count(query.get("min_context", ""), "min_context"), capabilities)
+    asked_at = time.time()
+    catalogue = gateway.fetch_models(call.settings)
+    count, models = _models_part(catalogue, call.settings, filters)
+    head = guard(dumps({**source_json(catalogue, asked_at), "count": count, "total": len(catalogue.models)}),
+                 call.settings)
+    return Response(f'{head[:-1]},"models":{models}}}', media_type="application/json")
+
+
+# The "models" part of an answer, kept per list and filters: a warm GET then costs the catalogue's cache hit and
+# a lookup, not 250 records turned into JSON again. A list is known by its proxy and key, when it was fetched (each
+# fetch is a new list) and which direct models' keys are set.
+_parts: OrderedDict[tuple, tuple[int, str]] = OrderedDict()
+_parts_lock = threading.Lock()
+PARTS_KEPT = 64
+
+
+def _models_part(catalogue: Catalogue, settings: Settings, filters: tuple) -> tuple[int, str]:
+    key = (settings.litellm_base_url, hash(settings.litellm_api_key), catalogue.fetched_at,
+           bool(settings.openai_api_key), bool(settings.anthropic_api_key), filters)
+    with _parts_lock:
+        if (found := _parts.get(key)) is not None:
+            _parts.move_to_end(key)
+            return found
     # gateway.table is imported here, once the server runs: its page cache (st.cache_data) warns when it is
     # declared before Streamlit's runtime exists, which is when streamlit_app.py imports this module.
     from gateway.table import filter_models
 
-    asked_at = time.time()
-    catalogue = gateway.fetch_models(call.settings)
-    shown = filter_models(catalogue.models, search=query.get("q", ""), providers=wanted, min_context=min_context,
+    search, providers, min_context, capabilities = filters
+    shown = filter_models(catalogue.models, search=search, providers=providers, min_context=min_context,
                           capabilities=capabilities)
-    return json_response({**source_json(catalogue, asked_at), "count": len(shown), "total": len(catalogue.models),
-                          "models": [model_json(m) for m in shown]}, settings=call.settings)
+    made = len(shown), guard(dumps([model_json(m) for m in shown]), settings)
+    with _parts_lock:
+        _parts[key] = made
+        while len(_parts) > PARTS_KEPT:
+            _parts.popitem(last=False)
+    return made
 
 
 def refresh_models(call: Call) -> Response:
