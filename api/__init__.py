@@ -40,7 +40,7 @@ async def _elsewhere(call: Call) -> Response:
 
 
 ROUTES = [
-    _route("/api/models", "GET", list_models),
+    _route("/api/models", "GET", list_models, threaded=False),
     _route("/api/models", "POST", refresh_models),
     _route("/api/health", "GET", health),
     _route("/api/compare", "POST", compare, threaded=False),

@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from starlette.background import BackgroundTask
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 import gateway
-from api.http import ApiError, Call, dumps, guard, json_response, read_json
+from api.http import ApiError, Call, blocking, dumps, guard, json_response, read_json
 from gateway import ModelRecord, find_model
 from gateway.compare import MAX_MODELS, MIN_MODELS, CompareRun, jobs_for
 from gateway.conversation import Conversation
@@ -137,9 +136,9 @@ class Comparison:
 async def compare(call: Call) -> Response:
     """POST /api/compare[?stream=true]"""
     body = await read_json(call.request)
-    catalogue = await run_in_threadpool(gateway.fetch_models, call.settings)
+    catalogue = await blocking(gateway.fetch_models, call.settings)
     asked = parse(body, catalogue.models, call.request.query_params.get("stream"))
-    store = await run_in_threadpool(get_store, call.settings)
+    store = await blocking(get_store, call.settings)
     conversation = Conversation("compare", params=asked.params, models=[m.key for m in asked.models])
     pieces: queue.SimpleQueue[tuple[str, int, str]] = queue.SimpleQueue()
     loop, arrived = asyncio.get_running_loop(), asyncio.Event()
@@ -151,7 +150,7 @@ async def compare(call: Call) -> Response:
     jobs = jobs_for(conversation, asked.models, asked.prompt, asked.per_model, asked.repeats)
     run = CompareRun(jobs, call.settings, on_text=on_text if asked.stream else None)
     comparison = Comparison(asked, conversation, run, store, call.analyst)
-    await run_in_threadpool(run.start)
+    await blocking(run.start)
     if asked.stream:
         return StreamingResponse(_events(comparison, pieces, arrived, call), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},

@@ -14,9 +14,9 @@ import math
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from starlette.concurrency import run_in_threadpool
+import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -25,7 +25,22 @@ from gateway.config import Settings, load_settings
 from gateway.errors import GatewayError, mask_key, redact
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 MAX_BODY_BYTES = 1_000_000  # a request body larger than this is refused with 413
+API_THREADS = 2  # API handlers running at once; the others wait their turn (see `blocking`)
+_limiter: anyio.CapacityLimiter | None = None
+
+
+async def blocking(function: Callable[..., T], *args: Any) -> T:
+    """Run blocking code (network, database, the catalogue's cache) for the API in a worker thread.
+
+    At most API_THREADS at once: a burst of API calls then neither takes the thread pool Streamlit serves its static
+    files from (28 threads), nor outnumbers the pages' script threads when they all want the interpreter lock.
+    """
+    global _limiter
+    if _limiter is None:
+        _limiter = anyio.CapacityLimiter(API_THREADS)
+    return await anyio.to_thread.run_sync(function, *args, limiter=_limiter)
 
 
 class ApiError(Exception):
@@ -77,7 +92,7 @@ def endpoint(handler: Callable[[Call], Any], *, threaded: bool = True) -> Callab
             check_length(request)
             call = Call(request, settings, analyst)
             if threaded:
-                return await run_in_threadpool(handler, call)
+                return await blocking(handler, call)
             return await handler(call)
         except ApiError as error:
             return json_response(error.body(), error.status, settings=settings, headers=error.headers)

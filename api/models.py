@@ -7,6 +7,7 @@ ours; the answer says where the list came from (`source`).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import OrderedDict
@@ -16,7 +17,7 @@ from typing import Any
 from starlette.responses import Response
 
 import gateway
-from api.http import ApiError, Call, dumps, error_object, guard, json_response
+from api.http import ApiError, Call, blocking, dumps, error_object, guard, json_response
 from gateway import Catalogue, ModelRecord, Settings
 
 CAPABILITIES = ("vision", "tools", "reasoning")
@@ -65,7 +66,7 @@ def source_json(catalogue: Catalogue, asked_at: float) -> dict[str, Any]:
     }
 
 
-def list_models(call: Call) -> Response:
+async def list_models(call: Call) -> Response:
     """GET /api/models[?provider=…&min_context=…&q=…&capability=…]"""
     query = call.request.query_params
     wanted = tuple(p.strip() for value in query.getlist("provider") for p in value.split(",") if p.strip())
@@ -74,11 +75,38 @@ def list_models(call: Call) -> Response:
         raise ApiError(400, f"Unknown capability {', '.join(unknown)}: use {', '.join(CAPABILITIES)}.")
     filters = (query.get("q", ""), wanted, _count(query.get("min_context", ""), "min_context"), capabilities)
     asked_at = time.time()
-    catalogue = gateway.fetch_models(call.settings)
-    count, models = _models_part(catalogue, call.settings, filters)
+    catalogue = await shared_fetch(call.settings)
+    key = _part_key(catalogue, call.settings, filters)
+    part = _kept_part(key)
+    if part is None:  # a new list, or new filters: made once, in a worker thread
+        part = await blocking(_models_part, key, catalogue, call.settings, filters)
+    count, models = part
     head = guard(dumps({**source_json(catalogue, asked_at), "count": count, "total": len(catalogue.models)}),
                  call.settings)
     return Response(f'{head[:-1]},"models":{models}}}', media_type="application/json")
+
+
+# A burst of GETs shares one catalogue read: a GET that arrives while `gateway.fetch_models` is running for the same
+# settings waits for that call's answer instead of making its own (each warm read unpickles the whole list).
+_reading: dict[Settings, asyncio.Future[Catalogue]] = {}
+
+
+async def shared_fetch(settings: Settings) -> Catalogue:
+    """`gateway.fetch_models(settings)`, or the answer of the same call already under way."""
+    if (under_way := _reading.get(settings)) is not None:
+        return await asyncio.shield(under_way)
+    _reading[settings] = future = asyncio.get_running_loop().create_future()
+    future.add_done_callback(lambda done: done.cancelled() or done.exception())  # retrieved, even with no waiter
+    try:
+        catalogue = await blocking(gateway.fetch_models, settings)
+    except BaseException as error:
+        future.set_exception(error)
+        raise
+    else:
+        future.set_result(catalogue)
+        return catalogue
+    finally:
+        del _reading[settings]
 
 
 # The "models" part of an answer, kept per list and filters: a warm GET then costs the catalogue's cache hit and
@@ -89,13 +117,19 @@ _parts_lock = threading.Lock()
 PARTS_KEPT = 64
 
 
-def _models_part(catalogue: Catalogue, settings: Settings, filters: tuple) -> tuple[int, str]:
-    key = (settings.litellm_base_url, hash(settings.litellm_api_key), catalogue.fetched_at,
-           bool(settings.openai_api_key), bool(settings.anthropic_api_key), filters)
+def _part_key(catalogue: Catalogue, settings: Settings, filters: tuple) -> tuple:
+    return (settings.litellm_base_url, hash(settings.litellm_api_key), catalogue.fetched_at,
+            bool(settings.openai_api_key), bool(settings.anthropic_api_key), filters)
+
+
+def _kept_part(key: tuple) -> tuple[int, str] | None:
     with _parts_lock:
         if (found := _parts.get(key)) is not None:
             _parts.move_to_end(key)
-            return found
+        return found
+
+
+def _models_part(key: tuple, catalogue: Catalogue, settings: Settings, filters: tuple) -> tuple[int, str]:
     # gateway.table is imported here, once the server runs: its page cache (st.cache_data) warns when it is
     # declared before Streamlit's runtime exists, which is when streamlit_app.py imports this module.
     from gateway.table import filter_models

@@ -203,6 +203,7 @@ def document() -> dict[str, Any]:
                 "post": {
                     "summary": "Refresh the model cache now",
                     "responses": {"200": _json(_ref("Refreshed"), "Refreshed from the proxy."),
+                                  "413": _error("A body was sent, over the limit (none is needed)."),
                                   "503": _json(_ref("RefreshFailed"), "The proxy could not be read (or LiteLLM is "
                                                "off): the last good list is kept."), **_REFUSED},
                 },

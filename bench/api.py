@@ -28,7 +28,7 @@ import yaml  # noqa: E402
 
 from bench.catalogue import bench_config  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_app  # noqa: E402
-from tests.support.proxy import start_proxy  # noqa: E402
+from tests.support.proxy import Proxy, start_proxy  # noqa: E402
 
 RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
 
@@ -135,13 +135,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--pairs", type=int, default=9)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--proxy", help="the URL of a bench proxy already running (tests' master key)")
     args = parser.parse_args()
 
     config, expected = bench_config(args.deployments)
     path = Path(tempfile.mkstemp(suffix=".yaml")[1])
     path.write_text(yaml.safe_dump(config))
     started = time.perf_counter()
-    proxy = start_proxy(path, timeout=600)
+    proxy = Proxy("litellm", args.proxy, None, path) if args.proxy else start_proxy(path, timeout=600)  # type: ignore[arg-type]
     print(f"proxy with {len(config['model_list'])} deployments / {len(expected)} names "
           f"started in {time.perf_counter() - started:.1f} s")
     app = None
@@ -187,7 +188,8 @@ def main() -> None:
     finally:
         if app is not None:
             app.stop()
-        proxy.stop()
+        if not args.proxy:
+            proxy.stop()
         path.unlink(missing_ok=True)
 
 

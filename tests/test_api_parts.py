@@ -72,3 +72,32 @@ def test_json_has_no_nan_and_keys_are_masked_on_the_way_out():
     assert dumps({"a": math.nan, "b": [math.inf, 1.5]}) == '{"a":null,"b":[null,1.5]}'
     key = "sk-verbatim-secret-0123456789"
     assert guard(f"oops {key} here", settings(LITELLM_API_KEY=key)) == "oops sk-…6789 here"
+
+
+def test_gets_arriving_together_share_one_catalogue_read(monkeypatch):
+    import asyncio
+    import threading
+
+    import gateway
+    from api.models import shared_fetch
+
+    calls, release = [], threading.Event()
+
+    def fetch_models(settings):  # stands for a warm read that takes a while (it unpickles the whole list)
+        calls.append(settings)
+        release.wait(5)
+        if len(calls) == 2:
+            raise ProxyUnreachable("down")
+        return Catalogue(BUILTINS, "disabled")
+
+    monkeypatch.setattr(gateway, "fetch_models", fetch_models)
+
+    async def together(count: int):
+        asyncio.get_running_loop().call_later(0.2, release.set)
+        return await asyncio.gather(*(shared_fetch(settings()) for _ in range(count)), return_exceptions=True)
+
+    first = asyncio.run(together(20))
+    assert len(calls) == 1 and all(found is first[0] for found in first)
+    release.clear()
+    second = asyncio.run(together(5))  # the next burst reads again; a failure reaches every caller of that read
+    assert len(calls) == 2 and all(isinstance(found, ProxyUnreachable) for found in second)
