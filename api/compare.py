@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import queue
+import threading
 import time
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
-import gateway
 from api.http import ApiError, Call, blocking, dumps, guard, json_response, read_json
-from gateway import ModelRecord, find_model
+from api.models import shared_fetch
+from gateway import ModelRecord, Settings, find_model
 from gateway.compare import MAX_MODELS, MIN_MODELS, CompareRun, jobs_for
 from gateway.conversation import Conversation
 from gateway.params import ChatParams
@@ -112,12 +113,15 @@ class Comparison:
     store: Store
     analyst: str
     saved: bool = False
+    _settling: threading.Lock = field(default_factory=threading.Lock)
 
     def settle(self) -> None:
-        """Stop what is still streaming, keep every reply as a round of the comparison, and save it."""
-        if self.saved:
-            return
-        self.saved = True
+        """Stop what is still streaming, keep every reply as a round of the comparison, and save it. Once: the
+        end of the answer, a client that went away and the response's last task may each call it."""
+        with self._settling:
+            if self.saved:
+                return
+            self.saved = True
         self.run.stop()
         self.run.record(self.conversation, self.asked.prompt, self.asked.per_model)
         self.store.save_round(self.conversation, len(self.conversation.rounds) - 1, self.analyst)  # queued
@@ -136,7 +140,7 @@ class Comparison:
 async def compare(call: Call) -> Response:
     """POST /api/compare[?stream=true]"""
     body = await read_json(call.request)
-    catalogue = await blocking(gateway.fetch_models, call.settings)
+    catalogue = await shared_fetch(call.settings)
     asked = parse(body, catalogue.models, call.request.query_params.get("stream"))
     store = await blocking(get_store, call.settings)
     conversation = Conversation("compare", params=asked.params, models=[m.key for m in asked.models])
@@ -209,6 +213,6 @@ async def _events(comparison: Comparison, pieces: queue.SimpleQueue[tuple[str, i
         comparison.settle()
 
 
-def _event(name: str, data: Any, settings: Any) -> str:
+def _event(name: str, data: Any, settings: Settings) -> str:
     return f"event: {name}\ndata: {guard(dumps(data), settings)}\n\n"
 

@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from api.access import Refusal, identify
 from gateway.config import Settings, load_settings
-from gateway.errors import GatewayError, mask_key, redact
+from gateway.errors import mask_key, redact
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,19 +47,13 @@ class ApiError(Exception):
     """A request the API will not answer as asked: its HTTP status and plain words (no key in them)."""
 
     def __init__(self, status: int, message: str, *, hint: str = "", kind: str = "bad_request",
-                 extra: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.message, self.hint, self.kind = status, message, hint, kind
-        self.extra = extra or {}
         self.headers = headers
 
-    @classmethod
-    def of(cls, error: GatewayError, status: int, *, extra: dict[str, Any] | None = None) -> ApiError:
-        """From a gateway error: its message and hint are already redacted."""
-        return cls(status, error.message, hint=error.hint, kind=error.kind, extra=extra)
-
     def body(self) -> dict[str, Any]:
-        return {**self.extra, "error": error_object(self.message, self.hint, self.kind, self.status)}
+        return {"error": error_object(self.message, self.hint, self.kind, self.status)}
 
 
 def error_object(message: str, hint: str, kind: str, status: int | None = None) -> dict[str, Any]:
@@ -81,7 +75,7 @@ class Call:
 
 def endpoint(handler: Callable[[Call], Any], *, threaded: bool = True) -> Callable[[Request], Awaitable[Response]]:
     """A Starlette endpoint around `handler(call)`. `threaded`: the handler is blocking code (network, database) and
-    runs in the server's thread pool; otherwise it is a coroutine function run on the event loop."""
+    runs in the API's worker threads (`blocking`); otherwise it is a coroutine function run on the event loop."""
 
     async def answer(request: Request) -> Response:
         settings = load_settings()

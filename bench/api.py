@@ -30,7 +30,12 @@ from bench.catalogue import bench_config  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_app  # noqa: E402
 from tests.support.proxy import Proxy, start_proxy  # noqa: E402
 
-RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
+CAPTION = """() => [...document.querySelectorAll("[data-testid='stCaptionContainer']")]
+    .map(e => e.innerText).find(text => / models match/.test(text)) || null"""  # "N of M models match."
+SHOWN = f"""([before, idle]) => {{
+    const caption = ({CAPTION})();
+    return caption !== null && caption !== before && document.querySelector(idle) !== null;
+}}"""
 
 
 def timings(client: httpx.Client, path: str, repeat: int, **kwargs) -> list[float]:
@@ -101,13 +106,16 @@ def page_reruns(url: str, pairs: int, concurrency: int) -> tuple[list[float], li
             search = page.get_by_placeholder("name, provider or mode")
 
             def rerun(i: int, with_burst: bool) -> float:
+                """Change the search and press Enter; done when the new count is shown and the script is idle
+                (a short run can end before its "running" state could be seen)."""
+                before = page.evaluate(CAPTION)
+                assert before, "the Models page shows no count"
                 search.fill("gpt" if i % 2 == 0 else "")
                 start = time.perf_counter()
                 search.press("Enter")
                 if with_burst:
                     parent.send("go")
-                page.wait_for_selector(RUNNING, timeout=10_000)
-                page.wait_for_selector(IDLE, timeout=60_000)
+                page.wait_for_function(SHOWN, arg=[before, IDLE], timeout=60_000)
                 took = time.perf_counter() - start
                 if with_burst:
                     bursts.append(parent.recv())
