@@ -9,7 +9,7 @@ from gateway import find_model
 from gateway.compare import MAX_MODELS, MIN_MODELS, CompareRun, jobs_for
 from gateway.conversation import Conversation
 from gateway.store import get_store
-from ui import analyst, pages
+from ui import analyst, pages, spending
 from ui.compare_inputs import choose_models, choose_params
 from ui.compare_panels import draw_panels, stream_into_panels
 from ui.compare_results import show_results
@@ -22,6 +22,7 @@ st.title("Compare")
 st.caption("One prompt to several models at once: replies stream side by side, with their numbers.")
 status_banner(catalogue)
 saving_banner(store)
+spending.budget_note(settings, store)
 comparison: Conversation = st.session_state.setdefault("comparison", Conversation("compare"))
 
 # --- A saved comparison by its link (?c=): its models are chosen again --------------------------------------------
@@ -63,9 +64,16 @@ if not ready:
     st.info(f"Choose {MIN_MODELS} to {MAX_MODELS} models above, or select rows on the Models page and press "
             "*Compare selected*.", icon=":material/compare_arrows:")
     st.stop()
+spending.expected_cost_caption(comparison, models, params, repeats)
 
 sending = prompt.strip() if prompt and prompt.strip() else None
-run = CompareRun(jobs_for(comparison, models, sending, params, repeats), settings).start() if sending else None
+if sending and (over_budget := spending.refusal(settings, store)) is not None:  # not sent; the prompt is kept
+    spending.refuse_round(comparison, models, sending, params, over_budget)
+    store.save_round(comparison, len(comparison.rounds) - 1, owner)
+    sending = None
+run = CompareRun(jobs_for(comparison, models, sending, params, repeats,
+                          attribution=analyst.attribution("compare", comparison.id)),
+                 settings).start() if sending else None
 try:  # the models are already answering while the panels are drawn
     slots = draw_panels(models, comparison, sending)
     if run is not None:

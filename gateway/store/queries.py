@@ -15,7 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from gateway.conversation import Conversation
 from gateway.store import rows
 from gateway.store.records import NEW_TITLE, Summary
-from gateway.store.schema import SEARCH_CONFIG, conversations, probe_samples, replies, rounds
+from gateway.store.schema import SEARCH_CONFIG, conversations, probe_samples, replies, rounds, usage
 
 C, R, P = conversations.c, rounds.c, replies.c
 MAX_SEARCH_WORDS = 12
@@ -57,6 +57,10 @@ def write(connection: sa.Connection, snapshot: rows.Snapshot) -> None:
     if snapshot.whole:
         connection.execute(sa.delete(rounds).where(R.conversation_pk == conversation_pk,
                                                    R.position.not_in(list(snapshot.rounds) or [-1])))
+    if snapshot.usage:  # the ledger: a reply already there (same owner and key) is not counted again
+        connection.execute(_insert(connection, usage).on_conflict_do_nothing(
+            index_elements=[usage.c.owner, usage.c.reply_key]),
+            [{**row, "owner": head.owner, "model": rows.clean(row["model"])} for row in snapshot.usage])
     connection.execute(sa.update(conversations).where(C.pk == conversation_pk).values(
         turns=sa.select(sa.func.count()).where(R.conversation_pk == conversation_pk).scalar_subquery(),
         cost=sa.select(sa.func.coalesce(sa.func.sum(P.cost), 0.0))
