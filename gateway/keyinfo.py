@@ -14,9 +14,10 @@ import httpx
 
 from gateway.config import Settings
 from gateway.discovery import http_client, read_json
-from gateway.errors import BadResponse, GatewayError, error_text, from_status, map_error
+from gateway.errors import AuthenticationFailed, BadResponse, GatewayError, error_text, from_status, map_error
 
 TIMEOUT = 5.0
+NO_DATABASE = "Spend per key is kept by a LiteLLM proxy with a database; without one, only the app's own ledger counts."
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,11 @@ def fetch_key_info(settings: Settings, client: httpx.Client | None = None) -> Ke
         response = client.get("/key/info")
         if not response.is_success:
             error = from_status(response.status_code, error_text(response))
-            if "db" in error.message.lower() or "database" in error.message.lower():
-                error = GatewayError("This proxy has no database, so it does not keep track of keys' spend.",
-                                     hint="Spend per key needs a LiteLLM proxy with a database (DATABASE_URL).")
-            raise error
+            if isinstance(error, AuthenticationFailed) and "db" not in error.message.lower():
+                raise error
+            # A proxy without a database answers 500 (or "No connected db."): it keeps no spend per key.
+            raise GatewayError(f"The proxy did not give this key's spend ({error.message})", hint=NO_DATABASE,
+                               status=response.status_code)
         return parse_key_info(read_json(response))
     except Exception as exc:  # noqa: BLE001 - the page shows the error in words
         return map_error(exc, secrets=settings.secrets)
