@@ -98,3 +98,47 @@ def test_every_compare_and_repeat_call_names_its_analyst(settings, calls):
         assert set(call["request_tags"]) >= {"dashboard", "page:compare"}
         assert call["requester_metadata"]["conversation_id"] == comparison.id
         assert call["requester_metadata"]["run"] == reply.run
+
+
+def test_the_pages_attribute_every_call_to_the_signed_in_analyst(app_env, monkeypatch, proxy):
+    """Through the chat and compare pages (AppTest, signed in with OIDC as Ana): every call the proxy saw for her
+    conversations names her, with the page's tag."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("AUTH_MODE", "oidc")
+
+    def visit(path: str, **query: str) -> AppTest:
+        at = AppTest.from_file("../streamlit_app.py", default_timeout=60)
+        at.user = {"is_logged_in": True, "email": "Ana@Example.com", "name": "Ana"}
+        at.run()
+        for name, value in query.items():
+            at.query_params[name] = value
+        at.switch_page(path).run()
+        assert not at.exception, at.exception
+        return at
+
+    chat = visit("pages/chat.py", model="demo-fast")
+    for prompt in ("one", "two"):
+        chat.chat_input(key="chat_prompt").set_value(prompt).run()
+    compare = visit("pages/compare.py", models="demo-fast,upstream-echo")
+    compare.number_input(key="compare_repeats").set_value(2).run()
+    compare.chat_input(key="compare_prompt").set_value("both, twice").run()
+
+    replies = [(r, "chat", chat.session_state["chat_conversation"].id)
+               for round_ in chat.session_state["chat_conversation"].rounds for r in round_.replies.values()]
+    comparison = compare.session_state["comparison"]
+    replies += [(r, "compare", comparison.id) for round_ in comparison.rounds for runs in round_.runs.values()
+                for r in runs]
+    assert len(replies) == 2 + 4 and all(r.metrics.call_id for r, _, _ in replies)
+    path = callback_log(proxy.process.pid)
+    deadline, seen = time.monotonic() + 10, {}
+    while len(seen) < len(replies) and time.monotonic() < deadline:
+        seen = {c["call_id"]: c for c in read_calls(path)}
+        seen = {r.metrics.call_id: seen[r.metrics.call_id] for r, _, _ in replies if r.metrics.call_id in seen}
+        time.sleep(0.05)
+    assert len(seen) == len(replies)  # 100 % of the pages' calls
+    for reply, page, conversation_id in replies:
+        call = seen[reply.metrics.call_id]
+        assert call["end_user"] == ANA
+        assert f"page:{page}" in call["request_tags"]
+        assert call["requester_metadata"]["conversation_id"] == conversation_id

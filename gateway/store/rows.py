@@ -83,7 +83,7 @@ class Snapshot:
     def then(self, newer: Snapshot) -> Snapshot:
         """This snapshot followed by a newer one of the same conversation, as one write."""
         if newer.whole:
-            return replace(newer, usage=self.usage + newer.usage)
+            return replace(newer, usage=self.usage + newer.usage) if self.usage else newer
         return Snapshot(newer.header, {**self.rounds, **newer.rounds}, self.whole, self.usage + newer.usage)
 
 
