@@ -8,6 +8,7 @@ it, so the gateway never reads Streamlit state to find out who is asking.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,10 +39,11 @@ class Attribution:
         return found
 
     def request_fields(self, route: str) -> dict[str, Any]:
-        """The fields to add to a chat request on `route`: `user` everywhere but Anthropic's own endpoint; `metadata`
-        only through LiteLLM (OpenAI itself takes only string values there)."""
+        """The fields to add to a chat request on `route`: through LiteLLM, `user` and `metadata`; straight to
+        OpenAI, only a hash of the analyst's id as `user` (as OpenAI advises: no e-mail leaves for a provider);
+        to Anthropic's own endpoint, nothing."""
         if route == "litellm":
             return {"user": self.user, "metadata": self.metadata()}
         if route == "openai":
-            return {"user": self.user}
+            return {"user": hashlib.sha256(self.user.encode()).hexdigest()[:32]}
         return {}

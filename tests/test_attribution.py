@@ -45,7 +45,8 @@ def test_attribution_fields_by_route():
     who = Attribution(ANA, "chat", "c1")
     assert who.request_fields("litellm") == {
         "user": ANA, "metadata": {"tags": ["dashboard", "page:chat"], "conversation_id": "c1"}}
-    assert who.request_fields("openai") == {"user": ANA}
+    direct = who.request_fields("openai")
+    assert set(direct) == {"user"} and len(direct["user"]) == 32 and "ana" not in direct["user"]  # a hash
     assert who.request_fields("anthropic") == {}
 
 
