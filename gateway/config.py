@@ -20,6 +20,7 @@ DEFAULT_BASE_URL = "http://localhost:4000"
 DEFAULT_CACHE_TTL = 300
 DEFAULT_MAX_REPLY_CHARS = 200_000
 DEFAULT_DATABASE_URL = "sqlite:///data/dashboard.db"  # relative to the app's root
+DEFAULT_EVAL_CONCURRENCY = 4  # calls an evaluation run makes at once
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -49,6 +50,7 @@ VARIABLES = (
     Variable("REQUEST_TIMEOUT", "Request timeout"),
     Variable("MAX_REPLY_CHARS", "Longest reply kept"),
     Variable("DATABASE_URL", "Database"),
+    Variable("EVAL_CONCURRENCY", "Evaluation calls at once"),
 )
 NAMES = tuple(v.name for v in VARIABLES)
 
@@ -78,6 +80,7 @@ class Settings:
     request_timeout: float = 60.0
     max_reply_chars: int = DEFAULT_MAX_REPLY_CHARS
     database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
+    eval_concurrency: int = DEFAULT_EVAL_CONCURRENCY
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -134,6 +137,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         request_timeout=_parse_number(raw, "REQUEST_TIMEOUT", 60.0, problems, minimum=1.0),
         max_reply_chars=int(_parse_number(raw, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS, problems, minimum=1000)),
         database_url=_parse_database_url(raw, problems),
+        eval_concurrency=int(_parse_number(raw, "EVAL_CONCURRENCY", DEFAULT_EVAL_CONCURRENCY, problems, minimum=1)),
         problems=tuple(problems),
     )
 

@@ -54,40 +54,46 @@ def vote_on_round(store: Store, owner: str, comparison: Conversation, blind: Bli
     latest = comparison.latest
     if latest is None or len(latest.runs) < 2 or not all(r.finished for r in latest.replies.values()):
         return
-    keys = blind.arrange(latest.models)
-    subject = compare_subject(comparison.id, len(comparison.rounds) - 1)
+    with st.container(border=True):
+        vote_form(store, owner, compare_subject(comparison.id, len(comparison.rounds) - 1),
+                  blind.arrange(latest.models), blind, what="this prompt")
+
+
+def vote_form(store: Store, owner: str, subject: str, keys: list[str], blind: Blind = SHOWN, *,
+              what: str = "this prompt") -> None:
+    """The vote on one subject (a round, a row of an evaluation run) between `keys`, in the order shown."""
     evaluations = Evaluations(store)
     existing = evaluations.my_vote(subject, owner)
-    with st.container(border=True):
-        if isinstance(existing, Unavailable):
-            st.caption(f":material/cloud_off: Votes cannot be read now: {existing}")
-            existing = None
-        st.markdown("**Your vote** on this prompt" + (f" · you voted: _{_said(existing, blind)}_" if existing else ""))
-        options = _options(keys)
-        with st.form(f"vote_{subject}", border=False):
-            choice = st.radio("Which reply is best?", options, horizontal=True, key=f"vote_choice_{subject}",
-                              index=options.index(_option(existing)) if existing else None,
-                              format_func=lambda option: _describe(option, keys, blind))
-            tag_col, comment_col = st.columns([1, 3])
-            tag = tag_col.text_input("Tag (optional)", existing.tag if existing else st.session_state.get(
-                "vote_last_tag", ""), max_chars=TAG_LENGTH, placeholder="e.g. sql, summaries")
-            comment = comment_col.text_input("Comment (optional)", existing.comment if existing else "",
-                                             max_chars=COMMENT_LENGTH)
-            submitted = st.form_submit_button("Change vote" if existing else "Vote", icon=":material/how_to_vote:")
-    if submitted:
-        if choice is None:
-            st.warning("Pick the best reply, a tie, or all bad first.", icon=":material/how_to_vote:")
-            return
-        verdict, _, winner = choice.partition(":")
-        vote = Vote(subject, tuple(keys), Verdict(verdict), winner or None, clean_tag(tag), comment.strip(),
-                    blind=blind.hidden or bool(existing and existing.blind))
-        saved = evaluations.vote(vote, owner)
-        if isinstance(saved, Unavailable):
-            st.error(f"The vote was not saved: {saved}", icon=":material/cloud_off:")
-            return
-        st.session_state["vote_last_tag"] = vote.tag
-        st.session_state["_toast"] = ("Vote saved." + (" Names revealed." if blind.hidden else ""), "🗳️")
-        st.rerun()
+    if isinstance(existing, Unavailable):
+        st.caption(f":material/cloud_off: Votes cannot be read now: {existing}")
+        existing = None
+    st.markdown(f"**Your vote** on {what}" + (f" · you voted: _{_said(existing, blind)}_" if existing else ""))
+    options = _options(keys)
+    with st.form(f"vote_{subject}", border=False):
+        choice = st.radio("Which reply is best?", options, horizontal=True, key=f"vote_choice_{subject}",
+                          index=options.index(_option(existing)) if existing and _option(existing) in options
+                          else None, format_func=lambda option: _describe(option, keys, blind))
+        tag_col, comment_col = st.columns([1, 3])
+        tag = tag_col.text_input("Tag (optional)", existing.tag if existing else st.session_state.get(
+            "vote_last_tag", ""), max_chars=TAG_LENGTH, placeholder="e.g. sql, summaries", key=f"vote_tag_{subject}")
+        comment = comment_col.text_input("Comment (optional)", existing.comment if existing else "",
+                                         max_chars=COMMENT_LENGTH, key=f"vote_comment_{subject}")
+        submitted = st.form_submit_button("Change vote" if existing else "Vote", icon=":material/how_to_vote:")
+    if not submitted:
+        return
+    if choice is None:
+        st.warning("Pick the best reply, a tie, or all bad first.", icon=":material/how_to_vote:")
+        return
+    verdict, _, winner = choice.partition(":")
+    vote = Vote(subject, tuple(keys), Verdict(verdict), winner or None, clean_tag(tag), comment.strip(),
+                blind=blind.hidden or bool(existing and existing.blind))
+    saved = evaluations.vote(vote, owner)
+    if isinstance(saved, Unavailable):
+        st.error(f"The vote was not saved: {saved}", icon=":material/cloud_off:")
+        return
+    st.session_state["vote_last_tag"] = vote.tag
+    st.session_state["_toast"] = ("Vote saved." + (" Names revealed." if blind.hidden else ""), "🗳️")
+    st.rerun()
 
 
 def _options(keys: list[str]) -> list[str]:

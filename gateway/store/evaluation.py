@@ -80,13 +80,15 @@ class Evaluations:
 
     def vote_stamp(self) -> VoteStamp | Unavailable:
         def query(c: sa.Connection) -> VoteStamp:
-            count, last = c.execute(sa.select(sa.func.count(), sa.func.max(V.updated_at))).one()
-            return VoteStamp(int(count), float(last or 0))
+            row = c.execute(sa.select(sa.func.count(), sa.func.max(V.updated_at))).one()
+            return VoteStamp(int(row[0]), float(row[1] or 0))
         return self.store._read(None, query)
 
     def tags(self) -> list[str] | Unavailable:
-        return self.store._read(None, lambda c: [t for (t,) in c.execute(
-            sa.select(V.tag).where(V.tag != "").distinct().order_by(V.tag))])
+        def query(c: sa.Connection) -> list[str]:
+            return [str(tag) for tag in c.execute(sa.select(V.tag).where(V.tag != "").distinct().order_by(V.tag))
+                    .scalars()]
+        return self.store._read(None, query)
 
     # --- the ledger: speed and cost of saved replies -----------------------------------------------------------
 
