@@ -1,11 +1,12 @@
 """The cost quote shown before a run starts: what sending every prompt of a set to each model should cost.
 
 Input tokens are counted by the proxy (`POST /utils/token_counter`, the model's own tokenizer where LiteLLM has one,
-through `gateway.tokens`), several rows at once and within `BUDGET` seconds; rows not counted by then are estimated
-(about four characters a token) and the quote says how many. Output tokens cannot be counted before the replies
-exist, so they are estimated and the estimate is stated: `max_tokens` when it is set (then the quote is an upper
-bound), else the median length of the model's saved replies when it has at least `MIN_HISTORY` of them, else
-`DEFAULT_OUTPUT` tokens. Prices are the catalogue's (USD per 1M tokens); a model without a price has no quote.
+through `gateway.tokens`), up to `CHUNK` prompts a call, several calls at once, within `BUDGET` seconds; rows not
+counted by then are estimated (about four characters a token) and the quote says how many. Output tokens cannot be
+counted before the replies exist, so they are estimated and the estimate is stated: `max_tokens` when it is set
+(then the quote is an upper bound), else the median length of the model's saved replies when it has at least
+`MIN_HISTORY` of them, else `DEFAULT_OUTPUT` tokens. Prices are the catalogue's (USD per 1M tokens); a model
+without a price has no quote.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ DEFAULT_OUTPUT = 400  # tokens a reply, when nothing better is known
 MIN_HISTORY = 5  # saved replies of a model before their median length is used
 BUDGET = 8.0  # seconds the proxy's counts may take in all
 THREADS = 8
+CHUNK = 100  # prompts counted in one call to the proxy's counter
+PRIMING = 3  # tokens a counter adds once per request for the reply's start (OpenAI's counting)
 
 
 @dataclass(frozen=True)
@@ -67,19 +70,19 @@ def quote(run: EvalRun, models: Mapping[str, ModelRecord], settings: Settings,
     """The quote for `run` (not started). `output_history`: median completion tokens of each model's saved replies,
     with at least MIN_HISTORY replies behind it."""
     history = output_history or {}
-    pairs = [(row, key) for row in range(len(run.rows)) for key in run.models]
-    counts: dict[tuple[int, str], int] = {}
-    counted = 0
     deadline = time.monotonic() + BUDGET
+    chunks = [range(start, min(start + CHUNK, len(run.rows))) for start in range(0, len(run.rows), CHUNK)]
+    jobs = [(key, chunk) for key in run.models for chunk in chunks]
     with ThreadPoolExecutor(THREADS, thread_name_prefix="eval-quote") as pool:
-        futures = {pool.submit(_count, models.get(key), run.messages(row), settings, deadline): (row, key)
-                   for row, key in pairs}
+        futures = [pool.submit(_count, models.get(key), run, chunk, settings, deadline) for key, chunk in jobs]
         finished, _ = wait(futures, timeout=BUDGET + 2)
-        for future, pair in futures.items():
-            result = future.result() if future in finished else None
-            if result is not None and result[1]:
-                counted += 1
-            counts[pair] = result[0] if result is not None else estimate_tokens(run.messages(pair[0]))
+        counts = [f.result() if f in finished else (_estimate(run, chunk), False)
+                  for f, (_, chunk) in zip(futures, jobs)]
+    tokens_in: dict[str, int] = {}
+    counted = 0
+    for (key, chunk), (tokens, by_proxy) in zip(jobs, counts):
+        tokens_in[key] = tokens_in.get(key, 0) + tokens
+        counted += len(chunk) if by_proxy else 0
     quotes = []
     for key in run.models:
         model = models.get(key)
@@ -89,19 +92,26 @@ def quote(run: EvalRun, models: Mapping[str, ModelRecord], settings: Settings,
             each, basis = max(1, round(history[key])), "history"
         else:
             each, basis = DEFAULT_OUTPUT, "default"
-        tokens_in = sum(counts[(row, key)] for row in range(len(run.rows)))
-        cost = model.cost(tokens_in, each * len(run.rows)) if model is not None else None
-        quotes.append(ModelQuote(key, tokens_in, each, basis, cost))
-    return Quote(len(run.rows), tuple(quotes), counted, len(pairs))
+        cost = model.cost(tokens_in[key], each * len(run.rows)) if model is not None else None
+        quotes.append(ModelQuote(key, tokens_in[key], each, basis, cost))
+    return Quote(len(run.rows), tuple(quotes), counted, len(run.rows) * len(run.models))
 
 
-def _count(model: ModelRecord | None, messages: list[dict[str, str]], settings: Settings,
+def _estimate(run: EvalRun, rows: range) -> int:
+    return sum(estimate_tokens(run.messages(row)) for row in rows)
+
+
+def _count(model: ModelRecord | None, run: EvalRun, rows: range, settings: Settings,
            deadline: float) -> tuple[int, bool]:
-    """(tokens, counted by the proxy)."""
+    """(input tokens of these rows, counted by the proxy). The rows go to the counter as one conversation (one call
+    for up to CHUNK prompts); a separate request would add the reply's priming tokens once more per row."""
     if model is None or time.monotonic() > deadline:
-        return estimate_tokens(messages), False
+        return _estimate(run, rows), False
+    messages = [message for row in rows for message in run.messages(row)]
     counted = count_tokens(model, messages, settings)
-    return counted.tokens, counted.source == "proxy"
+    if counted.source != "proxy":
+        return _estimate(run, rows), False
+    return counted.tokens + PRIMING * (len(rows) - 1), True
 
 
 def history_medians(ledger_medians: Mapping[str, tuple[float, int]]) -> dict[str, float]:

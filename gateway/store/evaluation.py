@@ -86,8 +86,8 @@ class Evaluations:
 
     def tags(self) -> list[str] | Unavailable:
         def query(c: sa.Connection) -> list[str]:
-            return [str(tag) for tag in c.execute(sa.select(V.tag).where(V.tag != "").distinct().order_by(V.tag))
-                    .scalars()]
+            found = c.execute(sa.select(V.tag).where(V.tag != "").distinct().order_by(V.tag)).all()
+            return [str(row[0]) for row in found]
         return self.store._read(None, query)
 
     # --- the ledger: speed and cost of saved replies -----------------------------------------------------------
@@ -145,7 +145,8 @@ class Evaluations:
         """Mark the run running by this worker, unless another worker's heartbeat is newer than `stale_before`
         (another replica runs it). True when claimed."""
         def change(c: sa.Connection) -> bool:
-            fresh = sa.and_(E.status == RunStatus.RUNNING.value, E.heartbeat_at >= stale_before)
+            fresh = sa.and_(E.status == RunStatus.RUNNING.value, E.heartbeat_at.is_not(None),
+                            E.heartbeat_at >= stale_before)
             return c.execute(sa.update(eval_runs).where(E.owner == owner, E.id == run_id, sa.not_(fresh)).values(
                 status=RunStatus.RUNNING.value, heartbeat_at=now, updated_at=now)).rowcount > 0
         return self.store._change(owner, change)
