@@ -293,8 +293,8 @@ def _save_cell(connection: sa.Connection, run_id: str, owner: str, cell: Cell) -
               "error_kind": error.kind if error else None, "passed": cell.passed, "attempts": cell.attempts,
               "created_at": time.time()}
     added = connection.execute(_insert(connection)(eval_cells).values(**values).on_conflict_do_nothing(
-        index_elements=[X.run_pk, X.row_index, X.model])).rowcount
-    if added:
+        index_elements=[X.run_pk, X.row_index, X.model]).returning(X.pk)).first()
+    if added is not None:
         connection.execute(sa.update(eval_runs).where(E.pk == run_pk).values(
             cells_done=E.cells_done + 1, cost=E.cost + (reply.metrics.cost or 0.0), updated_at=time.time()))
     return True
