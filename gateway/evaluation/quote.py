@@ -23,7 +23,8 @@ from gateway.tokens import count_tokens, estimate_tokens
 
 DEFAULT_OUTPUT = 400  # tokens a reply, when nothing better is known
 MIN_HISTORY = 5  # saved replies of a model before their median length is used
-BUDGET = 8.0  # seconds the proxy's counts may take in all
+BUDGET = 10.0  # seconds the proxy's counts may take in all
+COUNT_TIMEOUT = 5.0  # seconds one count of up to CHUNK prompts may take (a page's own counts allow 1.5 s)
 THREADS = 8
 CHUNK = 100  # prompts counted in one call to the proxy's counter
 PRIMING = 3  # tokens a counter adds once per request for the reply's start (OpenAI's counting)
@@ -108,7 +109,7 @@ def _count(model: ModelRecord | None, run: EvalRun, rows: range, settings: Setti
     if model is None or time.monotonic() > deadline:
         return _estimate(run, rows), False
     messages = [message for row in rows for message in run.messages(row)]
-    counted = count_tokens(model, messages, settings)
+    counted = count_tokens(model, messages, settings, timeout=max(0.5, min(COUNT_TIMEOUT, deadline - time.monotonic())))
     if counted.source != "proxy":
         return _estimate(run, rows), False
     return counted.tokens + PRIMING * (len(rows) - 1), True

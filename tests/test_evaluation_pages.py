@@ -1,0 +1,119 @@
+"""The evaluation pages with AppTest against the real proxy: blind votes on /compare, the leaderboard built from
+saved votes, and a prompt set pasted, quoted, run in the background and read back on /evaluate."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from gateway.config import load_settings
+from gateway.evaluation import worker
+from gateway.evaluation.ratings import Col
+from gateway.evaluation.votes import Verdict, Vote, compare_subject
+from gateway.store import LOCAL_OWNER, get_store
+from gateway.store.evaluation import Evaluations
+
+APP = "../streamlit_app.py"
+
+
+def open_page(path: str, **query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.switch_page(path).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def evaluations() -> Evaluations:
+    return Evaluations(get_store(load_settings(secrets={}, dotenv_path=None)))
+
+
+def texts(elements) -> list[str]:
+    return [element.value for element in elements]
+
+
+def test_a_blind_round_hides_the_names_until_the_vote_then_reveals_them(app_env):
+    at = open_page("pages/compare.py", models="upstream-echo,demo-fast")
+    at.toggle(key="compare_blind").set_value(True).run()
+    at.chat_input(key="compare_prompt").set_value("Hi there").run()
+    assert not at.exception, at.exception
+
+    shown = " ".join(texts(at.markdown)) + " ".join(texts(at.caption))
+    assert "**Model A**" in shown and "**Model B**" in shown
+    assert "upstream-echo" not in shown and "demo-fast" not in shown and "$" not in shown
+    table = at.dataframe[0].value
+    assert sorted(table["Model"]) == ["Model A", "Model B"] and "Cost ($)" not in table
+    assert any("names the models" in text for text in texts(at.caption))  # exports wait for the vote
+
+    comparison = at.session_state["comparison"]
+    subject = compare_subject(comparison.id, 0)
+    choice = at.radio(key=f"vote_choice_{subject}")
+    left = choice.options[0]
+    assert left.startswith("Left (Model A) is better")
+    choice.set_value(choice.options[-1])  # "Both bad"
+    at.text_input(key=f"vote_tag_{subject}").set_value(" Greetings ")
+    at.button[[b.label for b in at.button].index("Vote")].click().run()
+    assert not at.exception, at.exception
+
+    vote = evaluations().my_vote(subject, LOCAL_OWNER)
+    assert vote.verdict is Verdict.ALL_BAD and vote.blind and vote.tag == "greetings"
+    assert set(vote.models) == {"upstream-echo", "demo-fast"}
+    revealed = " ".join(texts(at.markdown))
+    assert "**upstream-echo**" in revealed and "**demo-fast**" in revealed and "you voted: _all bad_" in revealed
+    assert "Cost ($)" in at.dataframe[0].value
+
+
+def test_the_leaderboard_ranks_the_models_from_the_votes(app_env):
+    ev = evaluations()
+    for i in range(6):
+        ev.vote(Vote(compare_subject("c", i), ("demo-fast", "upstream-echo"), Verdict.BEST, "demo-fast", "sql",
+                     blind=True), LOCAL_OWNER)
+    ev.vote(Vote(compare_subject("c", 9), ("demo-fast", "compare-a"), Verdict.TIE), "ben@example.com")
+    at = open_page("pages/leaderboard.py")
+    table = at.dataframe[0].value
+    assert list(table[Col.MODEL])[0] == "demo-fast" and table[Col.VOTES].sum() == 14
+    assert {Col.RATING, Col.LOWER, Col.UPPER, Col.TTFT, Col.COST} <= set(table.columns)
+    assert any("7 votes" in text for text in texts(at.caption))
+    assert "How the ratings are computed" in " ".join(e.label for e in at.expander)
+
+    at.selectbox(key="board_tag").set_value("sql").run()
+    assert any("6 votes" in text for text in texts(at.caption))
+    at.toggle(key="board_blind").set_value(True).run()
+    assert set(at.dataframe[0].value[Col.MODEL]) == {"demo-fast", "upstream-echo"}
+
+
+def test_the_leaderboard_explains_itself_when_there_are_no_votes(app_env):
+    at = open_page("pages/leaderboard.py")
+    assert any("No votes match yet" in text for text in texts(at.info))
+
+
+PASTED = "prompt,expected,tag\nWhat is 6 * 7?,42,arithmetic\nWhat is the capital of Japan?,Tokyo,facts\n"
+
+
+def test_a_pasted_set_is_quoted_run_in_the_background_and_read_back(app_env):
+    at = open_page("pages/evaluate.py")
+    at.text_area(key="eval_paste").set_value(PASTED)
+    at.text_input(key="eval_set_name_").set_value("two checks").run()
+    at.button(key="eval_save_set").click().run()
+    assert not at.exception, at.exception
+    assert "two checks" in at.selectbox(key="eval_set").format_func(at.selectbox(key="eval_set").value)
+
+    at.multiselect(key="eval_models").set_value(["demo-quick", "upstream-echo"]).run()
+    assert at.button(key="eval_start").disabled  # a quote first
+    at.button(key="eval_quote").click().run()
+    assert any(text.startswith("**Quote:** $") for text in texts(at.markdown)), texts(at.markdown)
+    assert any("input tokens counted by the proxy for all 4 calls" in text for text in texts(at.caption))
+    at.button(key="eval_start").click().run()
+    assert not at.exception, at.exception
+
+    run_id = at.query_params["run"]
+    running = worker.running(LOCAL_OWNER, run_id)
+    assert running is not None and running.wait(60)
+    at.run()
+    summary = at.dataframe[3].value.set_index("Model")  # sets, quote, runs, then the run's summary
+    assert summary.loc["demo-quick", "Passed"] == 2 and summary.loc["upstream-echo", "Passed"] == 0
+    grid = at.dataframe[4].value
+    assert list(grid["demo-quick"].str[0]) == ["✓", "✓"] and list(grid["upstream-echo"].str[0]) == ["✗", "✗"]
+    runs = at.dataframe[2].value
+    assert runs.loc[0, "Status"].endswith("finished") and runs.loc[0, "Done"] == "4/4"
