@@ -29,6 +29,11 @@ def evaluations() -> Evaluations:
     return Evaluations(get_store(load_settings(secrets={}, dotenv_path=None)))
 
 
+def frame_with(at: AppTest, column: str):
+    """The first table on the page with that column."""
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
 def texts(elements) -> list[str]:
     return [element.value for element in elements]
 
@@ -39,12 +44,15 @@ def test_a_blind_round_hides_the_names_until_the_vote_then_reveals_them(app_env)
     at.chat_input(key="compare_prompt").set_value("Hi there").run()
     assert not at.exception, at.exception
 
-    shown = " ".join(texts(at.markdown)) + " ".join(texts(at.caption))
-    assert "**Model A**" in shown and "**Model B**" in shown
-    assert "upstream-echo" not in shown and "demo-fast" not in shown and "$" not in shown
+    headers = [text for text in texts(at.markdown) if text.startswith("**")]
+    assert any(h.startswith("**Model A**") for h in headers) and any(h.startswith("**Model B**") for h in headers)
+    assert not any(name in h for h in headers for name in ("upstream-echo", "demo-fast"))  # (the picker names the set)
+    panels = " ".join(m.markdown[0].value for m in at.chat_message if m.markdown)
+    assert "echo: Hi there" in panels and "upstream-echo" not in panels and "demo-fast" not in panels
+    assert not any("$" in text for text in texts(at.caption))  # no cost under any reply
     table = at.dataframe[0].value
     assert sorted(table["Model"]) == ["Model A", "Model B"] and "Cost ($)" not in table
-    assert any("names the models" in text for text in texts(at.caption))  # exports wait for the vote
+    assert any("exports name the models" in text for text in texts(at.caption)), "\n".join(texts(at.caption))
 
     comparison = at.session_state["comparison"]
     subject = compare_subject(comparison.id, 0)
@@ -99,10 +107,10 @@ def test_a_pasted_set_is_quoted_run_in_the_background_and_read_back(app_env):
     assert not at.exception, at.exception
     assert "two checks" in at.selectbox(key="eval_set").format_func(at.selectbox(key="eval_set").value)
 
-    at.multiselect(key="eval_models").set_value(["demo-quick", "upstream-echo"]).run()
+    at.multiselect(key="eval_models").set_value(["demo-quick", "demo-fast"]).run()
     assert at.button(key="eval_start").disabled  # a quote first
     at.button(key="eval_quote").click().run()
-    assert any(text.startswith("**Quote:** $") for text in texts(at.markdown)), texts(at.markdown)
+    assert any(text.startswith("**Quote:** $") for text in texts(at.markdown)), (texts(at.caption), texts(at.error), at.exception, texts(at.subheader))
     assert any("input tokens counted by the proxy for all 4 calls" in text for text in texts(at.caption))
     at.button(key="eval_start").click().run()
     assert not at.exception, at.exception
@@ -111,9 +119,10 @@ def test_a_pasted_set_is_quoted_run_in_the_background_and_read_back(app_env):
     running = worker.running(LOCAL_OWNER, run_id)
     assert running is not None and running.wait(60)
     at.run()
-    summary = at.dataframe[3].value.set_index("Model")  # sets, quote, runs, then the run's summary
-    assert summary.loc["demo-quick", "Passed"] == 2 and summary.loc["upstream-echo", "Passed"] == 0
-    grid = at.dataframe[4].value
-    assert list(grid["demo-quick"].str[0]) == ["✓", "✓"] and list(grid["upstream-echo"].str[0]) == ["✗", "✗"]
-    runs = at.dataframe[2].value
+    summary = frame_with(at, "Pass rate").set_index("Model")
+    assert summary.loc["demo-quick", "Passed"] == 2 and summary.loc["demo-fast", "Passed"] == 0
+    assert summary.loc["demo-quick", "Pass rate"] == 1.0 and summary.loc["demo-fast", "Total cost ($)"] > 0
+    grid = frame_with(at, "demo-quick")
+    assert list(grid["demo-quick"].str[0]) == ["✓", "✓"] and list(grid["demo-fast"].str[0]) == ["✗", "✗"]
+    runs = frame_with(at, "Status")
     assert runs.loc[0, "Status"].endswith("finished") and runs.loc[0, "Done"] == "4/4"

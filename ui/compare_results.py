@@ -42,9 +42,9 @@ def show_results(comparison: Conversation, keys: list[str], blind: Blind = SHOWN
     replies = {blind.label(key): blind.mask(latest.replies[key]) for key in order if key in latest.replies}
     runs = {blind.label(key): [blind.mask(reply) for reply in latest.runs[key]] for key in order}
     frame = results_frame(replies)
+    fastest, cheapest = fastest_and_cheapest(frame)  # (no cheapest while blind: the costs are masked)
     if blind.hidden:
         frame = frame.drop(columns=[Col.COST])
-    fastest, cheapest = fastest_and_cheapest(frame)
     st.caption(" · ".join(part for part in (
         f"Fastest: **{fastest}**" if fastest else "", f"Cheapest: **{cheapest}**" if cheapest else "",
         "Latest prompt; times in seconds, cost in USD.") if part))

@@ -108,8 +108,8 @@ def new_run(evaluations: Evaluations, owner: str, prompt_set: PromptSet, catalog
     if quote_col.button("Get a cost quote", key="eval_quote", icon=":material/request_quote:", width="stretch"):
         with st.spinner("Counting the prompts' tokens…"):
             found = quoting.quote(draft, by_key, settings, _history(evaluations, keys))
-            st.session_state["eval_quote"] = (wanted, found)
-    held = st.session_state.get("eval_quote")
+            st.session_state["eval_quoted"] = (wanted, found)
+    held = st.session_state.get("eval_quoted")
     quote = held[1] if held and held[0] == wanted else None
     if quote is not None:
         _show_quote(quote, draft)
@@ -122,7 +122,7 @@ def new_run(evaluations: Evaluations, owner: str, prompt_set: PromptSet, catalog
             begun = worker.start(run, owner, evaluations, settings, by_key)
             if isinstance(begun, str):
                 st.session_state["_toast"] = (begun, "⚠️")
-            st.session_state.pop("eval_quote", None)
+            st.session_state.pop("eval_quoted", None)
             st.query_params["run"] = run.id
             st.rerun()
 
