@@ -16,7 +16,6 @@ from gateway.evaluation.votes import Verdict, Vote, clean_tag
 from gateway.reply import Metrics, Outcome, Reply, ReplyError
 from tests.conftest import ROOT
 
-
 # --- Prompt sets -----------------------------------------------------------------------------------------------------
 
 def test_the_sample_csv_reads_with_every_column():
