@@ -1,8 +1,14 @@
-"""Shared fixtures: one real LiteLLM proxy (and its local upstream) for the whole test session."""
+"""Shared fixtures: real LiteLLM proxies (one per release, started once) and their local upstream, for the whole
+test session.
+
+`proxy` is the pinned release. In a module marked `litellm_versions` it is every release of the tested range
+(tests/support/litellm_versions.py): each test there runs once per release, `[litellm-1.108.7]`, `[litellm-1.53.1]`.
+Every test that uses `proxy` (directly or through `settings` / `app_env`) is marked `proxy`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +16,7 @@ import streamlit as st
 
 from gateway import catalogue
 from gateway.config import Settings, load_settings
+from tests.support import litellm_versions
 from tests.support.proxy import Proxy, start_proxy
 from tests.support.upstream import upstream_server
 
@@ -25,12 +32,43 @@ def upstream() -> Iterator[str]:
         yield base
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `litellm_versions` that use the proxy run against every release of the tested range (or
+    against the releases the closest mark names: `@pytest.mark.litellm_versions(litellm_versions.CURRENT)`)."""
+    mark = metafunc.definition.get_closest_marker("litellm_versions")
+    if "proxy" in metafunc.fixturenames and mark:
+        versions = mark.args or litellm_versions.VERSIONS
+        metafunc.parametrize("proxy", versions, indirect=True, scope="session",
+                             ids=[f"litellm-{v}" for v in versions])
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "proxy" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.proxy)
+
+
 @pytest.fixture(scope="session")
-def proxy(upstream: str) -> Iterator[Proxy]:
-    """A real LiteLLM proxy serving tests/proxy_config.yaml on a free loopback port."""
-    running = start_proxy(ROOT / "tests" / "proxy_config.yaml", env={"UPSTREAM_API_BASE": upstream})
-    yield running
-    running.stop()
+def litellm_proxies(upstream: str) -> Iterator[Callable[[str], Proxy]]:
+    """Each release's proxy serving tests/proxy_config.yaml on a free loopback port, started the first time it is
+    asked for and kept until the session ends (a start takes 20-45 s; pytest may set `proxy` up several times)."""
+    running: dict[str, Proxy] = {}
+
+    def get(version: str) -> Proxy:
+        if version not in running:
+            running[version] = start_proxy(ROOT / "tests" / "proxy_config.yaml", version=version,
+                                           env={"UPSTREAM_API_BASE": upstream})
+        return running[version]
+
+    yield get
+    for started in running.values():
+        started.stop()
+
+
+@pytest.fixture(scope="session")
+def proxy(request: pytest.FixtureRequest, litellm_proxies: Callable[[str], Proxy]) -> Proxy:
+    """A real LiteLLM proxy: the pinned release, or the one this test is parametrised with."""
+    return litellm_proxies(getattr(request, "param", litellm_versions.CURRENT))
 
 
 @pytest.fixture
