@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import streamlit as st
 
@@ -56,8 +57,13 @@ def litellm_proxies(upstream: str) -> Iterator[Callable[[str], Proxy]]:
 
     def get(version: str) -> Proxy:
         if version not in running:
-            running[version] = start_proxy(ROOT / "tests" / "proxy_config.yaml", version=version,
-                                           env={"UPSTREAM_API_BASE": upstream})
+            running[version] = started = start_proxy(ROOT / "tests" / "proxy_config.yaml", version=version,
+                                                     env={"UPSTREAM_API_BASE": upstream})
+            # A proxy's first token count loads its tokenizer (~1.8 s here), longer than the app waits for a count
+            # (tokens.COUNT_TIMEOUT): load it now, so tests about counting are not about that cold start.
+            httpx.post(f"{started.base_url}/utils/token_counter", timeout=60,
+                       headers={"Authorization": f"Bearer {started.master_key}"},
+                       json={"model": "gpt-4o", "messages": [{"role": "user", "content": "warm up"}]})
         return running[version]
 
     yield get

@@ -10,6 +10,8 @@ from gateway.config import load_settings
 from gateway.errors import ProxyUnreachable
 from tests.support.proxy import free_port, start_proxy
 
+pytestmark = pytest.mark.litellm_versions  # every test using the proxy runs against each release
+
 
 def test_litellm_off_gives_the_builtin_models():
     result = fetch_models(load_settings({}, secrets={}, dotenv_path=None))
