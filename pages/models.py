@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from gateway import features
 from gateway.table import DIFFER_HELP, SORTS, catalogue_view, providers
 from ui.charts import price_context_spec
 from ui.format import ago
@@ -15,6 +16,8 @@ if catalogue.fetched_at:
     st.caption(f"{len(catalogue.litellm_models)} models from the proxy (`{catalogue.endpoint}`), "
                f"last refreshed {ago(catalogue.age)}; plus {len(catalogue.models) - len(catalogue.litellm_models)} "
                "built-in direct models. Context windows marked *estimated* come from the model's name.")
+if missing := features.caption(features.lacking(catalogue, settings)):
+    st.caption(f":material/info: {missing}")
 differ = sum(1 for m in catalogue.litellm_models if m.deployments_differ)
 if differ:
     st.caption(f"{differ} of the proxy's models load-balance over deployments that differ (*Deployments differ* "
