@@ -59,6 +59,7 @@ def test_never_reached_gives_builtins_and_the_reason():
     assert not result.litellm_models and result.models
 
 
+@pytest.mark.proxy  # its own, to kill
 def test_a_proxy_killed_after_a_good_fetch_leaves_the_last_good_list(tmp_path):
     """Kill a real proxy, refresh: the same list stays, with its age and the error, in any session."""
     config = tmp_path / "one.yaml"

@@ -101,6 +101,7 @@ def stack_runs():
         run.kill()
 
 
+@pytest.mark.proxy  # run_stack starts its own
 def test_first_run_generates_a_key_starts_both_and_ctrl_c_stops_both(tmp_path, stack_runs):
     stack_runs.append(run := StackRun(tmp_path))
 

@@ -10,6 +10,8 @@ from gateway.config import load_settings
 from tests.conftest import ROOT
 from tests.support.proxy import start_proxy
 
+pytestmark = pytest.mark.proxy  # every test here uses the sample config's own proxy
+
 
 @pytest.fixture(scope="module")
 def sample_proxy():
