@@ -16,7 +16,8 @@ COPY gateway/ gateway/
 COPY pages/ pages/
 COPY ui/ ui/
 
-RUN useradd --create-home --uid 10001 app
+RUN useradd --create-home --uid 10001 app && mkdir -p /app/data && chown app /app/data
+VOLUME /app/data
 USER app
 
 EXPOSE 8501

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test setup litellm-versions browser clean
+.PHONY: run test lint setup litellm-versions browser clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,12 @@ browser:
 run: setup
 	$(PY) -m scripts.run_stack $(ARGS)
 
-test: setup litellm-versions browser
+# ruff (style, imports, likely bugs) and mypy (types) over the code, with the settings in pyproject.toml.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: setup litellm-versions browser lint
 	$(PY) -m pytest
 
 clean:

@@ -5,13 +5,14 @@ import streamlit as st
 
 import gateway
 from gateway.health import GLANCE_CHECKS, run_probes
+from ui import pages
 from ui.format import ago
 from ui.layout import page_setup, status_banner
 
 # The proxy's status comes from the health page's probes (bounded: a proxy that never answers costs at most
 # health.DEADLINE, and discovery then does not wait on it again). The glance skips the heavy /model/info.
 proxy_health = run_probes(settings := gateway.load_settings(), checks=GLANCE_CHECKS)
-settings, catalogue = page_setup("Home", ":material/hub:", settings)
+settings, catalogue = page_setup(pages.HOME, settings, proxy_down=proxy_health.down)
 
 st.title("LLM Gateway Dashboard")
 st.write("Chat with any model your LiteLLM proxy serves, compare several side by side on the same prompt, "
@@ -33,11 +34,5 @@ if not counts.empty:
     st.bar_chart(counts.rename("models"), horizontal=True, height=min(60 + 28 * len(counts), 420))
 
 st.subheader("Go to")
-chat, compare, models, health = st.columns(4)
-chat.page_link("pages/chat.py", label="Chat", icon=":material/chat:", help="Stream any model, with its numbers")
-compare.page_link("pages/compare.py", label="Compare", icon=":material/compare_arrows:",
-                  help="Several models, one prompt, side by side")
-models.page_link("pages/models.py", label="Models", icon=":material/table_view:",
-                 help="Providers, context windows, prices, capabilities")
-health.page_link("pages/health.py", label="Proxy health", icon=":material/monitor_heart:",
-                 help="Is the gateway up, and what to do when it is not")
+for page, column in zip(pages.PAGES[1:], st.columns(len(pages.PAGES) - 1)):
+    column.page_link(page.path, label=page.label, icon=page.icon, help=page.help)

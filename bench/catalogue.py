@@ -85,8 +85,9 @@ def page_rerun_apptest(settings, repeat: int) -> float:
 
 def page_rerun_browser(settings, repeat: int) -> float | None:
     try:
-        from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_app
         from playwright.sync_api import sync_playwright
+
+        from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_app
     except ImportError:
         return None
     server = start_app({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": settings.litellm_base_url,

@@ -31,9 +31,10 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import openai  # noqa: E402
 
-from gateway.chat import RESEND_RATE, ChatParams, start_chat  # noqa: E402
+from gateway.chat import RESEND_RATE, start_chat  # noqa: E402
 from gateway.config import Settings, load_settings  # noqa: E402
 from gateway.models import ModelRecord  # noqa: E402
+from gateway.params import ChatParams  # noqa: E402
 from tests.support.proxy import Proxy, start_proxy  # noqa: E402
 from tests.support.upstream import upstream_server  # noqa: E402
 

@@ -29,10 +29,12 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import openai  # noqa: E402
 
 from gateway.catalogue import fetch_models  # noqa: E402
-from gateway.chat import ChatParams  # noqa: E402
-from gateway.compare import Comparison, run_all  # noqa: E402
+from gateway.compare import jobs_for, run_all  # noqa: E402
 from gateway.config import Settings, load_settings  # noqa: E402
+from gateway.conversation import Conversation  # noqa: E402
 from gateway.models import ModelRecord, find_model  # noqa: E402
+from gateway.params import ChatParams  # noqa: E402
+from gateway.reply import Outcome  # noqa: E402
 from tests.support.proxy import Proxy, start_proxy  # noqa: E402
 from tests.support.upstream import upstream_server  # noqa: E402
 
@@ -63,12 +65,12 @@ def rss_mb() -> float:
 
 def gateway_run(models: list[ModelRecord], settings: Settings) -> None:
     """Every model at once through the gateway; fails loudly unless every reply is whole."""
-    jobs = Comparison().jobs(models, PROMPT, {m.key: ChatParams() for m in models})
+    jobs = jobs_for(Conversation("compare"), models, PROMPT, {m.key: ChatParams() for m in models})
     runs = run_all(jobs, settings, timeout=60)
     for key, replies in runs.items():
         reply = replies[-1]
-        if reply.status != "done" or len(reply.text.split()) < 34:
-            raise RuntimeError(f"{key}: {reply.status} {reply.error or ''} ({len(reply.text.split())} words)")
+        if reply.outcome is not Outcome.COMPLETE or len(reply.text.split()) < 34:
+            raise RuntimeError(f"{key}: {reply.outcome} {reply.error or ''} ({len(reply.text.split())} words)")
 
 
 def raw_run(names: list[str], proxy: Proxy) -> None:
@@ -112,9 +114,9 @@ def bench_gateway(settings: Settings, proxy: Proxy) -> list[dict[str, float]]:
     for n in COUNTS:
         chosen = streams[:n]
         slowest = max(alone[m.key] for m in chosen)
-        gateway = wall(lambda: gateway_run(chosen, settings))
-        peak = traced_peak(lambda: gateway_run(chosen, settings))
-        raw = wall(lambda: raw_run([m.key for m in chosen], proxy))
+        gateway = wall(lambda chosen=chosen: gateway_run(chosen, settings))
+        peak = traced_peak(lambda chosen=chosen: gateway_run(chosen, settings))
+        raw = wall(lambda chosen=chosen: raw_run([m.key for m in chosen], proxy))
         rows.append({"n": n, "slowest": slowest, "gateway": gateway, "raw": raw, "peak": peak, "rss": rss_mb()})
     return rows
 
@@ -126,8 +128,8 @@ def bench_browser(proxy: Proxy, settings: Settings, repeat: int) -> dict[str, fl
 
     catalogue = fetch_models(settings)
     sdk_alone = statistics.median(
-        wall(lambda: run_all(Comparison().jobs([find_model(catalogue.models, "compare-a")], PROMPT,
-                                               {"compare-a": ChatParams()}), settings)) for _ in range(repeat))
+        wall(lambda: run_all(jobs_for(Conversation("compare"), [find_model(catalogue.models, "compare-a")], PROMPT,
+                                      {"compare-a": ChatParams()}), settings)) for _ in range(repeat))
     app = start_app(proxy_env(proxy))
     try:
         with sync_playwright() as playwright:

@@ -1,7 +1,8 @@
 """The gateway: everything the pages need to know about models and the LiteLLM proxy, with no drawing code.
 
-The small public API mirrors the original adapter: `is_configured()`, `get_config()`, `clear_cache()`,
-`fetch_models()`; plus the records and errors they use.
+The four functions of the integration guide this product grew from are its public API, for scripts and notebooks:
+`is_configured()`, `get_config()`, `clear_cache()` and `fetch_models()` (see README, "Python API"); plus the records
+and errors they use.
 """
 
 __version__ = "0.1.0"

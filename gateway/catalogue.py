@@ -12,7 +12,7 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import streamlit as st
 
@@ -55,7 +55,7 @@ class _LastGood:
 _lock = threading.Lock()
 _last_good: dict[str, _LastGood] = {}
 _last_failure: dict[str, tuple[float, GatewayError]] = {}
-_cached_fetchers: dict[int, object] = {}
+_cached_fetchers: dict[int, Any] = {}  # st.cache_data-wrapped discovery, one per TTL
 
 
 def is_configured(settings: Settings | None = None) -> bool:
@@ -71,15 +71,16 @@ def get_config(settings: Settings | None = None) -> dict[str, object]:
 def clear_cache() -> None:
     """Forget cached discovery results (the last good list stays)."""
     for fetcher in _cached_fetchers.values():
-        fetcher.clear()  # type: ignore[attr-defined]
+        fetcher.clear()
     with _lock:
         _last_failure.clear()
 
 
-def remember_failure(settings: Settings, error: GatewayError) -> None:
-    """Another check just found the proxy down: back off as if discovery had failed, instead of waiting on it."""
+def reset() -> None:
+    """Forget everything, the last good lists included (for tests and benchmarks)."""
+    clear_cache()
     with _lock:
-        _last_failure[_slot(settings)] = (time.monotonic(), error)
+        _last_good.clear()
 
 
 def refresh(settings: Settings | None = None) -> Catalogue:
@@ -88,8 +89,12 @@ def refresh(settings: Settings | None = None) -> Catalogue:
     return fetch_models(settings)
 
 
-def fetch_models(settings: Settings | None = None) -> Catalogue:
-    """The catalogue: from the cache when fresh, else from the proxy, else the last good list, else built-ins."""
+def fetch_models(settings: Settings | None = None, *, proxy_down: GatewayError | None = None) -> Catalogue:
+    """The catalogue: from the cache when fresh, else from the proxy, else the last good list, else built-ins.
+
+    `proxy_down`: another check (the health probes) has just found the proxy down. Discovery then backs off as if it
+    had failed itself, instead of waiting on the proxy again.
+    """
     settings = settings or load_settings()
     builtins = builtin_models(openai_key=bool(settings.openai_api_key), anthropic_key=bool(settings.anthropic_api_key))
     if not settings.litellm_enabled:
@@ -99,6 +104,9 @@ def fetch_models(settings: Settings | None = None) -> Catalogue:
         return Catalogue(builtins, "misconfigured", error=ConfigurationError(str(problem)))
 
     slot = _slot(settings)
+    if proxy_down is not None:
+        with _lock:
+            _last_failure[slot] = (time.monotonic(), proxy_down)
     try:
         models, fetched_at, endpoint = _fetch(settings, slot)
     except GatewayError as error:

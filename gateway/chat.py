@@ -1,8 +1,9 @@
 """Chat streaming: send a conversation to a model on its route and measure the reply as it arrives.
 
-`start_chat()` returns a `ChatStream`: iterate it for text pieces (or `batched()` for pieces grouped every ~50 ms,
-which is what a page should render). It never raises while streaming: a failure is kept in `.error`, with the
-partial text in `.text`, and the numbers in `.metrics`. The compare page runs several of these at once.
+`start_chat()` returns a `ChatStream`, shaped like `openai.Stream`: iterate it for text pieces (or `batched()` for
+pieces grouped every ~50 ms, which is what a page should render), `close()` it to stop early, or use it as a context
+manager. It never raises while streaming: how the reply ended is in `.reply` (a `gateway.reply.Reply`: text so far,
+outcome, numbers, and the error in plain words). The compare page runs several of these at once.
 """
 
 from __future__ import annotations
@@ -10,62 +11,24 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator
+from types import TracebackType
+from typing import TypeVar, cast
 
 import openai
 import streamlit as st
+from openai.types.chat import ChatCompletionMessageParam
 
 from gateway.config import Settings
 from gateway.errors import GatewayError, StreamInterrupted, map_error
 from gateway.models import ModelRecord
+from gateway.params import ChatParams
+from gateway.reply import Metrics, Outcome, Reply, ReplyError
 
 ANTHROPIC_OPENAI_BASE = "https://api.anthropic.com/v1/"
 BATCH_INTERVAL = 0.05  # seconds between rendered updates of a fast stream
 RESEND_RATE = 200_000  # characters per second of reply the browser may be asked to redraw
-
-
-@dataclass(frozen=True)
-class ChatParams:
-    """What the user tunes: system prompt and sampling."""
-
-    system_prompt: str = ""
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = None
-
-
-@dataclass
-class ReplyMetrics:
-    """The numbers under a reply."""
-
-    model: str
-    ttft: float | None = None  # seconds from sending to the first text
-    total: float | None = None  # seconds from sending to the end of the stream
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    cost: float | None = None  # USD
-    cost_source: str | None = None  # "proxy" (LiteLLM's usage.cost) or "catalogue" (computed from prices)
-    overhead_ms: float | None = None  # the proxy's own overhead (x-litellm-overhead-duration-ms)
-    finish_reason: str | None = None
-    call_id: str | None = None
-
-    @property
-    def tokens_per_second(self) -> float | None:
-        """Output tokens per second, measured from the first token to the end."""
-        if not self.completion_tokens or self.total is None or self.ttft is None:
-            return None
-        generating = self.total - self.ttft
-        return self.completion_tokens / generating if generating > 0 else None
-
-    def as_dict(self) -> dict[str, object]:
-        return {**asdict(self), "tokens_per_second": self.tokens_per_second}
-
-
-def build_messages(history: list[dict[str, str]], params: ChatParams) -> list[dict[str, str]]:
-    """The messages to send: the system prompt (if any) then the user/assistant turns."""
-    system = [{"role": "system", "content": params.system_prompt}] if params.system_prompt.strip() else []
-    return system + [{"role": m["role"], "content": m["content"]} for m in history]
+T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -89,27 +52,44 @@ def client_for(model: ModelRecord, settings: Settings) -> openai.OpenAI:
                    settings.connect_timeout, settings.request_timeout)
 
 
-@dataclass
 class ChatStream:
-    """One streaming reply: its text so far, its numbers, and the error that ended it, if any."""
+    """One streaming reply. Iterate it for text pieces; it ends quietly, with the outcome in `.reply`."""
 
-    model: ModelRecord
-    metrics: ReplyMetrics
-    text: str = ""
-    error: GatewayError | None = None
-    stopped: bool = False
-    _chunks: Iterator[object] | None = field(default=None, repr=False)
-    _started: float = field(default=0.0, repr=False)
-    _secrets: tuple[str | None, ...] = field(default=(), repr=False)
-    _close: object = field(default=None, repr=False)
-    _finishing: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    def __init__(self, model: ModelRecord, chunks: Iterator[object] | None = None, *,
+                 close: Callable[[], None] | None = None, started: float | None = None,
+                 max_chars: int | None = None, error: GatewayError | None = None) -> None:
+        self.model = model
+        self.reply = Reply(model.key)
+        self.max_chars = max_chars
+        self._chunks = chunks
+        self._close = close
+        self._started = time.perf_counter() if started is None else started
+        self._finishing = threading.Lock()
+        self._stopped = False
+        self._cut = False
+        self._error = error
+        if chunks is None:  # nothing to read: it failed before it started
+            self._finish()
+
+    # --- what it has so far ----------------------------------------------------------------------------------
 
     @property
-    def done(self) -> bool:
-        return self._chunks is None
+    def text(self) -> str:
+        return self.reply.text
+
+    @property
+    def metrics(self) -> Metrics:
+        return self.reply.metrics
+
+    @property
+    def error(self) -> GatewayError | None:
+        """The error that ended the reply, if any (its message is already redacted)."""
+        return self._error
+
+    # --- reading it ------------------------------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[str]:
-        """Text pieces as they arrive. Ends quietly on an error (see `.error`)."""
+        """Text pieces as they arrive. Ends quietly on an error, a stop or the size limit (see `.reply`)."""
         if self._chunks is None:
             return
         try:
@@ -117,14 +97,16 @@ class ChatStream:
                 piece = self._absorb(chunk)
                 if piece:
                     yield piece
-            if self.metrics.finish_reason is None and not self.stopped:  # ended without saying why: cut off
-                self.error = StreamInterrupted("The reply broke off: the connection closed before the reply ended.")
+                if self._cut:
+                    break
+            if self.metrics.finish_reason is None and not (self._stopped or self._cut):  # ended without a reason
+                self._error = StreamInterrupted("The reply broke off: the connection closed before the reply ended.")
         except GeneratorExit:
-            self.stopped = True
+            self._stopped = True
             raise
         except Exception as exc:
-            if not self.stopped:  # a stop from another thread closes the response under the reader
-                self.error = map_error(exc, secrets=self._secrets, mid_stream=bool(self.text))
+            if not self._stopped:  # a close() from another thread shuts the response under the reader
+                self._error = map_error(exc, mid_stream=bool(self.text))
         finally:
             self._finish()
 
@@ -165,80 +147,102 @@ class ChatStream:
                     last = time.perf_counter()
         finally:
             if not finished:  # the consumer left early: end the stream, keeping the partial reply
-                self.stop()
+                self.close()
 
-    def stop(self) -> None:
-        """End the stream early, keeping the partial reply."""
+    # --- ending it -------------------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """End the stream now, keeping the partial reply (outcome `stopped` unless it had already ended)."""
         if self._chunks is not None:
-            self.stopped = True
+            self._stopped = True
             self._finish()
 
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.close()
+
     def _absorb(self, chunk: object) -> str:
+        metrics = self.metrics
         usage = getattr(chunk, "usage", None)
         if usage is not None:
-            self.metrics.prompt_tokens = usage.prompt_tokens
-            self.metrics.completion_tokens = usage.completion_tokens
+            metrics.prompt_tokens = usage.prompt_tokens
+            metrics.completion_tokens = usage.completion_tokens
             cost = getattr(usage, "cost", None) or (usage.model_extra or {}).get("cost")
             if isinstance(cost, (int, float)) and cost > 0:
-                self.metrics.cost, self.metrics.cost_source = float(cost), "proxy"
+                metrics.cost, metrics.cost_source = float(cost), "proxy"
         piece = ""
         for choice in getattr(chunk, "choices", None) or ():
             if choice.delta and choice.delta.content:
                 piece += choice.delta.content
             if choice.finish_reason:
-                self.metrics.finish_reason = choice.finish_reason
+                metrics.finish_reason = choice.finish_reason
         if piece:
-            if self.metrics.ttft is None:
-                self.metrics.ttft = time.perf_counter() - self._started
-            self.text += piece
+            if metrics.ttft is None:
+                metrics.ttft = time.perf_counter() - self._started
+            if self.max_chars is not None and len(self.reply.text) + len(piece) > self.max_chars:
+                piece = piece[:max(0, self.max_chars - len(self.reply.text))]
+                self._cut = True
+            self.reply.text += piece
+            if self.reply.outcome is Outcome.WAITING:
+                self.reply.outcome = Outcome.STREAMING
         return piece
 
     def _finish(self) -> None:
-        with self._finishing:  # the reader thread and a stop() may both get here
-            if self._chunks is None:
+        with self._finishing:  # the reader thread and a close() may both get here
+            if self.reply.finished:
                 return
             close, self._chunks, self._close = self._close, None, None
-        self.metrics.total = time.perf_counter() - self._started
-        try:
-            close()  # type: ignore[misc]
-        except Exception:
-            pass
-        if self.metrics.completion_tokens is None and self.text:
-            self.metrics.completion_tokens = max(1, round(len(self.text) / 4))  # no usage chunk: estimate
-        if self.metrics.cost is None and self.metrics.prompt_tokens is not None:
-            cost = self.model.cost(self.metrics.prompt_tokens, self.metrics.completion_tokens or 0)
+            metrics = self.metrics
+            metrics.total = time.perf_counter() - self._started
+            if self._error is not None:
+                self.reply.outcome, self.reply.error = Outcome.FAILED, ReplyError.of(self._error)
+            elif self._cut:
+                self.reply.outcome = Outcome.CUT
+            elif self._stopped:
+                self.reply.outcome = Outcome.STOPPED
+            else:
+                self.reply.outcome = Outcome.COMPLETE
+        if close is not None:
+            try:
+                close()
+            except Exception:
+                pass
+        if metrics.completion_tokens is None and self.text:
+            metrics.completion_tokens = max(1, round(len(self.text) / 4))  # no usage chunk: estimate
+        if metrics.cost is None and metrics.prompt_tokens is not None:
+            cost = self.model.cost(metrics.prompt_tokens, metrics.completion_tokens or 0)
             if cost is not None:
-                self.metrics.cost, self.metrics.cost_source = cost, "catalogue"
-        if self.stopped and self.metrics.finish_reason is None:
-            self.metrics.finish_reason = "stopped"
-        if self.error is not None and self.metrics.finish_reason is None:
-            self.metrics.finish_reason = "error"
+                metrics.cost, metrics.cost_source = cost, "catalogue"
+
+
+def _given(value: T | None) -> T | openai.Omit:
+    """A sampling argument as the SDK wants it: left out when unset (the model's default)."""
+    return openai.omit if value is None else value
 
 
 def start_chat(model: ModelRecord, messages: list[dict[str, str]], params: ChatParams, settings: Settings,
                *, client: openai.OpenAI | None = None) -> ChatStream:
-    """Send the request and return the stream. Errors before the first byte are kept in `.error`, not raised."""
-    metrics = ReplyMetrics(model=model.key)
-    stream = ChatStream(model=model, metrics=metrics, _started=time.perf_counter(), _secrets=settings.secrets)
+    """Send the request and return the stream. Errors before the first byte end the stream at once (see `.reply`)."""
+    started = time.perf_counter()
     if not model.available:
-        stream.error = GatewayError(f"{model.name} is not available: {model.unavailable_reason}.")
-        stream.metrics.finish_reason = "error"
-        return stream
-    extra = {k: v for k, v in (("temperature", params.temperature), ("top_p", params.top_p),
-                                ("max_tokens", params.max_tokens)) if v is not None}
+        return ChatStream(model, started=started,
+                          error=GatewayError(f"{model.name} is not available: {model.unavailable_reason}."))
     try:
         client = client or client_for(model, settings)
         context = client.chat.completions.with_streaming_response.create(
-            model=model.id, messages=messages, stream=True, stream_options={"include_usage": True}, **extra)
+            model=model.id, messages=cast("list[ChatCompletionMessageParam]", messages), stream=True,
+            stream_options={"include_usage": True}, temperature=_given(params.temperature),
+            top_p=_given(params.top_p), max_tokens=_given(params.max_tokens))
         response = context.__enter__()
-        headers = response.headers
-        metrics.call_id = headers.get("x-litellm-call-id")
-        overhead = headers.get("x-litellm-overhead-duration-ms")
-        metrics.overhead_ms = float(overhead) if overhead else None
-        stream._chunks = iter(response.parse())
-        stream._close = lambda: context.__exit__(None, None, None)
+        chunks = iter(response.parse())
     except Exception as exc:
-        stream.error = map_error(exc, secrets=settings.secrets)
-        stream.metrics.total = time.perf_counter() - stream._started
-        stream.metrics.finish_reason = "error"
+        return ChatStream(model, started=started, error=map_error(exc))
+    stream = ChatStream(model, chunks, close=lambda: context.__exit__(None, None, None), started=started,
+                        max_chars=settings.max_reply_chars)
+    stream.metrics.call_id = response.headers.get("x-litellm-call-id")
+    overhead = response.headers.get("x-litellm-overhead-duration-ms")
+    stream.metrics.overhead_ms = float(overhead) if overhead else None
     return stream

@@ -18,10 +18,39 @@ from gateway.errors import mask_key
 
 DEFAULT_BASE_URL = "http://localhost:4000"
 DEFAULT_CACHE_TTL = 300
-VARIABLES = ("LITELLM_ENABLED", "LITELLM_BASE_URL", "LITELLM_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY",
-             "MODELS_CACHE_TTL", "CONNECT_TIMEOUT", "REQUEST_TIMEOUT")
+DEFAULT_MAX_REPLY_CHARS = 200_000
+DEFAULT_DATABASE_URL = "sqlite:///data/dashboard.db"  # relative to the app's root
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One setting the app reads: its environment name, the `Settings` field it fills, and how it is shown."""
+
+    name: str
+    label: str  # how the health page's configuration table names it
+    secret: bool = False  # shown masked, and redacted from every message
+
+    @property
+    def field(self) -> str:
+        return self.name.lower()
+
+
+# Every setting the app reads, in the order pages show them: the one list (tests and `make run` import it).
+VARIABLES = (
+    Variable("LITELLM_ENABLED", "LiteLLM"),
+    Variable("LITELLM_BASE_URL", "Base URL"),
+    Variable("LITELLM_API_KEY", "LiteLLM key", secret=True),
+    Variable("OPENAI_API_KEY", "OpenAI key (direct)", secret=True),
+    Variable("ANTHROPIC_API_KEY", "Anthropic key (direct)", secret=True),
+    Variable("MODELS_CACHE_TTL", "Model cache TTL"),
+    Variable("CONNECT_TIMEOUT", "Connect timeout"),
+    Variable("REQUEST_TIMEOUT", "Request timeout"),
+    Variable("MAX_REPLY_CHARS", "Longest reply kept"),
+    Variable("DATABASE_URL", "Database"),
+)
+NAMES = tuple(v.name for v in VARIABLES)
 
 
 @dataclass(frozen=True)
@@ -47,6 +76,8 @@ class Settings:
     models_cache_ttl: int = DEFAULT_CACHE_TTL
     connect_timeout: float = 2.0
     request_timeout: float = 60.0
+    max_reply_chars: int = DEFAULT_MAX_REPLY_CHARS
+    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -62,20 +93,20 @@ class Settings:
     @property
     def secrets(self) -> tuple[str | None, ...]:
         """The keys, for redaction."""
-        return (self.litellm_api_key, self.openai_api_key, self.anthropic_api_key)
+        keys = tuple(getattr(self, v.field) for v in VARIABLES if v.secret)
+        return (*keys, _password(self.database_url))
 
     def public(self) -> dict[str, object]:
-        """The settings as they may be shown on a page: keys masked."""
-        return {
-            "LITELLM_ENABLED": self.litellm_enabled,
-            "LITELLM_BASE_URL": self.litellm_base_url,
-            "LITELLM_API_KEY": mask_key(self.litellm_api_key),
-            "OPENAI_API_KEY": mask_key(self.openai_api_key),
-            "ANTHROPIC_API_KEY": mask_key(self.anthropic_api_key),
-            "MODELS_CACHE_TTL": self.models_cache_ttl,
-            "CONNECT_TIMEOUT": self.connect_timeout,
-            "REQUEST_TIMEOUT": self.request_timeout,
-        }
+        """The settings as they may be shown on a page: keys masked, the database's password hidden."""
+        return {v.name: _shown(v, getattr(self, v.field)) for v in VARIABLES}
+
+
+def _shown(variable: Variable, value: object) -> object:
+    if variable.secret:
+        return mask_key(value if isinstance(value, str) else None)
+    if variable.name == "DATABASE_URL":
+        return _hide_password(str(value))
+    return value
 
 
 def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[str, object] | None = None,
@@ -101,6 +132,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         models_cache_ttl=int(_parse_number(raw, "MODELS_CACHE_TTL", DEFAULT_CACHE_TTL, problems, minimum=0)),
         connect_timeout=_parse_number(raw, "CONNECT_TIMEOUT", 2.0, problems, minimum=0.1),
         request_timeout=_parse_number(raw, "REQUEST_TIMEOUT", 60.0, problems, minimum=1.0),
+        max_reply_chars=int(_parse_number(raw, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS, problems, minimum=1000)),
+        database_url=_parse_database_url(raw, problems),
         problems=tuple(problems),
     )
 
@@ -112,7 +145,7 @@ def normalize_base_url(value: str) -> str | None:
         url = url[: -len("/v1")].rstrip("/")
     try:
         parts = urlsplit(url)
-        parts.port  # raises on a malformed port
+        _ = parts.port  # raises on a malformed port
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
@@ -123,7 +156,7 @@ def normalize_base_url(value: str) -> str | None:
 def _merge(*sources: Mapping[str, object]) -> dict[str, str]:
     merged: dict[str, str] = {}
     for source in reversed(sources):  # later sources are weaker
-        for name in VARIABLES:
+        for name in NAMES:
             value = source.get(name)
             if value is not None and not isinstance(value, Mapping):
                 merged[name] = str(value).strip()
@@ -169,3 +202,29 @@ def _parse_number(raw: Mapping[str, str], name: str, default: float, problems: l
         problems.append(ConfigProblem(name, f"{value!r} is not a number ≥ {minimum:g}; using {default:g}"))
         return default
     return number
+
+
+def _parse_database_url(raw: Mapping[str, str], problems: list[ConfigProblem]) -> str:
+    value = raw.get("DATABASE_URL", "")
+    if not value:
+        return DEFAULT_DATABASE_URL
+    scheme = value.split(":", 1)[0].lower() if "://" in value else ""
+    if scheme not in ("sqlite", "postgresql", "postgresql+psycopg", "postgres"):
+        problems.append(ConfigProblem("DATABASE_URL", f"{_hide_password(value)!r} is not a supported database URL "
+                                      f"(sqlite:///path/to/file.db or postgresql+psycopg://user:pass@host/db); "
+                                      f"using {DEFAULT_DATABASE_URL}"))
+        return DEFAULT_DATABASE_URL
+    return value
+
+
+def _password(url: str) -> str | None:
+    """The password in a database URL, if any (for redaction)."""
+    try:
+        return urlsplit(url).password
+    except ValueError:
+        return None
+
+
+def _hide_password(url: str) -> str:
+    password = _password(url)
+    return url.replace(f":{password}@", ":***@", 1) if password else url

@@ -1,151 +1,198 @@
-"""The conversation record: the turns of a chat with their numbers and outcome, and its exports.
+"""A conversation: the rounds of a chat or a comparison, each a prompt and what every model replied.
 
-A reply is `complete`, `stopped` (the user stopped it: the partial text is kept) or `error` (the error's plain message
-and hint are kept, with any partial text). The user's prompt always stays, whatever happened to its reply.
+One record serves both pages. A chat is a conversation whose rounds have one model each (the analyst may switch
+models between turns); a comparison sends each prompt to 2–6 models, and each model's *thread* is its own replies
+to the same prompts. Replies are `gateway.reply.Reply` records; a round keeps every run of every model (Run ×N),
+the last one being the one the conversation continues from.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
-from typing import Literal
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from gateway.chat import ChatParams, ChatStream, ReplyMetrics
+from gateway.params import ChatParams
+from gateway.reply import Reply
 
-Role = Literal["user", "assistant"]
-Status = Literal["complete", "stopped", "error"]
+Kind = Literal["chat", "compare"]
+TITLE_LENGTH = 80
+FORMAT = "llm-dashboard.conversation/1"  # the "format" of a JSON export; imports check it
+
+
+def new_id() -> str:
+    """An unguessable id for a conversation (it goes into URLs)."""
+    return uuid.uuid4().hex
 
 
 @dataclass
-class Message:
-    """One turn: what was said, by which model, with its numbers and how it ended."""
+class Round:
+    """One prompt, the parameters each model got, and every run of every model's reply."""
 
-    role: Role
-    content: str
-    model: str | None = None  # catalogue key of the model that replied
-    metrics: ReplyMetrics | None = None
-    status: Status = "complete"
-    error: str | None = None  # plain-words message, safe to show
-    hint: str | None = None
-    error_kind: str | None = None  # GatewayError.kind, e.g. "model_not_found"
+    prompt: str
+    params: dict[str, ChatParams] = field(default_factory=dict)  # per model key
+    runs: dict[str, list[Reply]] = field(default_factory=dict)  # per model key, in run order
+    created_at: float = field(default_factory=time.time)
 
-    def as_dict(self) -> dict[str, object]:
-        record: dict[str, object] = {"role": self.role, "content": self.content}
-        if self.role == "assistant":
-            record.update(model=self.model, status=self.status,
-                          metrics=self.metrics.as_dict() if self.metrics else None)
-            if self.error:
-                record.update(error=self.error, hint=self.hint, error_kind=self.error_kind)
-        return record
+    @property
+    def models(self) -> list[str]:
+        return list(self.runs)
+
+    @property
+    def replies(self) -> dict[str, Reply]:
+        """Each model's latest reply."""
+        return {key: runs[-1] for key, runs in self.runs.items() if runs}
+
+    def reply(self, key: str | None = None) -> Reply | None:
+        """One model's latest reply (the first model's when none is named: a chat round has one)."""
+        replies = self.replies
+        if key is None:
+            return next(iter(replies.values()), None)
+        return replies.get(key)
+
+    def add(self, reply: Reply, params: ChatParams | None = None) -> Reply:
+        """Add a reply (the next run of its model)."""
+        self.runs.setdefault(reply.model, []).append(reply)
+        if params is not None:
+            self.params[reply.model] = params
+        return reply
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"prompt": self.prompt, "created_at": self.created_at,
+                "params": {key: p.to_dict() for key, p in self.params.items()},
+                "runs": {key: [r.to_dict() for r in runs] for key, runs in self.runs.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Round:
+        return cls(prompt=str(data["prompt"]),
+                   params={k: ChatParams.from_dict(v) for k, v in (data.get("params") or {}).items()},
+                   runs={k: [Reply.from_dict(r) for r in v] for k, v in (data.get("runs") or {}).items()},
+                   created_at=float(data.get("created_at") or time.time()))
 
 
 @dataclass
 class Conversation:
-    """The turns of one chat and the parameters last used."""
+    """A chat or a comparison: its rounds, the parameters last used, and what the history list shows."""
 
-    messages: list[Message] = field(default_factory=list)
-    params: ChatParams = field(default_factory=ChatParams)
+    kind: Kind = "chat"
+    rounds: list[Round] = field(default_factory=list)
+    params: ChatParams = field(default_factory=ChatParams)  # the shared parameters last used
+    models: list[str] = field(default_factory=list)  # compare: the models chosen; chat: the models used
+    id: str = field(default_factory=new_id)
+    title: str = ""  # empty: the first prompt stands for it
+    pinned: bool = False
+    created_at: float = field(default_factory=time.time)
 
-    @classmethod
-    def from_handoff(cls, handoff: dict) -> Conversation:
-        """A conversation started elsewhere (the compare page's "Continue in chat")."""
-        params = handoff.get("params") or {}
-        model = handoff.get("model")
-        messages = [Message(m["role"], str(m["content"]), model=model if m["role"] == "assistant" else None)
-                    for m in handoff.get("messages", ()) if m.get("role") in ("user", "assistant")]
-        return cls(messages, ChatParams(**{k: v for k, v in params.items() if k in ChatParams.__dataclass_fields__}))
+    # --- what it is ------------------------------------------------------------------------------------------
+
+    @property
+    def display_title(self) -> str:
+        if self.title:
+            return self.title
+        first = self.rounds[0].prompt if self.rounds else ""
+        line = " ".join(first.split())
+        return (line[:TITLE_LENGTH - 1] + "…" if len(line) > TITLE_LENGTH else line) or "New conversation"
+
+    @property
+    def latest(self) -> Round | None:
+        return self.rounds[-1] if self.rounds else None
 
     @property
     def awaiting_reply(self) -> bool:
-        """The last turn is a prompt with no reply yet."""
-        return bool(self.messages) and self.messages[-1].role == "user"
+        """The last round is a prompt no model has answered yet."""
+        return bool(self.rounds) and not self.rounds[-1].runs
 
     @property
     def last_prompt(self) -> str | None:
-        return next((m.content for m in reversed(self.messages) if m.role == "user"), None)
+        return self.rounds[-1].prompt if self.rounds else None
+
+    @property
+    def cost(self) -> float:
+        """What every reply cost, every run included (USD; unknown costs count as 0)."""
+        return sum(r.metrics.cost or 0.0 for round_ in self.rounds for runs in round_.runs.values() for r in runs)
+
+    def used_models(self) -> list[str]:
+        return list(dict.fromkeys(key for round_ in self.rounds for key in round_.runs))
+
+    # --- what to send ----------------------------------------------------------------------------------------
 
     def history(self) -> list[dict[str, str]]:
-        """The turns to send: every prompt, and every reply that has text (partial ones included)."""
-        return [{"role": m.role, "content": m.content} for m in self.messages if m.role == "user" or m.content]
+        """A chat's turns to send: every prompt, and every reply with text (partial ones included)."""
+        messages: list[dict[str, str]] = []
+        for round_ in self.rounds:
+            messages.append({"role": "user", "content": round_.prompt})
+            reply = round_.reply()
+            if reply is not None and reply.text:
+                messages.append({"role": "assistant", "content": reply.text})
+        return messages
 
-    def add_prompt(self, text: str) -> Message:
-        message = Message("user", text)
-        self.messages.append(message)
-        return message
+    def thread(self, key: str) -> list[dict[str, str]]:
+        """One model's own conversation: the prompts it answered, with its (maybe partial) replies."""
+        messages: list[dict[str, str]] = []
+        for round_ in self.rounds:
+            reply = round_.reply(key)
+            if reply is not None and reply.text:
+                messages += [{"role": "user", "content": round_.prompt}, {"role": "assistant", "content": reply.text}]
+        return messages
 
-    def add_reply(self, stream: ChatStream) -> Message:
-        """Record a finished (or stopped, or failed) stream as the reply."""
-        error = stream.error
-        status: Status = "error" if error else "stopped" if stream.stopped else "complete"
-        message = Message("assistant", stream.text, model=stream.model.key, metrics=stream.metrics, status=status,
-                          error=str(error) if error else None, hint=error.hint if error else None,
-                          error_kind=error.kind if error else None)
-        self.messages.append(message)
-        return message
+    # --- changing it -----------------------------------------------------------------------------------------
 
-    def add_error(self, model: str, error: Exception, hint: str = "", kind: str = "error") -> Message:
-        """Record a reply that was never asked for (e.g. the request could not fit)."""
-        message = Message("assistant", "", model=model, status="error", error=str(error), hint=hint, error_kind=kind)
-        self.messages.append(message)
-        return message
+    def add_prompt(self, prompt: str) -> Round:
+        round_ = Round(prompt)
+        self.rounds.append(round_)
+        return round_
 
     def regenerate(self) -> bool:
-        """Drop the last reply so the last prompt can be answered again. False when there is no prompt."""
-        if self.messages and self.messages[-1].role == "assistant":
-            self.messages.pop()
-        return self.awaiting_reply
+        """Forget the last round's replies so its prompt can be answered again. False when there is no prompt."""
+        if not self.rounds:
+            return False
+        self.rounds[-1].runs.clear()
+        return True
 
-    def edit_last_prompt(self, text: str) -> None:
-        """Replace the last prompt (and drop its reply) with `text`."""
-        for index in range(len(self.messages) - 1, -1, -1):
-            if self.messages[index].role == "user":
-                del self.messages[index:]
-                break
-        self.add_prompt(text)
+    def edit_last_prompt(self, prompt: str) -> Round:
+        """Replace the last prompt (and its replies) with `prompt`."""
+        if self.rounds:
+            self.rounds.pop()
+        return self.add_prompt(prompt)
 
     def clear(self) -> None:
-        self.messages.clear()
+        self.rounds.clear()
 
-    def to_json(self, model: str | None = None) -> str:
-        """The whole record: messages, model, parameters and each reply's numbers."""
-        return json.dumps({"model": model, "parameters": asdict(self.params), "exported_at": _now(),
-                           "messages": [m.as_dict() for m in self.messages]}, indent=2, ensure_ascii=False)
+    # --- moving it ---------------------------------------------------------------------------------------------
 
-    def to_markdown(self, model: str | None = None,
-                    metrics_line: Callable[[ReplyMetrics], str] | None = None) -> str:
-        """A readable transcript; `metrics_line` formats each reply's numbers (omitted when not given)."""
-        lines = [f"# Chat with {model}" if model else "# Chat", "", f"_Exported {_now()}_", ""]
-        settings = [f"{name.replace('_', ' ')}: {value}" for name, value in asdict(self.params).items()
-                    if value not in (None, "") and name != "system_prompt"]
-        if settings:
-            lines += ["Parameters: " + ", ".join(settings), ""]
-        if self.params.system_prompt.strip():
-            lines += ["## System prompt", "", self.params.system_prompt, ""]
-        for message in self.messages:
-            who = "You" if message.role == "user" else message.model or "assistant"
-            lines += [f"## {who}", ""]
-            if message.content:
-                lines += [message.content, ""]
-            if message.status == "stopped":
-                lines += ["_(stopped: partial reply)_", ""]
-            if message.error:
-                lines += [f"> **Error:** {message.error}" + (f"  \n> {message.hint}" if message.hint else ""), ""]
-            if message.metrics and metrics_line and message.content:
-                lines += [f"_{metrics_line(message.metrics)}_", ""]
-        return "\n".join(lines)
+    def handoff(self, key: str) -> Conversation:
+        """One model's thread as a new chat, keeping each reply and its numbers ("Continue in chat")."""
+        chat = Conversation("chat", params=self.latest.params.get(key, self.params) if self.latest else self.params,
+                            models=[key])
+        for round_ in self.rounds:
+            reply = round_.reply(key)
+            if reply is not None and reply.text:
+                chat.rounds.append(Round(round_.prompt, {key: round_.params.get(key, self.params)}, {key: [reply]},
+                                         round_.created_at))
+        return chat
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "id": self.id, "kind": self.kind, "title": self.title, "pinned": self.pinned,
+                "created_at": self.created_at, "models": self.models, "params": self.params.to_dict(),
+                "rounds": [r.to_dict() for r in self.rounds]}
 
-_CODE = re.compile(r"(```.*?(?:```|$)|~~~.*?(?:~~~|$)|`[^`\n]*`)", re.DOTALL)
-
-
-def displayable(text: str) -> str:
-    """Model text for `st.markdown`: dollar signs outside code are escaped, so prices do not turn into LaTeX."""
-    parts = _CODE.split(text)
-    return "".join(part if index % 2 else part.replace("$", r"\$") for index, part in enumerate(parts))
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Conversation:
+        """The record from `to_dict()` (also what a JSON export holds). Raises ValueError on another format."""
+        if data.get("format") != FORMAT:
+            raise ValueError(f"not a conversation export (format {data.get('format')!r}, expected {FORMAT!r})")
+        kind = data.get("kind")
+        if kind not in ("chat", "compare"):
+            raise ValueError(f"unknown conversation kind {kind!r}")
+        return cls(kind=kind, rounds=[Round.from_dict(r) for r in data.get("rounds") or ()],
+                   params=ChatParams.from_dict(data.get("params")), models=list(data.get("models") or ()),
+                   id=str(data.get("id") or new_id()), title=str(data.get("title") or ""),
+                   pinned=bool(data.get("pinned")), created_at=float(data.get("created_at") or time.time()))
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def messages_for(history: Sequence[dict[str, str]], params: ChatParams) -> list[dict[str, str]]:
+    """The messages to send: the system prompt (if any) then the turns."""
+    system = [{"role": "system", "content": params.system_prompt}] if params.system_prompt.strip() else []
+    return system + [{"role": m["role"], "content": m["content"]} for m in history]

@@ -1,14 +1,12 @@
-"""Word-level differences between two replies (difflib), and how to show them as Markdown."""
+"""Word-level differences between two replies (difflib). `ui.markdown.diff_markdown` draws them."""
 
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from typing import Literal
 
 Op = Literal["equal", "delete", "insert"]
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
 
 
 @dataclass(frozen=True)
@@ -46,17 +44,3 @@ def word_diff(first: str, second: str) -> WordDiff:
         if j2 > j1:
             ops.append(("insert", " ".join(b[j1:j2])))
     return WordDiff(tuple(ops), matcher.ratio() if a or b else 1.0)
-
-
-def diff_markdown(diff: WordDiff) -> str:
-    """Streamlit Markdown: removed words struck through on red, added words on green."""
-    parts = []
-    for op, text in diff.ops:
-        escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-        if op == "delete":
-            parts.append(f":red-background[~~{escaped}~~]")
-        elif op == "insert":
-            parts.append(f":green-background[{escaped}]")
-        else:
-            parts.append(escaped)
-    return " ".join(parts)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import httpx
 
 from gateway.config import Settings
-from gateway.errors import BadResponse, GatewayError, from_status, error_text, map_error
-from gateway.models import ModelRecord, estimate_context_window, infer_provider
+from gateway.errors import BadResponse, GatewayError, error_text, from_status, map_error
+from gateway.models import ContextSource, ModelRecord, estimate_context_window, infer_provider
 
 _FALLBACK_STATUSES = {401, 403, 404, 405, 501}
 
@@ -61,9 +61,9 @@ def parse_model_info(payload: object) -> tuple[ModelRecord, ...]:
         name = entry.get("model_name")
         if not isinstance(name, str) or not name:
             continue
-        params = entry.get("litellm_params") if isinstance(entry.get("litellm_params"), dict) else {}
-        info = entry.get("model_info") if isinstance(entry.get("model_info"), dict) else {}
-        groups.setdefault(name, []).append((params, info))
+        params, info = entry.get("litellm_params"), entry.get("model_info")
+        groups.setdefault(name, []).append((params if isinstance(params, dict) else {},
+                                            info if isinstance(info, dict) else {}))
     return tuple(_record(name, deployments) for name, deployments in groups.items())
 
 
@@ -124,6 +124,7 @@ def _with_context(underlying: str, fields: dict, alias: str | None = None) -> Mo
     """Fill the context window from the proxy when it knows it, else estimate it from the names."""
     fields.setdefault("id", underlying)
     known = fields.pop("max_input_tokens")
+    source: ContextSource
     if known:
         window, source = known, "proxy"
     else:
@@ -162,7 +163,8 @@ def read_json(response: httpx.Response) -> object:
         return response.json()
     except ValueError:
         kind = "an HTML page" if "<html" in response.text[:500].lower() else "something that is not JSON"
-        raise BadResponse(f"{response.request.url.path} answered {kind}: this does not look like a LiteLLM proxy.")
+        raise BadResponse(f"{response.request.url.path} answered {kind}: this does not look like a LiteLLM proxy.") \
+            from None
 
 
 def _unique(values: Iterable[str | None]) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 
 import httpx
 import openai
@@ -133,9 +134,7 @@ def mask_key(key: str | None) -> str:
 
 def map_error(exc: BaseException, *, secrets: tuple[str | None, ...] = (), mid_stream: bool = False) -> GatewayError:
     """Map an httpx or openai exception (or a GatewayError) onto a GatewayError with a safe message."""
-    if isinstance(exc, GatewayError):
-        return exc
-    error = _map(exc, mid_stream)
+    error = exc if isinstance(exc, GatewayError) else _map(exc, mid_stream)
     if mid_stream and isinstance(error, (ProxyUnreachable, ProxyTimeout, BadResponse)):  # the connection broke
         error = StreamInterrupted(f"The reply broke off: {error.message}")
     error.message = redact(error.message, secrets)
@@ -158,7 +157,8 @@ def _map(exc: BaseException, mid_stream: bool) -> GatewayError:
                            retry_after=_retry_after(exc.response.headers))
     if isinstance(exc, openai.APIError):  # an error event inside a 200 stream
         message = _body_message(exc.body) or exc.message
-        error = from_status(_status_in(exc.body), message) if _status_in(exc.body) else None
+        status = _status_in(exc.body)
+        error = from_status(status, message) if status else None
         if error is not None and not isinstance(error, ProviderError):
             return error
         if mid_stream:
@@ -236,7 +236,7 @@ def _status_in(body: object) -> int | None:
         return None
 
 
-def _retry_after(headers: httpx.Headers) -> float | None:
+def _retry_after(headers: Mapping[str, str]) -> float | None:
     try:
         return float(headers.get("retry-after", ""))
     except ValueError:

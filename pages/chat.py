@@ -3,33 +3,58 @@
 import streamlit as st
 
 import gateway
-from gateway.chat import RESEND_RATE, ChatParams, build_messages, start_chat
-from gateway.conversation import Conversation, Message, displayable
+from gateway import exports
+from gateway.chat import RESEND_RATE, start_chat
+from gateway.conversation import Conversation, Round, messages_for
 from gateway.errors import ContextWindowExceeded
 from gateway.models import ModelRecord
+from gateway.params import ChatParams
+from gateway.reply import Outcome, Reply, ReplyError
+from gateway.store import get_store
 from gateway.tokens import ContextFit, context_fit, fit_before_sending
+from ui import analyst, pages
+from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
 from ui.live import LiveMarkdown
-from ui.reply import metrics_line, model_facts
+from ui.markdown import displayable
+from ui.reply import draw_reply, metrics_line, model_facts
 
 CHAT_MODES = (None, "chat", "completion", "responses")
 HAND_OVER_TURNS = 6  # new turns the fragment draws before the page takes them over (a full-page rerun)
 PARAM_KEYS = {"system_prompt": "chat_system_prompt", "temperature": "chat_temperature", "top_p": "chat_top_p",
               "max_tokens": "chat_max_tokens"}
 
-settings, catalogue = page_setup("Chat", ":material/chat:")
+settings, catalogue = page_setup(pages.CHAT)
+store, owner = get_store(settings), analyst.owner()
 models = {m.key: m for m in sorted(catalogue.models, key=lambda m: (m.provider, m.name))
           if m.available and m.mode in CHAT_MODES}
 conversation: Conversation = st.session_state.setdefault("chat_conversation", Conversation())
 
-# --- Arrival: a conversation handed over by the compare page, or a link naming a model ------------------------------
+# --- Arrival: a saved chat by its link (?c=), one handed over by the compare page, or a link naming a model ---------
 
-if handoff := st.session_state.pop("chat_handoff", None):
-    conversation = st.session_state["chat_conversation"] = Conversation.from_handoff(handoff)
+if (arriving := st.session_state.pop("chat_handoff", None)) is not None:  # "Continue in chat": saved at once
+    store.save_conversation(arriving, owner)
+    st.query_params["c"] = arriving.id
+else:
+    arriving = open_linked(store, owner, "chat", conversation)
+if arriving is not None:
+    conversation = st.session_state["chat_conversation"] = arriving
     for name, key in PARAM_KEYS.items():
         st.session_state[key] = getattr(conversation.params, name)
+    if (used := conversation.used_models()) and used[-1] in models and "model" not in st.query_params:
+        st.session_state["chat_model"] = used[-1]  # continue with the model that answered last
 for name, key in PARAM_KEYS.items():  # first visit: the parameters last used
     st.session_state.setdefault(key, getattr(conversation.params, name))
+
+
+def new_chat() -> None:
+    st.session_state["chat_conversation"] = Conversation()
+    st.query_params.pop("c", None)
+
+
+history_sidebar(store, owner, "chat", pages.CHAT, conversation, on_new=new_chat)
+if conversation.rounds and st.query_params.get("c") != conversation.id:
+    st.query_params["c"] = conversation.id  # e.g. after a stop, which ends the run before the link is updated
 
 asked = st.query_params.get("model")
 if asked in models:
@@ -77,25 +102,13 @@ params = ChatParams(system_prompt or "", temperature, top_p, int(max_tokens) if 
 # The page draws the turns so far; a fragment draws new ones. Sending a prompt reruns only the fragment, so the
 # browser does not redraw the page and the whole history before it can show the first token.
 
-def show_reply(message: Message, slot=None, *, last: bool = False) -> None:
-    """A reply's text, then how it ended, then its numbers."""
-    if message.content:
-        (slot or st).markdown(displayable(message.content))
-    elif slot is not None:
-        slot.empty()
-    if message.status == "stopped":
-        st.caption(":material/stop_circle: Stopped: partial reply.")
-    if message.error:
-        st.error(message.error, icon=":material/error:")
-        if message.hint:
-            st.caption(message.hint)
-        if last and message.error_kind == "model_not_found" and st.button(
-                "Refresh models", key="chat_refresh_missing", icon=":material/refresh:"):
-            gateway.refresh()
-            st.rerun()  # the whole page, not just the fragment: the picker and the sidebar's counts change too
-    if message.metrics and (message.content or message.status != "error"):
-        who = f"{message.model} · " if message.model != model_key else ""
-        st.caption(who + metrics_line(message.metrics))
+def show_reply(reply: Reply, text_slot=None, *, last: bool = False) -> None:
+    """A reply with its outcome and numbers (naming its model when it is not the one picked now)."""
+    draw_reply(reply, text_slot=text_slot, prefix=f"{reply.model} · " if reply.model != model_key else "")
+    if last and reply.error and reply.error.kind == "model_not_found" and st.button(
+            "Refresh models", key="chat_refresh_missing", icon=":material/refresh:"):
+        gateway.refresh()
+        st.rerun()  # the whole page, not just the fragment: the picker and the sidebar's counts change too
 
 
 def show_fit(fit: ContextFit) -> None:
@@ -114,21 +127,48 @@ def show_fit(fit: ContextFit) -> None:
         st.warning("The context window is nearly full.", icon=":material/warning:")
 
 
-def show_turn(index: int) -> None:
-    message = conversation.messages[index]
-    with st.chat_message(message.role):
-        if message.role == "user":
-            st.markdown(displayable(message.content))
-        else:
-            show_reply(message, last=index == len(conversation.messages) - 1)
+def show_round(index: int) -> None:
+    round_ = conversation.rounds[index]
+    with st.chat_message("user"):
+        st.markdown(displayable(round_.prompt))
+    if (reply := round_.reply()) is not None:
+        with st.chat_message("assistant"):
+            show_reply(reply, last=index == len(conversation.rounds) - 1)
+
+
+def answer(round_: Round, model: ModelRecord, params: ChatParams) -> None:
+    """Send the conversation and stream the reply into the round; a request that cannot fit is not sent."""
+    conversation.params = params
+    messages = messages_for(conversation.history(), params)
+    fit = fit_before_sending(model, messages, settings, max_tokens=params.max_tokens)
+    with st.chat_message("assistant"):
+        if not fit.fits:
+            error = ContextWindowExceeded(f"Not sent: the conversation is about {fit.used:,} tokens"
+                                          f"{f' plus {fit.reserve:,} for the reply' if fit.reserve else ''}, "
+                                          f"and {model.name} takes {fit.limit:,}.")
+            reply = round_.add(Reply(model.key, outcome=Outcome.FAILED, error=ReplyError.of(error)), params)
+            store.save_round(conversation, len(conversation.rounds) - 1, owner)
+            show_reply(reply, last=True)
+            return
+        slot = st.empty()
+        live = LiveMarkdown(slot)
+        stream = start_chat(model, messages, params, settings)
+        try:
+            for _ in stream.batched(resend_rate=RESEND_RATE):
+                live.update(stream.text)
+        finally:  # also when the analyst stops or leaves mid-reply: the partial text is kept, marked stopped
+            stream.close()
+            round_.add(stream.reply, params)
+            store.save_round(conversation, len(conversation.rounds) - 1, owner)  # queued: never holds the page
+        show_reply(stream.reply, slot, last=True)
 
 
 @st.fragment
 def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int) -> None:
     """The turns added since the page drew the first `drawn`, the prompt box (pinned to the bottom), a new reply
     as it streams in, what can be done with the conversation, and how full the context window is."""
-    for index in range(drawn, len(conversation.messages)):
-        show_turn(index)
+    for index in range(drawn, len(conversation.rounds)):
+        show_round(index)
 
     prompt = st.bottom.chat_input(f"Message {model.name}" if model else "Pick a model first", key="chat_prompt",
                                   submit_mode="stop", disabled=model is None)
@@ -138,30 +178,12 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
             st.markdown(displayable(prompt))
 
     if model is not None and (prompt or st.session_state.pop("chat_resend", False)) and conversation.awaiting_reply:
-        conversation.params = params
-        messages = build_messages(conversation.history(), params)
-        fit = fit_before_sending(model, messages, settings, max_tokens=params.max_tokens)
-        with st.chat_message("assistant"):
-            if not fit.fits:
-                error = ContextWindowExceeded(f"Not sent: the conversation is about {fit.used:,} tokens"
-                                              f"{f' plus {fit.reserve:,} for the reply' if fit.reserve else ''}, "
-                                              f"and {model.name} takes {fit.limit:,}.")
-                show_reply(conversation.add_error(model.key, error, error.hint, error.kind), last=True)
-            else:
-                slot = st.empty()
-                live = LiveMarkdown(slot)
-                stream = start_chat(model, messages, params, settings)
-                try:
-                    for _ in stream.batched(resend_rate=RESEND_RATE):
-                        live.update(stream.text)
-                finally:  # also when the user stops or leaves mid-reply: the partial text is kept, marked stopped
-                    stream.stop()
-                    reply = conversation.add_reply(stream)
-                show_reply(reply, slot, last=True)
-        if len(conversation.messages) - drawn >= HAND_OVER_TURNS:
+        answer(conversation.rounds[-1], model, params)
+        st.query_params["c"] = conversation.id  # the link to this chat, from its first saved turn
+        if len(conversation.rounds) - drawn >= HAND_OVER_TURNS:
             st.rerun()  # the whole page: it draws these turns from now on, and the fragment starts empty again
 
-    if conversation.messages:
+    if conversation.rounds:
         regenerate_col, edit_col, clear_col, md_col, json_col = st.columns(5)
         # These change earlier turns, which the fragment does not draw: each reruns the whole page.
         if regenerate_col.button("Regenerate", icon=":material/refresh:", width="stretch", key="chat_regenerate",
@@ -171,27 +193,29 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
         with edit_col.popover("Edit last prompt", icon=":material/edit:", width="stretch",
                               disabled=conversation.last_prompt is None):
             edited = st.text_area("Last prompt", conversation.last_prompt or "",
-                                  key=f"chat_edit_{len(conversation.messages)}")
+                                  key=f"chat_edit_{len(conversation.rounds)}")
             if st.button("Resend", key="chat_resend_edited", icon=":material/send:", disabled=model is None):
                 conversation.edit_last_prompt(edited)
                 st.session_state["chat_resend"] = True
                 st.rerun()
         if clear_col.button("Clear", icon=":material/delete:", width="stretch", key="chat_clear"):
             conversation.clear()
+            store.save_conversation(conversation, owner)
             st.rerun()
-        md_col.download_button("Markdown", conversation.to_markdown(model_key, metrics_line), "chat.md",
+        md_col.download_button("Markdown", exports.to_markdown(conversation, metrics_line=metrics_line), "chat.md",
                                "text/markdown", icon=":material/download:", on_click="ignore", width="stretch",
                                key="chat_md")
-        json_col.download_button("JSON", conversation.to_json(model_key), "chat.json", "application/json",
+        json_col.download_button("JSON", exports.to_json(conversation), "chat.json", "application/json",
                                  icon=":material/download:", on_click="ignore", width="stretch", key="chat_json")
 
+    saving_banner(store)  # here, so that a prompt (which reruns only this fragment) shows it too
     if model is not None:
-        show_fit(context_fit(model, build_messages(conversation.history(), params), settings,
+        show_fit(context_fit(model, messages_for(conversation.history(), params), settings,
                              max_tokens=params.max_tokens))
     elif not models:
         st.info("No model is available: connect the proxy, or set OPENAI_API_KEY / ANTHROPIC_API_KEY.")
 
 
-for turn in range(len(conversation.messages)):
-    show_turn(turn)
-conversation_view(model, params, len(conversation.messages))
+for index in range(len(conversation.rounds)):
+    show_round(index)
+conversation_view(model, params, len(conversation.rounds))

@@ -3,18 +3,24 @@
 Everything here is decided in gateway/health.py; this page only draws it.
 """
 
+import time
+
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 import gateway
 from gateway import features, health
+from gateway.store import Unavailable, get_store
+from ui import pages
 from ui.layout import page_setup
 
 # Probe first: the probes are bounded (health.DEADLINE), and a proxy they find down is then not waited on again
 # by the sidebar's model discovery, so the page renders within 5 s even when the proxy never answers.
 first_report = health.run_probes(settings := gateway.load_settings())
-settings, catalogue = page_setup("Proxy health", ":material/monitor_heart:", settings)
+settings, catalogue = page_setup(pages.HEALTH, settings, proxy_down=first_report.down)
+store = get_store(settings)
+HISTORY_SHOWN = 24 * 3600  # seconds of saved probe samples drawn
 
 _BANNERS = {
     "healthy": (st.success, ":material/check_circle:"),
@@ -77,7 +83,8 @@ def draw_troubleshooting(report: health.HealthReport) -> None:
 
 
 def draw_history() -> None:
-    points = health.history_frame(settings.litellm_base_url)
+    saved = store.probe_history(settings.litellm_base_url, since=time.time() - HISTORY_SHOWN)
+    points = health.history_frame(settings.litellm_base_url, () if isinstance(saved, Unavailable) else saved)
     st.subheader("Latency history")
     if points.empty:
         st.caption("No probe has run yet.")
@@ -92,9 +99,9 @@ def draw_history() -> None:
     failures = base.transform_filter(alt.datum.Result == "failed").mark_point(shape="cross", size=90, filled=True) \
         .encode(color=alt.value("#d62728"))
     st.altair_chart(lines + failures, width="stretch")
-    st.caption("Kept for the whole app (every session), last "
-               f"{health.HISTORY_SIZE // len(health.CHECKS)} checks. Red crosses: failed probes, at the time they "
-               "took to fail.")
+    kept = ("This process's last checks only: the database cannot be read now." if isinstance(saved, Unavailable)
+            else "Saved in the database for 7 days, shared by every app process; the last 24 hours are shown.")
+    st.caption(f"{kept} Red crosses: failed probes, at the time they took to fail.")
 
 
 def draw_configuration(report: health.HealthReport) -> None:
@@ -105,6 +112,7 @@ def draw_configuration(report: health.HealthReport) -> None:
 @st.fragment(run_every=every if auto_refresh else None)
 def live_health() -> None:
     report = st.session_state.pop("_health_report", None) or health.run_probes(settings)
+    store.record_probes(health.samples(report))  # queued: never holds the page
     draw_banner(report)
     if report.probes:
         draw_numbers(report)

@@ -4,11 +4,12 @@ import streamlit as st
 
 from gateway import features
 from gateway.table import DIFFER_HELP, SORTS, catalogue_view, providers
+from ui import pages
 from ui.charts import price_context_spec
 from ui.format import ago
 from ui.layout import page_setup, status_banner
 
-settings, catalogue = page_setup("Models", ":material/table_view:")
+settings, catalogue = page_setup(pages.MODELS)
 
 st.title("Model catalogue")
 status_banner(catalogue)
@@ -57,10 +58,10 @@ selected = [frame.index[row] for row in selection.selection.rows if row < len(fr
 if selected:
     st.write(f"**Selected:** {', '.join(f'`{key}`' for key in selected)}")
     chat_col, compare_col, _ = st.columns([2, 2, 6])
-    chat_col.page_link("pages/chat.py", label=f"Chat with {selected[0]}", icon=":material/chat:",
+    chat_col.page_link(pages.CHAT.path, label=f"Chat with {selected[0]}", icon=":material/chat:",
                        query_params={"model": selected[0]})
     if len(selected) >= 2:
-        compare_col.page_link("pages/compare.py", label=f"Compare selected ({len(selected[:6])})",
+        compare_col.page_link(pages.COMPARE.path, label=f"Compare selected ({len(selected[:6])})",
                               icon=":material/compare_arrows:", query_params={"models": ",".join(selected[:6])})
     else:
         compare_col.caption("Select 2–6 rows to compare.")

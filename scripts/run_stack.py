@@ -1,10 +1,13 @@
-"""`make run`: a local LiteLLM proxy (or the one already answering) and the Streamlit app, until Ctrl-C.
+"""`make run`: a local LiteLLM proxy (or the one already answering) with the demo models' upstream beside it, and
+the Streamlit app, until Ctrl-C.
 
-    python -m scripts.run_stack [--proxy-port 4000] [--app-port 8501] [--env-file .env] [--log-dir .run]
+    python -m scripts.run_stack [--proxy-port 4000] [--app-port 8501] [--demo-port 4010] [--env-file .env]
+                                [--log-dir .run]
 
 Settings come from the environment, then the .env file (ENV_FILE). On first run a master key is generated into
-that file. Both children run in their own process groups; Ctrl-C or SIGTERM stops both, and if either dies the
-other is stopped and the tail of its log printed.
+that file. A proxy started here gets the demo upstream (demo/upstream.py) on DEMO_PORT as DEMO_API_BASE, which
+litellm_config.yaml's demo-* models call. Every child runs in its own process group; Ctrl-C or SIGTERM stops them
+all, and if one dies the others are stopped and the tail of its log printed.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,20 +29,38 @@ from dotenv import dotenv_values
 
 from gateway.config import normalize_base_url
 from gateway.errors import mask_key
-from scripts.services import (ROOT, Service, app_healthy, launch, launch_proxy, port_in_use, proxy_alive,
-                              proxy_environment, wait_until_ready)
+from scripts.services import (
+    ROOT,
+    Service,
+    app_healthy,
+    demo_alive,
+    free_port,
+    launch,
+    launch_proxy,
+    port_in_use,
+    proxy_alive,
+    proxy_environment,
+    wait_until_ready,
+)
 
 PROXY_TIMEOUT = 180.0
 APP_TIMEOUT = 60.0
+DEMO_TIMEOUT = 30.0
+READY = {"demo": (demo_alive, DEMO_TIMEOUT), "litellm": (proxy_alive, PROXY_TIMEOUT),
+         "streamlit": (app_healthy, APP_TIMEOUT)}  # each child's health probe and how long to wait for it
 APP_ONLY = ("LITELLM_MASTER_KEY",)  # never handed to the app: it gets LITELLM_API_KEY
+SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD", re.I)
 EMPTY_KEY_LINE = re.compile(r"^[ \t]*(?:export[ \t]+)?LITELLM_MASTER_KEY[ \t]*=[ \t]*(?:\"\"|'')?[ \t]*$", re.M)
 
 
 def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] = os.environ) -> argparse.Namespace:
-    """Command-line flags; the ports default to PROXY_PORT and APP_PORT from the environment or the .env file."""
+    """Command-line flags; the ports default to PROXY_PORT, APP_PORT and DEMO_PORT from the environment or the .env
+    file."""
     parser = argparse.ArgumentParser(prog="python -m scripts.run_stack", description=__doc__.splitlines()[0])
     parser.add_argument("--proxy-port", type=int, help="default: PROXY_PORT, else 4000")
     parser.add_argument("--app-port", type=int, help="default: APP_PORT, else 8501")
+    parser.add_argument("--demo-port", type=int, help="the demo models' upstream; default: DEMO_PORT, else 4010 "
+                                                      "(or any free port if 4010 is taken)")
     parser.add_argument("--env-file", type=Path, default=Path(environ.get("ENV_FILE") or ROOT / ".env"),
                         help="default: ENV_FILE, else .env")
     parser.add_argument("--config", type=Path, default=ROOT / "litellm_config.yaml")
@@ -52,8 +73,10 @@ def resolve_ports(args: argparse.Namespace, settings: Mapping[str, str]) -> None
     try:
         args.proxy_port = args.proxy_port or int(settings.get("PROXY_PORT") or 4000)
         args.app_port = args.app_port or int(settings.get("APP_PORT") or 8501)
+        args.demo_port_set = bool(args.demo_port or settings.get("DEMO_PORT"))
+        args.demo_port = args.demo_port or int(settings.get("DEMO_PORT") or 4010)
     except ValueError as error:
-        sys.exit(f"PROXY_PORT and APP_PORT must be port numbers: {error}")
+        sys.exit(f"PROXY_PORT, APP_PORT and DEMO_PORT must be port numbers: {error}")
 
 
 def read_settings(env_file: Path, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -92,7 +115,7 @@ def key_accepted(base_url: str, key: str | None) -> bool:
 
 @dataclass
 class Stack:
-    """What `start_stack` started: the app's URL, the proxy it talks to with which key, the children (proxy first)."""
+    """What `start_stack` started: the app's URL, the proxy it talks to with which key, the children (the app last)."""
 
     url: str
     proxy_url: str
@@ -101,7 +124,8 @@ class Stack:
 
 
 def start_stack(args: argparse.Namespace, settings: dict[str, str]) -> Stack:
-    """Reuse or start the proxy, then start the app; do not wait for them."""
+    """Reuse or start the proxy (a started one with the demo upstream beside it), then start the app; do not wait
+    for them."""
     explicit = settings.get("LITELLM_BASE_URL")
     configured = normalize_base_url(explicit or f"http://127.0.0.1:{args.proxy_port}")
     children: list[Service] = []
@@ -114,11 +138,14 @@ def start_stack(args: argparse.Namespace, settings: dict[str, str]) -> Stack:
             say(f"Nothing answers at LITELLM_BASE_URL={explicit}: starting a local proxy instead.")
         key = ensure_master_key(settings, args.env_file)
         check_port_free(args.proxy_port, "PROXY_PORT")
-        children.append(launch_proxy(args.config, port=args.proxy_port, master_key=key,
-                                     env=proxy_environment(key, base=settings),
+        demo = launch_demo(choose_demo_port(args), settings, args.log_dir / "demo.log")
+        children.append(demo)
+        say(f"Starting the demo models on {demo.base_url}/v1 (log: {demo.log_path})")
+        proxy_env = proxy_environment(key, {"DEMO_API_BASE": f"{demo.base_url}/v1"}, base=settings)
+        children.append(launch_proxy(args.config, port=args.proxy_port, master_key=key, env=proxy_env,
                                      log_path=args.log_dir / "litellm.log"))
-        base_url = children[0].base_url
-        say(f"Starting LiteLLM on {base_url} (log: {children[0].log_path})")
+        base_url = children[-1].base_url
+        say(f"Starting LiteLLM on {base_url} (log: {children[-1].log_path})")
     check_port_free(args.app_port, "APP_PORT", stopping=children)
     app_key = settings.get("LITELLM_API_KEY") or key or ""
     app_env = {k: v for k, v in settings.items() if k not in APP_ONLY}
@@ -131,7 +158,25 @@ def start_stack(args: argparse.Namespace, settings: dict[str, str]) -> Stack:
     return Stack(children[-1].base_url, base_url, app_key, children)
 
 
-def check_port_free(port: int, variable: str, stopping: list[Service] = ()) -> None:
+def choose_demo_port(args: argparse.Namespace) -> int:
+    """The demo upstream's port. Only the proxy talks to it, so when the default 4010 is taken another free port
+    will do; a port that was asked for (DEMO_PORT, --demo-port) must be free."""
+    if args.demo_port_set or not port_in_use(args.demo_port):
+        check_port_free(args.demo_port, "DEMO_PORT")
+        return args.demo_port
+    port = free_port()
+    say(f"Port {args.demo_port} is taken: the demo models use {port} instead (set DEMO_PORT to choose).")
+    return port
+
+
+def launch_demo(port: int, settings: Mapping[str, str], log_path: Path) -> Service:
+    """Start the demo models' upstream (`python -m demo.upstream`) on 127.0.0.1:port; do not wait for it."""
+    env = {k: v for k, v in settings.items() if not SECRET_NAME.search(k)}  # it needs no key at all
+    argv = [sys.executable, "-m", "demo.upstream", "--host", "127.0.0.1", "--port", str(port)]
+    return launch("demo", argv, f"http://127.0.0.1:{port}", env={**env, "PYTHONUNBUFFERED": "1"}, log_path=log_path)
+
+
+def check_port_free(port: int, variable: str, stopping: Sequence[Service] = ()) -> None:
     """Exit with a clear message if something already listens on the port."""
     if port_in_use(port):
         stop_all(stopping)
@@ -141,8 +186,8 @@ def check_port_free(port: int, variable: str, stopping: list[Service] = ()) -> N
 def wait_for(children: list[Service], stop: threading.Event) -> None:
     """Wait until every child answers its health probe, or a stop is asked for."""
     for child in children:
-        ready = proxy_alive if child.name == "litellm" else app_healthy
-        wait_until_ready(child, ready, PROXY_TIMEOUT if child.name == "litellm" else APP_TIMEOUT, stop.is_set)
+        ready, timeout = READY[child.name]
+        wait_until_ready(child, ready, timeout, stop.is_set)
 
 
 def supervise(children: list[Service], stop: threading.Event) -> Service | None:
@@ -154,7 +199,7 @@ def supervise(children: list[Service], stop: threading.Event) -> Service | None:
     return None
 
 
-def stop_all(children: list[Service]) -> None:
+def stop_all(children: Sequence[Service]) -> None:
     """Stop the children, the app first."""
     for child in reversed(children):
         child.stop()

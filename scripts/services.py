@@ -100,6 +100,11 @@ def proxy_alive(base_url: str) -> bool:
     return answers(f"{base_url.rstrip('/')}/health/liveliness")
 
 
+def demo_alive(base_url: str) -> bool:
+    """The demo upstream (demo/upstream.py) answers its health probe at base_url."""
+    return answers(f"{base_url.rstrip('/')}/health", '{"status": "ok"}')
+
+
 def app_healthy(base_url: str) -> bool:
     """A Streamlit server answers its health probe at base_url."""
     return answers(f"{base_url.rstrip('/')}/_stcore/health", "ok")
@@ -147,8 +152,10 @@ def launch_proxy(config: str | Path, *, port: int, master_key: str, env: Mapping
     """Start `litellm --config config` on 127.0.0.1:port with exactly this environment; do not wait for it."""
     argv = [litellm_executable(), "--config", str(config), "--port", str(port), "--host", "127.0.0.1",
             "--num_workers", "1"]
-    return launch("litellm", argv, f"http://127.0.0.1:{port}", env={**env, "LITELLM_MASTER_KEY": master_key},
-                  log_path=log_path, service=Proxy, master_key=master_key)
+    proxy = launch("litellm", argv, f"http://127.0.0.1:{port}", env={**env, "LITELLM_MASTER_KEY": master_key},
+                   log_path=log_path, service=Proxy, master_key=master_key)
+    assert isinstance(proxy, Proxy)
+    return proxy
 
 
 def start_proxy(config: str | Path, *, port: int | None = None, master_key: str = MASTER_KEY,

@@ -1,18 +1,29 @@
 """Chat streaming against the real proxy: text, numbers, every error class, stopping, and the conversation record."""
 
 import dataclasses
-import json
 
 import openai
 import pytest
 
 from gateway.catalogue import fetch_models
-from gateway.chat import ChatParams, build_messages, start_chat
+from gateway.chat import start_chat
 from gateway.config import load_settings
-from gateway.conversation import Conversation, displayable
-from gateway.errors import (AuthenticationFailed, ContextWindowExceeded, GatewayError, ModelNotFound, ProviderError,
-                            ProxyTimeout, ProxyUnreachable, RateLimited, StreamInterrupted, from_status)
+from gateway.conversation import messages_for
+from gateway.errors import (
+    AuthenticationFailed,
+    ContextWindowExceeded,
+    GatewayError,
+    ModelNotFound,
+    ProviderError,
+    ProxyTimeout,
+    ProxyUnreachable,
+    RateLimited,
+    StreamInterrupted,
+    from_status,
+)
 from gateway.models import ModelRecord
+from gateway.params import ChatParams
+from gateway.reply import Outcome
 from gateway.tokens import ContextFit, context_fit, count_tokens, estimate_tokens
 from tests.support.litellm_versions import CURRENT
 from tests.support.proxy import free_port
@@ -41,7 +52,7 @@ def chat(model: ModelRecord, settings, messages=HELLO, params=ChatParams()):
 
 def test_a_reply_streams_in_pieces_with_its_numbers(settings):
     stream = chat(model("demo-fast"), settings)
-    assert stream.error is None and not stream.stopped
+    assert stream.error is None and stream.reply.outcome is Outcome.COMPLETE
     assert stream.text == "Hello! I am the fast demo model."
     assert len(stream.pieces) > 1 and "".join(stream.pieces) == stream.text
     metrics = stream.metrics
@@ -81,7 +92,7 @@ def test_cost_is_computed_from_catalogue_prices_when_the_proxy_has_none(settings
 
 def test_the_conversation_is_sent_with_the_system_prompt_first(settings):
     params = ChatParams(system_prompt="Be brief.", temperature=0.2, top_p=0.9, max_tokens=50)
-    messages = build_messages([{"role": "user", "content": "first"}, {"role": "assistant", "content": "ok"},
+    messages = messages_for([{"role": "user", "content": "first"}, {"role": "assistant", "content": "ok"},
                                {"role": "user", "content": "second question"}], params)
     assert messages[0] == {"role": "system", "content": "Be brief."}
     stream = chat(model("upstream-echo"), settings, messages, params)
@@ -123,10 +134,10 @@ def test_stop_keeps_the_partial_reply(settings):
     stream = start_chat(model("upstream-long"), HELLO, ChatParams(), settings)
     pieces = iter(stream)
     received = [next(pieces) for _ in range(5)]
-    stream.stop()
-    assert stream.stopped and stream.error is None
+    stream.close()
+    assert stream.reply.outcome is Outcome.STOPPED and stream.error is None and stream.reply.error is None
     assert stream.text == "".join(received) and stream.text.startswith("w0 ")
-    assert stream.metrics.finish_reason == "stopped" and stream.metrics.total is not None
+    assert stream.metrics.finish_reason is None and stream.metrics.total is not None  # the model never said why
     assert list(stream) == []  # nothing more arrives
 
 
@@ -135,7 +146,7 @@ def test_an_error_in_the_middle_of_a_stream_keeps_the_partial_text(failed):
     assert isinstance(stream.error, StreamInterrupted)
     assert stream.text.startswith("w0 w1 w2 w3 w4")
     assert "broke off" in str(stream.error) and "partial reply is kept" in stream.error.hint
-    assert stream.metrics.finish_reason == "error"
+    assert stream.reply.outcome is Outcome.FAILED and stream.reply.error.kind == "stream_interrupted"
 
 
 def test_a_connection_dropped_mid_stream_is_an_interruption_not_an_unreachable_proxy(upstream, settings):
@@ -175,7 +186,8 @@ def test_proxy_errors_become_plain_gateway_errors(failed, name, error_class, wor
     assert type(stream.error) is error_class, stream.error
     assert words in (str(stream.error) + stream.error.hint).lower()
     assert stream.error.hint and "Traceback" not in str(stream.error)
-    assert stream.text == "" and stream.metrics.finish_reason == "error"
+    assert stream.text == "" and stream.reply.outcome is Outcome.FAILED and stream.metrics.finish_reason is None
+    assert stream.reply.error.message == str(stream.error) and stream.reply.error.hint == stream.error.hint
 
 
 def test_missing_provider_credentials_say_where_to_set_them(failed):
@@ -268,70 +280,36 @@ def test_context_fit_with_an_unknown_window_always_fits():
     assert fit.fits and fit.fraction is None and not fit.nearly_full
 
 
-# --- The conversation record ----------------------------------------------------------------------------------------
+# --- The stream as an object --------------------------------------------------------------------------------------
 
-def test_a_failed_reply_keeps_the_prompt_and_the_error(settings):
+def test_a_stream_is_a_context_manager_that_closes_early(settings):
+    with start_chat(model("upstream-long"), HELLO, ChatParams(), settings) as stream:
+        first = next(iter(stream))
+    assert stream.reply.outcome is Outcome.STOPPED and stream.text == first
+    stream.close()  # closing twice changes nothing
+    assert stream.reply.outcome is Outcome.STOPPED
+
+
+def test_a_failed_reply_keeps_the_prompt_and_the_error_in_the_conversation(settings):
+    from gateway.conversation import Conversation
+
     conversation = Conversation()
-    conversation.add_prompt("Hello")
-    conversation.add_reply(chat(model("error-internal"), settings, conversation.history()))
-    prompt, reply = conversation.messages
-    assert prompt.content == "Hello"
-    assert reply.status == "error" and reply.error_kind == "provider" and reply.error and reply.hint
+    round_ = conversation.add_prompt("Hello")
+    stream = chat(model("error-internal"), settings, conversation.history())
+    reply = round_.add(stream.reply)
+    assert conversation.rounds[0].prompt == "Hello"
+    assert reply.outcome is Outcome.FAILED and reply.error.kind == "provider" and reply.error.hint
     assert conversation.history() == HELLO  # an empty failed reply is not sent again
 
 
 def test_a_stopped_reply_is_marked_and_still_sent_as_context(settings):
+    from gateway.conversation import Conversation
+
     conversation = Conversation()
-    conversation.add_prompt("Hello")
+    round_ = conversation.add_prompt("Hello")
     stream = start_chat(model("upstream-long"), conversation.history(), ChatParams(), settings)
     next(iter(stream))
-    stream.stop()
-    reply = conversation.add_reply(stream)
-    assert reply.status == "stopped" and reply.content
-    assert conversation.history()[-1] == {"role": "assistant", "content": reply.content}
-
-
-def test_regenerate_and_edit_replace_the_last_reply():
-    conversation = Conversation()
-    conversation.add_prompt("one")
-    conversation.messages.append(conversation.messages[0].__class__("assistant", "reply one"))
-    assert conversation.regenerate() and conversation.awaiting_reply
-    conversation.edit_last_prompt("one, again")
-    assert [m.content for m in conversation.messages] == ["one, again"]
-    conversation.clear()
-    assert not conversation.regenerate()
-
-
-def test_exports_carry_messages_model_parameters_and_numbers(settings):
-    conversation = Conversation(params=ChatParams(system_prompt="Be brief.", temperature=0.5))
-    conversation.add_prompt("Hello")
-    conversation.add_reply(chat(model("demo-fast"), settings, conversation.history()))
-    conversation.add_prompt("Again")
-    conversation.add_reply(chat(model("error-rate-limit"), settings, conversation.history()))
-
-    record = json.loads(conversation.to_json("demo-fast"))
-    assert record["model"] == "demo-fast" and record["parameters"]["temperature"] == 0.5
-    assert [m["role"] for m in record["messages"]] == ["user", "assistant", "user", "assistant"]
-    assert record["messages"][1]["metrics"]["completion_tokens"] > 0
-    assert record["messages"][1]["metrics"]["tokens_per_second"] is None or record["messages"][1]["status"]
-    assert record["messages"][3]["status"] == "error" and record["messages"][3]["error_kind"] == "rate_limited"
-
-    markdown = conversation.to_markdown("demo-fast", metrics_line=lambda m: f"{m.completion_tokens} tokens")
-    assert "# Chat with demo-fast" in markdown and "Be brief." in markdown and "temperature: 0.5" in markdown
-    assert "Hello! I am the fast demo model." in markdown and "tokens_" in markdown
-    assert "**Error:**" in markdown
-
-
-def test_a_handoff_starts_a_conversation():
-    handoff = {"model": "demo-fast", "messages": [{"role": "user", "content": "Hi"},
-                                                  {"role": "assistant", "content": "Hello!"}],
-               "params": {"system_prompt": "Be kind.", "temperature": 0.3, "top_p": None, "max_tokens": 64}}
-    conversation = Conversation.from_handoff(handoff)
-    assert conversation.history() == handoff["messages"]
-    assert conversation.messages[1].model == "demo-fast"
-    assert conversation.params == ChatParams("Be kind.", 0.3, None, 64)
-
-
-def test_dollar_signs_in_model_text_are_not_latex_but_code_is_untouched():
-    assert displayable("costs $5 or $10") == r"costs \$5 or \$10"
-    assert displayable("run `echo $HOME`\n```sh\nexport A=$B\n```") == "run `echo $HOME`\n```sh\nexport A=$B\n```"
+    stream.close()
+    reply = round_.add(stream.reply)
+    assert reply.outcome is Outcome.STOPPED and reply.text
+    assert conversation.history()[-1] == {"role": "assistant", "content": reply.text}

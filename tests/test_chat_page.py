@@ -6,9 +6,11 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
-from gateway.chat import ChatParams, ReplyMetrics, start_chat
-from gateway.conversation import Message
+from gateway.chat import start_chat
+from gateway.conversation import Conversation, Round
 from gateway.models import ModelRecord
+from gateway.params import ChatParams
+from gateway.reply import Metrics, Outcome, Reply
 
 APP = "../streamlit_app.py"
 
@@ -112,11 +114,11 @@ def test_an_unknown_model_error_offers_a_refresh(app_env, settings):
     """The proxy stopped serving a model between listing and sending: the reply says so, with a refresh."""
     at = open_chat("demo-fast")
     conversation = at.session_state["chat_conversation"]
-    conversation.add_prompt("Hello")
+    round_ = conversation.add_prompt("Hello")
     gone = ModelRecord(id="no-longer-served", route="litellm", providers=("openai",))
     stream = start_chat(gone, conversation.history(), ChatParams(), settings)
     list(stream)
-    conversation.add_reply(stream)
+    round_.add(stream.reply)
     at.run()
     assert "Invalid model name" in at.chat_message[1].error[0].value
     assert at.button(key="chat_refresh_missing").label == "Refresh models"
@@ -127,16 +129,15 @@ def test_a_reply_that_breaks_off_keeps_its_partial_text(app_env):
     role, text = turns(at)[1]
     assert text.startswith("w0 w1 w2 w3 w4")
     assert "broke off" in at.chat_message[1].error[0].value
-    assert at.session_state["chat_conversation"].messages[-1].status == "error"
+    assert at.session_state["chat_conversation"].rounds[-1].reply().outcome is Outcome.FAILED
 
 
 def test_a_stopped_reply_is_shown_as_stopped(app_env):
     """Stopping happens in the browser; here the record a stop leaves behind is drawn."""
     at = open_chat("demo-fast")
     conversation = at.session_state["chat_conversation"]
-    conversation.add_prompt("Tell me a long story")
-    conversation.messages.append(Message("assistant", "Once upon a", model="demo-fast", status="stopped",
-                                         metrics=ReplyMetrics("demo-fast", ttft=0.1, total=0.3, finish_reason="stopped")))
+    conversation.add_prompt("Tell me a long story").add(
+        Reply("demo-fast", "Once upon a", Outcome.STOPPED, Metrics(ttft=0.1, total=0.3)))
     at.run()
     assert turns(at)[1] == ("assistant", "Once upon a")
     assert any("Stopped" in c.value for c in at.chat_message[1].caption)
@@ -161,7 +162,7 @@ def test_regenerate_edit_and_clear(app_env):
     at = send(open_chat("upstream-echo"), "first")
     at.button(key="chat_regenerate").click().run()
     assert turns(at) == [("user", "first"), ("assistant", "echo: first")]
-    at.text_area(key="chat_edit_2").set_value("second").run()
+    at.text_area(key="chat_edit_1").set_value("second").run()
     at.button(key="chat_resend_edited").click().run()
     assert turns(at) == [("user", "second"), ("assistant", "echo: second")]
     at.button(key="chat_clear").click().run()
@@ -190,10 +191,11 @@ def test_exports_hold_the_conversation_and_its_numbers(app_env, downloads):
     at = send(open_chat("demo-fast"), "Hello")
     send(at, "Again")
     record = json.loads(downloads["chat.json"])
-    assert record["model"] == "demo-fast"
-    assert [m["content"] for m in record["messages"]][::2] == ["Hello", "Again"]
-    assert record["messages"][1]["metrics"]["completion_tokens"] == 9
-    assert set(record["parameters"]) == {"system_prompt", "temperature", "top_p", "max_tokens"}
+    assert record["kind"] == "chat"
+    assert [r["prompt"] for r in record["rounds"]] == ["Hello", "Again"]
+    assert record["rounds"][0]["runs"]["demo-fast"][0]["metrics"]["completion_tokens"] == 9
+    assert set(record["params"]) == {"system_prompt", "temperature", "top_p", "max_tokens"}
+    assert set(record["rounds"][0]["params"]["demo-fast"]) == set(record["params"])
     markdown = downloads["chat.md"]
     assert "## You\n\nHello" in markdown and "Hello! I am the fast demo model." in markdown and "TTFT" in markdown
 
@@ -206,9 +208,10 @@ def test_model_output_is_markdown_without_raw_html(app_env):
 
 
 def test_a_conversation_handed_over_by_the_compare_page(app_env):
-    handoff = {"model": "upstream-echo",
-               "messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "echo: Hi"}],
-               "params": {"system_prompt": "Be kind.", "temperature": 0.3, "top_p": None, "max_tokens": 64}}
+    params = ChatParams("Be kind.", 0.3, None, 64)
+    handoff = Conversation("compare", [Round("Hi", {"upstream-echo": params},
+                                             {"upstream-echo": [Reply("upstream-echo", "echo: Hi",
+                                                                      Outcome.COMPLETE)]})]).handoff("upstream-echo")
     at = open_chat("upstream-echo", chat_handoff=handoff)
     assert turns(at) == [("user", "Hi"), ("assistant", "echo: Hi")]
     assert at.selectbox(key="chat_model").value == "upstream-echo"

@@ -1,20 +1,22 @@
-"""Comparing models: concurrent streams against the real proxy, each model's thread, numbers, diffs and exports."""
+"""Comparing models: concurrent streams against the real proxy, each model's thread, numbers and diffs."""
 
 from __future__ import annotations
 
-import io
-import json
+import threading
 import time
 
-import pandas as pd
 import pytest
 
 from gateway.catalogue import fetch_models
-from gateway.chat import ChatParams, ReplyMetrics
-from gateway.compare import (CompareRun, Comparison, Reply, Round, best, effective_params, export_csv, export_json,
-                             export_markdown, parse_models_param, percentile, results_frame, run_all, stats_frame)
-from gateway.diff import diff_markdown, word_diff
+from gateway.compare import CompareRun, jobs_for, run_all
+from gateway.compare.links import parse_models_param
+from gateway.compare.stats import Col, fastest_and_cheapest, percentile, results_frame, stats_frame
+from gateway.conversation import Conversation, Round
+from gateway.diff import word_diff
 from gateway.models import ModelRecord, find_model
+from gateway.params import ChatParams
+from gateway.reply import Metrics, Outcome, Reply
+from ui.markdown import diff_markdown
 
 DELAY = 3.5  # mock_delay of compare-a/b/c in tests/proxy_config.yaml
 
@@ -26,9 +28,9 @@ def models(settings):
 
 
 def send(models, prompt, *, params=None, repeats=1, comparison=None):
-    comparison = comparison or Comparison()
+    comparison = comparison or Conversation("compare")
     params = {m.key: params or ChatParams() for m in models}
-    return comparison.jobs(models, prompt, params, repeats)
+    return jobs_for(comparison, models, prompt, params, repeats)
 
 
 # --- Concurrency against the real proxy ----------------------------------------------------------------------------
@@ -46,7 +48,7 @@ def test_three_slow_models_finish_in_about_the_time_of_one(settings, models):
     assert together < 2 * alone, f"three took {together:.2f} s, one {alone:.2f} s: not concurrent"
     replies = {key: runs[key][-1] for key in runs}
     assert replies["compare-b"].text == "The capital of France is Paris, on the river Seine."
-    assert all(r.status == "done" and r.metrics.ttft >= DELAY for r in replies.values())
+    assert all(r.outcome is Outcome.COMPLETE and r.metrics.ttft >= DELAY for r in replies.values())
 
 
 def test_a_failing_model_does_not_hold_up_the_others(settings, models, proxy):
@@ -55,12 +57,12 @@ def test_a_failing_model_does_not_hold_up_the_others(settings, models, proxy):
     replies = run.snapshot()
 
     failed = replies["error-rate-limit"]
-    assert failed.status == "failed" and "Rate limited" in failed.error and failed.hint
-    assert failed.metrics.finish_reason == "error"
+    assert failed.outcome is Outcome.FAILED and "Rate limited" in failed.error.message and failed.error.hint
+    assert failed.error.kind == "rate_limited" and failed.metrics.finish_reason is None
     assert failed.metrics.total < replies["compare-a"].metrics.ttft  # it ended before the slow one began
-    assert proxy.master_key not in failed.error
+    assert proxy.master_key not in failed.error.message
     assert replies["demo-fast"].text == "Hello! I am the fast demo model."
-    assert replies["compare-a"].status == "done"
+    assert replies["compare-a"].outcome is Outcome.COMPLETE
 
 
 def test_stop_ends_every_stream_and_keeps_the_partial_replies(settings, models):
@@ -71,15 +73,19 @@ def test_stop_ends_every_stream_and_keeps_the_partial_replies(settings, models):
     run.stop()
     stopped = run.snapshot()
 
-    assert run.done
-    assert stopped["stream-1"].status == "stopped" and 0 < len(stopped["stream-1"].text.split()) < 35
-    assert stopped["compare-b"].status == "stopped" and stopped["compare-b"].text == ""
-    assert stopped["stream-1"].metrics.finish_reason == "stopped" and stopped["stream-1"].metrics.ttft > 0
-    assert run.join(timeout=10), "a worker kept running after stop"
+    assert run.wait(0)
+    assert stopped["stream-1"].outcome is Outcome.STOPPED and 0 < len(stopped["stream-1"].text.split()) < 35
+    assert stopped["compare-b"].outcome is Outcome.STOPPED and stopped["compare-b"].text == ""
+    assert stopped["stream-1"].metrics.finish_reason is None and stopped["stream-1"].metrics.ttft > 0
+    assert stopped["stream-1"].metrics.total > 0 and stopped["compare-b"].metrics.total > 0
+    deadline = time.monotonic() + 10
+    while any(t.name.startswith("compare-") and t.is_alive() for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "a worker kept running after stop"
+        time.sleep(0.05)
     assert run.snapshot() == stopped  # nothing arrived after the stop
 
-    comparison = Comparison()
-    comparison.record("Count", {"stream-1": ChatParams(), "compare-b": ChatParams()}, run)
+    comparison = Conversation("compare")
+    run.record(comparison, "Count", {"stream-1": ChatParams(), "compare-b": ChatParams()})
     assert comparison.thread("stream-1")[1]["content"] == stopped["stream-1"].text
     assert comparison.thread("compare-b") == []
 
@@ -87,11 +93,11 @@ def test_stop_ends_every_stream_and_keeps_the_partial_replies(settings, models):
 def test_follow_ups_continue_each_models_own_thread(settings, models):
     chosen = models("upstream-echo", "demo-fast")
     params = {m.key: ChatParams() for m in chosen}
-    comparison = Comparison()
+    comparison = Conversation("compare")
     for prompt in ("first question", "second question"):
-        run = CompareRun(comparison.jobs(chosen, prompt, params), settings).start()
+        run = CompareRun(jobs_for(comparison, chosen, prompt, params), settings).start()
         run.wait(60)
-        comparison.record(prompt, params, run)
+        run.record(comparison, prompt, params)
 
     assert comparison.rounds[1].replies["upstream-echo"].text.strip() == "echo: second question"
     assert [m["role"] for m in comparison.thread("demo-fast")] == ["user", "assistant"] * 2
@@ -102,22 +108,23 @@ def test_run_n_times_reports_every_run(settings, models):
     runs = run_all(send(models("demo-fast", "upstream-echo"), "Hi", repeats=3), settings)
 
     assert [r.run for r in runs["demo-fast"]] == [1, 2, 3]
-    stats = stats_frame(runs).set_index("Model")
-    assert stats.loc["demo-fast", "Runs"] == 3 and stats.loc["demo-fast", "Failed"] == 0
-    assert stats.loc["demo-fast", "TTFT median (s)"] <= stats.loc["demo-fast", "TTFT p95 (s)"]
-    assert stats.loc["demo-fast", "Mean cost ($)"] > 0  # demo-fast has prices in its model_info
+    stats = stats_frame(runs).set_index(Col.MODEL)
+    assert stats.loc["demo-fast", Col.RUNS] == 3 and stats.loc["demo-fast", Col.FAILED] == 0
+    assert stats.loc["demo-fast", Col.TTFT_MEDIAN] <= stats.loc["demo-fast", Col.TTFT_P95]
+    assert stats.loc["demo-fast", Col.MEAN_COST] > 0  # demo-fast has prices in its model_info
 
 
 # --- The conversation --------------------------------------------------------------------------------------------
 
-def reply(key, text="", status="done", **metrics):
-    return Reply(key, text=text, status=status, metrics=ReplyMetrics(model=key, **metrics))
+def reply(key, text="", outcome=Outcome.COMPLETE, **metrics):
+    return Reply(key, text=text, outcome=outcome, metrics=Metrics(**metrics))
 
 
 def test_a_model_without_a_reply_has_no_turn_in_its_thread():
-    comparison = Comparison([Round("Q1", {}, {"a": reply("a", "A1"), "b": reply("b", "", "failed")})])
-    jobs = comparison.jobs([_model("a"), _model("b")], "Q2",
-                           {"a": ChatParams(system_prompt="Be brief."), "b": ChatParams()})
+    comparison = Conversation("compare", [Round("Q1", {}, {"a": [reply("a", "A1")],
+                                                          "b": [reply("b", "", Outcome.FAILED)]})])
+    jobs = jobs_for(comparison, [_model("a"), _model("b")], "Q2",
+                    {"a": ChatParams(system_prompt="Be brief."), "b": ChatParams()})
 
     assert jobs[0].messages == [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Q1"},
                                 {"role": "assistant", "content": "A1"}, {"role": "user", "content": "Q2"}]
@@ -130,10 +137,10 @@ def _model(key):
 
 def test_per_model_overrides_replace_only_what_they_set():
     shared = ChatParams(system_prompt="Shared.", temperature=0.2, max_tokens=100)
-    assert effective_params(shared, {"temperature": 1.0, "top_p": None, "max_tokens": None}) == ChatParams(
+    assert shared.with_overrides({"temperature": 1.0, "top_p": None, "max_tokens": None}) == ChatParams(
         "Shared.", 1.0, None, 100)
-    assert effective_params(shared, {"system_prompt": ""}) == shared
-    assert effective_params(shared, None) == shared
+    assert shared.with_overrides({"system_prompt": ""}) == shared
+    assert shared.with_overrides(None) == shared
 
 
 def test_models_link_parameter():
@@ -155,15 +162,15 @@ def test_results_mark_the_fastest_and_the_cheapest_of_the_completed_replies():
     frame = results_frame({
         "quick": reply("quick", "x", total=1.0, cost=0.003),
         "cheap": reply("cheap", "x", total=2.0, cost=0.001),
-        "broken": reply("broken", "", "failed", total=0.1, cost=0.0001),
+        "broken": reply("broken", "", Outcome.FAILED, total=0.1, cost=0.0001),
     })
-    assert best(frame) == ("quick", "cheap")
-    assert dict(zip(frame["Model"], frame["Best"])) == {"quick": "fastest", "cheap": "cheapest", "broken": ""}
+    assert fastest_and_cheapest(frame) == ("quick", "cheap")
+    assert dict(zip(frame[Col.MODEL], frame[Col.BEST])) == {"quick": "fastest", "cheap": "cheapest", "broken": ""}
 
 
 def test_one_model_can_be_both_fastest_and_cheapest():
     frame = results_frame({"a": reply("a", "x", total=1.0, cost=0.001), "b": reply("b", "x", total=2.0, cost=0.01)})
-    assert frame.set_index("Model").loc["a", "Best"] == "fastest, cheapest"
+    assert frame.set_index(Col.MODEL).loc["a", Col.BEST] == "fastest, cheapest"
 
 
 # --- Diff --------------------------------------------------------------------------------------------------------
@@ -183,39 +190,3 @@ def test_different_replies_show_the_words_each_has():
 def test_diff_markdown_marks_changes_and_escapes_the_text():
     text = diff_markdown(word_diff("a *b* c", "a [x] c"))
     assert text == r"a :red-background[~~\*b\*~~] :green-background[\[x\]] c"
-
-
-# --- Exports -----------------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def finished() -> Comparison:
-    params = {"a": ChatParams(system_prompt="Be brief.", temperature=0.5), "b": ChatParams()}
-    replies = {"a": reply("a", "Paris.", ttft=0.2, total=1.0, completion_tokens=2, cost=0.001, finish_reason="stop"),
-               "b": Reply("b", status="failed", error="Rate limited", metrics=ReplyMetrics("b", total=0.1))}
-    return Comparison([Round("Capital of France?", params, replies, {k: [r] for k, r in replies.items()})])
-
-
-def test_csv_export_has_prompt_parameters_reply_and_numbers(finished):
-    frame = pd.read_csv(io.StringIO(export_csv(finished)))
-    row = frame.set_index("model").loc["a"]
-    assert row["prompt"] == "Capital of France?" and row["reply"] == "Paris."
-    assert row["param_system_prompt"] == "Be brief." and row["param_temperature"] == 0.5
-    assert row["ttft"] == 0.2 and row["cost"] == 0.001 and row["tokens_per_second"] == pytest.approx(2.5)
-    assert frame.set_index("model").loc["b", "error"] == "Rate limited"
-
-
-def test_json_export_round_trips(finished):
-    data = json.loads(export_json(finished, share_url="http://host/compare?models=a,b"))
-    assert data["models"] == ["a", "b"] and data["share_url"].endswith("models=a,b")
-    first = data["rounds"][0]
-    assert first["prompt"] == "Capital of France?" and first["params"]["a"]["temperature"] == 0.5
-    assert first["replies"]["a"]["text"] == "Paris." and first["replies"]["a"]["metrics"]["cost"] == 0.001
-    assert first["replies"]["b"]["status"] == "failed"
-
-
-def test_markdown_export_reads_as_a_report(finished):
-    text = export_markdown(finished)
-    assert "## Round 1" in text and "> Capital of France?" in text and "> Paris." in text
-    assert "system prompt “Be brief.”, temperature 0.5" in text
-    assert "**Error:** Rate limited" in text
-    assert "| Model | Status | TTFT (s) |" in text and "| a | done | 0.2 | 1 |" in text

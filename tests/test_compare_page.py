@@ -5,6 +5,8 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from gateway.compare.stats import Col
+
 APP = "../streamlit_app.py"
 
 
@@ -65,7 +67,7 @@ def test_one_prompt_reaches_every_model_and_the_numbers_compare_them(app_env):
     assert sum(text.startswith("TTFT ") and "tokens" in text for text in texts(at.caption)) == 3
 
     table = at.dataframe[0].value.set_index("Model")
-    assert list(table["Status"]) == ["done"] * 3
+    assert list(table[Col.OUTCOME]) == ["complete"] * 3
     assert table.loc["compare-c", "Best"].endswith("cheapest")  # the lowest prices in its model_info
     assert (table["TTFT (s)"] >= 3.5).all()  # mock_delay is real
     assert any(text.startswith("Fastest: ") and "Cheapest: **compare-c**" in text for text in texts(at.caption))
@@ -85,7 +87,7 @@ def test_a_failing_model_shows_its_error_beside_the_replies(app_env):
     assert any("Rate limited" in text for text in texts(at.error))
     assert said(at) == ["", "Hello! I am the fast demo model."]
     table = at.dataframe[0].value.set_index("Model")
-    assert table.loc["error-rate-limit", "Status"] == "failed" and table.loc["error-rate-limit", "Finish"] == "error"
+    assert table.loc["error-rate-limit", Col.OUTCOME] == "failed" and table.loc["error-rate-limit", Col.FINISH] == ""
 
 
 def test_follow_ups_continue_each_models_thread_side_by_side(app_env):
@@ -126,7 +128,7 @@ def test_continue_in_chat_hands_one_models_thread_to_the_chat_page(app_env, monk
     switch_page = st.switch_page
 
     def recording_switch_page(page, *, query_params=None):
-        handed.append((dict(st.session_state["chat_handoff"]), dict(query_params or {})))
+        handed.append((st.session_state["chat_handoff"], dict(query_params or {})))
         switch_page(page, query_params=query_params)
 
     monkeypatch.setattr(st, "switch_page", recording_switch_page)
@@ -134,8 +136,9 @@ def test_continue_in_chat_hands_one_models_thread_to_the_chat_page(app_env, monk
 
     handoff, query = handed[0]
     assert query == {"model": "upstream-echo"}
-    assert handoff["model"] == "upstream-echo"
-    assert [m["role"] for m in handoff["messages"]] == ["user", "assistant"]
-    assert handoff["messages"][1]["content"].strip() == "echo: Hi there"
-    assert handoff["params"] == {"system_prompt": "", "temperature": None, "top_p": None, "max_tokens": None}
+    assert handoff.kind == "chat" and handoff.used_models() == ["upstream-echo"]
+    assert [m["role"] for m in handoff.history()] == ["user", "assistant"]
+    assert handoff.history()[1]["content"].strip() == "echo: Hi there"
+    assert handoff.rounds[0].reply().metrics.total > 0  # the reply keeps its numbers
+    assert handoff.params.to_dict() == {"system_prompt": "", "temperature": None, "top_p": None, "max_tokens": None}
     assert at.query_params["model"] == "upstream-echo"

@@ -140,12 +140,12 @@ def test_the_hard_deadline_holds_whatever_the_http_timeouts():
     assert all(p.detail.startswith("No answer within 0.3 s") for p in report.probes)
 
 
-def test_a_proxy_found_down_is_not_waited_on_again_by_discovery():
+def test_a_proxy_found_down_is_not_waited_on_again_by_discovery_when_the_page_says_so():
     with silent_server() as url:
         settings = settings_for(url)
-        health.run_probes(settings)
+        report = health.run_probes(settings)
         started = time.perf_counter()
-        found = catalogue.fetch_models(settings)
+        found = catalogue.fetch_models(settings, proxy_down=report.down)
         assert time.perf_counter() - started < 0.5  # instead of discovery's own 10 s read timeout
     assert found.status == "unavailable" and isinstance(found.error, ProxyTimeout)
 

@@ -1,6 +1,5 @@
 """The home and catalogue pages, run with AppTest against the real proxy."""
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from gateway import catalogue as gateway_catalogue

@@ -7,11 +7,12 @@ from streamlit.testing.v1 import AppTest
 
 from gateway import features, health
 from gateway.catalogue import fetch_models
-from gateway.chat import ChatParams, start_chat
+from gateway.chat import start_chat
 from gateway.config import load_settings
 from gateway.errors import AuthenticationFailed
-from gateway.health import VERSION_CHECKS
+from gateway.health.probes import VERSION_CHECKS
 from gateway.models import ModelRecord
+from gateway.params import ChatParams
 from tests.conftest import APP_ENV
 from tests.support.litellm_versions import CURRENT
 

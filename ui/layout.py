@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import streamlit as st
 
 import gateway
-from gateway import Catalogue, Settings
+from gateway import Catalogue, GatewayError, Settings
 from ui.format import ago
+from ui.pages import PAGES, Page
 
-PAGES = (
-    ("streamlit_app.py", "Home", ":material/home:"),
-    ("pages/chat.py", "Chat", ":material/chat:"),
-    ("pages/compare.py", "Compare", ":material/compare_arrows:"),
-    ("pages/models.py", "Models", ":material/table_view:"),
-    ("pages/health.py", "Proxy health", ":material/monitor_heart:"),
-)
-_STATUS = {
+BadgeColour = Literal["red", "orange", "green", "gray"]
+_STATUS: dict[str, tuple[str, BadgeColour]] = {
     "live": ("Connected", "green"),
     "stale": ("Proxy not answering: showing the last good list", "orange"),
     "unavailable": ("Proxy not answering", "red"),
@@ -24,11 +21,15 @@ _STATUS = {
 }
 
 
-def page_setup(title: str, icon: str, settings: Settings | None = None) -> tuple[Settings, Catalogue]:
-    """Configure the page, read the settings (unless given) and the catalogue, and draw the shared sidebar."""
-    st.set_page_config(page_title=f"{title} · LLM Gateway Dashboard", page_icon=icon, layout="wide")
+def page_setup(page: Page, settings: Settings | None = None, *,
+               proxy_down: GatewayError | None = None) -> tuple[Settings, Catalogue]:
+    """Configure the page, read the settings (unless given) and the catalogue, and draw the shared sidebar.
+
+    `proxy_down`: the page's own probes just found the proxy down, so discovery does not wait on it again.
+    """
+    st.set_page_config(page_title=f"{page.label} · LLM Gateway Dashboard", page_icon=page.icon, layout="wide")
     settings = settings or gateway.load_settings()
-    catalogue = gateway.fetch_models(settings)
+    catalogue = gateway.fetch_models(settings, proxy_down=proxy_down)
     _sidebar(settings, catalogue)
     return settings, catalogue
 
@@ -45,8 +46,8 @@ def _refresh() -> None:
 
 def _sidebar(settings: Settings, catalogue: Catalogue) -> None:
     with st.sidebar:
-        for path, label, icon in PAGES:
-            st.page_link(path, label=label, icon=icon)
+        for page in PAGES:
+            st.page_link(page.path, label=page.label, icon=page.icon)
         st.divider()
         text, colour = _STATUS[catalogue.status]
         st.badge(text, color=colour)

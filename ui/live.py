@@ -12,8 +12,10 @@ still re-renders every element of the reply on each update; the pace of updates 
 
 from __future__ import annotations
 
+from typing import Any
+
 from gateway.blocks import settled_length
-from gateway.conversation import displayable
+from ui.markdown import displayable
 
 CURSOR = " ▌"
 
@@ -23,12 +25,12 @@ class LiveMarkdown:
 
     def __init__(self, slot) -> None:
         self._slot = slot
-        self._blocks = None
-        self._tail = None
+        self._blocks: Any = None  # the container of the reply's blocks, once the first text arrives
+        self._tail: Any = None  # the placeholder of the unfinished last block
         self.settled = 0  # characters drawn for good: the next update re-sends only what follows
 
     def update(self, text: str) -> None:
-        if self._blocks is None:
+        if self._blocks is None or self._tail is None:
             self._blocks = self._slot.container()
             self._tail = self._blocks.empty()
         end = settled_length(text, self.settled)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,7 @@ def start_app(env: dict[str, str], *, timeout: float = 60.0) -> Service:
     """Start the app on a free port with exactly these app settings and wait for /_stcore/health."""
     port = free_port()
     child_env = {k: v for k, v in os.environ.items() if k not in APP_ENV}
+    child_env["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='dashboard-db-')}/dashboard.db"
     child_env.update(env)
     argv = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]

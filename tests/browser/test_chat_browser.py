@@ -39,7 +39,7 @@ def test_an_error_stays_in_the_conversation_with_the_prompt(app, page):
     page.locator("[data-testid='stSelectbox'] input").first.click()
     page.keyboard.type("error-rate-limit")  # the picker is searchable
     page.get_by_role("option", name="error-rate-limit").click()
-    page.wait_for_url(re.compile(r".*[?&]model=error-rate-limit$"))  # the URL follows the picker
+    page.wait_for_url(re.compile(r".*[?&]model=error-rate-limit(&|$)"))  # the URL follows the picker
     wait_idle(page)
     ask(page, "And again")
     page.get_by_text("Rate limited").wait_for()
@@ -64,7 +64,7 @@ def test_stop_keeps_the_partial_reply_and_the_next_turn_shows_it_stopped(app, pa
     wait_idle(page)
     messages = page.locator(MESSAGES)
     assert messages.nth(0).inner_text().strip().endswith("Take your time")
-    assert "w0 w1 w2 w3" in messages.nth(1).inner_text() and "finish: stopped" in messages.nth(1).inner_text()
+    assert "w0 w1 w2 w3" in messages.nth(1).inner_text() and "Stopped: partial reply." in messages.nth(1).inner_text()
     assert messages.nth(2).inner_text().strip().endswith("Thanks")
 
 

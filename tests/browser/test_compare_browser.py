@@ -50,8 +50,8 @@ def test_stop_halts_every_stream_and_keeps_the_partial_replies(app, page):
     repeats.press("Enter")
 
     panels = page.locator("[data-testid='stColumn']").filter(has=page.locator("[data-testid='stChatMessage']"))
-    panels.filter(has_text="finish: stopped").nth(2).wait_for()
+    panels.filter(has_text="Stopped: partial reply.").nth(2).wait_for()
     wait_idle(page)
-    assert panels.filter(has_text="finish: stopped").count() == 3
+    assert panels.filter(has_text="Stopped: partial reply.").count() == 3
     assert panels.filter(has_text="w5").count() == 2  # both partial replies are still there...
     assert panels.filter(has_text="w33").count() == 0  # ...and neither went on to the end

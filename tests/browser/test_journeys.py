@@ -40,7 +40,7 @@ def test_home_to_catalogue_to_compare_to_chat_to_health(app, page):
     screenshot(page, "journey_3_compare")
 
     page.get_by_role("button", name="Continue in chat").first.click()
-    page.wait_for_url(re.compile(r".*/chat\?model=demo-fast$"))
+    page.wait_for_url(re.compile(r".*/chat\?model=demo-fast&c=[0-9a-f]{32}$"))  # a saved chat, with its link
     wait_idle(page)
     messages = page.locator("[data-testid='stChatMessage']")
     messages.filter(has_text=PROMPT).first.wait_for()

@@ -3,12 +3,20 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from scripts import services
-from scripts.services import MASTER_KEY, PROXY_DEFAULTS, free_port, launch, proxy_alive, proxy_environment, \
-    wait_until_ready
+from scripts.services import (
+    MASTER_KEY,
+    PROXY_DEFAULTS,
+    free_port,
+    launch,
+    proxy_alive,
+    proxy_environment,
+    wait_until_ready,
+)
 from tests.support import litellm_versions
 
 __all__ = ["MASTER_KEY", "Proxy", "free_port", "start_proxy"]
@@ -36,5 +44,25 @@ def start_proxy(config: str | Path, *, version: str = litellm_versions.CURRENT, 
             "--host", "127.0.0.1", "--num_workers", "1"]
     proxy = launch(f"litellm-{version}", argv, f"http://127.0.0.1:{port}", env=child_env, service=Proxy,
                    master_key=MASTER_KEY, version=version)
-    wait_until_ready(proxy, proxy_alive, timeout)
+    # Ours, not another proxy that took the free port while this one was starting (several suites on one machine).
+    wait_until_ready(proxy, lambda url: proxy_alive(url) and listens(proxy, port), timeout)
     return proxy
+
+
+def listens(service: services.Service, port: int) -> bool:
+    """A process of the service's process group holds the socket listening on 127.0.0.1:port (Linux /proc)."""
+    sockets = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                sockets.add(f"socket:[{fields[9]}]")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.getpgid(int(pid)) != service.process.pid:
+                continue
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in sockets for fd in os.listdir(f"/proc/{pid}/fd")):
+                return True
+        except OSError:  # gone, or not ours to read
+            continue
+    return False

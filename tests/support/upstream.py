@@ -1,117 +1,56 @@
-"""A small local OpenAI-compatible server, used as an upstream behind the proxy and for what a proxy can't produce.
+"""The test suite's local OpenAI-compatible server: the demo upstream (demo/upstream.py) with test models on top,
+used as an upstream behind the proxy and for what a proxy can't produce.
 
 The model name picks the behaviour:
-- `echo`: streams back the last user message.
+- `demo-quick`, `demo-thorough`, `demo-creative`, `demo-flaky`, `demo-vision`: the demo models (demo/models.py).
+- `echo` (and any other name): streams back the last user message.
 - `long-<tokens>-<per_second>`: streams `tokens` words (`w0 w1 …`, one paragraph) at about `per_second` a second.
 - `essay-<tokens>-<per_second>`: the same words shaped as a long reply: headings, paragraphs, lists, code blocks.
 - `break-after-<n>`: streams n words, then an error event inside the 200 stream.
 - `cut-after-<n>`: streams n words, then drops the connection.
 - `pause-<n>-<ms>`: streams n words, pauses ms milliseconds, then streams n more.
-Also: `silent_server()`, a socket that accepts connections and never answers.
+The test models answer a non-streaming request at once with the whole text, and always end a stream with `usage`
+(5 prompt tokens, a word a token). Also: `silent_server()`, a socket that accepts connections and never answers.
 """
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 import threading
-import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from demo import models
+from demo.prompt import read
+from demo.reply import Failure, Reply
+from demo.upstream import Upstream, running
+
+MID_STREAM_ERROR = Failure(500, "upstream exploded mid-stream")
 
 
-def _chunk(model: str, content: str | None = None, finish: str | None = None, usage: dict | None = None) -> bytes:
-    body: dict = {"id": "chatcmpl-local", "object": "chat.completion.chunk", "created": int(time.time()),
-                  "model": model, "choices": []}
-    if usage is None:
-        body["choices"] = [{"index": 0, "delta": {"content": content} if content else {}, "finish_reason": finish}]
-    else:
-        body["usage"] = usage
-    return f"data: {json.dumps(body)}\n\n".encode()
+def respond(model: str, request: Mapping) -> Reply:
+    """A demo model's reply, else the test model the name describes (echo for any other name)."""
+    demo = models.respond(model, request)
+    if demo is not None:
+        return demo
+    pause = re.match(r"pause-(\d+)-(\d+)", model)
+    return Reply(list(_words(model, request)), prompt_tokens=5, rate=_rate(model),
+                 break_after=_after(model, "break"), break_failure=MID_STREAM_ERROR, cut_after=_after(model, "cut"),
+                 pause=(int(pause.group(1)), int(pause.group(2)) / 1000) if pause else None,
+                 batch_delay=0.0, stream_usage=True)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:  # quiet
-        pass
-
-    def do_GET(self) -> None:
-        if self.path.rstrip("/").endswith("/models"):
-            self._json(200, {"object": "list", "data": [{"id": "echo", "object": "model", "owned_by": "local"}]})
-        else:
-            self._json(404, {"error": {"message": "not found"}})
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("content-length", 0))
-        request = json.loads(self.rfile.read(length) or b"{}")
-        model = request.get("model", "echo")
-        words = list(self._words(model, request))
-        if not request.get("stream"):
-            text = "".join(words)
-            self._json(200, {"id": "chatcmpl-local", "object": "chat.completion", "created": int(time.time()),
-                             "model": model, "choices": [{"index": 0, "finish_reason": "stop",
-                                                          "message": {"role": "assistant", "content": text}}],
-                             "usage": {"prompt_tokens": 5, "completion_tokens": len(words), "total_tokens": 5 + len(words)}})
-            return
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("cache-control", "no-cache")
-        self.send_header("connection", "close")
-        self.end_headers()
-        rate = _rate(model)
-        broken, cut = _after(model, "break"), _after(model, "cut")
-        pause = re.match(r"pause-(\d+)-(\d+)", model)
-        start = time.perf_counter()
-        try:
-            for i, word in enumerate(words):
-                if broken is not None and i == broken:
-                    error = {"error": {"message": "upstream exploded mid-stream", "type": "server_error", "code": "500"}}
-                    self.wfile.write(f"data: {json.dumps(error)}\n\n".encode())
-                    self.wfile.flush()
-                    return
-                if cut is not None and i == cut:
-                    self.wfile.flush()
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    return
-                if pause and i == int(pause.group(1)):
-                    time.sleep(int(pause.group(2)) / 1000)
-                if rate:
-                    delay = start + i / rate - time.perf_counter()
-                    if delay > 0:
-                        time.sleep(delay)
-                self.wfile.write(_chunk(model, word))
-                self.wfile.flush()
-            self.wfile.write(_chunk(model, finish="stop"))
-            self.wfile.write(_chunk(model, usage={"prompt_tokens": 5, "completion_tokens": len(words),
-                                                  "total_tokens": 5 + len(words)}))
-            self.wfile.write(b"data: [DONE]\n\n")
-            self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        self.close_connection = True
-
-    def _words(self, model: str, request: dict) -> Iterator[str]:
-        if match := re.match(r"essay-(\d+)", model):
-            return essay(int(match.group(1)))
-        match = (re.match(r"long-(\d+)", model) or re.match(r"(?:break|cut)-after-(\d+)", model)
-                 or re.match(r"pause-(\d+)", model))
-        if match:
-            count = int(match.group(1)) * (1 if model.startswith("long") else 2)
-            return (f"w{i} " for i in range(count))
-        users = [m for m in request.get("messages", []) if m.get("role") == "user"]
-        text = users[-1]["content"] if users else "nothing"
-        return (word + " " for word in f"echo: {text}".split())
-
-    def _json(self, status: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+def _words(model: str, request: Mapping) -> Iterator[str]:
+    if match := re.match(r"essay-(\d+)", model):
+        return essay(int(match.group(1)))
+    match = (re.match(r"long-(\d+)", model) or re.match(r"(?:break|cut)-after-(\d+)", model)
+             or re.match(r"pause-(\d+)", model))
+    if match:
+        count = int(match.group(1)) * (1 if model.startswith("long") else 2)
+        return (f"w{i} " for i in range(count))
+    text = read(request.get("messages") or []).text or "nothing"
+    return (word + " " for word in f"echo: {text}".split())
 
 
 def essay(tokens: int) -> Iterator[str]:
@@ -151,15 +90,8 @@ def _after(model: str, kind: str) -> int | None:
 @contextmanager
 def upstream_server() -> Iterator[str]:
     """Run the server on a free loopback port; yields its base URL (ending in /v1)."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with running(Upstream(respond=respond, model_ids=("echo", *models.MODELS))) as base_url:
+        yield base_url
 
 
 @contextmanager

@@ -1,0 +1,146 @@
+"""Exports of a conversation (a chat or a comparison): JSON (which imports back), CSV and a Markdown report.
+
+Every text in them comes from the records, whose error messages the gateway has already redacted: no key can reach
+an export. Markdown quotes replies as they are; a page that renders an export must treat it as untrusted Markdown.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from gateway.compare.stats import results_frame
+from gateway.conversation import Conversation, Round
+from gateway.params import ChatParams
+from gateway.reply import Metrics, Outcome, Reply
+
+MetricsLine = Callable[[Metrics], str]
+
+
+def to_json(conversation: Conversation, *, share_url: str | None = None) -> str:
+    """The whole record, every run of every reply with its numbers; `import_json` reads it back."""
+    data = {**conversation.to_dict(), "exported_at": _now(), "share_url": share_url}
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def import_json(text: str | bytes) -> Conversation:
+    """A conversation from a JSON export, with a new id (so importing twice keeps both). Raises ValueError."""
+    try:
+        data = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError("not a conversation export: the file holds no JSON object")
+    try:
+        conversation = Conversation.from_dict(data)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not a conversation export: {exc!r} is missing or malformed") from None
+    conversation.id = Conversation().id
+    return conversation
+
+
+def rows(conversation: Conversation) -> list[dict[str, object]]:
+    """One flat row per round, model and run: prompt, parameters, reply, outcome and numbers."""
+    found = []
+    for number, round_ in enumerate(conversation.rounds, start=1):
+        for key, replies in round_.runs.items():
+            params = round_.params.get(key, conversation.params)
+            for reply in replies:
+                found.append({"round": number, "prompt": round_.prompt, "model": key, "run": reply.run,
+                              **{f"param_{name}": value for name, value in params.to_dict().items()},
+                              "outcome": reply.outcome.value, "reply": reply.text,
+                              "error": reply.error.message if reply.error else "", **reply.metrics.to_dict()})
+    return found
+
+
+def to_csv(conversation: Conversation) -> str:
+    """The conversation as CSV, one row per round, model and run."""
+    return pd.DataFrame(rows(conversation)).to_csv(index=False)
+
+
+def to_markdown(conversation: Conversation, *, metrics_line: MetricsLine | None = None,
+                share_url: str | None = None) -> str:
+    """A readable report: a chat as a transcript, a comparison round by round with a table of numbers."""
+    if conversation.kind == "chat":
+        return _chat_markdown(conversation, metrics_line)
+    return _compare_markdown(conversation, metrics_line, share_url)
+
+
+def _chat_markdown(conversation: Conversation, metrics_line: MetricsLine | None) -> str:
+    models = conversation.used_models()
+    lines = [f"# Chat with {', '.join(models)}" if models else "# Chat", "", f"_Exported {_now()}_", ""]
+    params = conversation.latest.params.get(models[-1], conversation.params) if models and conversation.latest \
+        else conversation.params
+    settings = [f"{name.replace('_', ' ')}: {value}" for name, value in params.to_dict().items()
+                if value not in (None, "") and name != "system_prompt"]
+    if settings:
+        lines += ["Parameters: " + ", ".join(settings), ""]
+    if params.system_prompt.strip():
+        lines += ["## System prompt", "", params.system_prompt, ""]
+    for round_ in conversation.rounds:
+        lines += ["## You", "", round_.prompt, ""]
+        for key, reply in round_.replies.items():
+            lines += [f"## {key}", ""] + _reply_lines(reply, metrics_line, quote=False)
+    return "\n".join(lines)
+
+
+def _compare_markdown(conversation: Conversation, metrics_line: MetricsLine | None, share_url: str | None) -> str:
+    lines = ["# Model comparison", ""]
+    if share_url:
+        lines += [f"Share link: <{share_url}>", ""]
+    for number, round_ in enumerate(conversation.rounds, start=1):
+        lines += [f"## Round {number}", "", "**Prompt**", "", _quote(round_.prompt), ""]
+        for key, reply in round_.replies.items():
+            lines += [f"### {key}", "", f"Parameters: {_params_text(round_.params.get(key, ChatParams()))}", ""]
+            lines += _reply_lines(reply, metrics_line, quote=True)
+        lines += _table(round_) + [""]
+    return "\n".join(lines)
+
+
+def _reply_lines(reply: Reply, metrics_line: MetricsLine | None, *, quote: bool) -> list[str]:
+    lines = []
+    if reply.text:
+        lines += [_quote(reply.text) if quote else reply.text, ""]
+    elif quote:
+        lines += ["_(no reply)_", ""]
+    if reply.outcome in (Outcome.STOPPED, Outcome.CUT):
+        lines += [f"_({reply.outcome.label})_", ""]
+    if reply.error:
+        lines += [f"**Error:** {reply.error.message}" + (f"  \n{reply.error.hint}" if reply.error.hint else ""), ""]
+    if metrics_line and reply.text:
+        lines += [f"_{metrics_line(reply.metrics)}_", ""]
+    return lines
+
+
+def _table(round_: Round) -> list[str]:
+    table = results_frame(round_.replies)
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in table.itertuples(index=False)]
+    return lines
+
+
+def _params_text(params: ChatParams) -> str:
+    shown = [f"system prompt “{params.system_prompt}”" if params.system_prompt else "no system prompt"]
+    shown += [f"{name} {value}" for name, value in params.sampling().items()]
+    return ", ".join(shown)
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" for line in text.splitlines() or [""])
+
+
+def _cell(value: Any) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value).replace("|", "\\|")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -1,0 +1,217 @@
+"""Every query of the store. Each function takes a connection inside a transaction the caller opened (one
+transaction per write, so another process or tab sees a turn whole or not at all) and filters by owner: an id
+belonging to someone else is handled exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gateway.conversation import Conversation
+from gateway.store import rows
+from gateway.store.records import NEW_TITLE, Summary
+from gateway.store.schema import SEARCH_CONFIG, conversations, probe_samples, replies, rounds
+
+C, R, P = conversations.c, rounds.c, replies.c
+MAX_SEARCH_WORDS = 12
+MAX_LIMIT = 1_000  # history entries in one call
+_WORD = re.compile(r"\w+")
+
+
+def _dialect(connection: sa.Connection) -> str:
+    return "postgresql" if connection.dialect.name == "postgresql" else "sqlite"
+
+
+# Statements are built once per database kind with bound parameters: building SQLAlchemy constructs (an upsert's
+# `excluded` alias above all) cost more than running them.
+
+@functools.cache
+def _conversation_upsert(dialect: str, auto_title: bool, whole: bool) -> Any:
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(conversations).values(
+        {name: sa.bindparam(name) for name in ("id", "owner", "kind", "title", "auto_title", "pinned", "models",
+                                               "params", "created_at", "updated_at")})
+    greatest = sa.func.greatest if dialect == "postgresql" else sa.func.max
+    changes: dict[str, Any] = {"kind": insert.excluded.kind, "models": insert.excluded.models,
+                               "params": insert.excluded.params,
+                               "updated_at": greatest(C.updated_at, insert.excluded.updated_at)}
+    if auto_title or whole:
+        changes["auto_title"] = insert.excluded.auto_title
+    if whole:
+        changes.update(title=insert.excluded.title, pinned=insert.excluded.pinned)
+    return insert.on_conflict_do_update(index_elements=[C.owner, C.id], set_=changes).returning(C.pk)
+
+
+@functools.cache
+def _round_upsert(dialect: str) -> Any:
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(rounds).values(
+        {name: sa.bindparam(name) for name in ("conversation_pk", "position", "prompt", "params", "created_at")})
+    return insert.on_conflict_do_update(
+        index_elements=[R.conversation_pk, R.position],
+        set_={"prompt": insert.excluded.prompt, "params": insert.excluded.params,
+              "created_at": insert.excluded.created_at}).returning(R.pk)
+
+
+@functools.cache
+def _reply_upsert(dialect: str) -> Any:
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(replies)
+    kept = ("pk", "round_pk", "conversation_pk", "model", "run", "created_at")  # created_at: when first saved
+    return insert.on_conflict_do_update(index_elements=[P.round_pk, P.model, P.run],
+                                        set_={c.name: insert.excluded[c.name] for c in replies.columns
+                                              if c.name not in kept})
+
+
+_REPLY_KEYS = sa.select(P.pk, P.model, P.run).where(P.round_pk == sa.bindparam("round_pk"))
+_DELETE_REPLIES = sa.delete(replies).where(P.pk.in_(sa.bindparam("pks", expanding=True)))
+_DELETE_OTHER_ROUNDS = sa.delete(rounds).where(R.conversation_pk == sa.bindparam("conversation_pk"),
+                                               R.position.not_in(sa.bindparam("positions", expanding=True)))
+_TOTALS = sa.update(conversations).where(C.pk == sa.bindparam("conversation_pk")).values(
+    turns=sa.select(sa.func.count()).where(R.conversation_pk == sa.bindparam("conversation_pk")).scalar_subquery(),
+    cost=sa.select(sa.func.coalesce(sa.func.sum(P.cost), 0.0))
+    .where(P.conversation_pk == sa.bindparam("conversation_pk")).scalar_subquery())
+_TEXT_COLUMNS = ("text", "error_message", "error_hint", "error_kind", "finish_reason", "call_id", "cost_source")
+
+
+# --- Writing conversations ---------------------------------------------------------------------------------------
+
+def write(connection: sa.Connection, snapshot: rows.Snapshot) -> None:
+    """Upsert a conversation and the rounds of the snapshot (each round's replies replaced by the snapshot's).
+    A `whole` snapshot also removes stored rounds it does not have, and sets the title and pin."""
+    dialect = _dialect(connection)
+    head = snapshot.header
+    values = {"id": head.id, "owner": head.owner, "kind": head.kind, "title": rows.clean(head.title),
+              "auto_title": rows.clean(head.auto_title), "pinned": head.pinned,
+              "models": rows.clean_json(list(head.models)), "params": rows.clean_json(head.params),
+              "created_at": head.created_at, "updated_at": head.updated_at}
+    upsert = _conversation_upsert(dialect, 0 in snapshot.rounds, snapshot.whole)
+    conversation_pk: int = connection.execute(upsert, values).scalar_one()
+    for position in sorted(snapshot.rounds):
+        _write_round(connection, dialect, conversation_pk, snapshot.rounds[position])
+    if snapshot.whole:
+        connection.execute(_DELETE_OTHER_ROUNDS, {"conversation_pk": conversation_pk,
+                                                  "positions": list(snapshot.rounds) or [-1]})
+    connection.execute(_TOTALS, {"conversation_pk": conversation_pk})
+
+
+def _write_round(connection: sa.Connection, dialect: str, conversation_pk: int, round_: rows.RoundRows) -> None:
+    round_pk: int = connection.execute(_round_upsert(dialect), {
+        "conversation_pk": conversation_pk, "position": round_.position, "prompt": rows.clean(round_.prompt),
+        "params": rows.clean_json(round_.params), "created_at": round_.created_at}).scalar_one()
+    kept = {(reply["model"], reply["run"]) for reply in round_.replies}
+    stale = [pk for pk, model, run in connection.execute(_REPLY_KEYS, {"round_pk": round_pk})
+             if (model, run) not in kept]
+    if stale:
+        connection.execute(_DELETE_REPLIES, {"pks": stale})
+    if round_.replies:
+        connection.execute(_reply_upsert(dialect), [
+            {**reply, **{k: rows.clean(reply[k]) for k in _TEXT_COLUMNS if reply[k] is not None},
+             "round_pk": round_pk, "conversation_pk": conversation_pk} for reply in round_.replies])
+
+
+# --- Reading conversations ---------------------------------------------------------------------------------------
+
+_LOAD_HEADER = sa.select(conversations).where(C.owner == sa.bindparam("owner"), C.id == sa.bindparam("id"),
+                                              C.deleted_at.is_(None))
+_LOAD_ROUNDS = sa.select(R.pk, R.prompt, R.params, R.created_at).where(
+    R.conversation_pk == sa.bindparam("conversation_pk")).order_by(R.position)
+_LOAD_REPLIES = sa.select(replies).where(P.conversation_pk == sa.bindparam("conversation_pk")).order_by(
+    P.round_pk, P.position, P.run)
+
+
+def load(connection: sa.Connection, owner: str, conversation_id: str) -> Conversation | None:
+    header = connection.execute(_LOAD_HEADER, {"owner": owner, "id": conversation_id}).mappings().first()
+    if header is None:
+        return None
+    key = {"conversation_pk": header["pk"]}
+    return rows.build(header, connection.execute(_LOAD_ROUNDS, key).mappings().all(),
+                      connection.execute(_LOAD_REPLIES, key).mappings())
+
+
+@functools.cache
+def _history(dialect: str, kind: bool, search: bool) -> sa.Select:
+    query = sa.select(C.id, C.kind, C.title, C.auto_title, C.models, C.created_at, C.updated_at, C.cost, C.pinned,
+                      C.turns).where(C.owner == sa.bindparam("owner"), C.deleted_at.is_(None))
+    if kind:
+        query = query.where(C.kind == sa.bindparam("kind"))
+    if search:
+        query = query.where(C.pk.in_(_matching(dialect)))
+    return query.order_by(C.pinned.desc(), C.updated_at.desc(), C.pk.desc()).limit(
+        sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer))
+
+
+def history(connection: sa.Connection, owner: str, *, kind: str | None = None, search: str | None = None,
+            limit: int = 50, offset: int = 0) -> list[Summary]:
+    """One owner's live conversations, pinned first then newest first; `search`: those whose title or any prompt or
+    reply has every word of it (as a word prefix)."""
+    dialect = _dialect(connection)
+    words = _WORD.findall((search or "").lower())[:MAX_SEARCH_WORDS]
+    params: dict[str, Any] = {"owner": owner, "kind": kind, "limit": max(0, min(limit, MAX_LIMIT)),
+                              "offset": max(0, offset)}
+    if words:
+        params["match"] = (" & ".join(f"{w}:*" for w in words) if dialect == "postgresql"
+                           else " ".join(f'"{w}"*' for w in words))
+    query = _history(dialect, kind is not None, bool(words))
+    return [Summary(id=str(row.id), kind=row.kind, title=row.title or row.auto_title or NEW_TITLE,
+                    models=tuple(row.models), created_at=float(row.created_at), updated_at=float(row.updated_at),
+                    cost=float(row.cost), pinned=bool(row.pinned), turns=int(row.turns))
+            for row in connection.execute(query, params)]
+
+
+def _matching(dialect: str) -> sa.CompoundSelect:
+    """The pks of conversations (any owner: the caller filters) whose title, a prompt or a reply matches the
+    bound parameter `match`."""
+    if dialect == "postgresql":
+        query = sa.func.to_tsquery(SEARCH_CONFIG, sa.bindparam("match"))
+        return sa.union(
+            sa.select(C.pk).where(sa.literal_column("conversations.search").op("@@")(query)),
+            sa.select(R.conversation_pk).where(sa.literal_column("rounds.search").op("@@")(query)),
+            sa.select(P.conversation_pk).where(sa.literal_column("replies.search").op("@@")(query)))
+
+    def hits(fts: str) -> sa.Select:
+        table = sa.table(fts, sa.column("rowid"))
+        return sa.select(table.c.rowid).where(sa.literal_column(fts).op("MATCH")(sa.bindparam("match")))
+
+    return sa.union(
+        hits("conversations_fts"),
+        sa.select(R.conversation_pk).where(R.pk.in_(hits("rounds_fts"))),
+        sa.select(P.conversation_pk).where(P.pk.in_(hits("replies_fts"))))
+
+
+# --- Changing a conversation -------------------------------------------------------------------------------------
+
+def update(connection: sa.Connection, owner: str, conversation_id: str, *, deleted: bool | None = False,
+           **values: Any) -> bool:
+    """Set columns of one of the owner's conversations (`deleted`: which ones may match: False live ones, True
+    deleted ones, None either). False when there is no such conversation."""
+    query = sa.update(conversations).where(C.owner == owner, C.id == conversation_id)
+    if deleted is not None:
+        query = query.where(C.deleted_at.is_not(None) if deleted else C.deleted_at.is_(None))
+    return connection.execute(query.values(**values)).rowcount > 0
+
+
+def purge_deleted(connection: sa.Connection, before: float) -> int:
+    """Remove conversations deleted before `before` for good (their rounds and replies go with them)."""
+    return connection.execute(sa.delete(conversations).where(C.deleted_at < before)).rowcount
+
+
+# --- Probe samples -----------------------------------------------------------------------------------------------
+
+def add_probes(connection: sa.Connection, samples: Iterable[dict[str, Any]]) -> None:
+    values = list(samples)
+    if values:
+        connection.execute(sa.insert(probe_samples), values)
+
+
+def probes(connection: sa.Connection, base_url: str, since: float) -> list[sa.Row]:
+    s = probe_samples.c
+    return list(connection.execute(sa.select(s.at, s.base_url, s.probe, s.latency_ms, s.ok).where(
+        s.base_url == base_url, s.at >= since).order_by(s.at, s.pk)))
+
+
+def prune_probes(connection: sa.Connection, before: float) -> int:
+    return connection.execute(sa.delete(probe_samples).where(probe_samples.c.at < before)).rowcount

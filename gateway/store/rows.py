@@ -1,0 +1,152 @@
+"""Records to rows and back: a conversation's header, its rounds and every reply run.
+
+Snapshots (`Header`, `RoundRows`) are taken on the page's script thread when a turn is saved: plain immutable values,
+so the writer thread never reads a record the page is still changing. Turning rows back into records is `build`.
+
+Text the databases cannot hold is replaced, the same way on both so SQLite and PostgreSQL return the same thing:
+NUL characters (PostgreSQL text and jsonb refuse them) and lone UTF-16 surrogates (not encodable as UTF-8) become
+U+FFFD, the Unicode replacement character.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from gateway.conversation import Conversation, Round
+from gateway.params import ChatParams
+from gateway.reply import Metrics, Outcome, Reply, ReplyError
+
+METRIC_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(Metrics))
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def clean(text: str) -> str:
+    """`text` as both databases can store it (see the module docstring)."""
+    return _UNSTORABLE.sub(REPLACEMENT, text) if _UNSTORABLE.search(text) else text
+
+
+def clean_json(value: Any) -> Any:
+    """A JSON value with every string cleaned."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, Mapping):
+        return {clean(str(k)): clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    return value
+
+
+# --- Snapshots: what a write job carries -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Header:
+    """The conversation row, as of the snapshot."""
+
+    id: str
+    owner: str
+    kind: str
+    title: str
+    auto_title: str
+    pinned: bool
+    models: tuple[str, ...]
+    params: Mapping[str, Any]
+    created_at: float
+    updated_at: float  # when the snapshot was taken
+
+
+@dataclass(frozen=True)
+class RoundRows:
+    """One round and every run of every model in it."""
+
+    position: int
+    prompt: str
+    params: Mapping[str, Any]  # {model key: ChatParams.to_dict()}
+    created_at: float
+    replies: tuple[Mapping[str, Any], ...] = ()  # reply column values, without the keys of the round
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What to write for one conversation: its header and some rounds (`whole`: all of them, drop the others)."""
+
+    header: Header
+    rounds: Mapping[int, RoundRows] = field(default_factory=dict)
+    whole: bool = False
+
+    def then(self, newer: Snapshot) -> Snapshot:
+        """This snapshot followed by a newer one of the same conversation, as one write."""
+        if newer.whole:
+            return newer
+        return Snapshot(newer.header, {**self.rounds, **newer.rounds}, self.whole)
+
+
+def header(conversation: Conversation, owner: str, now: float) -> Header:
+    return Header(id=conversation.id, owner=owner, kind=conversation.kind, title=conversation.title,
+                  auto_title=replace(conversation, title="").display_title if conversation.rounds else "",
+                  pinned=conversation.pinned, models=tuple(conversation.models),
+                  params=conversation.params.to_dict(), created_at=conversation.created_at, updated_at=now)
+
+
+def round_rows(round_: Round, position: int, now: float) -> RoundRows:
+    replies = tuple(reply_values(reply, place, now)
+                    for place, runs in enumerate(round_.runs.values()) for reply in runs)
+    return RoundRows(position=position, prompt=round_.prompt,
+                     params={key: p.to_dict() for key, p in round_.params.items()},
+                     created_at=round_.created_at, replies=replies)
+
+
+def reply_values(reply: Reply, position: int, now: float) -> dict[str, Any]:
+    metrics = reply.metrics
+    error = reply.error
+    return {"model": reply.model, "run": reply.run, "position": position, "outcome": reply.outcome.value,
+            "text": reply.text, **{name: getattr(metrics, name) for name in METRIC_COLUMNS},
+            "error_message": error.message if error else None, "error_hint": error.hint if error else None,
+            "error_kind": error.kind if error else None, "created_at": now}
+
+
+# --- Rows to records ---------------------------------------------------------------------------------------------
+
+def build(conversation: Mapping[Any, Any], rounds: Sequence[Mapping[Any, Any]],
+          replies: Iterable[Mapping[Any, Any]]) -> Conversation:
+    """The record from its rows (rounds in position order, replies in (round, position, run) order)."""
+    params = _ParamsCache()
+    by_round: dict[int, list[Reply]] = {}
+    for row in replies:
+        by_round.setdefault(row["round_pk"], []).append(reply_from(row))
+    built: list[Round] = []
+    for row in rounds:
+        runs: dict[str, list[Reply]] = {}
+        for reply in by_round.get(row["pk"], ()):
+            runs.setdefault(reply.model, []).append(reply)
+        built.append(Round(prompt=row["prompt"], params={k: params(v) for k, v in row["params"].items()},
+                           runs=runs, created_at=row["created_at"]))
+    return Conversation(kind=conversation["kind"], rounds=built, params=ChatParams.from_dict(conversation["params"]),
+                        models=list(conversation["models"]), id=conversation["id"], title=conversation["title"],
+                        pinned=bool(conversation["pinned"]), created_at=conversation["created_at"])
+
+
+class _ParamsCache:
+    """ChatParams from stored dicts, one (frozen, shareable) record per distinct value: the rounds of a conversation
+    mostly repeat the same parameters, and building each anew was most of the time of opening a long one."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, ChatParams] = {}
+
+    def __call__(self, value: Mapping[str, Any]) -> ChatParams:
+        key = repr(sorted(value.items()))
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = ChatParams.from_dict(value)
+        return found
+
+
+def reply_from(row: Mapping[str, Any]) -> Reply:
+    error = None
+    if row["error_message"] is not None:
+        error = ReplyError(row["error_message"], row["error_hint"] or "", row["error_kind"] or "error")
+    return Reply(model=row["model"], text=row["text"], outcome=Outcome(row["outcome"]),
+                 metrics=Metrics(**{name: row[name] for name in METRIC_COLUMNS}), error=error, run=row["run"])

@@ -1,0 +1,129 @@
+"""The tables of saved work, as SQLAlchemy Core sees them.
+
+Migrations (gateway/store/migrations) create them; this module is what the queries are written against, and
+tests/test_store_migrations.py checks that the two agree on SQLite and PostgreSQL.
+
+Not here, because they differ by database and only the search queries touch them: the full-text indexes.
+SQLite has FTS5 tables `conversations_fts`, `rounds_fts` and `replies_fts` (external content, kept by triggers);
+PostgreSQL has a generated `search` tsvector column with a GIN index on `conversations`, `rounds` and `replies`.
+
+Times are epoch seconds (floats), as in the records. Every conversation belongs to one `owner` (an analyst id); its
+`id` (the one in URLs) is unique per owner, and everything else hangs off the integer `pk`.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+metadata = sa.MetaData(naming_convention={
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+# An integer key: BIGINT on PostgreSQL, and on SQLite exactly INTEGER (so it is the rowid the FTS tables point at).
+Key = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# JSON: jsonb on PostgreSQL, text on SQLite.
+Json = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+conversations = sa.Table(
+    "conversations", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False),  # Conversation.id, in URLs
+    sa.Column("owner", sa.String(320), nullable=False),  # the analyst's id ("local" without sign-in)
+    sa.Column("kind", sa.String(16), nullable=False),  # "chat" | "compare"
+    sa.Column("title", sa.Text, nullable=False, server_default=""),  # set by the analyst; "" = auto_title
+    sa.Column("auto_title", sa.Text, nullable=False, server_default=""),  # from the first prompt
+    sa.Column("pinned", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("models", Json, nullable=False),  # list of model keys
+    sa.Column("params", Json, nullable=False),  # ChatParams.to_dict(): the shared parameters last used
+    sa.Column("turns", sa.Integer, nullable=False, server_default="0"),  # rounds saved
+    sa.Column("cost", sa.Double, nullable=False, server_default="0"),  # USD, every run of every reply
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),
+    sa.Column("deleted_at", sa.Double, nullable=True),  # set by delete(), cleared by restore(); purged later
+    sa.UniqueConstraint("owner", "id"),
+)
+# The history list: one owner's live conversations, pinned first, newest first (with and without a kind).
+sa.Index("ix_conversations_history", conversations.c.owner, conversations.c.pinned.desc(),
+         conversations.c.updated_at.desc(), sqlite_where=conversations.c.deleted_at.is_(None),
+         postgresql_where=conversations.c.deleted_at.is_(None))
+sa.Index("ix_conversations_history_kind", conversations.c.owner, conversations.c.kind, conversations.c.pinned.desc(),
+         conversations.c.updated_at.desc(), sqlite_where=conversations.c.deleted_at.is_(None),
+         postgresql_where=conversations.c.deleted_at.is_(None))
+sa.Index("ix_conversations_deleted_at", conversations.c.deleted_at,
+         sqlite_where=conversations.c.deleted_at.is_not(None),
+         postgresql_where=conversations.c.deleted_at.is_not(None))
+
+rounds = sa.Table(
+    "rounds", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("conversation_pk", Key, sa.ForeignKey("conversations.pk", ondelete="CASCADE"), nullable=False),
+    sa.Column("position", sa.Integer, nullable=False),  # index in Conversation.rounds
+    sa.Column("prompt", sa.Text, nullable=False),
+    sa.Column("params", Json, nullable=False),  # {model key: ChatParams.to_dict()}
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.UniqueConstraint("conversation_pk", "position"),
+)
+
+replies = sa.Table(
+    "replies", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("round_pk", Key, sa.ForeignKey("rounds.pk", ondelete="CASCADE"), nullable=False),
+    sa.Column("conversation_pk", Key, sa.ForeignKey("conversations.pk", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("run", sa.Integer, nullable=False),  # Reply.run, from 1
+    sa.Column("position", sa.Integer, nullable=False),  # the model's place in the round (panel order)
+    sa.Column("outcome", sa.String(16), nullable=False),  # Outcome value
+    sa.Column("text", sa.Text, nullable=False),
+    # Metrics
+    sa.Column("ttft", sa.Double),
+    sa.Column("total", sa.Double),
+    sa.Column("prompt_tokens", sa.Integer),
+    sa.Column("completion_tokens", sa.Integer),
+    sa.Column("cost", sa.Double),
+    sa.Column("cost_source", sa.String(16)),
+    sa.Column("overhead_ms", sa.Double),
+    sa.Column("finish_reason", sa.String(64)),
+    sa.Column("call_id", sa.String(128)),
+    # ReplyError
+    sa.Column("error_message", sa.Text),
+    sa.Column("error_hint", sa.Text),
+    sa.Column("error_kind", sa.String(64)),
+    sa.Column("created_at", sa.Double, nullable=False),  # when this run was first saved
+    sa.UniqueConstraint("round_pk", "model", "run"),
+)
+
+# A search match (a prompt's or reply's pk) to its conversation, from the index alone (migration 0002).
+sa.Index("ix_rounds_pk_conversation_pk", rounds.c.pk, rounds.c.conversation_pk)
+sa.Index("ix_replies_pk_conversation_pk", replies.c.pk, replies.c.conversation_pk)
+
+probe_samples = sa.Table(
+    "probe_samples", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Double, nullable=False),
+    sa.Column("base_url", sa.Text, nullable=False),
+    sa.Column("probe", sa.String(64), nullable=False),
+    sa.Column("latency_ms", sa.Double),
+    sa.Column("ok", sa.Boolean, nullable=False),
+)
+sa.Index("ix_probe_samples_base_url_at", probe_samples.c.base_url, probe_samples.c.at)
+sa.Index("ix_probe_samples_at", probe_samples.c.at)
+
+# The full-text objects the migrations add outside this metadata (see the module docstring).
+SQLITE_FTS_TABLES = {"conversations_fts": ("conversations", ("title", "auto_title")),
+                     "rounds_fts": ("rounds", ("prompt",)),
+                     "replies_fts": ("replies", ("text",))}
+POSTGRES_SEARCH_COLUMN = "search"
+SEARCH_CONFIG = "simple"  # PostgreSQL text search configuration: words as written, no stemming (as FTS5 unicode61)
+SEARCH_INDEXED_CHARS = 200_000  # PostgreSQL indexes this much of each text (a tsvector must stay under 1 MB)
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """For Alembic's autogenerate: compare the plain tables only (the full-text objects are the migrations' own)."""
+    name = name or ""
+    return not ((type_ == "table" and "_fts" in name) or (type_ == "column" and name == POSTGRES_SEARCH_COLUMN)
+                or (type_ == "index" and name.endswith(f"_{POSTGRES_SEARCH_COLUMN}")))

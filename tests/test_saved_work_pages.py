@@ -1,0 +1,117 @@
+"""Saved work on the chat and compare pages (AppTest against the real proxy): a conversation gets a link as soon as
+its first turn is saved, opens by that link in a new session (as after a reload or a restart) and goes on, and the
+sidebar finds, renames, pins, deletes (with undo) and imports. Each test has a database of its own (conftest)."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from gateway import exports
+from gateway.config import load_settings
+from gateway.store import LOCAL_OWNER, get_store
+from tests.support.proxy import free_port
+
+APP = "../streamlit_app.py"
+
+
+def open_page(path: str, **query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.switch_page(path).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def send(at: AppTest, prompt: str, key: str) -> AppTest:
+    at.chat_input(key=key).set_value(prompt).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def store():
+    return get_store(load_settings(secrets={}, dotenv_path=None))
+
+
+def said(at: AppTest) -> list[str]:
+    return [m.markdown[0].value.strip() if m.markdown else "" for m in at.chat_message]
+
+
+def test_a_chat_gets_a_link_and_opens_by_it_in_a_new_session(app_env):
+    at = send(open_page("pages/chat.py", model="upstream-echo"), "first question", "chat_prompt")
+    conversation_id = at.query_params["c"]
+    assert conversation_id == at.session_state["chat_conversation"].id and len(conversation_id) == 32
+    assert store().flush(5)
+
+    again = open_page("pages/chat.py", c=conversation_id)  # a new browser session: a reload, a restart
+    assert said(again) == ["first question", "echo: first question"]
+    assert again.selectbox(key="chat_model").value == "upstream-echo"  # the model that answered last
+    send(again, "second question", "chat_prompt")
+    assert said(again)[-1] == "echo: second question"
+    assert store().flush(5)
+    saved = store().load(conversation_id, LOCAL_OWNER)
+    assert [r.prompt for r in saved.rounds] == ["first question", "second question"]
+    assert saved.rounds[0].reply().metrics.total > 0  # the numbers are saved with the reply
+
+
+def test_a_link_to_a_conversation_that_does_not_exist_says_not_found(app_env):
+    at = open_page("pages/chat.py", c="0" * 32)
+    assert any("No saved chat has that link" in w.value for w in at.warning)
+    assert "c" not in at.query_params and not at.chat_message
+
+
+def test_a_comparison_reopens_with_its_models_and_rounds(app_env):
+    at = send(open_page("pages/compare.py", models="upstream-echo,demo-fast"), "Hi there", "compare_prompt")
+    comparison_id = at.query_params["c"]
+    assert store().flush(5)
+    again = open_page("pages/compare.py", c=comparison_id)
+    assert again.multiselect(key="compare_models").value == ["upstream-echo", "demo-fast"]
+    assert "echo: Hi there" in " ".join(said(again))
+    assert again.session_state["comparison"].id == comparison_id
+
+
+def test_the_sidebar_searches_renames_pins_and_deletes_with_undo(app_env):
+    at = send(open_page("pages/chat.py", model="upstream-echo"), "tell me about otters", "chat_prompt")
+    send(at, "and beavers", "chat_prompt")
+    first = at.query_params["c"]
+    at.button(key="chat_new").click().run()
+    send(at, "something else entirely", "chat_prompt")
+    assert store().flush(5)
+    at.run()
+
+    at.text_input(key="chat_search").set_value("beaver").run()
+    links = [link.proto.label for link in at.get("page_link") if "c=" in (link.proto.query_string or "")]
+    assert links == ["tell me about otters"]  # found by a reply's prompt, titled by the first
+
+    at.text_input(key="chat_search").set_value("").run()
+    at.text_input(key=f"chat_title_{first}").set_value("Otters").run()
+    at.button(key=f"chat_rename_{first}").click().run()
+    at.button(key=f"chat_pin_{first}").click().run()
+    titles = [s.title for s in store().history(LOCAL_OWNER, kind="chat")]
+    assert titles[0] == "Otters" and store().history(LOCAL_OWNER, kind="chat")[0].pinned
+
+    at.button(key=f"chat_delete_{first}").click().run()
+    assert [s.id for s in store().history(LOCAL_OWNER, kind="chat")] != [] and \
+        first not in [s.id for s in store().history(LOCAL_OWNER, kind="chat")]
+    at.button(key="chat_undo").click().run()
+    assert first in [s.id for s in store().history(LOCAL_OWNER, kind="chat")]
+
+
+def test_a_json_export_imports_as_a_new_saved_chat(app_env, tmp_path):
+    at = send(open_page("pages/chat.py", model="upstream-echo"), "export me", "chat_prompt")
+    text = exports.to_json(at.session_state["chat_conversation"])
+    imported = exports.import_json(text)  # what the page does with the uploaded file
+    store().save_conversation(imported, LOCAL_OWNER)
+    assert store().flush(5)
+    again = open_page("pages/chat.py", c=imported.id)
+    assert said(again) == ["export me", "echo: export me"]
+
+
+def test_a_database_that_does_not_answer_shows_a_banner_and_chat_still_works(app_env, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://analyst:pw-not-shown@127.0.0.1:{free_port()}/nothing")
+    at = send(open_page("pages/chat.py", model="upstream-echo"), "still works", "chat_prompt")
+    assert said(at)[-1] == "echo: still works"
+    banner = next(w.value for w in at.warning if "not being saved" in w.value)
+    assert "pw-not-shown" not in banner
+    assert at.query_params["c"] == at.session_state["chat_conversation"].id  # kept in the session meanwhile

@@ -1,0 +1,85 @@
+"""The compare page's panels: one per model, three to a row, each with its thread; new replies drawn as they stream.
+
+Every model streams in its own worker thread (gateway.compare.CompareRun); only the script thread draws, every
+~50 ms, into one placeholder per panel.
+"""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from gateway import ModelRecord
+from gateway.compare import CompareRun
+from gateway.conversation import Conversation
+from gateway.reply import Reply
+from ui import pages
+from ui.format import seconds
+from ui.markdown import displayable
+from ui.reply import draw_reply
+
+COLUMNS = 3  # panels per row
+REFRESH = 0.05  # seconds between redraws while streaming
+
+
+def draw_panels(models: list[ModelRecord], comparison: Conversation, prompt: str | None) -> dict[str, DeltaGenerator]:
+    """One bordered panel per model, three to a row: its thread so far; returns a placeholder per new reply."""
+    slots: dict[str, DeltaGenerator] = {}
+    for start in range(0, len(models), COLUMNS):
+        for model, column in zip(models[start:start + COLUMNS], st.columns(COLUMNS)):
+            with column.container(border=True):
+                if (slot := draw_panel(model, comparison, prompt)) is not None:
+                    slots[model.key] = slot
+    return slots
+
+
+def draw_panel(model: ModelRecord, comparison: Conversation, prompt: str | None) -> DeltaGenerator | None:
+    """One model's thread so far, a placeholder for its new reply, and the way to carry it to the chat page."""
+    st.markdown(f"**{model.name}** :gray[· {model.provider}]")
+    for round_ in comparison.rounds:
+        if (reply := round_.reply(model.key)) is not None:
+            with st.chat_message("user"):
+                st.markdown(displayable(round_.prompt))
+            with st.chat_message("assistant"):
+                draw_reply(reply, prefix=run_label(reply, len(round_.runs[model.key])))
+    slot = None
+    if prompt:
+        with st.chat_message("user"):
+            st.markdown(prompt)
+        with st.chat_message("assistant"):
+            slot = st.empty()
+    if st.button("Continue in chat", key=f"compare_handoff_{model.key}", icon=":material/chat:",
+                 disabled=not comparison.thread(model.key), help="Carry this model's thread to the chat page"):
+        hand_off(model.key, comparison)
+    return slot
+
+
+def run_label(reply: Reply, repeats: int) -> str:
+    return f"run {reply.run} of {repeats} · " if repeats > 1 else ""
+
+
+def hand_off(key: str, comparison: Conversation) -> None:
+    """Carry one model's thread, its parameters and each reply's numbers to the chat page."""
+    st.session_state["chat_handoff"] = comparison.handoff(key)
+    st.switch_page(pages.CHAT.path, query_params={"model": key})
+
+
+def stream_into_panels(run: CompareRun, slots: dict[str, DeltaGenerator], repeats: int) -> None:
+    """Draw the replies as they arrive, every ~50 ms, until all have ended."""
+    status = st.empty()
+    drawn: dict[str, tuple[object, ...]] = {}
+    finished = False
+    while not finished:
+        finished = run.wait(REFRESH)
+        elapsed = time.perf_counter() - run.started
+        for key, reply in run.snapshot().items():
+            state = (len(reply.text), reply.outcome, reply.run, None if reply.finished else round(elapsed, 1))
+            if drawn.get(key) != state:
+                drawn[key] = state
+                with slots[key].container():
+                    draw_reply(reply, elapsed=None if reply.finished else elapsed, prefix=run_label(reply, repeats))
+        done, total = run.progress
+        status.progress(done / total, text=f"{done} of {total} replies · {seconds(elapsed)}"
+                        + (f" · Run ×{repeats}" if repeats > 1 else ""))

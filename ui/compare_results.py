@@ -1,0 +1,126 @@
+"""The compare page's results: the latest round's numbers, Run ×N statistics, a word diff, and the exports."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from gateway import exports
+from gateway.compare.stats import (
+    CHART_COLUMNS,
+    CHEAPEST,
+    FASTEST,
+    STATS_TIMES,
+    Col,
+    fastest_and_cheapest,
+    results_frame,
+    stats_frame,
+)
+from gateway.conversation import Conversation
+from gateway.diff import word_diff
+from gateway.reply import Reply
+from ui.markdown import diff_markdown
+
+
+def show_results(comparison: Conversation, keys: list[str]) -> None:
+    """The latest round's numbers: a table and a chart, repeated-run statistics, a diff, and the exports."""
+    latest = comparison.latest
+    if latest is None:
+        return
+    st.subheader("Results")
+    frame = results_frame(latest.replies)
+    fastest, cheapest = fastest_and_cheapest(frame)
+    st.caption(" · ".join(part for part in (
+        f"Fastest: **{fastest}**" if fastest else "", f"Cheapest: **{cheapest}**" if cheapest else "",
+        "Latest prompt; times in seconds, cost in USD.") if part))
+    st.dataframe(highlight(frame), hide_index=True, placeholder="—", column_config={
+        Col.TTFT: st.column_config.NumberColumn(format="%.3f", help="Time to first token"),
+        Col.TOTAL: st.column_config.NumberColumn(format="%.3f"),
+        Col.TOKENS_PER_S: st.column_config.NumberColumn(format="%.0f"),
+        Col.COST: st.column_config.NumberColumn(format="$%.6g")})
+    chart = results_chart(frame)
+    if chart is not None:
+        st.altair_chart(chart)
+    if any(len(runs) > 1 for runs in latest.runs.values()):
+        repeats = max(len(runs) for runs in latest.runs.values())
+        st.subheader(f"Run ×{repeats}")
+        st.dataframe(stats_frame(latest.runs), hide_index=True, placeholder="—", column_config={
+            name: st.column_config.NumberColumn(format="%.3f")
+            for name in STATS_TIMES})
+    show_diff(latest.replies)
+    show_exports(comparison, keys)
+
+
+def highlight(frame: pd.DataFrame) -> pd.io.formats.style.Styler:
+    """The fastest row's total time and the cheapest row's cost, on green."""
+    def colour(row: pd.Series) -> list[str]:
+        marks = row[Col.BEST]
+        return ["background-color: rgba(33, 195, 84, 0.25)"
+                if (name == Col.TOTAL and FASTEST in marks) or (name == Col.COST and CHEAPEST in marks)
+                or (name == Col.BEST and marks) else "" for name in row.index]
+    return frame.style.apply(colour, axis=1)
+
+
+def results_chart(frame: pd.DataFrame) -> alt.FacetChart | None:
+    """One small bar chart per measure; the fastest and the cheapest model in colour."""
+    long = frame.melt(id_vars=[Col.MODEL, Col.BEST], value_vars=list(CHART_COLUMNS), var_name="Measure",
+                      value_name="Value").dropna(subset=["Value"])
+    if long.empty:
+        return None
+    long[Col.BEST] = long[Col.BEST].replace("", "other")
+    bars = alt.Chart(long).mark_bar().encode(
+        x=alt.X("Value:Q", title=None),
+        y=alt.Y(f"{Col.MODEL}:N", title=None, sort=list(frame[Col.MODEL])),
+        color=alt.Color(f"{Col.BEST}:N", title=None, scale=alt.Scale(
+            domain=[FASTEST, CHEAPEST, f"{FASTEST}, {CHEAPEST}", "other"],
+            range=["#f28e2b", "#21c354", "#9467bd", "#a0a4ab"]), legend=alt.Legend(orient="bottom")),
+        tooltip=[Col.MODEL, "Measure", alt.Tooltip("Value:Q", format=".4g"), Col.BEST],
+    ).properties(width=330, height=28 * len(frame) + 10)
+    return bars.facet(facet=alt.Facet("Measure:N", title=None, sort=list(CHART_COLUMNS)), columns=2).resolve_scale(
+        x="independent")
+
+
+def show_diff(replies: dict[str, Reply]) -> None:
+    """A word-level diff between any two replies."""
+    st.subheader("Difference between two replies")
+    keys = [key for key, reply in replies.items() if reply.text]
+    if len(keys) < 2:
+        st.caption("At least two replies with text are needed.")
+        return
+    first_col, second_col = st.columns(2)
+    first = first_col.selectbox("First reply", keys, index=0, key="compare_diff_first")
+    second = second_col.selectbox("Second reply", keys, index=1, key="compare_diff_second")
+    if first == second:
+        st.caption("Pick two different replies.")
+        return
+    diff = word_diff(replies[first].text, replies[second].text)
+    if diff.identical:
+        st.success(f"The replies of {first} and {second} are identical, word for word.", icon=":material/check:")
+        return
+    counts = diff.counts
+    st.caption(f"{diff.ratio:.0%} similar · {counts['delete']} words only in {first} (struck through) · "
+               f"{counts['insert']} only in {second} (green)")
+    st.markdown(diff_markdown(diff))
+
+
+def show_exports(comparison: Conversation, keys: list[str]) -> None:
+    """Downloads (Markdown, CSV, JSON) and the share link."""
+    st.subheader("Export")
+    link = share_link(keys)
+    md_col, csv_col, json_col = st.columns(3)
+    md_col.download_button("Markdown", exports.to_markdown(comparison, share_url=link), "comparison.md",
+                           "text/markdown", icon=":material/download:", width="stretch", on_click="ignore")
+    csv_col.download_button("CSV", exports.to_csv(comparison), "comparison.csv", "text/csv",
+                            icon=":material/download:", width="stretch", on_click="ignore")
+    json_col.download_button("JSON", exports.to_json(comparison, share_url=link), "comparison.json",
+                             "application/json", icon=":material/download:", width="stretch", on_click="ignore")
+    st.caption("Share link: opens this page with the same models chosen.")
+    st.code(link, language=None)
+
+
+def share_link(keys: list[str]) -> str:
+    base = st.context.url or "/compare"
+    return f"{base.split('?')[0]}?{urlencode({'models': ','.join(keys)}, safe=',:/')}"

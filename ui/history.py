@@ -1,0 +1,125 @@
+"""Saved work in the sidebar of the chat and compare pages: a new conversation, search, the list (pinned first,
+then newest), rename, pin, delete with undo, import of a JSON export, and a banner when work is not being saved.
+
+Every entry is a link to `?c=<id>` on its page, so a saved conversation opens the same way from the list, a
+bookmark or another browser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import streamlit as st
+
+from gateway import exports
+from gateway.conversation import Conversation, Kind
+from gateway.store import Store, Summary, Unavailable
+from ui.format import usd
+from ui.pages import Page
+
+NOUN = {"chat": ("chat", "chats"), "compare": ("comparison", "comparisons")}
+LISTED = 30  # entries shown; search finds the rest
+
+
+def saving_banner(store: Store) -> None:
+    """A warning when work is not being saved (database down, locked, read-only); nothing when all is well."""
+    status = store.status()
+    if not status.ok:
+        st.warning(status.message, icon=":material/cloud_off:")
+
+
+def open_linked(store: Store, owner: str, kind: Kind, current: Conversation) -> Conversation | None:
+    """The conversation `?c=` names, when it is not the one on screen: loaded from the store, or None with a
+    message (not found reads the same whether the id does not exist or belongs to someone else)."""
+    wanted = st.query_params.get("c")
+    if not wanted or wanted == current.id:
+        return None
+    found = store.load(wanted, owner)
+    if isinstance(found, Unavailable):
+        st.error(f"That {NOUN[kind][0]} could not be opened: {found}", icon=":material/cloud_off:")
+        return None
+    if found is None or found.kind != kind:
+        st.warning(f"No saved {NOUN[kind][0]} has that link: it may have been deleted, or the link is incomplete.",
+                   icon=":material/link_off:")
+        del st.query_params["c"]
+        return None
+    return found
+
+
+def history_sidebar(store: Store, owner: str, kind: Kind, page: Page, current: Conversation, *,
+                    on_new: Callable[[], None]) -> None:
+    """The saved-work panel. `on_new` starts a new conversation (a callback: it runs before the next page run)."""
+    one, many = NOUN[kind]
+    with st.sidebar:
+        st.subheader(f"Saved {many}")
+        st.button(f"New {one}", icon=":material/add:", key=f"{kind}_new", width="stretch", on_click=on_new)
+        query = st.text_input("Search", key=f"{kind}_search", placeholder="words in titles, prompts and replies",
+                              label_visibility="collapsed")
+        found = store.history(owner, kind=kind, search=query.strip() or None, limit=LISTED)
+        if isinstance(found, Unavailable):
+            st.caption(f":material/cloud_off: The list cannot be read now: {found}")
+            found = []
+        elif not found:
+            st.caption(f"No {many} match." if query.strip() else f"Your {many} appear here once sent.")
+        for summary in found:
+            _entry(store, owner, kind, page, summary, summary.id == current.id)
+        _undo(store, owner, kind)
+        _import(store, owner, kind, page)
+
+
+def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, current: bool) -> None:
+    link_col, menu_col = st.columns([6, 1], vertical_alignment="center")
+    label = ("📌 " if summary.pinned else "") + summary.title
+    when = dt.datetime.fromtimestamp(summary.updated_at).strftime("%d %b %H:%M")
+    link_col.page_link(page.path, label=f"**{label}**" if current else label, query_params={"c": summary.id},
+                       help=f"{', '.join(summary.models)} · {when} · {summary.turns} turns · {usd(summary.cost)}")
+    with menu_col.popover("", icon=":material/more_vert:"):
+        title = st.text_input("Title", summary.title, key=f"{kind}_title_{summary.id}")
+        if st.button("Rename", key=f"{kind}_rename_{summary.id}", icon=":material/edit:"):
+            _report(store.rename(summary.id, owner, title))
+            st.rerun()
+        if st.button("Unpin" if summary.pinned else "Pin", key=f"{kind}_pin_{summary.id}", icon=":material/push_pin:"):
+            _report(store.pin(summary.id, owner, not summary.pinned))
+            st.rerun()
+        if st.button("Delete", key=f"{kind}_delete_{summary.id}", icon=":material/delete:", type="primary"):
+            if _report(store.delete(summary.id, owner)):
+                st.session_state[f"{kind}_deleted"] = (summary.id, summary.title)
+            st.rerun()
+
+
+def _undo(store: Store, owner: str, kind: Kind) -> None:
+    deleted = st.session_state.get(f"{kind}_deleted")
+    if deleted is None:
+        return
+    conversation_id, title = deleted
+    st.caption(f"Deleted “{title}”.")
+    if st.button("Undo delete", key=f"{kind}_undo", icon=":material/undo:"):
+        _report(store.restore(conversation_id, owner))
+        del st.session_state[f"{kind}_deleted"]
+        st.rerun()
+
+
+def _import(store: Store, owner: str, kind: Kind, page: Page) -> None:
+    with st.expander("Import a JSON export", icon=":material/upload:"):
+        upload = st.file_uploader("JSON export", type=["json"], key=f"{kind}_import", label_visibility="collapsed")
+        if upload is None:
+            return
+        try:
+            conversation = exports.import_json(upload.getvalue())
+        except ValueError as problem:
+            st.error(f"{upload.name} cannot be imported: {problem}", icon=":material/error:")
+            return
+        if conversation.kind != kind:
+            st.error(f"{upload.name} is a {NOUN[conversation.kind][0]}: import it on that page.")
+            return
+        store.save_conversation(conversation, owner)
+        store.flush(2.0)
+        st.switch_page(page.path, query_params={"c": conversation.id})
+
+
+def _report(result: bool | Unavailable) -> bool:
+    if isinstance(result, Unavailable):
+        st.toast(f"Not changed: {result}", icon="⚠️")
+        return False
+    return result

@@ -1,0 +1,23 @@
+"""The app's pages: the one list the sidebar, the home page and every page's setup read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Page:
+    path: str  # the script, as st.page_link and st.switch_page want it
+    label: str
+    icon: str
+    help: str = ""
+
+
+HOME = Page("streamlit_app.py", "Home", ":material/home:")
+CHAT = Page("pages/chat.py", "Chat", ":material/chat:", "Stream any model, with its numbers")
+COMPARE = Page("pages/compare.py", "Compare", ":material/compare_arrows:", "Several models, one prompt, side by side")
+MODELS = Page("pages/models.py", "Models", ":material/table_view:",
+              "Providers, context windows, prices, capabilities")
+HEALTH = Page("pages/health.py", "Proxy health", ":material/monitor_heart:",
+              "Is the gateway up, and what to do when it is not")
+PAGES = (HOME, CHAT, COMPARE, MODELS, HEALTH)
