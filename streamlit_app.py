@@ -8,6 +8,7 @@ from gateway.health import GLANCE_CHECKS, run_probes
 from ui import pages
 from ui.format import ago
 from ui.layout import page_setup, status_banner
+from ui.markdown import plain
 
 # The proxy's status comes from the health page's probes (bounded: a proxy that never answers costs at most
 # health.DEADLINE, and discovery then does not wait on it again). The glance skips the heavy /model/info.
@@ -20,7 +21,8 @@ st.write("Chat with any model your LiteLLM proxy serves, compare several side by
 status_banner(catalogue)
 
 proxy_col, models_col, builtin_col = st.columns(3)
-proxy_col.metric("Proxy", proxy_health.label, help=f"{proxy_health.summary} See Proxy health for details and fixes.")
+proxy_col.metric("Proxy", proxy_health.label,
+                 help=f"{plain(proxy_health.summary)} See Proxy health for details and fixes.")
 models_col.metric("Proxy models", len(catalogue.litellm_models),
                   help=f"Refreshed {ago(catalogue.age)}" if catalogue.fetched_at else None)
 builtin_col.metric("Built-in models usable", sum(1 for m in catalogue.models if m.route != "litellm" and m.available),

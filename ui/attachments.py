@@ -15,6 +15,7 @@ from gateway.conversation import Conversation, messages_for
 from gateway.models import ModelRecord
 from gateway.params import ChatParams
 from gateway.tokens import fit_before_sending
+from ui.markdown import plain
 
 THUMBNAIL_WIDTH = 240
 PREVIEW_ROWS = 50
@@ -27,13 +28,13 @@ def draw_attachments(attachments: Sequence[Attachment]) -> None:
     for attachment in attachments:
         cost = f"≈ {attachment.tokens:,} tokens (estimated)"
         if attachment.kind == "image":
-            st.image(attachment.data, caption=f"{attachment.facts} · {cost}", width=THUMBNAIL_WIDTH)
+            st.image(attachment.data, caption=f"{plain(attachment.facts)} · {cost}", width=THUMBNAIL_WIDTH)
         elif attachment.kind == "table":
-            st.caption(f":material/table: {attachment.facts} · {cost}")
+            st.caption(f":material/table: {plain(attachment.facts)} · {cost}")
             st.dataframe(table_preview(attachment, PREVIEW_ROWS), height=200, hide_index=True)
         else:
             icon = ":material/picture_as_pdf:" if attachment.kind == "document" else ":material/description:"
-            st.caption(f"{icon} {attachment.facts} · {cost}")
+            st.caption(f"{icon} {plain(attachment.facts)} · {cost}")
 
 
 def incoming(prompt: Any, conversation: Conversation, model: ModelRecord | None, models: Mapping[str, ModelRecord],
@@ -41,7 +42,7 @@ def incoming(prompt: Any, conversation: Conversation, model: ModelRecord | None,
     """What to send now: (text, files, send images?), or None. Draws the problems of the last try (the prompt is
     put back in the box) and the vision question while it waits for an answer. `key` is the chat_input's key."""
     for problem in st.session_state.pop(f"{key}_problems", ()):
-        st.error(problem, icon=":material/attach_file_off:")
+        st.error(plain(problem), icon=":material/attach_file_off:")
     pending = st.session_state.get(f"{key}_pending")
     if prompt and model is not None:
         text, files = prompt.text or "", list(getattr(prompt, "files", None) or ())
@@ -100,14 +101,15 @@ def _ask_vision(pending: tuple[str, list[Attachment]], model: ModelRecord, model
         st.session_state.pop(f"{key}_pending", None)
         return text, attachments, model.supports_vision is not False
     vision = next((m for m in models.values() if m.supports_vision), None)
-    st.warning(f"{model.name} has no vision support: send the text only, or pick a vision model.",
+    st.warning(f"{plain(model.name)} has no vision support: send the text only, or pick a vision model.",
                icon=":material/visibility_off:")
     text_col, vision_col, cancel_col = st.columns(3)
     if text_col.button("Send the text only", key=f"{key}_text_only", icon=":material/text_fields:", width="stretch"):
         st.session_state.pop(f"{key}_pending", None)
         return text, attachments, False
-    if vision is not None and vision_col.button(f"Send to {vision.name}", key=f"{key}_to_vision", width="stretch",
-                                                icon=":material/visibility:", on_click=_switch, args=(key, vision)):
+    if vision is not None and vision_col.button(f"Send to {plain(vision.name)}", key=f"{key}_to_vision",
+                                                width="stretch", icon=":material/visibility:", on_click=_switch,
+                                                args=(key, vision)):
         st.rerun()  # the whole page: the model picker shows the vision model, then the prompt is sent to it
     if cancel_col.button("Cancel", key=f"{key}_cancel", icon=":material/close:", width="stretch"):
         st.session_state.pop(f"{key}_pending", None)
@@ -135,7 +137,7 @@ def compare_files(prompt: Any, comparison: Conversation, settings: Settings, *,
     """The compare page's prompt and its files, prepared (the same files go to every model); a problem sends
     nothing and puts the prompt back."""
     for problem in st.session_state.pop(f"{key}_problems", ()):
-        st.error(problem, icon=":material/attach_file_off:")
+        st.error(plain(problem), icon=":material/attach_file_off:")
     if not prompt:
         return None, []
     text, files = prompt.text or "", list(getattr(prompt, "files", None) or ())
@@ -150,7 +152,7 @@ def draw_file_names(attachments: Sequence[Attachment], model: ModelRecord) -> No
     """A compare panel's line under a prompt: its files, and when this model has no vision, that it got none."""
     if not attachments:
         return
-    st.caption(":material/attach_file: " + " · ".join(a.facts for a in attachments))
+    st.caption(":material/attach_file: " + " · ".join(plain(a.facts) for a in attachments))
     if model.supports_vision is False and any(a.kind == "image" for a in attachments):
-        st.caption(f":material/visibility_off: {model.name} has no vision support: it got the text only, each "
+        st.caption(f":material/visibility_off: {plain(model.name)} has no vision support: it got the text only, each "
                    "image named instead of sent.")

@@ -10,7 +10,7 @@ from gateway import Catalogue, find_model
 from gateway.compare import MAX_MODELS, MIN_MODELS
 from gateway.compare.links import parse_models_param
 from gateway.params import ChatParams
-from ui.markdown import inline_code
+from ui.markdown import inline_code, plain
 
 MAX_LINK_REFS = 100  # models read from a ?models= link; a longer one is not a link anyone shared
 
@@ -56,7 +56,7 @@ def resolve_link(refs: list[str], catalogue: Catalogue) -> tuple[list[str], list
         if model is None:
             unknown.append(ref)
         elif not model.available:
-            problems.append(f"{model.name} from the link is not available ({model.unavailable_reason}).")
+            problems.append(f"{plain(model.name)} from the link is not available ({plain(model.unavailable_reason)}).")
         elif model.key not in keys:
             keys.append(model.key)
     if unknown:  # one message however many: a link may name hundreds, or carry any text
@@ -65,7 +65,8 @@ def resolve_link(refs: list[str], catalogue: Catalogue) -> tuple[list[str], list
                         f"{'is' if len(unknown) == 1 else 'are'} not in the catalogue, so "
                         f"{'it was' if len(unknown) == 1 else 'they were'} left out.")
     if len(keys) > MAX_MODELS:
-        problems.append(f"At most {MAX_MODELS} models can be compared: left out {', '.join(keys[MAX_MODELS:])}.")
+        left_out = ", ".join(inline_code(key) for key in keys[MAX_MODELS:])
+        problems.append(f"At most {MAX_MODELS} models can be compared: left out {left_out}.")
     return keys[:MAX_MODELS], problems
 
 
@@ -83,7 +84,7 @@ def choose_params(keys: list[str]) -> dict[str, ChatParams]:
         overrides = {}
         for key in keys:
             name_col, inputs_col = st.columns([1, 3], vertical_alignment="bottom")
-            name_col.markdown(f"`{key}`")
+            name_col.markdown(inline_code(key))
             with inputs_col:
                 temperature, top_p, max_tokens = sampling_inputs(f"compare_override_{key}", compact=True)
             overrides[key] = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens}

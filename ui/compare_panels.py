@@ -18,7 +18,7 @@ from gateway.reply import Reply
 from ui import pages
 from ui.attachments import draw_file_names
 from ui.format import seconds
-from ui.markdown import displayable
+from ui.markdown import displayable, plain
 from ui.reply import draw_reply
 
 COLUMNS = 3  # panels per row
@@ -40,7 +40,7 @@ def draw_panels(models: list[ModelRecord], comparison: Conversation, prompt: str
 def draw_panel(model: ModelRecord, comparison: Conversation, prompt: str | None,
                image_hosts: frozenset[str] = frozenset()) -> DeltaGenerator | None:
     """One model's thread so far, a placeholder for its new reply, and the way to carry it to the chat page."""
-    st.markdown(f"**{model.name}** :gray[· {model.provider}]")
+    st.markdown(f"**{plain(model.name)}** :gray[· {plain(model.provider)}]")
     for round_ in comparison.rounds:
         if (reply := round_.reply(model.key)) is not None:
             with st.chat_message("user"):

@@ -22,7 +22,7 @@ from gateway.compare.stats import (
 from gateway.conversation import Conversation
 from gateway.diff import word_diff
 from gateway.reply import Reply
-from ui.markdown import diff_markdown
+from ui.markdown import diff_markdown, plain
 
 
 def show_results(comparison: Conversation, keys: list[str]) -> None:
@@ -98,11 +98,12 @@ def show_diff(replies: dict[str, Reply]) -> None:
         return
     diff = word_diff(replies[first].text, replies[second].text)
     if diff.identical:
-        st.success(f"The replies of {first} and {second} are identical, word for word.", icon=":material/check:")
+        st.success(f"The replies of {plain(first)} and {plain(second)} are identical, word for word.",
+                   icon=":material/check:")
         return
     counts = diff.counts
-    st.caption(f"{diff.ratio:.0%} similar · {counts['delete']} words only in {first} (struck through) · "
-               f"{counts['insert']} only in {second} (green)")
+    st.caption(f"{diff.ratio:.0%} similar · {counts['delete']} words only in {plain(first)} (struck through) · "
+               f"{counts['insert']} only in {plain(second)} (green)")
     st.markdown(diff_markdown(diff))
 
 

@@ -16,6 +16,7 @@ from gateway import exports
 from gateway.conversation import Conversation, Kind
 from gateway.store import Store, Summary, Unavailable
 from ui.format import usd
+from ui.markdown import plain
 from ui.pages import Page
 
 NOUN = {"chat": ("chat", "chats"), "compare": ("comparison", "comparisons")}
@@ -37,7 +38,7 @@ def open_linked(store: Store, owner: str, kind: Kind, current: Conversation) -> 
         return None
     found = store.load(wanted, owner)
     if isinstance(found, Unavailable):
-        st.error(f"That {NOUN[kind][0]} could not be opened: {found}", icon=":material/cloud_off:")
+        st.error(f"That {NOUN[kind][0]} could not be opened: {plain(found)}", icon=":material/cloud_off:")
         return None
     if found is None or found.kind != kind:
         st.warning(f"No saved {NOUN[kind][0]} has that link: it may have been deleted, or the link is incomplete.",
@@ -58,7 +59,7 @@ def history_sidebar(store: Store, owner: str, kind: Kind, page: Page, current: C
                               label_visibility="collapsed")
         found = store.history(owner, kind=kind, search=query.strip() or None, limit=LISTED)
         if isinstance(found, Unavailable):
-            st.caption(f":material/cloud_off: The list cannot be read now: {found}")
+            st.caption(f":material/cloud_off: The list cannot be read now: {plain(found)}")
             found = []
         elif not found:
             st.caption(f"No {many} match." if query.strip() else f"Your {many} appear here once sent.")
@@ -70,10 +71,11 @@ def history_sidebar(store: Store, owner: str, kind: Kind, page: Page, current: C
 
 def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, current: bool) -> None:
     link_col, menu_col = st.columns([6, 1], vertical_alignment="center")
-    label = ("📌 " if summary.pinned else "") + summary.title
+    label = ("📌 " if summary.pinned else "") + plain(summary.title)
     when = dt.datetime.fromtimestamp(summary.updated_at).strftime("%d %b %H:%M")
+    models = plain(", ".join(summary.models))
     link_col.page_link(page.path, label=f"**{label}**" if current else label, query_params={"c": summary.id},
-                       help=f"{', '.join(summary.models)} · {when} · {summary.turns} turns · {usd(summary.cost)}")
+                       help=f"{models} · {when} · {summary.turns} turns · {usd(summary.cost)}")
     with menu_col.popover("", icon=":material/more_vert:"):
         title = st.text_input("Title", summary.title, key=f"{kind}_title_{summary.id}")
         if st.button("Rename", key=f"{kind}_rename_{summary.id}", icon=":material/edit:"):
@@ -93,7 +95,7 @@ def _undo(store: Store, owner: str, kind: Kind) -> None:
     if deleted is None:
         return
     conversation_id, title = deleted
-    st.caption(f"Deleted “{title}”.")
+    st.caption(f"Deleted “{plain(title)}”.")
     if st.button("Undo delete", key=f"{kind}_undo", icon=":material/undo:"):
         _report(store.restore(conversation_id, owner))
         del st.session_state[f"{kind}_deleted"]
@@ -108,10 +110,10 @@ def _import(store: Store, owner: str, kind: Kind, page: Page) -> None:
         try:
             conversation = exports.import_json(upload.getvalue())
         except ValueError as problem:
-            st.error(f"{upload.name} cannot be imported: {problem}", icon=":material/error:")
+            st.error(f"{plain(upload.name)} cannot be imported: {plain(problem)}", icon=":material/error:")
             return
         if conversation.kind != kind:
-            st.error(f"{upload.name} is a {NOUN[conversation.kind][0]}: import it on that page.")
+            st.error(f"{plain(upload.name)} is a {NOUN[conversation.kind][0]}: import it on that page.")
             return
         store.save_conversation(conversation, owner)
         store.flush(2.0)
@@ -120,6 +122,6 @@ def _import(store: Store, owner: str, kind: Kind, page: Page) -> None:
 
 def _report(result: bool | Unavailable) -> bool:
     if isinstance(result, Unavailable):
-        st.toast(f"Not changed: {result}", icon="⚠️")
+        st.toast(f"Not changed: {plain(result)}", icon="⚠️")
         return False
     return result

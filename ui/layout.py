@@ -9,6 +9,7 @@ import streamlit as st
 import gateway
 from gateway import Catalogue, GatewayError, Settings
 from ui.format import ago
+from ui.markdown import inline_code, plain
 from ui.pages import PAGES, Page
 
 BadgeColour = Literal["red", "orange", "green", "gray"]
@@ -41,7 +42,7 @@ def _refresh() -> None:
     elif result.status in ("disabled", "misconfigured"):
         st.session_state["_toast"] = ("LiteLLM is not in use: nothing to refresh.", "ℹ️")
     else:
-        st.session_state["_toast"] = (f"Refresh failed: {result.error}", "⚠️")
+        st.session_state["_toast"] = (f"Refresh failed: {plain(result.error)}", "⚠️")
 
 
 def _sidebar(settings: Settings, catalogue: Catalogue) -> None:
@@ -52,7 +53,7 @@ def _sidebar(settings: Settings, catalogue: Catalogue) -> None:
         text, colour = _STATUS[catalogue.status]
         st.badge(text, color=colour)
         if settings.litellm_enabled:
-            st.caption(f"Proxy `{settings.litellm_base_url}`")
+            st.caption(f"Proxy {inline_code(settings.litellm_base_url)}")
         st.caption(f"{len(catalogue.litellm_models)} proxy models · {len(catalogue.models)} in all"
                    + (f" · refreshed {ago(catalogue.age)}" if catalogue.fetched_at else ""))
         st.button("Refresh models", icon=":material/refresh:", on_click=_refresh, width="stretch",
@@ -67,7 +68,7 @@ def _sidebar(settings: Settings, catalogue: Catalogue) -> None:
 def status_banner(catalogue: Catalogue) -> None:
     """A banner when the list is stale, built-in only, or LiteLLM is misconfigured; nothing when live."""
     error = catalogue.error
-    reason = f"{str(error).rstrip('.')}. {error.hint}" if error else ""
+    reason = plain(f"{str(error).rstrip('.')}. {error.hint}") if error else ""
     if catalogue.status == "stale":
         st.warning(f"The proxy's model list could not be fetched: {reason} Showing the last good list, "
                    f"fetched {ago(catalogue.age)}.", icon=":material/cloud_off:")
@@ -75,7 +76,7 @@ def status_banner(catalogue: Catalogue) -> None:
         st.error(f"The proxy's model list could not be fetched: {reason} Only the built-in models are listed.",
                  icon=":material/cloud_off:")
     elif catalogue.status == "misconfigured":
-        st.error(f"{catalogue.error} — only the built-in models are listed.", icon=":material/settings:")
+        st.error(f"{plain(catalogue.error)} — only the built-in models are listed.", icon=":material/settings:")
     elif catalogue.status == "disabled":
         st.info("LiteLLM is not configured (set LITELLM_ENABLED=true and LITELLM_BASE_URL): only the built-in "
                 "direct models are listed.", icon=":material/info:")

@@ -7,7 +7,7 @@ import streamlit as st
 from gateway.models import ModelRecord
 from gateway.reply import Metrics, Outcome, Reply
 from ui.format import seconds, tokens, usd
-from ui.markdown import displayable
+from ui.markdown import displayable, plain
 
 CURSOR = "▌"
 
@@ -58,9 +58,9 @@ def draw_reply(reply: Reply, *, text_slot=None, prefix: str = "", elapsed: float
         st.caption(f":material/content_cut: Reply cut at {len(reply.text):,} characters (MAX_REPLY_CHARS): the "
                    "rest was not kept.")
     if reply.error:
-        st.error(reply.error.message, icon=":material/error:")
+        st.error(plain(reply.error.message), icon=":material/error:")
         if reply.error.hint:
-            st.caption(reply.error.hint)
+            st.caption(plain(reply.error.hint))
     if reply.finished and (reply.text or reply.outcome is not Outcome.FAILED):
         st.caption(prefix + metrics_line(reply.metrics))
     elif elapsed is not None:

@@ -5,6 +5,9 @@
   (whole, JSON-escaped, split in two, cut short), as misconfigured gateways and some auth middlewares do;
 - `echo-calls`: the same, except that `/v1/models` answers a list of two models (`echo-a`, `echo-b`), so pages have
   models to call and every call, count and probe fails with the echo;
+- `markup`: `/v1/models` answers two models whose names are Markdown images and colour directives, and every
+  other path a 400 (`/model/info` a 404, as a plain OpenAI-compatible server) whose error message is Markdown too (images, a link, `:red[…]`, raw HTML): text a page must show
+  as text, never as markup (tests/test_untrusted_text.py);
 - `huge` / `huge-chunked`: a 200 MB JSON answer, with or without a Content-Length;
 - `gzip-bomb`: a small gzip body that inflates to 200 MB, sent although identity was asked for;
 - `deep`: JSON nested 100,000 levels deep; `garbage`: random bytes labelled JSON; `html`: a web server's page.
@@ -24,6 +27,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 MB = 1024 * 1024
 HUGE_BYTES = 200 * MB
+MARKUP_IMAGE = "http://127.0.0.1:9/markup.png"  # nothing listens there; a page must not even ask
+MARKUP_MODELS = (f"![m]({MARKUP_IMAGE}?model=a)", ":red[model]-b")
+MARKUP_ERROR = (f"Bad request ![e]({MARKUP_IMAGE}?error) [click](http://127.0.0.1:9/) :red[alarm] "
+                f'<img src="{MARKUP_IMAGE}?html"> **bold**')
 _ENTRY = json.dumps({"model_name": "padding", "litellm_params": {"model": "openai/padding"},
                      "model_info": {"note": "x" * 900}}).encode()
 
@@ -75,6 +82,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, json.dumps({"object": "list", "data": [
                     {"id": "echo-a", "object": "model", "owned_by": "openai"},
                     {"id": "echo-b", "object": "model", "owned_by": "openai"}]}).encode())
+            elif mode == "markup" and self.path.rstrip("/").endswith("/v1/models"):
+                self._send(200, json.dumps({"object": "list", "data": [
+                    {"id": name, "object": "model", "owned_by": "openai"} for name in MARKUP_MODELS]}).encode())
+            elif mode == "markup":
+                self._send(404 if self.path.startswith("/model/info") else 400, json.dumps({"error": {"message": MARKUP_ERROR, "type": "bad_request",
+                                                      "code": "400"}}).encode())
             elif mode in ("echo", "echo-calls"):
                 self._send(401, echo_body(self.headers.get("authorization", "")))
             elif mode == "huge":
@@ -171,4 +184,4 @@ def hostile_server(mode: str = "echo") -> Iterator[Hostile]:
         server.server_close()
 
 
-__all__ = ["HUGE_BYTES", "Hostile", "echo_body", "hostile_server"]
+__all__ = ["HUGE_BYTES", "MARKUP_ERROR", "MARKUP_IMAGE", "MARKUP_MODELS", "Hostile", "echo_body", "hostile_server"]
