@@ -365,7 +365,8 @@ def _body_message(body: object) -> str:
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict):
-            return str(inner.get("message") or inner.get("detail") or "")
+            message = inner.get("message") or inner.get("detail") or ""
+            return _body_message(message) if isinstance(message, dict) else str(message)  # 1.53.1 nests one more
         if isinstance(inner, str):
             return inner
     return ""
