@@ -14,6 +14,7 @@ from gateway.health.probes import VERSION_CHECKS
 from gateway.models import ModelRecord
 from gateway.params import ChatParams
 from tests.conftest import APP_ENV
+from tests.support.text import shown
 
 pytestmark = pytest.mark.litellm_versions  # every test using the proxy runs against each release
 
@@ -30,7 +31,7 @@ def run_page(path: str | None = None) -> AppTest:
 
 
 def captions(at: AppTest) -> str:
-    return "\n".join(c.value for c in at.caption)
+    return "\n".join(shown(c.value) for c in at.caption)
 
 
 # --- The release --------------------------------------------------------------------------------------------------
