@@ -84,7 +84,7 @@ def from_claims(claims: Mapping[str, object], settings: Settings) -> Analyst | R
     email = normalize_email(given)
     if email is None:
         return Refused("Your account did not give this app an e-mail address, which is how the app tells analysts "
-                       "apart. Ask whoever runs the sign-in to include the `email` claim (scope `email`).")
+                       "apart. Ask whoever runs the sign-in to include the “email” claim (scope “email”).")
     if claims.get("email_verified") is False:
         return Refused(f"The sign-in provider says {email} is not verified. Verify it with the provider, then sign "
                        "in again.")

@@ -17,6 +17,7 @@ from gateway import analyst as analysts
 from gateway.analyst import LOCAL, Analyst, Refused
 from gateway.attribution import Attribution
 from gateway.config import Settings
+from ui.markdown import plain
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +74,7 @@ def sign_in_screen(settings: Settings, refused: Refused | None) -> None:
 
 def _oidc_sign_in(refused: Refused | None) -> None:
     if refused is not None:
-        st.warning(refused.reason, icon=":material/person_off:")
+        st.warning(plain(refused.reason), icon=":material/person_off:")  # it names the provider's e-mail
         st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="analyst_sign_out_refused")
         return
     providers = _providers()
@@ -85,7 +86,7 @@ def _oidc_sign_in(refused: Refused | None) -> None:
     st.write("This dashboard is for the team's analysts: sign in with your company account to see your chats, "
              "comparisons and usage.")
     for provider in providers:
-        label = "Sign in" if provider is None else f"Sign in with {provider.replace('_', ' ').title()}"
+        label = "Sign in" if provider is None else f"Sign in with {plain(provider.replace('_', ' ').title())}"
         st.button(label, icon=":material/login:", type="primary", key=f"analyst_sign_in_{provider or 'default'}",
                   on_click=st.login, args=(provider,) if provider else ())
 
@@ -110,13 +111,9 @@ def sidebar_identity(analyst: Analyst, settings: Settings) -> None:
         st.caption(":material/person: Sign-in is off: one local analyst.")
         return
     role = " · admin" if analyst.admin else ""
-    st.caption(f":material/person: Signed in as **{_plain(analyst.name)}**{role}")
+    st.caption(f":material/person: Signed in as **{plain(analyst.name)}**{role}")
     if analyst.name != analyst.id:
-        st.caption(_plain(analyst.id))
+        st.caption(plain(analyst.id))
     if settings.auth_mode == "oidc":
         st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="analyst_sign_out", width="stretch")
 
-
-def _plain(text: str) -> str:
-    """A name or address as literal text inside Markdown (a display name is the provider's, not ours)."""
-    return "".join(f"\\{c}" if c in "\\`*_{}[]<>()#+|~:$" else c for c in text)

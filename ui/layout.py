@@ -70,7 +70,7 @@ def _sidebar(settings: Settings, catalogue: Catalogue, analyst: Analyst) -> None
         st.button("Refresh models", icon=":material/refresh:", on_click=_refresh, width="stretch",
                   disabled=not settings.litellm_usable, help="Ask the proxy for its models again now.")
         for problem in settings.problems:
-            st.warning(str(problem), icon=":material/settings:")
+            st.warning(plain(str(problem)), icon=":material/settings:")
     if "_toast" in st.session_state:
         message, icon = st.session_state.pop("_toast")
         st.toast(message, icon=icon)

@@ -20,6 +20,7 @@ from gateway.store import Store, Unavailable
 from gateway.tokens import estimate_tokens
 from ui import analyst as analysts
 from ui.format import usd
+from ui.markdown import escape_dollars, inline_code
 
 
 def budget(settings: Settings, store: Store) -> Budget | None:
@@ -42,9 +43,9 @@ def budget_note(settings: Settings, store: Store) -> None:
     if found is None or not (message := found.message()):
         return
     if found.level == "refused":
-        st.error(message, icon=":material/block:")
+        st.error(escape_dollars(message), icon=":material/block:")
     else:
-        st.warning(message, icon=":material/savings:")
+        st.warning(escape_dollars(message), icon=":material/savings:")
 
 
 def refusal(settings: Settings, store: Store) -> BudgetExceeded | None:
@@ -77,7 +78,8 @@ def expected_cost_caption(comparison: Conversation, models: Sequence[ModelRecord
     runs_text = f" × {repeats} runs" if repeats > 1 else ""
     length = "replies assumed ~500 tokens: set Max tokens for a ceiling" if expected.assumed \
         else "each reply at most Max tokens"
-    unpriced = f"; no price for {', '.join(expected.unpriced)}" if expected.unpriced else ""
+    unpriced = f"; no price for {', '.join(inline_code(name) for name in expected.unpriced)}" \
+        if expected.unpriced else ""
     st.caption(f":material/payments: Expected cost of the next prompt: {'about' if expected.assumed else 'at most'} "
-               f"{usd(expected.cost)} ({len(models)} models{runs_text}, the conversation so far plus "
+               f"{escape_dollars(usd(expected.cost))} ({len(models)} models{runs_text}, the conversation so far plus "
                f"your prompt in, {length}{unpriced}).")

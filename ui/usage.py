@@ -17,6 +17,7 @@ from gateway.keyinfo import fetch_key_info
 from gateway.store import Store, Unavailable
 from gateway.usage import Col, Period
 from ui.format import tokens, usd
+from ui.markdown import escape_dollars, inline_code, plain
 from ui.usage_charts import cost_by_day, per_model
 
 PERIOD_KEYS = ("day", "week", "month", "7d", "30d", "90d")
@@ -46,7 +47,7 @@ def my_usage(store: Store, settings: Settings, me: Analyst) -> None:
     earliest = min(p.since for p in periods.values())
     found = store.usage(me.id, since=earliest, until=now + 1, offset=offset)
     if isinstance(found, Unavailable):
-        st.error(f"Usage cannot be read now: {found}", icon=":material/cloud_off:")
+        st.error(f"Usage cannot be read now: {plain(found)}", icon=":material/cloud_off:")
         return
     rows = usage.frame(found)
 
@@ -54,8 +55,9 @@ def my_usage(store: Store, settings: Settings, me: Analyst) -> None:
         period = periods[key]
         shown = usage.totals(usage.within(rows, period))
         column.metric(f"My spend · {period.label.lower()}", usd(shown.cost),
-                      help=f"{shown.replies} replies, {shown.tokens:,} tokens"
-                           + (f"; {usd(shown.estimated)} estimated from catalogue prices" if shown.estimated else ""))
+                      help=escape_dollars(f"{shown.replies} replies, {shown.tokens:,} tokens"
+                                          + (f"; {usd(shown.estimated)} estimated from catalogue prices"
+                                             if shown.estimated else "")))
         column.caption(f"{tokens(shown.tokens)} tokens · {shown.replies} replies")
     _budget(store, settings, me)
 
@@ -71,14 +73,15 @@ def _budget(store: Store, settings: Settings, me: Analyst) -> None:
     since, until = month(time.time())
     spent = store.spent(me.id, since=since, until=until)
     if isinstance(spent, Unavailable):
-        st.caption(f":material/cloud_off: Your budget cannot be checked now: {spent}")
+        st.caption(f":material/cloud_off: Your budget cannot be checked now: {plain(spent)}")
         return
     budget = Budget(limit, spent, exempt=me.admin)
     fraction = budget.fraction or 0.0
-    st.progress(min(fraction, 1.0), text=f"Monthly budget (calendar month, UTC): {usd(spent)} of {usd(limit)} "
-                                         f"({fraction:.0%})" + (" · admins are not held to it" if me.admin else ""))
+    st.progress(min(fraction, 1.0), text=escape_dollars(
+        f"Monthly budget (calendar month, UTC): {usd(spent)} of {usd(limit)} ({fraction:.0%})"
+        + (" · admins are not held to it" if me.admin else "")))
     if message := budget.message():
-        (st.error if budget.level == "refused" else st.warning)(message, icon=":material/savings:")
+        (st.error if budget.level == "refused" else st.warning)(escape_dollars(message), icon=":material/savings:")
 
 
 def _breakdown(rows: pd.DataFrame, *, series: str, download: str) -> None:
@@ -95,8 +98,8 @@ def _breakdown(rows: pd.DataFrame, *, series: str, download: str) -> None:
         notes.append(f"{shown.unpriced} replies had no known price and count as $0")
     if shown.failed:
         notes.append(f"{shown.failed} of {shown.replies} replies failed")
-    st.caption(f"{usd(shown.cost)} · {shown.tokens:,} tokens · {shown.replies} replies"
-               + ("".join(f" · {n}" for n in notes)))
+    st.caption(escape_dollars(f"{usd(shown.cost)} · {shown.tokens:,} tokens · {shown.replies} replies"
+                              + "".join(f" · {n}" for n in notes)))
     st.altair_chart(cost_by_day(usage.by_day(rows, series), series), width="stretch")
 
     models = usage.summary(rows, [Col.MODEL])
@@ -121,11 +124,11 @@ def key_section(settings: Settings) -> None:
     st.subheader("Your proxy key")
     info = fetch_key_info(settings)
     if isinstance(info, GatewayError):
-        st.caption(f":material/info: {info.message}" + (f" {info.hint}" if info.hint else ""))
+        st.caption(f":material/info: {plain(info.message)}" + (f" {plain(info.hint)}" if info.hint else ""))
         return
     spend_col, budget_col, reset_col = st.columns(3)
     spend_col.metric("Spend (LiteLLM)", usd(info.spend), help="What the proxy counted for your key"
-                     + (f" in the current {info.budget_duration} window" if info.budget_duration else ""))
+                     + (f" in the current {plain(info.budget_duration)} window" if info.budget_duration else ""))
     budget_col.metric("Key budget", usd(info.max_budget) if info.max_budget is not None else "none",
                       help="LiteLLM refuses requests once the key's spend reaches it")
     reset_col.metric("Budget resets", info.budget_reset_at.strftime("%d %b %Y %H:%M UTC")
@@ -133,7 +136,7 @@ def key_section(settings: Settings) -> None:
     if info.fraction is not None:
         st.progress(min(info.fraction, 1.0), text=f"Key budget used: {info.fraction:.0%}")
     if info.models:
-        st.caption(f"Models this key may use: {', '.join(info.models)}")
+        st.caption(f"Models this key may use: {', '.join(inline_code(m) for m in info.models)}")
 
 
 class _Unreadable(Exception):
@@ -165,7 +168,7 @@ def team_usage(store: Store, settings: Settings) -> None:
     try:
         rows = _team_rows(store, store.database, period.since, _next_minute(now), offset)
     except _Unreadable as problem:
-        st.error(f"Usage cannot be read now: {problem}", icon=":material/cloud_off:")
+        st.error(f"Usage cannot be read now: {plain(problem)}", icon=":material/cloud_off:")
         return
     shown = usage.totals(rows)
     spend_col, tokens_col, replies_col, people_col = st.columns(4)
