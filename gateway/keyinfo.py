@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import httpx
 
 from gateway.config import Settings
-from gateway.discovery import http_client, read_json
+from gateway.discovery import http_client
 from gateway.errors import AuthenticationFailed, BadResponse, GatewayError, error_text, from_status, map_error
+from gateway.http import read_json
 
 TIMEOUT = 5.0
 NO_DATABASE = "Spend per key is kept by a LiteLLM proxy with a database; without one, only the app's own ledger counts."
@@ -38,8 +39,8 @@ class KeyInfo:
 
 
 def fetch_key_info(settings: Settings, client: httpx.Client | None = None) -> KeyInfo | GatewayError:
-    """The proxy's record of the key these settings call with (an analyst's own, after `for_analyst`)."""
-    own = client is None
+    """The proxy's record of the key these settings call with (an analyst's own, after `for_analyst`). The client
+    is the shared pooled one (gateway.http): never closed here."""
     client = client or http_client(settings, read_timeout=TIMEOUT)
     try:
         response = client.get("/key/info")
@@ -53,9 +54,6 @@ def fetch_key_info(settings: Settings, client: httpx.Client | None = None) -> Ke
         return parse_key_info(read_json(response))
     except Exception as exc:  # noqa: BLE001 - the page shows the error in words
         return map_error(exc, secrets=settings.secrets)
-    finally:
-        if own:
-            client.close()
 
 
 def parse_key_info(payload: object) -> KeyInfo:
