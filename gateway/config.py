@@ -183,6 +183,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
     register_secrets(raw.get("LITELLM_API_KEY"), raw.get("OPENAI_API_KEY"), raw.get("ANTHROPIC_API_KEY"),
                      raw.get("LITELLM_MASTER_KEY"),  # redacted from every GatewayError from now on
                      _password(raw.get("DATABASE_URL", "")))
+    analyst_keys = _table(secrets, "analyst_keys", _key, problems)
+    register_secrets(*(key for _, key in analyst_keys))  # each analyst's own key: redacted like the shared one
     return Settings(
         litellm_enabled=enabled,
         litellm_base_url=base_url,
@@ -206,7 +208,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         auth_header=raw.get("AUTH_HEADER") or DEFAULT_AUTH_HEADER,
         admin_emails=tuple(sorted({e.strip().lower() for e in raw.get("ADMIN_EMAILS", "").split(",") if e.strip()})),
         analyst_monthly_budget_usd=_parse_budget(raw, problems),
-        analyst_keys=_table(secrets, "analyst_keys", _key, problems),
+        analyst_keys=analyst_keys,
         analyst_budgets=_table(secrets, "analyst_budgets", _usd, problems),
         problems=tuple(problems),
     )
