@@ -115,7 +115,8 @@ def test_the_budget_warns_then_refuses_chat_and_compare(app_env, oidc):
 
     compare = visit("pages/compare.py", ANA, models="upstream-echo,demo-fast")
     expected = next(c.value for c in compare.caption if "Expected cost of the next prompt" in c.value)
-    assert "no price for upstream-echo" in expected  # demo-fast has prices: an estimate before sending
+    assert "no price for `upstream-echo`" in expected  # demo-fast has prices: an estimate before sending
+    assert "about \\$0.0" in expected  # `$` escaped: a second one in a caption would make LaTeX of the text between
     compare.chat_input(key="compare_prompt").set_value("compare this").run()
     round_ = compare.session_state["comparison"].rounds[-1]
     assert round_.prompt == "compare this"
