@@ -138,6 +138,9 @@ def only_sign_in(page: Page) -> None:
 
 
 def send_chat(page: Page, text: str) -> None:
+    """Send `text` on a chat page opened with ?model=upstream-echo, once that page has drawn its prompt box (an idle
+    app right after page.goto may not have started the page's first run yet)."""
+    page.get_by_placeholder("Message upstream-echo").wait_for()
     page.locator("[data-testid='stChatInput'] textarea").fill(text)
     page.keyboard.press("Enter")
     page.get_by_text(f"echo: {text}").wait_for(timeout=60_000)
