@@ -20,4 +20,6 @@ MODELS = Page("pages/models.py", "Models", ":material/table_view:",
               "Providers, context windows, prices, capabilities")
 HEALTH = Page("pages/health.py", "Proxy health", ":material/monitor_heart:",
               "Is the gateway up, and what to do when it is not")
-PAGES = (HOME, CHAT, COMPARE, MODELS, HEALTH)
+USAGE = Page("pages/usage.py", "Usage", ":material/payments:",
+             "What you (and, for admins, the team) spent, by model and day")
+PAGES = (HOME, CHAT, COMPARE, MODELS, HEALTH, USAGE)
