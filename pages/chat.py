@@ -17,7 +17,7 @@ from ui import attachments as files_ui
 from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
 from ui.live import LiveMarkdown
-from ui.markdown import displayable, inline_code
+from ui.markdown import displayable, escape_dollars, inline_code
 from ui.refusal import show_refusal
 from ui.reply import draw_reply, metrics_line, model_facts
 
@@ -86,7 +86,7 @@ model_key = picker_col.selectbox(
 model: ModelRecord | None = models.get(model_key)
 if model is not None:
     st.query_params["model"] = model.key
-    facts_col.caption(model_facts(model))
+    facts_col.caption(escape_dollars(model_facts(model)))  # two prices on a line are not LaTeX
 
 with st.sidebar:
     st.subheader("Chat settings")
