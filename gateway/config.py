@@ -26,6 +26,7 @@ DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB = 100  # and stored per conversation
 DEFAULT_DATABASE_URL = "sqlite:///data/dashboard.db"  # relative to the app's root
 DEFAULT_MAX_RESPONSE_MB = 50.0
 DEFAULT_MAX_PROMPT_CHARS = 1_000_000  # ~250k tokens: above most context windows, far below what freezes a page
+DEFAULT_EVAL_CONCURRENCY = 4  # calls an evaluation run makes at once
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -61,6 +62,7 @@ VARIABLES = (
     Variable("MAX_ATTACHMENT_MB", "Largest attachment (MB)"),
     Variable("MAX_ATTACHMENTS", "Attachments per message"),
     Variable("MAX_CONVERSATION_ATTACHMENTS_MB", "Attachments per conversation (MB)"),
+    Variable("EVAL_CONCURRENCY", "Evaluation calls at once"),
 )
 REDACT_ONLY = ("LITELLM_MASTER_KEY",)  # read only to be redacted: the app never sends it
 NAMES = (*(v.name for v in VARIABLES), *REDACT_ONLY)
@@ -97,6 +99,7 @@ class Settings:
     max_attachment_mb: float = DEFAULT_MAX_ATTACHMENT_MB
     max_attachments: int = DEFAULT_MAX_ATTACHMENTS
     max_conversation_attachments_mb: float = DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB
+    eval_concurrency: int = DEFAULT_EVAL_CONCURRENCY
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -170,6 +173,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         max_conversation_attachments_mb=_parse_number(raw, "MAX_CONVERSATION_ATTACHMENTS_MB",
                                                       DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB, problems,
                                                       minimum=0.01),
+        eval_concurrency=int(_parse_number(raw, "EVAL_CONCURRENCY", DEFAULT_EVAL_CONCURRENCY, problems, minimum=1)),
         problems=tuple(problems),
     )
 

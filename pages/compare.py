@@ -18,6 +18,7 @@ from ui.compare_results import show_results
 from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
 from ui.refusal import show_refusal
+from ui.vote import blind_mode, vote_on_round
 
 settings, catalogue = page_setup(pages.COMPARE)
 store, owner = get_store(settings), analyst.owner()
@@ -73,12 +74,13 @@ if not ready:
 if sending and (refusal := prompt_refusal(sending, settings)) is not None:
     show_refusal(refusal, sending, key="compare_refused_prompt")  # not sent: the page stays light
     sending = None
+blind = blind_mode(store, owner, comparison, models, sending)  # names hidden and panels shuffled until the vote
 run = (CompareRun(jobs_for(comparison, models, sending, params, repeats, attachments), settings).start()
        if sending else None)
 try:  # the models are already answering while the panels are drawn
-    slots = draw_panels(models, comparison, sending, settings.reply_image_hosts)
+    slots = draw_panels(models, comparison, sending, settings.reply_image_hosts, blind)
     if run is not None:
-        stream_into_panels(run, slots, repeats, settings.reply_image_hosts)
+        stream_into_panels(run, slots, repeats, settings.reply_image_hosts, blind)
 finally:  # also when Stop (or any click) ends the script run: keep the partial replies
     if run is not None and sending is not None:
         run.stop()
@@ -88,8 +90,9 @@ if run is not None:
     st.query_params["c"] = comparison.id  # the link to this comparison, from its first saved round
     st.rerun()
 
-# --- Results -------------------------------------------------------------------------------------------------------
+# --- The vote, then the results ------------------------------------------------------------------------------------
 
+vote_on_round(store, owner, comparison, blind)
 if not comparison.rounds:
     st.caption("Type a prompt below: it goes to every model at once, and follow-ups continue each model's own thread.")
-show_results(comparison, keys)
+show_results(comparison, keys, blind)
