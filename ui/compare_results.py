@@ -46,7 +46,7 @@ def show_results(comparison: Conversation, keys: list[str], blind: Blind = SHOWN
     if blind.hidden:
         frame = frame.drop(columns=[Col.COST])
     st.caption(" · ".join(part for part in (
-        f"Fastest: **{fastest}**" if fastest else "", f"Cheapest: **{cheapest}**" if cheapest else "",
+        f"Fastest: **{plain(fastest)}**" if fastest else "", f"Cheapest: **{plain(cheapest)}**" if cheapest else "",
         "Latest prompt; times in seconds, cost in USD.") if part))
     st.dataframe(highlight(frame), hide_index=True, placeholder="—", column_config={
         Col.TTFT: st.column_config.NumberColumn(format="%.3f", help="Time to first token"),

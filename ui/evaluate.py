@@ -5,7 +5,6 @@ one row side by side with a vote and a link to open it as a comparison)."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Sequence
 
 import pandas as pd
@@ -23,24 +22,16 @@ from gateway.store.evaluation import Evaluations
 from ui import pages
 from ui.compare_inputs import sampling_inputs
 from ui.format import seconds, usd
-from ui.markdown import displayable
+from ui.markdown import displayable, plain
 from ui.reply import draw_reply
 from ui.vote import vote_form
 
 REFRESH = 1.0  # seconds between progress redraws while a run works
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
-
-
-def plain(text: str) -> str:
-    """An analyst's name for something, safe inside Markdown (no link, image or formatting)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-
-
 def _say(result: object, failed: str) -> bool:
     if isinstance(result, Unavailable):
-        st.error(f"{failed}: {result}", icon=":material/cloud_off:")
+        st.error(f"{failed}: {plain(result)}", icon=":material/cloud_off:")
         return False
     return True
 
@@ -51,7 +42,7 @@ def prompt_sets(evaluations: Evaluations, owner: str) -> PromptSet | None:
     """Add a set (upload or paste), and pick one of the analyst's sets."""
     found = evaluations.sets(owner)
     if isinstance(found, Unavailable):
-        st.error(f"Your prompt sets cannot be read now: {found}", icon=":material/cloud_off:")
+        st.error(f"Your prompt sets cannot be read now: {plain(found)}", icon=":material/cloud_off:")
         found = []
     with st.expander("Add a prompt set", icon=":material/upload:", expanded=not found):
         _add_set(evaluations, owner)
@@ -86,7 +77,7 @@ def _add_set(evaluations: Evaluations, owner: str) -> None:
     try:
         rows = parse(upload.getvalue(), upload.name) if upload is not None else parse(pasted)
     except (SetError, UnicodeDecodeError) as problem:
-        st.error(f"The set was not saved: {problem}", icon=":material/error:")
+        st.error(f"The set was not saved: {plain(problem)}", icon=":material/error:")
         return
     if not clean_name(name):
         st.error("Give the set a name.", icon=":material/error:")
@@ -130,7 +121,7 @@ def new_run(evaluations: Evaluations, owner: str, prompt_set: PromptSet, catalog
         if _say(evaluations.create_run(run, owner), "The run was not created"):
             begun = worker.start(run, owner, evaluations, settings, by_key)
             if isinstance(begun, str):
-                st.session_state["_toast"] = (begun, "⚠️")
+                st.session_state["_toast"] = (plain(begun), "⚠️")
             st.session_state.pop("eval_quoted", None)
             st.query_params["run"] = run.id
             st.rerun()
@@ -152,7 +143,7 @@ def _show_quote(quote: quoting.Quote, draft: EvalRun) -> None:
                                 "Output tokens a reply (est.)": m.output_tokens_each, "Cost ($)": m.cost}
                                for m in quote.models]), hide_index=True,
                  column_config={"Cost ($)": st.column_config.NumberColumn(format="$%.6g")})
-    st.caption(f"Based on: {quote.basis} Prices from the catalogue.")
+    st.caption(f"Based on: {plain(quote.basis)} Prices from the catalogue.")
 
 
 # --- Runs ------------------------------------------------------------------------------------------------------------
@@ -161,7 +152,7 @@ def choose_run(evaluations: Evaluations, owner: str) -> EvalRun | None:
     """The analyst's runs (who, when, set, models, cost, status); the one in `?run=` is opened."""
     found = evaluations.runs(owner)
     if isinstance(found, Unavailable):
-        st.error(f"Your runs cannot be read now: {found}", icon=":material/cloud_off:")
+        st.error(f"Your runs cannot be read now: {plain(found)}", icon=":material/cloud_off:")
         return None
     if not found:
         st.caption("No runs yet: pick a prompt set and models above, get the quote, and start.")
@@ -208,7 +199,7 @@ def _progress(evaluations: Evaluations, owner: str, run_id: str, catalogue: Cata
         st.progress(done / run.cells_total, text=f"{done:,} of {run.cells_total:,} cells · "
                                                  f"{seconds(now.elapsed)}{eta} · {usd(run.cost)} so far")
         if now.message:
-            st.caption(now.message)
+            st.caption(plain(now.message))
         if st.button("Stop", key="eval_stop", icon=":material/stop_circle:"):
             working.stop()
             working.wait(10)
@@ -219,7 +210,7 @@ def _progress(evaluations: Evaluations, owner: str, run_id: str, catalogue: Cata
     st.progress(done / run.cells_total if run.cells_total else 1.0,
                 text=f"{state.value.capitalize()} · {done:,} of {run.cells_total:,} cells · {usd(run.cost)}")
     if working is not None and working.progress().message:
-        st.warning(working.progress().message, icon=":material/pause_circle:")
+        st.warning(plain(working.progress().message), icon=":material/pause_circle:")
     if state is RunStatus.RUNNING:
         st.caption("Running in another app process: progress shows here as cells are saved.")
     resumable = state in (RunStatus.STOPPED, RunStatus.INTERRUPTED)
@@ -227,7 +218,7 @@ def _progress(evaluations: Evaluations, owner: str, run_id: str, catalogue: Cata
                                icon=":material/play_arrow:", type="primary"):
         begun = worker.start(run, owner, evaluations, settings, catalogue_models(catalogue))
         if isinstance(begun, str):
-            st.warning(begun, icon=":material/warning:")
+            st.warning(plain(begun), icon=":material/warning:")
         else:
             st.rerun(scope="app")
 
@@ -236,7 +227,7 @@ def run_results(store: Store, evaluations: Evaluations, owner: str, run: EvalRun
     """Summary per model, the grid, exports, and one row side by side."""
     cells = evaluations.cells(run.id, owner)
     if isinstance(cells, Unavailable):
-        st.error(f"The results cannot be read now: {cells}", icon=":material/cloud_off:")
+        st.error(f"The results cannot be read now: {plain(cells)}", icon=":material/cloud_off:")
         return
     st.subheader("Per model")
     number = st.column_config.NumberColumn
@@ -268,7 +259,7 @@ def row_detail(store: Store, owner: str, run: EvalRun, row: int, cells: Sequence
     replies = {c.model: c for c in cells if c.row == row}
     for key, column in zip(run.models, st.columns(len(run.models))):
         with column.container(border=True):
-            st.markdown(f"**{key}**")
+            st.markdown(f"**{plain(key)}**")
             cell = replies.get(key)
             if cell is None:
                 st.caption("Not run yet.")

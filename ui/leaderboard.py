@@ -15,6 +15,7 @@ from gateway.evaluation import ratings
 from gateway.evaluation.ratings import Board, Col
 from gateway.store import Store, Unavailable
 from gateway.store.evaluation import Evaluations, VoteFilter, VoteStamp
+from ui.markdown import plain
 
 PERIODS = {"All time": None, "Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90}
 TEAM, MINE = "Team", "My votes"
@@ -83,18 +84,18 @@ def board(store: Store, choice: Choice, owner: str) -> tuple[Board, pd.DataFrame
     evaluations = Evaluations(store)
     stamp = evaluations.vote_stamp()
     if isinstance(stamp, Unavailable):
-        st.error(f"The votes cannot be read now: {stamp}", icon=":material/cloud_off:")
+        st.error(f"The votes cannot be read now: {plain(stamp)}", icon=":material/cloud_off:")
         return None
     which = choice.votes(owner, time.time())
     found = _board(store.database, which, stamp, store)
     if isinstance(found, str):
-        st.error(f"The votes cannot be read now: {found}", icon=":material/cloud_off:")
+        st.error(f"The votes cannot be read now: {plain(found)}", icon=":material/cloud_off:")
         return None
     table = found.table
     if not table.empty:
         ledger = _ledger(store.database, tuple(table[Col.MODEL]), which.owner, which.since, store)
         if isinstance(ledger, str):
-            st.caption(f":material/cloud_off: Speed and cost cannot be read now: {ledger}")
+            st.caption(f":material/cloud_off: Speed and cost cannot be read now: {plain(ledger)}")
         else:
             table = table.join(ledger, on=Col.MODEL)
     return found, table

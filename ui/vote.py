@@ -16,6 +16,7 @@ from gateway.evaluation.blind import SHOWN, Blind, shuffled
 from gateway.evaluation.votes import COMMENT_LENGTH, TAG_LENGTH, Verdict, Vote, clean_tag, compare_subject
 from gateway.store import Store, Unavailable
 from gateway.store.evaluation import Evaluations
+from ui.markdown import plain
 
 REMEMBERED = "blind_mode"  # session key that outlives the widget (pages drop the state of widgets they do not draw)
 
@@ -65,9 +66,9 @@ def vote_form(store: Store, owner: str, subject: str, keys: list[str], blind: Bl
     evaluations = Evaluations(store)
     existing = evaluations.my_vote(subject, owner)
     if isinstance(existing, Unavailable):
-        st.caption(f":material/cloud_off: Votes cannot be read now: {existing}")
+        st.caption(f":material/cloud_off: Votes cannot be read now: {plain(existing)}")
         existing = None
-    st.markdown(f"**Your vote** on {what}" + (f" · you voted: _{_said(existing, blind)}_" if existing else ""))
+    st.markdown(f"**Your vote** on {what}" + (f" · you voted: _{plain(_said(existing, blind))}_" if existing else ""))
     options = _options(keys)
     with st.form(f"vote_{subject}", border=False):
         choice = st.radio("Which reply is best?", options, horizontal=True, key=f"vote_choice_{subject}",
@@ -89,7 +90,7 @@ def vote_form(store: Store, owner: str, subject: str, keys: list[str], blind: Bl
                 blind=blind.hidden or bool(existing and existing.blind))
     saved = evaluations.vote(vote, owner)
     if isinstance(saved, Unavailable):
-        st.error(f"The vote was not saved: {saved}", icon=":material/cloud_off:")
+        st.error(f"The vote was not saved: {plain(saved)}", icon=":material/cloud_off:")
         return
     st.session_state["vote_last_tag"] = vote.tag
     st.session_state["_toast"] = ("Vote saved." + (" Names revealed." if blind.hidden else ""), "🗳️")
@@ -111,8 +112,8 @@ def _describe(option: str, keys: list[str], blind: Blind) -> str:
     if verdict == Verdict.ALL_BAD.value:
         return "Both bad" if len(keys) == 2 else "All bad"
     if len(keys) == 2:
-        return f"{'Left' if keys.index(key) == 0 else 'Right'} ({blind.label(key)}) is better"
-    return f"{blind.label(key)} is best"
+        return f"{'Left' if keys.index(key) == 0 else 'Right'} ({plain(blind.label(key))}) is better"
+    return f"{plain(blind.label(key))} is best"
 
 
 def _said(vote: Vote, blind: Blind) -> str:
