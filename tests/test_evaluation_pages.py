@@ -11,6 +11,7 @@ from gateway.evaluation.ratings import Col
 from gateway.evaluation.votes import Verdict, Vote, compare_subject
 from gateway.store import LOCAL_OWNER, get_store
 from gateway.store.evaluation import Evaluations
+from ui.markdown import plain
 
 APP = "../streamlit_app.py"
 
@@ -68,7 +69,8 @@ def test_a_blind_round_hides_the_names_until_the_vote_then_reveals_them(app_env)
     assert vote.verdict is Verdict.ALL_BAD and vote.blind and vote.tag == "greetings"
     assert set(vote.models) == {"upstream-echo", "demo-fast"}
     revealed = " ".join(texts(at.markdown))
-    assert "**upstream-echo**" in revealed and "**demo-fast**" in revealed and "you voted: _all bad_" in revealed
+    assert f"**{plain('upstream-echo')}**" in revealed and f"**{plain('demo-fast')}**" in revealed
+    assert "you voted: _all bad_" in revealed
     assert "Cost ($)" in at.dataframe[0].value
 
 
@@ -164,7 +166,8 @@ def test_a_row_shows_its_replies_takes_a_vote_and_opens_as_a_saved_comparison(mo
     assert "✓ passed the check" in texts(at.caption) and "✗ failed the check" in texts(at.caption)
     subject = eval_subject(run.id, 0)
     choice = at.radio(key=f"vote_choice_{subject}")
-    assert choice.options == ["Left (m-a) is better", "Right (m-b) is better", "Tie", "Both bad"]
+    assert choice.options == [f"Left ({plain('m-a')}) is better", f"Right ({plain('m-b')}) is better", "Tie",
+                              "Both bad"]
     choice.set_value("best:m-a")
     at.button[[b.label for b in at.button].index("Vote")].click().run()
     vote = ev.my_vote(subject, LOCAL_OWNER)
