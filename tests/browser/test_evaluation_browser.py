@@ -48,7 +48,9 @@ def download(page, label: str) -> bytes:
 
 def test_three_blind_rounds_won_by_one_model_put_it_first_on_the_leaderboard(app, page):
     open_page(page, app.url + "/compare?models=" + ",".join(NAMES))
+    page.get_by_placeholder("Send to every model…").wait_for()  # the page's own first run, not only idle
     page.get_by_text("Blind mode").click()
+    page.get_by_text("hidden and the panels shuffled").wait_for()  # the toggle's run drew the blind caption
     wait_idle(page)
     panels = page.locator("[data-testid='stColumn']").filter(has=page.locator("[data-testid='stChatMessage']"))
     for number in range(1, 4):
@@ -107,6 +109,7 @@ def test_a_prompt_set_stopped_half_way_resumes_after_a_restart_without_running_a
     page = context.new_page()
     try:
         open_page(page, server.url + "/evaluate")
+        page.get_by_role("heading", name="Prompt set").wait_for()  # the page's own first run, not only idle
         page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(
             str(ROOT / "examples" / "prompt-set.csv"))
         page.get_by_text("prompt-set.csv").first.wait_for()
