@@ -23,6 +23,8 @@ status_banner(catalogue)
 proxy_col, models_col, builtin_col = st.columns(3)
 proxy_col.metric("Proxy", proxy_health.label,
                  help=f"{plain(proxy_health.summary)} See Proxy health for details and fixes.")
+if proxy_health.proxy_version:
+    proxy_col.caption(f"LiteLLM {plain(proxy_health.proxy_version)}")
 models_col.metric("Proxy models", len(catalogue.litellm_models),
                   help=f"Refreshed {ago(catalogue.age)}" if catalogue.fetched_at else None)
 builtin_col.metric("Built-in models usable", sum(1 for m in catalogue.models if m.route != "litellm" and m.available),

@@ -19,6 +19,7 @@ import openai
 import streamlit as st
 from openai.types.chat import ChatCompletionMessageParam
 
+from gateway.attribution import Attribution
 from gateway.config import Settings
 from gateway.errors import GatewayError, StreamInterrupted, map_error
 from gateway.models import ModelRecord
@@ -224,8 +225,11 @@ def _given(value: T | None) -> T | openai.Omit:
 
 
 def start_chat(model: ModelRecord, messages: list[dict[str, str]], params: ChatParams, settings: Settings,
-               *, client: openai.OpenAI | None = None) -> ChatStream:
-    """Send the request and return the stream. Errors before the first byte end the stream at once (see `.reply`)."""
+               *, client: openai.OpenAI | None = None, attribution: Attribution | None = None) -> ChatStream:
+    """Send the request and return the stream. Errors before the first byte end the stream at once (see `.reply`).
+
+    `attribution`: who the request is for (the `user` field and LiteLLM `metadata` tags; see gateway/attribution.py).
+    """
     started = time.perf_counter()
     if not model.available:
         return ChatStream(model, started=started,
@@ -235,7 +239,8 @@ def start_chat(model: ModelRecord, messages: list[dict[str, str]], params: ChatP
         context = client.chat.completions.with_streaming_response.create(
             model=model.id, messages=cast("list[ChatCompletionMessageParam]", messages), stream=True,
             stream_options={"include_usage": True}, temperature=_given(params.temperature),
-            top_p=_given(params.top_p), max_tokens=_given(params.max_tokens))
+            top_p=_given(params.top_p), max_tokens=_given(params.max_tokens),
+            extra_body=attribution.request_fields(model.route) if attribution else None)
         response = context.__enter__()
         chunks = iter(response.parse())
     except Exception as exc:

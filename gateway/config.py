@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
@@ -27,8 +28,11 @@ DEFAULT_DATABASE_URL = "sqlite:///data/dashboard.db"  # relative to the app's ro
 DEFAULT_MAX_RESPONSE_MB = 50.0
 DEFAULT_MAX_PROMPT_CHARS = 1_000_000  # ~250k tokens: above most context windows, far below what freezes a page
 DEFAULT_EVAL_CONCURRENCY = 4  # calls an evaluation run makes at once
+AUTH_MODES = ("none", "oidc", "header")  # who is asking: nobody (one local analyst), Streamlit's sign-in, a header
+DEFAULT_AUTH_HEADER = "X-Forwarded-Email"  # what oauth2-proxy sets
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,12 @@ VARIABLES = (
     Variable("MAX_ATTACHMENTS", "Attachments per message"),
     Variable("MAX_CONVERSATION_ATTACHMENTS_MB", "Attachments per conversation (MB)"),
     Variable("EVAL_CONCURRENCY", "Evaluation calls at once"),
+    # Analysts (gateway/analyst.py). Per-analyst keys and budgets are tables in secrets.toml: [analyst_keys],
+    # [analyst_budgets] (analyst id = lower-cased e-mail → key / USD).
+    Variable("AUTH_MODE", "Sign-in"),
+    Variable("AUTH_HEADER", "Identity header"),
+    Variable("ADMIN_EMAILS", "Admins"),
+    Variable("ANALYST_MONTHLY_BUDGET_USD", "Monthly budget per analyst (USD)"),
 )
 REDACT_ONLY = ("LITELLM_MASTER_KEY",)  # read only to be redacted: the app never sends it
 NAMES = (*(v.name for v in VARIABLES), *REDACT_ONLY)
@@ -100,6 +110,15 @@ class Settings:
     max_attachments: int = DEFAULT_MAX_ATTACHMENTS
     max_conversation_attachments_mb: float = DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB
     eval_concurrency: int = DEFAULT_EVAL_CONCURRENCY
+    auth_mode: str = "none"  # one of AUTH_MODES
+    auth_header: str = DEFAULT_AUTH_HEADER
+    admin_emails: tuple[str, ...] = ()  # lower-cased
+    analyst_monthly_budget_usd: float | None = None  # None: no budget
+    # From secrets.toml only: analyst id → LiteLLM virtual key ([analyst_keys]) / monthly budget ([analyst_budgets]).
+    analyst_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    analyst_budgets: tuple[tuple[str, float], ...] = ()
+    # Set by for_analyst() when an analyst's own key replaced LITELLM_API_KEY: still redacted everywhere.
+    shared_api_key: str | None = field(default=None, repr=False)
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -120,7 +139,19 @@ class Settings:
     def secrets(self) -> tuple[str | None, ...]:
         """The keys, for redaction."""
         keys = tuple(getattr(self, v.field) for v in VARIABLES if v.secret)
-        return (*keys, _password(self.database_url))
+        return (*keys, self.shared_api_key, *(key for _, key in self.analyst_keys), _password(self.database_url))
+
+    def for_analyst(self, analyst_id: str) -> Settings:
+        """These settings as one analyst's calls and discovery use them: their own LiteLLM key when `[analyst_keys]`
+        names one, else the shared key. The shared key stays among `secrets` (redacted)."""
+        own = dict(self.analyst_keys).get(analyst_id)
+        if not own or own == self.litellm_api_key:
+            return self
+        return replace(self, litellm_api_key=own, shared_api_key=self.shared_api_key or self.litellm_api_key)
+
+    def monthly_budget(self, analyst_id: str) -> float | None:
+        """The analyst's monthly budget in USD ([analyst_budgets] beats ANALYST_MONTHLY_BUDGET_USD); None: none."""
+        return dict(self.analyst_budgets).get(analyst_id, self.analyst_monthly_budget_usd)
 
     def public(self) -> dict[str, object]:
         """The settings as they may be shown on a page: keys masked, the database's password hidden."""
@@ -134,15 +165,16 @@ def _shown(variable: Variable, value: object) -> object:
         return _hide_password(str(value))
     if variable.name == "REPLY_IMAGE_HOSTS":
         return ", ".join(sorted(value)) or "none"  # type: ignore[call-overload]
+    if isinstance(value, tuple):
+        return ", ".join(value) or "none"
     return value
 
 
 def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[str, object] | None = None,
                   dotenv_path: str | Path | None = ".env") -> Settings:
     """Read the settings. `environ` defaults to os.environ, `secrets` to st.secrets (when a file exists)."""
-    raw = _merge(os.environ if environ is None else environ,
-                 _streamlit_secrets() if secrets is None else secrets,
-                 _dotenv(dotenv_path))
+    secrets = _streamlit_secrets() if secrets is None else secrets
+    raw = _merge(os.environ if environ is None else environ, secrets, _dotenv(dotenv_path))
     problems: list[ConfigProblem] = []
 
     enabled = _parse_bool(raw, "LITELLM_ENABLED", problems)
@@ -154,6 +186,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
     register_secrets(raw.get("LITELLM_API_KEY"), raw.get("OPENAI_API_KEY"), raw.get("ANTHROPIC_API_KEY"),
                      raw.get("LITELLM_MASTER_KEY"),  # redacted from every GatewayError from now on
                      _password(raw.get("DATABASE_URL", "")))
+    analyst_keys = _table(secrets, "analyst_keys", _key, problems)
+    register_secrets(*(key for _, key in analyst_keys))  # each analyst's own key: redacted like the shared one
     return Settings(
         litellm_enabled=enabled,
         litellm_base_url=base_url,
@@ -174,6 +208,12 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
                                                       DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB, problems,
                                                       minimum=0.01),
         eval_concurrency=int(_parse_number(raw, "EVAL_CONCURRENCY", DEFAULT_EVAL_CONCURRENCY, problems, minimum=1)),
+        auth_mode=_parse_auth_mode(raw, problems),
+        auth_header=raw.get("AUTH_HEADER") or DEFAULT_AUTH_HEADER,
+        admin_emails=tuple(sorted({e.strip().lower() for e in raw.get("ADMIN_EMAILS", "").split(",") if e.strip()})),
+        analyst_monthly_budget_usd=_parse_budget(raw, problems),
+        analyst_keys=analyst_keys,
+        analyst_budgets=_table(secrets, "analyst_budgets", _usd, problems),
         problems=tuple(problems),
     )
 
@@ -260,6 +300,58 @@ def _parse_database_url(raw: Mapping[str, str], problems: list[ConfigProblem]) -
                                       f"using {DEFAULT_DATABASE_URL}"))
         return DEFAULT_DATABASE_URL
     return value
+
+
+def _parse_auth_mode(raw: Mapping[str, str], problems: list[ConfigProblem]) -> str:
+    value = raw.get("AUTH_MODE", "").strip().lower() or "none"
+    if value not in AUTH_MODES:
+        # Failing closed: a typo must not open the app to anyone, so it asks for a sign-in nobody can give.
+        problems.append(ConfigProblem("AUTH_MODE", f"{raw['AUTH_MODE']!r} is not one of {', '.join(AUTH_MODES)}; "
+                                      "nobody can sign in until it is fixed"))
+        return "invalid"
+    return value
+
+
+def _parse_budget(raw: Mapping[str, str], problems: list[ConfigProblem]) -> float | None:
+    if not raw.get("ANALYST_MONTHLY_BUDGET_USD"):
+        return None
+    try:
+        return _usd(raw["ANALYST_MONTHLY_BUDGET_USD"])
+    except ValueError:
+        problems.append(ConfigProblem("ANALYST_MONTHLY_BUDGET_USD", f"{raw['ANALYST_MONTHLY_BUDGET_USD']!r} is not "
+                                      "an amount in USD ≥ 0; no budget applies"))
+        return None
+
+
+def _key(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("not a key")
+    return value.strip()
+
+
+def _usd(value: object) -> float:
+    amount = float(str(value).strip().lstrip("$"))
+    if not amount >= 0 or amount == float("inf"):
+        raise ValueError(value)
+    return amount
+
+
+def _table(secrets: Mapping[str, object], name: str, parse: Callable[[object], T],
+           problems: list[ConfigProblem]) -> tuple[tuple[str, T], ...]:
+    """A `[name]` table of secrets.toml keyed by analyst id (e-mail, compared lower-cased)."""
+    table = secrets.get(name)
+    if table is None:
+        return ()
+    if not isinstance(table, Mapping):
+        problems.append(ConfigProblem(name, "must be a table: [" + name + "] with one `\"e-mail\" = value` a line"))
+        return ()
+    entries: dict[str, T] = {}
+    for analyst, value in table.items():
+        try:
+            entries[str(analyst).strip().lower()] = parse(value)
+        except (TypeError, ValueError):
+            problems.append(ConfigProblem(name, f"the entry for {analyst!r} is not valid; it is ignored"))
+    return tuple(sorted(entries.items()))
 
 
 def _password(url: str) -> str | None:

@@ -85,6 +85,8 @@ def parse_models_list(payload: object) -> tuple[ModelRecord, ...]:
 
 
 def _record(name: str, deployments: list[tuple[dict, dict]]) -> ModelRecord:
+    """One record for every deployment of a name: the smallest window and output limit (what every request is sure
+    to get), the highest prices (the most a request can cost), and the other end of each range."""
     infos = [info for _, info in deployments]
     providers = _unique(_str(info.get("litellm_provider")) or _provider_from_model(_str(params.get("model")) or name)
                         for params, info in deployments)
@@ -92,15 +94,24 @@ def _record(name: str, deployments: list[tuple[dict, dict]]) -> ModelRecord:
     def first(field: str) -> object:
         return next((info[field] for info in infos if info.get(field) is not None), None)
 
-    input_cost, output_cost = _float(first("input_cost_per_token")), _float(first("output_cost_per_token"))
+    def known(read) -> list:
+        return [value for value in map(read, infos) if value is not None]
+
+    windows = known(lambda info: _int(info.get("max_input_tokens")) or _int(info.get("max_tokens")))
+    outputs = known(lambda info: _int(info.get("max_output_tokens")))
+    input_prices = known(lambda info: _price(info, "input_cost_per_token"))
+    output_prices = known(lambda info: _price(info, "output_cost_per_token"))
     underlying = _str(deployments[0][0].get("model")) or name
     return _with_context(underlying, dict(
         id=name,
         providers=providers,
-        max_input_tokens=_int(first("max_input_tokens")) or _int(first("max_tokens")),
-        max_output_tokens=_int(first("max_output_tokens")),
-        input_price=None if input_cost is None else round(input_cost * 1_000_000, 6),
-        output_price=None if output_cost is None else round(output_cost * 1_000_000, 6),
+        max_input_tokens=min(windows, default=None),
+        context_window_max=max(windows, default=None),
+        max_output_tokens=min(outputs, default=None),
+        input_price=max(input_prices, default=None),
+        input_price_min=min(input_prices, default=None),
+        output_price=max(output_prices, default=None),
+        output_price_min=min(output_prices, default=None),
         mode=_str(first("mode")),
         supports_vision=_bool(first("supports_vision")),
         supports_function_calling=_bool(first("supports_function_calling")),
@@ -164,6 +175,15 @@ def _int(value: object) -> int | None:
 
 def _float(value: object) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _price(info: dict, field: str) -> float | None:
+    """USD per 1M tokens. LiteLLM 1.53.1 answers 0 for a model it does not know (newer releases leave the field
+    out): a zero price on a deployment it knows no window for is unknown, not free."""
+    cost = _float(info.get(field))
+    if cost is None or cost == 0 and not (_int(info.get("max_input_tokens")) or _int(info.get("max_tokens"))):
+        return None
+    return round(cost * 1_000_000, 6)
 
 
 def _bool(value: object) -> bool | None:

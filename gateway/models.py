@@ -17,6 +17,9 @@ class ModelRecord:
     id: str  # the model name sent in requests
     route: Route  # how the app reaches it
     providers: tuple[str, ...]  # the vendors behind it (several when a proxy load-balances across them)
+    # When a proxy load-balances one name over several deployments that differ, a request may land on any of them:
+    # the window and output limit are the smallest (what every request is sure to get), prices the highest (the
+    # most a request can cost); the `_max` / `_min` fields hold the other end of each range.
     context_window: int | None = None
     context_source: ContextSource = "unknown"
     max_output_tokens: int | None = None
@@ -29,6 +32,9 @@ class ModelRecord:
     deployments: int = 1
     available: bool = True
     unavailable_reason: str = ""
+    context_window_max: int | None = None  # the largest window of its deployments (None: not known from the proxy)
+    input_price_min: float | None = None  # the cheapest deployment's input price
+    output_price_min: float | None = None  # the cheapest deployment's output price
 
     @property
     def key(self) -> str:
@@ -50,11 +56,43 @@ class ModelRecord:
                  ("reasoning", self.supports_reasoning))
         return tuple(name for name, flag in flags if flag)
 
+    @property
+    def deployments_differ(self) -> bool:
+        """Its deployments have different context windows or prices: a request may get a larger window or a lower
+        price than the catalogue shows, never a smaller or dearer one."""
+        return any(high is not None and low is not None and high > low for low, high in (
+            (self.context_window, self.context_window_max), (self.input_price_min, self.input_price),
+            (self.output_price_min, self.output_price)))
+
+    @property
+    def spread(self) -> str:
+        """How its deployments differ: `32k–128k context · $1–$3 in / $2–$6 out per 1M tokens, across 3
+        deployments`; empty when they agree."""
+        if not self.deployments_differ:
+            return ""
+        parts = []
+        if self.context_window and self.context_window_max and self.context_window_max > self.context_window:
+            parts.append(f"{short_tokens(self.context_window)}–{short_tokens(self.context_window_max)} context")
+        prices = [f"${low:g}–${high:g} {label}" for label, low, high in (
+            ("in", self.input_price_min, self.input_price), ("out", self.output_price_min, self.output_price))
+            if low is not None and high is not None and high > low]
+        if prices:
+            parts.append(f"{' / '.join(prices)} per 1M tokens")
+        return f"{' · '.join(parts)}, across {self.deployments} deployments"
+
     def cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
-        """The USD cost of a call from catalogue prices, or None when a price is unknown."""
+        """The USD cost of a call from catalogue prices (at most this when deployments differ), or None when a price
+        is unknown."""
         if self.input_price is None or self.output_price is None:
             return None
         return (prompt_tokens * self.input_price + completion_tokens * self.output_price) / 1_000_000
+
+
+def short_tokens(count: int) -> str:
+    """128000 → `128k`, 32768 → `32.8k`, 1048576 → `1.05M`."""
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.3g}M"
+    return f"{count / 1000:.3g}k" if count >= 1000 else str(count)
 
 
 def find_model(models: tuple[ModelRecord, ...] | list[ModelRecord], ref: str) -> ModelRecord | None:

@@ -10,7 +10,9 @@ import streamlit as st
 from gateway.models import ModelRecord
 
 COLUMNS = ("Model", "Provider", "Route", "Context", "Context source", "Max output", "Input $/1M", "Output $/1M",
-           "Mode", "Capabilities", "Deployments", "Available")
+           "Mode", "Capabilities", "Deployments", "Deployments differ", "Available")
+DIFFER_HELP = ("Where one name's deployments differ, Context and Max output show the smallest (every request gets "
+               "at least that) and prices the highest (the most a request costs).")
 SORTS = {
     "Model": ("Model", True),
     "Provider": ("Provider", True),
@@ -60,6 +62,7 @@ def models_frame(models: Sequence[ModelRecord], sort: str = "Model") -> pd.DataF
         "Mode": m.mode or "",
         "Capabilities": ", ".join(m.capabilities),
         "Deployments": m.deployments,
+        "Deployments differ": m.spread,
         "Available": m.available,
     } for m in models]
     frame = pd.DataFrame(rows, columns=("key", *COLUMNS)).set_index("key")

@@ -12,7 +12,7 @@ from gateway.params import ChatParams
 from gateway.reply import Outcome, Reply, ReplyError
 from gateway.store import get_store
 from gateway.tokens import ContextFit, context_fit, fit_before_sending, prompt_refusal
-from ui import analyst, pages
+from ui import analyst, pages, spending
 from ui import attachments as files_ui
 from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
@@ -146,18 +146,20 @@ def answer(round_: Round, model: ModelRecord, params: ChatParams, images: bool =
     conversation.params = params
     messages = messages_for(conversation.history(images=images), params)
     fit = fit_before_sending(model, messages, settings, max_tokens=params.max_tokens)
+    over_budget = spending.refusal(settings, store)
     with st.chat_message("assistant"):
-        if not fit.fits:
-            error = ContextWindowExceeded(f"Not sent: the conversation is about {fit.used:,} tokens"
-                                          f"{f' plus {fit.reserve:,} for the reply' if fit.reserve else ''}, "
-                                          f"and {model.name} takes {fit.limit:,}.")
+        if over_budget or not fit.fits:
+            error = over_budget or ContextWindowExceeded(
+                f"Not sent: the conversation is about {fit.used:,} tokens"
+                f"{f' plus {fit.reserve:,} for the reply' if fit.reserve else ''}, "
+                f"and {model.name} takes {fit.limit:,}.")
             reply = round_.add(Reply(model.key, outcome=Outcome.FAILED, error=ReplyError.of(error)), params)
             store.save_round(conversation, len(conversation.rounds) - 1, owner)
             show_reply(reply, last=True)
             return
         slot = st.empty()
         live = LiveMarkdown(slot, settings.reply_image_hosts)
-        stream = start_chat(model, messages, params, settings)
+        stream = start_chat(model, messages, params, settings, attribution=analyst.attribution("chat", conversation.id))
         try:
             for _ in stream.batched(resend_rate=RESEND_RATE):
                 live.update(stream.text)
@@ -230,6 +232,7 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
                              max_tokens=params.max_tokens))
     elif not models:
         st.info("No model is available: connect the proxy, or set OPENAI_API_KEY / ANTHROPIC_API_KEY.")
+    spending.budget_note(settings, store)  # after each reply: it may have crossed 80 % or 100 % of the budget
 
 
 for index in range(len(conversation.rounds)):

@@ -10,7 +10,7 @@ from gateway.compare import MAX_MODELS, MIN_MODELS, CompareRun, jobs_for
 from gateway.conversation import Conversation
 from gateway.store import get_store
 from gateway.tokens import prompt_refusal
-from ui import analyst, pages
+from ui import analyst, pages, spending
 from ui import attachments as files_ui
 from ui.compare_inputs import choose_models, choose_params
 from ui.compare_panels import draw_panels, stream_into_panels
@@ -26,6 +26,7 @@ st.title("Compare")
 st.caption("One prompt to several models at once: replies stream side by side, with their numbers.")
 status_banner(catalogue)
 saving_banner(store)
+spending.budget_note(settings, store)
 comparison: Conversation = st.session_state.setdefault("comparison", Conversation("compare"))
 
 # --- A saved comparison by its link (?c=): its models are chosen again --------------------------------------------
@@ -70,12 +71,18 @@ if not ready:
     st.info(f"Choose {MIN_MODELS} to {MAX_MODELS} models above, or select rows on the Models page and press "
             "*Compare selected*.", icon=":material/compare_arrows:")
     st.stop()
+spending.expected_cost_caption(comparison, models, params, repeats)
 
 if sending and (refusal := prompt_refusal(sending, settings)) is not None:
     show_refusal(refusal, sending, key="compare_refused_prompt")  # not sent: the page stays light
     sending = None
+if sending and (over_budget := spending.refusal(settings, store)) is not None:  # not sent; the prompt is kept
+    spending.refuse_round(comparison, models, sending, params, over_budget, attachments)
+    store.save_round(comparison, len(comparison.rounds) - 1, owner)
+    sending = None
 blind = blind_mode(store, owner, comparison, models, sending)  # names hidden and panels shuffled until the vote
-run = (CompareRun(jobs_for(comparison, models, sending, params, repeats, attachments), settings).start()
+run = (CompareRun(jobs_for(comparison, models, sending, params, repeats, attachments,
+                           attribution=analyst.attribution("compare", comparison.id)), settings).start()
        if sending else None)
 try:  # the models are already answering while the panels are drawn
     slots = draw_panels(models, comparison, sending, settings.reply_image_hosts, blind)

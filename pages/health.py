@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 import gateway
-from gateway import health
+from gateway import features, health
 from gateway.store import Unavailable, get_store
 from ui import pages
 from ui.layout import page_setup
@@ -54,6 +54,8 @@ def draw_numbers(report: health.HealthReport) -> None:
     deployments.metric("Deployments", "—" if report.deployment_count is None else report.deployment_count)
     took.metric("Checked in", f"{report.elapsed_ms:.0f} ms", help=f"Probes run at the same time; each gives up "
                 f"after {health.PROBE_TIMEOUT:g} s, the whole check after {health.DEADLINE:g} s.")
+    if missing := features.caption(features.lacking(catalogue, settings)):
+        st.caption(f":material/info: {missing}")
 
 
 def draw_probes(report: health.HealthReport) -> None:

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from gateway.table import SORTS, catalogue_view, providers
+from gateway import features
+from gateway.table import DIFFER_HELP, SORTS, catalogue_view, providers
 from ui import pages
 from ui.charts import price_context_spec
 from ui.format import ago
@@ -17,6 +18,12 @@ if catalogue.fetched_at:
     st.caption(f"{len(catalogue.litellm_models)} models from the proxy (`{catalogue.endpoint}`), "
                f"last refreshed {ago(catalogue.age)}; plus {len(catalogue.models) - len(catalogue.litellm_models)} "
                "built-in direct models. Context windows marked *estimated* come from the model's name.")
+if missing := features.caption(features.lacking(catalogue, settings)):
+    st.caption(f":material/info: {missing}")
+differ = sum(1 for m in catalogue.litellm_models if m.deployments_differ)
+if differ:
+    st.caption(f"{differ} of the proxy's models load-balance over deployments that differ (*Deployments differ* "
+               f"gives the ranges). {DIFFER_HELP}")
 
 search_col, provider_col, context_col, caps_col, sort_col = st.columns([3, 3, 2, 2, 2])
 search = search_col.text_input("Search", placeholder="name, provider or mode", key="catalogue_search")
@@ -43,6 +50,7 @@ selection = st.dataframe(
         "Max output": st.column_config.NumberColumn(format="localized"),
         "Input $/1M": st.column_config.NumberColumn(format="$%.4g"),
         "Output $/1M": st.column_config.NumberColumn(format="$%.4g"),
+        "Deployments differ": st.column_config.TextColumn(help=f"Ranges across the deployments. {DIFFER_HELP}"),
         "Available": st.column_config.CheckboxColumn(help="Direct models need their provider's key"),
     },
 )

@@ -1,15 +1,23 @@
-"""Shared fixtures: one real LiteLLM proxy (and its local upstream) for the whole test session."""
+"""Shared fixtures: real LiteLLM proxies (one per release, started once) and their local upstream, for the whole
+test session.
+
+`proxy` is the pinned release. In a module marked `litellm_versions` it is every release of the tested range
+(tests/support/litellm_versions.py): each test there runs once per release, `[litellm-1.108.7]`, `[litellm-1.53.1]`.
+Every test that uses `proxy` (directly or through `settings` / `app_env`) is marked `proxy`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import streamlit as st
 
 from gateway import catalogue, config
 from gateway.config import Settings, load_settings
+from tests.support import litellm_versions
 from tests.support.proxy import Proxy, start_proxy
 from tests.support.upstream import upstream_server
 
@@ -24,23 +32,62 @@ def upstream() -> Iterator[str]:
         yield base
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `litellm_versions` that use the proxy run against every release of the tested range (or
+    against the releases the closest mark names: `@pytest.mark.litellm_versions(litellm_versions.CURRENT)`)."""
+    mark = metafunc.definition.get_closest_marker("litellm_versions")
+    if "proxy" in metafunc.fixturenames and mark:
+        versions = mark.args or litellm_versions.VERSIONS
+        metafunc.parametrize("proxy", versions, indirect=True, scope="session",
+                             ids=[f"litellm-{v}" for v in versions])
+
+
 @pytest.fixture(scope="session")
-def proxy(upstream: str) -> Iterator[Proxy]:
-    """A real LiteLLM proxy serving tests/proxy_config.yaml on a free loopback port."""
-    running = start_proxy(ROOT / "tests" / "proxy_config.yaml", env={"UPSTREAM_API_BASE": upstream})
-    yield running
-    running.stop()
+def litellm_proxies(upstream: str) -> Iterator[Callable[[str], Proxy]]:
+    """Each release's proxy serving tests/proxy_config.yaml on a free loopback port, started the first time it is
+    asked for and kept until the session ends (a start takes 20-45 s; pytest may set `proxy` up several times)."""
+    running: dict[str, Proxy] = {}
+
+    def get(version: str) -> Proxy:
+        if version not in running:
+            running[version] = started = start_proxy(ROOT / "tests" / "proxy_config.yaml", version=version,
+                                                     env={"UPSTREAM_API_BASE": upstream})
+            # A proxy's first token count loads its tokenizer (~1.8 s here), longer than the app waits for a count
+            # (tokens.COUNT_TIMEOUT): load it now, so tests about counting are not about that cold start.
+            httpx.post(f"{started.base_url}/utils/token_counter", timeout=60,
+                       headers={"Authorization": f"Bearer {started.master_key}"},
+                       json={"model": "gpt-4o", "messages": [{"role": "user", "content": "warm up"}]})
+        return running[version]
+
+    yield get
+    for started in running.values():
+        started.stop()
+
+
+@pytest.fixture(scope="session")
+def proxy(request: pytest.FixtureRequest, litellm_proxies: Callable[[str], Proxy]) -> Proxy:
+    """A real LiteLLM proxy: the pinned release, or the one this test is parametrised with."""
+    return litellm_proxies(getattr(request, "param", litellm_versions.CURRENT))
+
+
+def settle(proxy: Proxy) -> None:
+    """Wait until the proxy has finished what a test left it doing. After a client closes a stream early the proxy
+    answers nothing for a while: upstream-long (3,000 fast pieces) keeps 1.108.7 busy ~20 s on a loaded machine
+    (1.53.1 ~5 s), longer than discovery's 10 s or the health probes' 3 s. Keyed endpoints come back last (the
+    liveness probe answers sooner), so a keyed one is asked."""
+    httpx.get(f"{proxy.base_url}/v1/models", headers={"Authorization": f"Bearer {proxy.master_key}"}, timeout=120)
 
 
 @pytest.fixture
-def settings(proxy: Proxy) -> Settings:
+def settings(proxy: Proxy) -> Iterator[Settings]:
     """Settings pointing at the test proxy."""
-    return load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
-                          "LITELLM_API_KEY": proxy.master_key}, secrets={}, dotenv_path=None)
+    yield load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
+                         "LITELLM_API_KEY": proxy.master_key}, secrets={}, dotenv_path=None)
+    settle(proxy)
 
 
 @pytest.fixture
-def app_env(monkeypatch: pytest.MonkeyPatch, proxy: Proxy) -> Proxy:
+def app_env(monkeypatch: pytest.MonkeyPatch, proxy: Proxy) -> Iterator[Proxy]:
     """The process environment an app run (AppTest) reads, pointing at the test proxy."""
     for name in APP_ENV:
         if name != "DATABASE_URL":  # each test keeps its own database (fresh_state)
@@ -48,7 +95,8 @@ def app_env(monkeypatch: pytest.MonkeyPatch, proxy: Proxy) -> Proxy:
     monkeypatch.setenv("LITELLM_ENABLED", "true")
     monkeypatch.setenv("LITELLM_BASE_URL", proxy.base_url)
     monkeypatch.setenv("LITELLM_API_KEY", proxy.master_key)
-    return proxy
+    yield proxy
+    settle(proxy)
 
 
 @pytest.fixture(autouse=True)

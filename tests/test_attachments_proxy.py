@@ -7,6 +7,7 @@ import pandas as pd
 from PIL import Image
 
 from tests.support import upstream
+from tests.support.text import shown
 from tests.test_attachments import pdf, png
 from tests.test_chat_page import open_chat, turns
 from ui.markdown import plain
@@ -57,7 +58,7 @@ def test_a_pdfs_text_is_sent(app_env):
 def test_the_proxys_refusal_of_an_image_is_shown_plainly(app_env):
     at = send_files(open_chat("upstream-no-vision"), "What is this?", ("chart.png", png(40, 30)))
     reply = at.chat_message[1]
-    assert any("image_url is only supported by certain models" in e.value for e in reply.error), \
+    assert any("image_url is only supported by certain models" in shown(e.value) for e in reply.error), \
         [e.value for e in reply.error]
 
 
@@ -73,7 +74,7 @@ def test_a_model_without_vision_asks_first_and_can_send_the_text_only(app_env):
 def test_a_bad_file_sends_nothing_and_keeps_the_prompt(app_env):
     at = send_files(open_chat("upstream-echo"), "Read this", ("report.pdf", b"<html>not a pdf</html>"))
     assert not at.chat_message
-    errors = [e.value for e in at.error]
+    errors = [shown(e.value) for e in at.error]
     assert "report.pdf: this is not a PDF (it does not start like one)." in errors
     assert any("your text is back in the box" in e for e in errors)
     assert at.chat_input[0].proto.value == "Read this"  # put back into the box (after the fragment's rerun)

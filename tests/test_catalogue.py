@@ -10,6 +10,8 @@ from gateway.config import load_settings
 from gateway.errors import ProxyUnreachable
 from tests.support.proxy import free_port, start_proxy
 
+pytestmark = pytest.mark.litellm_versions  # every test using the proxy runs against each release
+
 
 def test_litellm_off_gives_the_builtin_models():
     result = fetch_models(load_settings({}, secrets={}, dotenv_path=None))
@@ -57,6 +59,7 @@ def test_never_reached_gives_builtins_and_the_reason():
     assert not result.litellm_models and result.models
 
 
+@pytest.mark.proxy  # its own, to kill
 def test_a_proxy_killed_after_a_good_fetch_leaves_the_last_good_list(tmp_path):
     """Kill a real proxy, refresh: the same list stays, with its age and the error, in any session."""
     config = tmp_path / "one.yaml"

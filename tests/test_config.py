@@ -79,7 +79,7 @@ import math  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from gateway import errors  # noqa: E402
+from gateway import redaction  # noqa: E402
 from gateway.config import VARIABLES  # noqa: E402
 
 
@@ -87,12 +87,12 @@ class isolated_registry:
     """load_settings registers every key it reads for redaction, process-wide: random values must not stay there."""
 
     def __enter__(self):
-        self.saved = set(errors._registered)
+        self.saved = set(redaction._registered)
 
     def __exit__(self, *exc):
-        errors._registered.clear()
-        errors._registered.update(self.saved)
-        errors._redact.cache_clear()
+        redaction._registered.clear()
+        redaction._registered.update(self.saved)
+        redaction._redact.cache_clear()
 
 VALUES = st.one_of(st.text(max_size=30), st.sampled_from(["inf", "-inf", "nan", "1e309", "-0", "0", "1", "1e300",
                                                           "true", "0x10", " 5 ", "٣", "http://h:1", "http://h:99999"]))

@@ -6,7 +6,10 @@ import pytest
 from gateway.config import load_settings
 from gateway.discovery import discover, http_client, parse_model_info
 from gateway.errors import AuthenticationFailed, BadResponse, ProxyTimeout, ProxyUnreachable
+from tests.support.litellm_versions import CURRENT
 from tests.support.upstream import silent_server
+
+pytestmark = pytest.mark.litellm_versions  # every test using the proxy runs against each release
 
 
 def by_id(models):
@@ -35,11 +38,12 @@ def test_config_model_info_overrides_and_providers(settings):
     assert models["claude-3-5-sonnet"].context_window == 200_000
 
 
-def test_models_the_price_map_does_not_know_get_marked_estimates(settings):
+def test_models_the_price_map_does_not_know_get_marked_estimates(settings, proxy):
     models = by_id(discover(settings).models)
     llama = models["llama3-70b"]
     assert llama.providers == ("groq",)
-    assert (llama.context_window, llama.context_source) == (8192, "estimated")
+    # 1.53.1's price map still lists groq/llama3-70b-8192; newer ones dropped it: estimated from the name
+    assert (llama.context_window, llama.context_source) == (8192, "estimated" if proxy.version == CURRENT else "proxy")
     gemini = models["gemini-1.5-pro"]
     assert gemini.providers == ("vertex_ai",)
     assert (gemini.context_window, gemini.context_source) == (1_000_000, "estimated")
@@ -99,6 +103,17 @@ def test_json_of_another_shape_is_a_bad_response():
         return httpx.Response(200, json={"models": []})
     with pytest.raises(BadResponse, match="does not look like a LiteLLM proxy"):
         discover(*mocked(handler))
+
+
+def test_a_zero_price_is_free_only_when_the_proxy_knows_the_model():
+    """1.53.1 answers 0 for the prices of a model it does not know; a known free model has its window too."""
+    models = by_id(parse_model_info({"data": [
+        {"model_name": "unknown", "model_info": {"input_cost_per_token": 0, "output_cost_per_token": 0,
+                                                 "max_tokens": None, "max_input_tokens": None}},
+        {"model_name": "free", "model_info": {"input_cost_per_token": 0, "output_cost_per_token": 0,
+                                              "max_input_tokens": 8192}}]}))
+    assert models["unknown"].input_price is None and models["unknown"].output_price is None
+    assert models["free"].input_price == 0 and models["free"].output_price == 0
 
 
 def test_junk_entries_are_skipped():

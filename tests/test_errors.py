@@ -13,7 +13,7 @@ import httpx
 import openai
 import pytest
 
-from gateway import errors
+from gateway import errors, redaction
 from gateway.config import load_settings
 from gateway.errors import (
     AuthenticationFailed,
@@ -42,13 +42,13 @@ REQUEST = httpx.Request("GET", "http://proxy.test/v1/models")
 @pytest.fixture(autouse=True)
 def registry(monkeypatch):
     """A registry holding only KEY, and no key variables in the environment."""
-    monkeypatch.setattr(errors, "_registered", set())
-    errors._redact.cache_clear()
+    monkeypatch.setattr(redaction, "_registered", set())
+    redaction._redact.cache_clear()
     for name in errors.SECRET_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     register_secrets(KEY)
     yield
-    errors._redact.cache_clear()
+    redaction._redact.cache_clear()
 
 
 # --- from_status: what a status and a message mean ------------------------------------------------------------------

@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from gateway import health
 from tests.support.proxy import free_port
+from tests.support.text import shown
 from tests.support.upstream import silent_server
 
 APP = "../streamlit_app.py"
@@ -67,7 +68,7 @@ def test_the_home_page_status_comes_from_the_same_probes(app_env):
     assert not at.exception
     proxy = next(m for m in at.metric if m.label == "Proxy")
     assert proxy.value == "Healthy"
-    assert proxy.proto.help.startswith(f"LiteLLM 1.108.7 at {app_env.base_url} answers every check")
+    assert shown(proxy.proto.help).startswith(f"LiteLLM 1.108.7 at {app_env.base_url} answers every check")
     # the health page's own probes, recorded in its history: the glance (no /model/info), once
     assert [s.probe for s in health.history(app_env.base_url)] == ["Liveliness", "Readiness", "Models"]
 
@@ -79,7 +80,7 @@ def test_the_home_page_says_unreachable_when_the_probes_find_nothing(proxy_at):
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
     proxy = next(m for m in at.metric if m.label == "Proxy")
-    assert proxy.value == "Unreachable" and f"No LiteLLM proxy answered at http://127.0.0.1:{port}" in proxy.proto.help
+    assert proxy.value == "Unreachable" and f"No LiteLLM proxy answered at http://127.0.0.1:{port}" in shown(proxy.proto.help)
     assert [s.ok for s in health.history()] == [False, False, False]
 
 

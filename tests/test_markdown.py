@@ -227,7 +227,7 @@ def _text_of(markdown: str) -> str:
 def test_plain_text_never_becomes_markup_and_shows_every_character(text):
     shown = plain(text)
     html = RENDER.render(shown)
-    assert "<img" not in html and "<a " not in html and "<code>" not in html and "<em>" not in html, html
+    assert html in ("", "<p>" + html[3:-5] + "</p>\n") and "<" not in html[3:-5], html  # one paragraph of text
     assert "\\:" in shown or ":" not in text  # Streamlit's own directives (:red[…], :material/…:) start with a colon
     if not any(c < " " or "\u2028" <= c <= "\u2069" or c in "\x7f\u061c\u200e\u200f" for c in text) and text.strip():
         assert " ".join(_text_of(shown).split()) == " ".join(text.split())

@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 from gateway import catalogue as gateway_catalogue
 from gateway.discovery import discover
 from gateway.errors import ProxyUnreachable
-from ui.markdown import plain
+from tests.support.text import shown
 
 APP = "../streamlit_app.py"
 
@@ -87,5 +87,5 @@ def test_a_malformed_url_names_the_variable(monkeypatch):
     monkeypatch.setenv("LITELLM_ENABLED", "true")
     monkeypatch.setenv("LITELLM_BASE_URL", "not a url")
     at = run_page("pages/models.py")
-    assert any(plain("LITELLM_BASE_URL") in e.value for e in at.error)  # (shown as text: LITELLM\_BASE\_URL)
+    assert any("LITELLM_BASE_URL" in shown(e.value) for e in at.error)
     assert not at.exception

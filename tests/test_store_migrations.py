@@ -142,4 +142,4 @@ def test_a_database_of_an_older_revision_is_upgraded_with_its_data(database_url:
 def test_the_revisions_form_one_chain_ending_at_the_evaluation_tables() -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config())
     assert script.get_heads() == ["0006"]
-    assert [r.revision for r in reversed(list(script.walk_revisions()))] == ["0001", "0002", "0004", "0006"]
+    assert [r.revision for r in reversed(list(script.walk_revisions()))] == ["0001", "0002", "0004", "0005", "0006"]

@@ -21,6 +21,7 @@ from gateway.evaluation import worker
 from gateway.evaluation.votes import Verdict, Vote, compare_subject, eval_subject
 from gateway.store import LOCAL_OWNER, get_store
 from gateway.store.evaluation import Evaluations
+from gateway.usage import Col
 from tests.conftest import APP_ENV
 from tests.support.hostile import MARKUP_ERROR, MARKUP_MODELS, hostile_server
 
@@ -92,7 +93,7 @@ def test_the_detector_sees_an_image_in_a_label_a_caption_and_a_toast():
     assert [where for where, _ in rendered_markup(at)] == ["Button.label", "Markdown.body", "Radio.options"]
 
 
-def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_proxy):
+def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_proxy, monkeypatch):
     seen: dict[str, list[tuple[str, str]]] = {}
 
     def look(at: AppTest, where: str) -> AppTest:
@@ -157,7 +158,25 @@ def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_prox
     at = look(at, "leaderboard")
     assert any("3 votes" in text for _, text in markdown_fields(at))
     look(at.selectbox(key="board_tag").set_value(evaluations.tags()[0]).run(), "leaderboard, by the tag")
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("pages/usage.py").run()
+    look(at, "usage")  # the failed calls above are in the ledger under the models' names
+    assert any(name in set(frame.value[Col.MODEL]) for frame in at.dataframe if Col.MODEL in frame.value
+               for name in MARKUP_MODELS)
+
+    # Signed in (Streamlit's sign-in) as an admin whose display name is Markup, with an own proxy key: the sidebar
+    # names them, the usage page asks the proxy for that key (/key/info: the Markup error) and shows the team.
+    monkeypatch.setenv("AUTH_MODE", "oidc")
+    monkeypatch.setenv("ADMIN_EMAILS", "ana@example.com")
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.user = {"is_logged_in": True, "email": "ana@example.com", "name": MARKUP_ERROR}
+    at.secrets = {"analyst_keys": {"ana@example.com": "sk-ana-own-markup-key"}}
+    at.run()
+    at.switch_page("pages/usage.py").run()
+    look(at, "usage, signed in as an admin with an own key")
+    assert any("Bad request" in c.value for c in at.sidebar.caption), "the sidebar names the analyst"
+    assert any(h.value == "Your proxy key" for h in at.subheader) and any(h.value == "Team" for h in at.header)
 
     requests = " ".join(markup_proxy.requests)
-    assert "/v1/chat/completions" in requests and "/v1/models" in requests
+    assert "/v1/chat/completions" in requests and "/v1/models" in requests and "/key/info" in requests
     assert {where: found for where, found in seen.items() if found} == {}

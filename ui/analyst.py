@@ -1,14 +1,119 @@
-"""Who is using the app: the owner of everything they save.
+"""Who is using the app: the signed-in analyst, the sign-in screen, and who the sidebar says is signed in.
 
-Sign-in is not built yet: everyone is the one local analyst (`gateway.store.LOCAL_OWNER`). Pages ask here, never
-the store, so sign-in changes this one place.
+`AUTH_MODE` (gateway/analyst.py) decides where identity comes from: nobody (`none`, the one local analyst),
+Streamlit's own OpenID Connect sign-in (`oidc`: `st.login()`, `st.user`, `[auth]` in secrets.toml), or a header an
+SSO reverse proxy sets (`header`: `st.context.headers`). Pages ask here, never the store or Streamlit, so the rest of
+the app only ever sees an `Analyst`: `owner()` for saved work, `attribution()` for requests to the proxy.
 """
 
 from __future__ import annotations
 
-from gateway.store import LOCAL_OWNER
+import logging
+
+import streamlit as st
+
+import gateway
+from gateway import analyst as analysts
+from gateway.analyst import LOCAL, Analyst, Refused
+from gateway.attribution import Attribution
+from gateway.config import Settings
+from ui.markdown import plain
+
+log = logging.getLogger(__name__)
+
+
+def current(settings: Settings | None = None) -> Analyst | Refused | None:
+    """The analyst of this session; None when nobody is signed in; `Refused` for a sign-in that cannot be used."""
+    settings = settings or gateway.load_settings()
+    if settings.auth_mode == "none":
+        return LOCAL
+    if settings.auth_mode == "oidc":
+        return analysts.from_claims(st.user.to_dict(), settings)
+    if settings.auth_mode == "header":
+        headers = st.context.headers
+        return analysts.from_headers({name: headers.get_all(name) for name in headers}, settings)
+    return None  # an AUTH_MODE that is not understood: nobody gets in (see config._parse_auth_mode)
+
+
+def signed_in(settings: Settings | None = None) -> Analyst:
+    """The analyst of this session. A session without one sees the sign-in screen and nothing else: the run ends."""
+    settings = settings or gateway.load_settings()
+    who = current(settings)
+    if isinstance(who, Analyst):
+        return who
+    sign_in_screen(settings, who)
+    st.stop()
+    raise AssertionError("unreachable")  # st.stop() raises; for type checkers
 
 
 def owner() -> str:
     """The analyst id that owns what this session saves and may open."""
-    return LOCAL_OWNER
+    return signed_in().owner()
+
+
+def attribution(page: str, conversation_id: str | None = None) -> Attribution:
+    """Who this session's requests to the proxy are for (see gateway/attribution.py)."""
+    return Attribution(owner(), page, conversation_id)
+
+
+# --- Drawing -------------------------------------------------------------------------------------------------------
+
+def sign_in_screen(settings: Settings, refused: Refused | None) -> None:
+    """What a visitor who is not signed in sees, whatever page they asked for: no models, no health, no history."""
+    st.title("Sign in")
+    if settings.auth_mode == "oidc":
+        _oidc_sign_in(refused)
+    elif settings.auth_mode == "header":
+        log.warning("sign-in: a session arrived without a usable %s header", settings.auth_header)
+        st.info("This dashboard is opened through your company's sign-in. Open it from the company link (or sign "
+                "in there again), then reload this page.", icon=":material/lock:")
+    else:
+        st.error("Sign-in is misconfigured (AUTH_MODE), so nobody can sign in. Whoever runs this app can see why "
+                 "in its settings.", icon=":material/settings:")
+
+
+def _oidc_sign_in(refused: Refused | None) -> None:
+    if refused is not None:
+        st.warning(plain(refused.reason), icon=":material/person_off:")  # it names the provider's e-mail
+        st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="analyst_sign_out_refused")
+        return
+    providers = _providers()
+    if providers is None:
+        st.error("Sign-in is switched on (AUTH_MODE=oidc) but `[auth]` in .streamlit/secrets.toml is missing or "
+                 "incomplete (redirect_uri, cookie_secret, client_id, client_secret, server_metadata_url). See the "
+                 "README's “Analysts and sign-in”.", icon=":material/settings:")
+        return
+    st.write("This dashboard is for the team's analysts: sign in with your company account to see your chats, "
+             "comparisons and usage.")
+    for provider in providers:
+        label = "Sign in" if provider is None else f"Sign in with {plain(provider.replace('_', ' ').title())}"
+        st.button(label, icon=":material/login:", type="primary", key=f"analyst_sign_in_{provider or 'default'}",
+                  on_click=st.login, args=(provider,) if provider else ())
+
+
+def _providers() -> list[str | None] | None:
+    """The `[auth]` providers to offer (None: the default one), or None when sign-in is not configured."""
+    try:
+        section = st.secrets.get("auth")
+    except Exception:  # noqa: BLE001 - a broken secrets file: not configured
+        return None
+    if section is None or not hasattr(section, "get"):
+        return None
+    named = [name for name, value in section.items() if hasattr(value, "get") and value.get("client_id")]
+    found: list[str | None] = ([None] if section.get("client_id") else []) + sorted(named)
+    shared = all(section.get(k) for k in ("redirect_uri", "cookie_secret"))
+    return found if found and shared else None
+
+
+def sidebar_identity(analyst: Analyst, settings: Settings) -> None:
+    """Who is signed in and how to sign out (oidc), or that sign-in is off. Drawn inside the sidebar."""
+    if settings.auth_mode == "none":
+        st.caption(":material/person: Sign-in is off: one local analyst.")
+        return
+    role = " · admin" if analyst.admin else ""
+    st.caption(f":material/person: Signed in as **{plain(analyst.name)}**{role}")
+    if analyst.name != analyst.id:
+        st.caption(plain(analyst.id))
+    if settings.auth_mode == "oidc":
+        st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="analyst_sign_out", width="stretch")
+

@@ -1,4 +1,8 @@
-"""Page setup and the one sidebar every page shares: navigation, connection status, refresh."""
+"""Page setup and the one sidebar every page shares: who is signed in, navigation, connection status, refresh.
+
+Every page starts with `page_setup`, and it lets nobody further who is not signed in: they get the sign-in screen
+and nothing else (ui/analyst.py).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import streamlit as st
 
 import gateway
 from gateway import Catalogue, GatewayError, Settings
+from gateway.analyst import Analyst
+from ui import analyst as analysts
 from ui.format import ago
 from ui.markdown import inline_code, plain
 from ui.pages import PAGES, Page
@@ -24,14 +30,18 @@ _STATUS: dict[str, tuple[str, BadgeColour]] = {
 
 def page_setup(page: Page, settings: Settings | None = None, *,
                proxy_down: GatewayError | None = None) -> tuple[Settings, Catalogue]:
-    """Configure the page, read the settings (unless given) and the catalogue, and draw the shared sidebar.
+    """Configure the page, make sure someone is signed in (else the sign-in screen, and the run ends), read the
+    settings (unless given) as that analyst uses them (their own proxy key, if they have one) and the catalogue, and
+    draw the shared sidebar.
 
     `proxy_down`: the page's own probes just found the proxy down, so discovery does not wait on it again.
     """
     st.set_page_config(page_title=f"{page.label} · LLM Gateway Dashboard", page_icon=page.icon, layout="wide")
     settings = settings or gateway.load_settings()
+    analyst = analysts.signed_in(settings)
+    settings = settings.for_analyst(analyst.id)
     catalogue = gateway.fetch_models(settings, proxy_down=proxy_down)
-    _sidebar(settings, catalogue)
+    _sidebar(settings, catalogue, analyst)
     return settings, catalogue
 
 
@@ -45,8 +55,9 @@ def _refresh() -> None:
         st.session_state["_toast"] = (f"Refresh failed: {plain(result.error)}", "⚠️")
 
 
-def _sidebar(settings: Settings, catalogue: Catalogue) -> None:
+def _sidebar(settings: Settings, catalogue: Catalogue, analyst: Analyst) -> None:
     with st.sidebar:
+        analysts.sidebar_identity(analyst, settings)
         for page in PAGES:
             st.page_link(page.path, label=page.label, icon=page.icon)
         st.divider()
@@ -59,7 +70,7 @@ def _sidebar(settings: Settings, catalogue: Catalogue) -> None:
         st.button("Refresh models", icon=":material/refresh:", on_click=_refresh, width="stretch",
                   disabled=not settings.litellm_usable, help="Ask the proxy for its models again now.")
         for problem in settings.problems:
-            st.warning(str(problem), icon=":material/settings:")
+            st.warning(plain(str(problem)), icon=":material/settings:")
     if "_toast" in st.session_state:
         message, icon = st.session_state.pop("_toast")
         st.toast(message, icon=icon)

@@ -45,7 +45,10 @@ _BANG = re.compile(r"(?<!\\)((?:\\\\)*)!(?=\[)")  # a `!` before `[` that no bac
 # control characters, line and paragraph separators, and the bidi controls that could reverse the text after them
 _INVISIBLE = re.compile("[\x00-\x1f\x7f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
-_PLAIN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:&])")  # and `&`, so `&copy;` is not ©
+# What makes plain text markup: emphasis, code, links and images (`[`), HTML and autolinks (`<`), LaTeX (`$`),
+# Streamlit's directives (`:red[…]`, `:material/…:`), tables, headings, entities (`&copy;`); at the start, a list.
+_PLAIN_SPECIAL = re.compile(r"([\\`*_\[\]<>$:|~&#])")
+_PLAIN_LIST = re.compile(r"^(\d{0,9})([-+=.)])")
 _RECORDED = {"image": "image", "link": "link_close", "backticks": "code_inline", "autolink": "link_close",
              "html_inline": "html_inline"}
 
@@ -112,12 +115,13 @@ def safe_markdown(text: str, image_hosts: frozenset[str] = frozenset()) -> str:
 
 def plain(text: object) -> str:
     """Untrusted text that is not Markdown (a title, a file name, a model name, an error message from the proxy) as
-    Markdown that shows exactly that text: every Markdown character escaped, so nothing in it becomes an image, a
+    Markdown that shows exactly that text: the characters that make markup escaped, so nothing becomes an image, a
     link, raw HTML, a colour or an icon (`:red[…]`, `:material/…:`), and invisible control characters shown as
     escapes. For every label, caption, alert and toast that holds such text."""
     shown = _INVISIBLE.sub(lambda m: " " if m.group() in "\n\t" else repr(m.group())[1:-1]
                            if m.group() < " " else f"\\u{ord(m.group()):04x}", str(text))
-    return _PLAIN_SPECIAL.sub(r"\\\1", shown.lstrip())  # leading spaces would make a code block
+    escaped = _PLAIN_SPECIAL.sub(r"\\\1", shown.lstrip())  # leading spaces would make a code block
+    return _PLAIN_LIST.sub(r"\1\\\2", escaped)  # `- x`, `1. x`: a list, `=`: a heading underline
 
 
 def inline_code(text: str, limit: int = 80) -> str:

@@ -24,4 +24,6 @@ LEADERBOARD = Page("pages/leaderboard.py", "Leaderboard", ":material/leaderboard
                    "Which model the team prefers, from votes, with confidence, speed and cost")
 EVALUATE = Page("pages/evaluate.py", "Evaluate", ":material/fact_check:",
                 "Run a prompt set against several models, with checks, cost quote and resume")
-PAGES = (HOME, CHAT, COMPARE, MODELS, HEALTH, LEADERBOARD, EVALUATE)
+USAGE = Page("pages/usage.py", "Usage", ":material/payments:",
+             "What you (and, for admins, the team) spent, by model and day")
+PAGES = (HOME, CHAT, COMPARE, MODELS, HEALTH, LEADERBOARD, EVALUATE, USAGE)

@@ -11,11 +11,12 @@ import copy
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import openai
 
 from gateway.attachments import Attachment, user_content
+from gateway.attribution import Attribution
 from gateway.chat import ChatStream, client_for, start_chat
 from gateway.config import Settings
 from gateway.conversation import Conversation, Round, messages_for
@@ -29,23 +30,31 @@ MIN_MODELS, MAX_MODELS = 2, 6
 
 @dataclass(frozen=True)
 class Job:
-    """What one worker sends: the model, the messages, the parameters, and how many times."""
+    """What one worker sends: the model, the messages, the parameters, how many times, and for whom."""
 
     model: ModelRecord
     messages: list[dict[str, str]]
     params: ChatParams
     repeats: int = 1
+    attribution: Attribution | None = None  # each run's request says who it is for (with the run's number)
+
+    def attributed(self, run: int) -> Attribution | None:
+        """The attribution of run `run` (numbered when the job repeats)."""
+        if self.attribution is None or self.repeats == 1:
+            return self.attribution
+        return replace(self.attribution, run=run)
 
 
 def jobs_for(comparison: Conversation, models: Sequence[ModelRecord], prompt: str,
              params: Mapping[str, ChatParams], repeats: int = 1,
-             attachments: Sequence[Attachment] = ()) -> list[Job]:
+             attachments: Sequence[Attachment] = (), *, attribution: Attribution | None = None) -> list[Job]:
     """The next round's jobs: each model's own thread so far, then the prompt with the same files for every model
-    (a model the catalogue says has no vision gets the text, each image named instead of sent)."""
+    (a model the catalogue says has no vision gets the text, each image named instead of sent). `attribution`: who
+    the runs are for (gateway/attribution.py)."""
     return [Job(model, messages_for(
         comparison.thread(model.key, images=model.supports_vision is not False)
         + [{"role": "user", "content": user_content(prompt, attachments, images=model.supports_vision is not False)}],
-        params[model.key]), params[model.key], repeats)
+        params[model.key]), params[model.key], repeats, attribution)
             for model in models]
 
 
@@ -139,7 +148,8 @@ class CompareRun:
             self._current[key] = reply
             self._changed.notify_all()
         try:
-            stream = start_chat(job.model, job.messages, job.params, self.settings, client=client)
+            stream = start_chat(job.model, job.messages, job.params, self.settings, client=client,
+                                attribution=job.attributed(run))
         except Exception as exc:  # start_chat keeps errors in the stream; this is a last resort
             return self._settle(reply, None, ReplyError.of(map_error(exc)))
         with self._changed:

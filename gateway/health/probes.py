@@ -146,8 +146,9 @@ CHECKS = (
     _Check("Model info", "/model/info", True, _read_model_info),
 )
 GLANCE_CHECKS = CHECKS[:3]  # for the home page: /model/info is ~8 KB per deployment, too heavy for every rerun
-VERSION_CHECKS = (  # the public one first; older proxies only say it on the detailed readiness check (key needed)
+VERSION_CHECKS = (  # every place a release says it, public first (1.53.1 and 1.55.10: only /health/readiness)
     _Check("Version", "/public/model_hub/info", False, _read_version),
+    _Check("Version", "/health/readiness", False, _read_version),
     _Check("Version", "/health/readiness/details", True, _read_version),
 )
 

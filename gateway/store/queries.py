@@ -17,7 +17,7 @@ from gateway.attachments import Attachment
 from gateway.conversation import Conversation
 from gateway.store import rows
 from gateway.store.records import NEW_TITLE, Summary
-from gateway.store.schema import SEARCH_CONFIG, attachments, conversations, probe_samples, replies, rounds
+from gateway.store.schema import SEARCH_CONFIG, attachments, conversations, probe_samples, replies, rounds, usage
 
 C, R, P, A = conversations.c, rounds.c, replies.c, attachments.c
 MAX_SEARCH_WORDS = 12
@@ -67,6 +67,12 @@ def _reply_upsert(dialect: str) -> Any:
                                               if c.name not in kept})
 
 
+@functools.cache
+def _usage_insert(dialect: str) -> Any:
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(usage)
+    return insert.on_conflict_do_nothing(index_elements=[usage.c.owner, usage.c.reply_key])
+
+
 _REPLY_KEYS = sa.select(P.pk, P.model, P.run).where(P.round_pk == sa.bindparam("round_pk"))
 _DELETE_REPLIES = sa.delete(replies).where(P.pk.in_(sa.bindparam("pks", expanding=True)))
 _DELETE_OTHER_ROUNDS = sa.delete(rounds).where(R.conversation_pk == sa.bindparam("conversation_pk"),
@@ -96,6 +102,9 @@ def write(connection: sa.Connection, snapshot: rows.Snapshot) -> None:
     if snapshot.whole:
         connection.execute(_DELETE_OTHER_ROUNDS, {"conversation_pk": conversation_pk,
                                                   "positions": list(snapshot.rounds) or [-1]})
+    if snapshot.usage:  # the ledger: a reply already there (same owner and key) is not counted again
+        connection.execute(_usage_insert(dialect), [{**row, "owner": head.owner, "model": rows.clean(row["model"])}
+                                                    for row in snapshot.usage])
     connection.execute(_TOTALS, {"conversation_pk": conversation_pk})
 
 

@@ -10,6 +10,7 @@ U+FFFD, the Unicode replacement character.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
@@ -73,17 +74,19 @@ class RoundRows:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What to write for one conversation: its header and some rounds (`whole`: all of them, drop the others)."""
+    """What to write for one conversation: its header and some rounds (`whole`: all of them, drop the others), and
+    the usage ledger rows of replies that just ended (kept whatever later snapshots do to the rounds)."""
 
     header: Header
     rounds: Mapping[int, RoundRows] = field(default_factory=dict)
     whole: bool = False
+    usage: tuple[Mapping[str, Any], ...] = ()
 
     def then(self, newer: Snapshot) -> Snapshot:
         """This snapshot followed by a newer one of the same conversation, as one write."""
         if newer.whole:
-            return newer
-        return Snapshot(newer.header, {**self.rounds, **newer.rounds}, self.whole)
+            return replace(newer, usage=self.usage + newer.usage) if self.usage else newer
+        return Snapshot(newer.header, {**self.rounds, **newer.rounds}, self.whole, self.usage + newer.usage)
 
 
 def header(conversation: Conversation, owner: str, now: float) -> Header:
@@ -122,6 +125,26 @@ def reply_values(reply: Reply, position: int, now: float) -> dict[str, Any]:
             "text": reply.text, **{name: getattr(metrics, name) for name in METRIC_COLUMNS},
             "error_message": error.message if error else None, "error_hint": error.hint if error else None,
             "error_kind": error.kind if error else None, "created_at": now}
+
+
+def usage_rows(conversation: Conversation, round_: Round, now: float) -> tuple[dict[str, Any], ...]:
+    """Ledger rows (gateway/store/usage.py) for every run of every reply of a round that was sent (has a total time).
+    `reply_key` tells one reply from another: a regenerated reply in the same place is a new one."""
+    found = []
+    for runs in round_.runs.values():
+        for reply in runs:
+            metrics = reply.metrics
+            if metrics.total is None:  # never sent (refused before sending): nothing was used
+                continue
+            identity = f"{conversation.id}|{round_.created_at!r}|{reply.model}|{reply.run}|{metrics.total!r}|" \
+                       f"{metrics.call_id}"
+            found.append({"at": now, "kind": conversation.kind, "conversation_id": conversation.id,
+                          "model": reply.model, "run": reply.run, "outcome": reply.outcome.value,
+                          "prompt_tokens": metrics.prompt_tokens, "completion_tokens": metrics.completion_tokens,
+                          "cost": metrics.cost, "cost_source": metrics.cost_source, "ttft": metrics.ttft,
+                          "total": metrics.total, "call_id": metrics.call_id,
+                          "reply_key": hashlib.sha256(identity.encode("utf-8", "replace")).hexdigest()})
+    return tuple(found)
 
 
 # --- Rows to records ---------------------------------------------------------------------------------------------

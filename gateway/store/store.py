@@ -26,6 +26,7 @@ from gateway.conversation import Conversation
 from gateway.errors import redact
 from gateway.store import engine as engines
 from gateway.store import migrate, queries, rows
+from gateway.store import usage as ledger
 from gateway.store.records import StoreStatus, Summary, Unavailable
 from gateway.store.writer import WriteBehind, transient
 
@@ -130,7 +131,8 @@ class Store:
 
     def save_round(self, conversation: Conversation, index: int, owner: str) -> None:
         """Save round `index` of `conversation` (its prompt, parameters and every run of every reply) and the
-        conversation's header. Idempotent: saving a round again (more runs, a regenerated reply) replaces it.
+        conversation's header, and add its replies to the usage ledger (a round's end: once per reply).
+        Idempotent: saving a round again (more runs, a regenerated reply) replaces it.
         Rounds before it that this process has not saved yet are saved too. Returns at once; never raises."""
         try:
             if not 0 <= index < len(conversation.rounds):
@@ -142,7 +144,9 @@ class Store:
                 self._remember(key, max(through, index))
             positions = [*range(through + 1, index), index]
             snapshot = rows.Snapshot(rows.header(conversation, owner, now),
-                                     {i: rows.round_rows(conversation.rounds[i], i, now) for i in positions})
+                                     {i: rows.round_rows(conversation.rounds[i], i, now) for i in positions},
+                                     usage=tuple(u for i in positions
+                                                 for u in rows.usage_rows(conversation, conversation.rounds[i], now)))
             self._writer.put(("conversation", owner, conversation.id), owner, snapshot)
         except Exception:  # noqa: BLE001 - a page must never fail because saving did
             log.exception("store: could not queue a round")
@@ -200,6 +204,16 @@ class Store:
         or a reply contains every word of it (as the start of a word)."""
         return self._read(owner, lambda c: queries.history(c, owner, kind=kind, search=search, limit=limit,
                                                             offset=offset))
+
+    def usage(self, owner: str | None, *, since: float, until: float,
+              offset: float = 0.0) -> list[ledger.UsageGroup] | Unavailable:
+        """The usage ledger added up per (analyst, model, day) over [since, until): one analyst's, or the whole
+        team's when `owner` is None (for admins). See gateway/store/usage.py."""
+        return self._read(owner, lambda c: ledger.groups(c, since=since, until=until, owner=owner, offset=offset))
+
+    def spent(self, owner: str, *, since: float, until: float) -> float | Unavailable:
+        """What one analyst's replies cost over [since, until) (USD), for budgets."""
+        return self._read(owner, lambda c: ledger.spent(c, owner, since=since, until=until))
 
     def probe_history(self, base_url: str, since: float) -> list[LatencySample] | Unavailable:
         from gateway.health import LatencySample

@@ -12,6 +12,7 @@ PAGES = {
     "/compare": "Compare",
     "/models": "Model catalogue",
     "/health": "Proxy health",
+    "/usage": "Usage",
 }
 
 

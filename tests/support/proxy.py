@@ -1,5 +1,68 @@
-"""Start a real LiteLLM proxy on a free loopback port: a re-export of scripts/services.py, shared with `make run`."""
+"""Start a real LiteLLM proxy of a given release on a free loopback port (scripts/services.py's parts, shared with
+`make run`)."""
 
-from scripts.services import MASTER_KEY, Proxy, free_port, litellm_executable, start_proxy
+from __future__ import annotations
 
-__all__ = ["MASTER_KEY", "Proxy", "free_port", "litellm_executable", "start_proxy"]
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts import services
+from scripts.services import (
+    MASTER_KEY,
+    PROXY_DEFAULTS,
+    free_port,
+    launch,
+    proxy_alive,
+    proxy_environment,
+    wait_until_ready,
+)
+from tests.support import litellm_versions
+
+__all__ = ["MASTER_KEY", "Proxy", "free_port", "start_proxy"]
+
+# Older releases fetch a Hugging Face tokenizer for a model they do not know the first time they stream it
+# (1.53.1: five retries, ~24 s before the stream ends, and a request to the internet): they fall back to tiktoken.
+OFFLINE = {"HF_HUB_OFFLINE": "1"}
+
+
+@dataclass
+class Proxy(services.Proxy):
+    """A running test proxy, and which LiteLLM release it is."""
+
+    version: str = litellm_versions.CURRENT
+
+
+def start_proxy(config: str | Path, *, version: str = litellm_versions.CURRENT, env: dict[str, str] | None = None,
+                timeout: float = 180.0) -> Proxy:
+    """Start that release's `litellm --config config` with no database and wait until it answers (as
+    services.start_proxy does for the project's own release). Raises if it does not."""
+    child_env = proxy_environment(MASTER_KEY, {**PROXY_DEFAULTS, **OFFLINE, **(env or {})})
+    child_env.pop("DATABASE_URL", None)
+    port = free_port()
+    argv = [litellm_versions.executable(version), "--config", str(config), "--port", str(port),
+            "--host", "127.0.0.1", "--num_workers", "1"]
+    proxy = launch(f"litellm-{version}", argv, f"http://127.0.0.1:{port}", env=child_env, service=Proxy,
+                   master_key=MASTER_KEY, version=version)
+    # Ours, not another proxy that took the free port while this one was starting (several suites on one machine).
+    wait_until_ready(proxy, lambda url: proxy_alive(url) and listens(proxy, port), timeout)
+    return proxy
+
+
+def listens(service: services.Service, port: int) -> bool:
+    """A process of the service's process group holds the socket listening on 127.0.0.1:port (Linux /proc)."""
+    sockets = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A: LISTEN
+                sockets.add(f"socket:[{fields[9]}]")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if os.getpgid(int(pid)) != service.process.pid:
+                continue
+            if any(os.readlink(f"/proc/{pid}/fd/{fd}") in sockets for fd in os.listdir(f"/proc/{pid}/fd")):
+                return True
+        except OSError:  # gone, or not ours to read
+            continue
+    return False
