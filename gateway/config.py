@@ -27,6 +27,7 @@ DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB = 100  # and stored per conversation
 DEFAULT_DATABASE_URL = "sqlite:///data/dashboard.db"  # relative to the app's root
 DEFAULT_MAX_RESPONSE_MB = 50.0
 DEFAULT_MAX_PROMPT_CHARS = 1_000_000  # ~250k tokens: above most context windows, far below what freezes a page
+DEFAULT_EVAL_CONCURRENCY = 4  # calls an evaluation run makes at once
 AUTH_MODES = ("none", "oidc", "header")  # who is asking: nobody (one local analyst), Streamlit's sign-in, a header
 DEFAULT_AUTH_HEADER = "X-Forwarded-Email"  # what oauth2-proxy sets
 _TRUE = {"1", "true", "yes", "on"}
@@ -65,6 +66,7 @@ VARIABLES = (
     Variable("MAX_ATTACHMENT_MB", "Largest attachment (MB)"),
     Variable("MAX_ATTACHMENTS", "Attachments per message"),
     Variable("MAX_CONVERSATION_ATTACHMENTS_MB", "Attachments per conversation (MB)"),
+    Variable("EVAL_CONCURRENCY", "Evaluation calls at once"),
     # Analysts (gateway/analyst.py). Per-analyst keys and budgets are tables in secrets.toml: [analyst_keys],
     # [analyst_budgets] (analyst id = lower-cased e-mail → key / USD).
     Variable("AUTH_MODE", "Sign-in"),
@@ -107,6 +109,7 @@ class Settings:
     max_attachment_mb: float = DEFAULT_MAX_ATTACHMENT_MB
     max_attachments: int = DEFAULT_MAX_ATTACHMENTS
     max_conversation_attachments_mb: float = DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB
+    eval_concurrency: int = DEFAULT_EVAL_CONCURRENCY
     auth_mode: str = "none"  # one of AUTH_MODES
     auth_header: str = DEFAULT_AUTH_HEADER
     admin_emails: tuple[str, ...] = ()  # lower-cased
@@ -204,6 +207,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         max_conversation_attachments_mb=_parse_number(raw, "MAX_CONVERSATION_ATTACHMENTS_MB",
                                                       DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB, problems,
                                                       minimum=0.01),
+        eval_concurrency=int(_parse_number(raw, "EVAL_CONCURRENCY", DEFAULT_EVAL_CONCURRENCY, problems, minimum=1)),
         auth_mode=_parse_auth_mode(raw, problems),
         auth_header=raw.get("AUTH_HEADER") or DEFAULT_AUTH_HEADER,
         admin_emails=tuple(sorted({e.strip().lower() for e in raw.get("ADMIN_EMAILS", "").split(",") if e.strip()})),

@@ -68,11 +68,12 @@ def estimate_tokens(messages: list[dict[str, str]]) -> int:
     return 3 + sum(TOKENS_PER_MESSAGE + content_tokens(m.get("content") or "") for m in messages)
 
 
-def count_tokens(model: ModelRecord, messages: list[dict[str, str]], settings: Settings) -> TokenCount:
-    """The proxy's count for a LiteLLM model, else (or when the proxy does not answer at once) an estimate."""
+def count_tokens(model: ModelRecord, messages: list[dict[str, str]], settings: Settings, *,
+                 timeout: float = COUNT_TIMEOUT) -> TokenCount:
+    """The proxy's count for a LiteLLM model, else (or when the proxy does not answer within `timeout`) an estimate."""
     if model.route == "litellm" and settings.litellm_usable and messages:
         counted = _proxy_count(settings.litellm_base_url, settings.litellm_api_key, model.id,
-                               json.dumps(messages, sort_keys=True))
+                               json.dumps(messages, sort_keys=True), timeout)
         if counted is not None:
             return TokenCount(counted, "proxy")
     return TokenCount(estimate_tokens(messages), "estimate")
@@ -96,9 +97,11 @@ def fit_before_sending(model: ModelRecord, messages: list[dict[str, str]], setti
 
 
 @st.cache_data(ttl=600, max_entries=512, show_spinner=False)
-def _proxy_count(base_url: str, api_key: str | None, model: str, messages_json: str) -> int | None:
+def _proxy_count(base_url: str, api_key: str | None, model: str, messages_json: str,
+                 timeout: float = COUNT_TIMEOUT) -> int | None:
     """`total_tokens` from the proxy's token counter, or None. Cached by content (None results too: fast fallback)."""
-    client = shared_client(base_url, api_key, connect=COUNT_TIMEOUT, read=COUNT_TIMEOUT, max_bytes=COUNT_MAX_BYTES)
+    client = shared_client(base_url, api_key, connect=min(COUNT_TIMEOUT, timeout), read=timeout,
+                           max_bytes=COUNT_MAX_BYTES)
     try:
         response = client.post("/utils/token_counter", json={"model": model, "messages": json.loads(messages_json)})
         response.raise_for_status()

@@ -18,6 +18,7 @@ from ui.compare_results import show_results
 from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
 from ui.refusal import show_refusal
+from ui.vote import blind_mode, vote_on_round
 
 settings, catalogue = page_setup(pages.COMPARE)
 store, owner = get_store(settings), analyst.owner()
@@ -79,13 +80,14 @@ if sending and (over_budget := spending.refusal(settings, store)) is not None:  
     spending.refuse_round(comparison, models, sending, params, over_budget, attachments)
     store.save_round(comparison, len(comparison.rounds) - 1, owner)
     sending = None
+blind = blind_mode(store, owner, comparison, models, sending)  # names hidden and panels shuffled until the vote
 run = (CompareRun(jobs_for(comparison, models, sending, params, repeats, attachments,
                            attribution=analyst.attribution("compare", comparison.id)), settings).start()
        if sending else None)
 try:  # the models are already answering while the panels are drawn
-    slots = draw_panels(models, comparison, sending, settings.reply_image_hosts)
+    slots = draw_panels(models, comparison, sending, settings.reply_image_hosts, blind)
     if run is not None:
-        stream_into_panels(run, slots, repeats, settings.reply_image_hosts)
+        stream_into_panels(run, slots, repeats, settings.reply_image_hosts, blind)
 finally:  # also when Stop (or any click) ends the script run: keep the partial replies
     if run is not None and sending is not None:
         run.stop()
@@ -95,8 +97,9 @@ if run is not None:
     st.query_params["c"] = comparison.id  # the link to this comparison, from its first saved round
     st.rerun()
 
-# --- Results -------------------------------------------------------------------------------------------------------
+# --- The vote, then the results ------------------------------------------------------------------------------------
 
+vote_on_round(store, owner, comparison, blind)
 if not comparison.rounds:
     st.caption("Type a prompt below: it goes to every model at once, and follow-ups continue each model's own thread.")
-show_results(comparison, keys)
+show_results(comparison, keys, blind)

@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from gateway.reply import Outcome
 from gateway.tokens import estimate_tokens
-from ui.markdown import displayable
+from ui.markdown import displayable, plain
 
 pytestmark = pytest.mark.proxy
 
@@ -164,7 +164,7 @@ def test_a_model_named_in_any_script_can_be_picked_linked_and_compared(app_env):
     assert at.selectbox(key="chat_model").value == UNICODE_MODEL and not at.warning
     assert at.query_params["model"] == UNICODE_MODEL
     at.chat_input[0].set_value("Hi").run()
-    assert not at.exception and "latin-1" in at.chat_message[1].error[0].value
+    assert not at.exception and plain("latin-1") in at.chat_message[1].error[0].value
     at = open_page("pages/compare.py", models=f"{UNICODE_MODEL},upstream-verbatim")
     assert at.multiselect(key="compare_models").value == [UNICODE_MODEL, "upstream-verbatim"]
     at.chat_input(key="compare_prompt").set_value("שלום 👋").run()

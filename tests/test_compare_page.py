@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from gateway.compare.stats import Col
+from ui.markdown import plain
 
 APP = "../streamlit_app.py"
 
@@ -41,7 +42,7 @@ def test_a_link_preselects_its_models_and_names_the_ones_it_cannot_use(app_env):
     assert at.multiselect(key="compare_models").value == ["compare-a", "compare-b"]
     warnings = " ".join(texts(at.warning))
     assert "`not-a-model` from the link is not in the catalogue" in warnings
-    assert "gpt-4o (direct) from the link is not available" in warnings
+    assert f"{plain('gpt-4o (direct)')} from the link is not available" in warnings
 
 
 def test_the_url_follows_the_selection(app_env):
@@ -70,15 +71,16 @@ def test_one_prompt_reaches_every_model_and_the_numbers_compare_them(app_env):
     assert list(table[Col.OUTCOME]) == ["complete"] * 3
     assert table.loc["compare-c", "Best"].endswith("cheapest")  # the lowest prices in its model_info
     assert (table["TTFT (s)"] >= 3.5).all()  # mock_delay is real
-    assert any(text.startswith("Fastest: ") and "Cheapest: **compare-c**" in text for text in texts(at.caption))
+    assert any(text.startswith("Fastest: ") and f"Cheapest: **{plain('compare-c')}**" in text for text in texts(at.caption))
 
 
 def test_the_diff_says_when_two_replies_are_identical(app_env):
     at = send(open_compare("compare-a,compare-b,compare-c"), "Capital of France?")
-    assert any("only in compare-b" in text for text in texts(at.caption))  # a and b differ
+    assert any(f"only in {plain('compare-b')}" in text for text in texts(at.caption))  # a and b differ
 
     at.selectbox(key="compare_diff_second").set_value("compare-c").run()
-    assert texts(at.success) == ["The replies of compare-a and compare-c are identical, word for word."]
+    assert texts(at.success) == [f"The replies of {plain('compare-a')} and {plain('compare-c')} are identical, word "
+                                 "for word."]
 
 
 def test_a_failing_model_shows_its_error_beside_the_replies(app_env):

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from gateway.store import Store, migrate
 from gateway.store.engine import create_engine, resolve_url
@@ -136,3 +137,9 @@ def test_a_database_of_an_older_revision_is_upgraded_with_its_data(database_url:
         assert migrate.current(engine) == (migrate.head(),)
     finally:
         engine.dispose()
+
+
+def test_the_revisions_form_one_chain_ending_at_the_evaluation_tables() -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    assert script.get_heads() == ["0006"]
+    assert [r.revision for r in reversed(list(script.walk_revisions()))] == ["0001", "0002", "0004", "0005", "0006"]

@@ -4,7 +4,9 @@ Streamlit reads Markdown not only in `st.markdown` but in every label, caption, 
 caption, and Markdown can name an image the browser then loads by itself. A proxy that names its models
 `![m](http://…)` and answers every call with an error message full of images, links, colours and raw HTML
 (tests/support/hostile.py, mode `markup`) drives every page here, and a chat whose prompt is such text becomes a
-saved title in the sidebar. Every Markdown-bearing field the pages send is rendered as Streamlit would: no image.
+saved title in the sidebar; on the evaluation pages the analysts' own text is such text too (a prompt set's name and
+prompts, a vote's tag and comment). Every Markdown-bearing field the pages send is rendered as Streamlit would: no
+image.
 The browser-side check (Chromium asks for nothing) is tests/browser/test_replies_load_nothing.py.
 """
 
@@ -14,6 +16,11 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
+from gateway.config import load_settings
+from gateway.evaluation import worker
+from gateway.evaluation.votes import Verdict, Vote, compare_subject, eval_subject
+from gateway.store import LOCAL_OWNER, get_store
+from gateway.store.evaluation import Evaluations
 from gateway.usage import Col
 from tests.conftest import APP_ENV
 from tests.support.hostile import MARKUP_ERROR, MARKUP_MODELS, hostile_server
@@ -21,6 +28,7 @@ from tests.support.hostile import MARKUP_ERROR, MARKUP_MODELS, hostile_server
 APP = "../streamlit_app.py"
 RENDER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])  # as Streamlit: HTML is text
 MARKDOWN_FIELDS = {"body", "label", "help", "caption"}  # the proto fields Streamlit renders as Markdown
+MARKDOWN_LISTS = {"Radio": {"options", "captions"}}  # and the lists of them (a radio's options are Markdown)
 
 
 def markdown_fields(at: AppTest) -> list[tuple[str, str]]:
@@ -34,6 +42,8 @@ def markdown_fields(at: AppTest) -> list[tuple[str, str]]:
                     fields(item, f"{where}.{descriptor.name}")
             elif descriptor.name in MARKDOWN_FIELDS and isinstance(value, str):
                 found.append((f"{where}.{descriptor.name}", value))
+            elif descriptor.name in MARKDOWN_LISTS.get(message.DESCRIPTOR.name, ()):
+                found.extend((f"{where}.{descriptor.name}", item) for item in value)
 
     def walk(node) -> None:
         if (proto := getattr(node, "proto", None)) is not None:
@@ -62,10 +72,25 @@ def markup_proxy(monkeypatch):
         yield server
 
 
+ROW_SCRIPT = """
+import streamlit as st
+from gateway.config import load_settings
+from gateway.store import get_store
+from gateway.store.evaluation import Evaluations
+from ui.evaluate import row_detail
+
+store = get_store(load_settings(secrets={}, dotenv_path=None))
+evaluations = Evaluations(store)
+run = evaluations.load_run(st.query_params["run"], "local")
+row_detail(store, "local", run, 0, evaluations.cells(run.id, "local"))
+"""
+
+
 def test_the_detector_sees_an_image_in_a_label_a_caption_and_a_toast():
     at = AppTest.from_string("import streamlit as st\nst.button('![x](http://127.0.0.1:9/a.png)')\n"
-                             "st.caption('![y](http://127.0.0.1:9/b.png)')\nst.toast('plain')").run()
-    assert [where for where, _ in rendered_markup(at)] == ["Button.label", "Markdown.body"]
+                             "st.caption('![y](http://127.0.0.1:9/b.png)')\nst.toast('plain')\n"
+                             "st.radio('r', ['plain', '![z](http://127.0.0.1:9/c.png)'])").run()
+    assert [where for where, _ in rendered_markup(at)] == ["Button.label", "Markdown.body", "Radio.options"]
 
 
 def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_proxy, monkeypatch):
@@ -104,6 +129,35 @@ def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_prox
     at.switch_page("pages/health.py").run()
     look(at.button(key="health_deployments_run").click().run(), "health")
 
+    # Evaluate: a set named and written in Markdown, run against the markup models (every call fails with markup)
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("pages/evaluate.py").run()
+    at.text_area(key="eval_paste").set_value(f"prompt,expected,tag\n\"{MARKUP_ERROR}\",\"{MARKUP_ERROR}\",x\n")
+    at.text_input(key="eval_set_name_").set_value(MARKUP_ERROR).run()
+    at = look(at.button(key="eval_save_set").click().run(), "evaluate, a set saved")
+    at.multiselect(key="eval_models").set_value(list(MARKUP_MODELS)).run()
+    at = look(at.button(key="eval_quote").click().run(), "evaluate, the quote")
+    at = look(at.button(key="eval_start").click().run(), "evaluate, the run started")
+    run_id = at.query_params["run"]
+    running = worker.running(LOCAL_OWNER, run_id)
+    assert running is not None and running.wait(60)
+    at = look(at.run(), "evaluate, the run's results")
+    assert any("Bad request" in text for _, text in markdown_fields(at)), "the set's name is shown"
+    at = AppTest.from_string(ROW_SCRIPT, default_timeout=30)
+    at.query_params["run"] = run_id
+    at = look(at.run(), "evaluate, a row with its replies and the vote")
+    assert at.radio(key=f"vote_choice_{eval_subject(run_id, 0)}").options, "the row's vote names the models"
+
+    # Leaderboard: votes between the markup models, with a tag and a comment in Markdown
+    evaluations = Evaluations(get_store(load_settings(secrets={}, dotenv_path=None)))
+    for i, winner in enumerate((*MARKUP_MODELS, MARKUP_MODELS[0])):
+        evaluations.vote(Vote(compare_subject("markup", i), MARKUP_MODELS, Verdict.BEST, winner, MARKUP_ERROR,
+                              MARKUP_ERROR, blind=True), LOCAL_OWNER)
+    at = AppTest.from_file(APP, default_timeout=30).run()
+    at.switch_page("pages/leaderboard.py").run()
+    at = look(at, "leaderboard")
+    assert any("3 votes" in text for _, text in markdown_fields(at))
+    look(at.selectbox(key="board_tag").set_value(evaluations.tags()[0]).run(), "leaderboard, by the tag")
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.switch_page("pages/usage.py").run()
     look(at, "usage")  # the failed calls above are in the ledger under the models' names

@@ -148,11 +148,12 @@ def compare_files(prompt: Any, comparison: Conversation, settings: Settings, *,
     return (text.strip() or None) if text.strip() or attachments else None, attachments
 
 
-def draw_file_names(attachments: Sequence[Attachment], model: ModelRecord) -> None:
-    """A compare panel's line under a prompt: its files, and when this model has no vision, that it got none."""
+def draw_file_names(attachments: Sequence[Attachment], model: ModelRecord, *, name: str | None = None) -> None:
+    """A compare panel's line under a prompt: its files, and when this model has no vision, that it got none
+    (calling the model `name` when given: blind mode's "Model A")."""
     if not attachments:
         return
     st.caption(":material/attach_file: " + " · ".join(plain(a.facts) for a in attachments))
     if model.supports_vision is False and any(a.kind == "image" for a in attachments):
-        st.caption(f":material/visibility_off: {plain(model.name)} has no vision support: it got the text only, each "
-                   "image named instead of sent.")
+        st.caption(f":material/visibility_off: {plain(name or model.name)} has no vision support: it got the text "
+                   "only, each image named instead of sent.")

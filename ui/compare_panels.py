@@ -1,7 +1,9 @@
 """The compare page's panels: one per model, three to a row, each with its thread; new replies drawn as they stream.
 
 Every model streams in its own worker thread (gateway.compare.CompareRun); only the script thread draws, every
-~50 ms, into one placeholder per panel.
+~50 ms, into one placeholder per panel. In blind mode (`gateway.evaluation.blind.Blind`) the panels come in the
+round's shuffled order and, until the vote, show only that round, under "Model A", "Model B"…, with costs and
+self-naming text masked.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 from gateway import ModelRecord
 from gateway.compare import CompareRun
 from gateway.conversation import Conversation
+from gateway.evaluation.blind import SHOWN, Blind
 from gateway.reply import Reply
 from ui import pages
 from ui.attachments import draw_file_names
@@ -26,28 +29,37 @@ REFRESH = 0.05  # seconds between redraws while streaming
 
 
 def draw_panels(models: list[ModelRecord], comparison: Conversation, prompt: str | None,
-                image_hosts: frozenset[str] = frozenset()) -> dict[str, DeltaGenerator]:
+                image_hosts: frozenset[str] = frozenset(), blind: Blind = SHOWN) -> dict[str, DeltaGenerator]:
     """One bordered panel per model, three to a row: its thread so far; returns a placeholder per new reply."""
     slots: dict[str, DeltaGenerator] = {}
+    by_key = {model.key: model for model in models}
+    models = [by_key[key] for key in blind.arrange(by_key)]
     for start in range(0, len(models), COLUMNS):
         for model, column in zip(models[start:start + COLUMNS], st.columns(COLUMNS)):
             with column.container(border=True):
-                if (slot := draw_panel(model, comparison, prompt, image_hosts)) is not None:
+                if (slot := draw_panel(model, comparison, prompt, image_hosts, blind)) is not None:
                     slots[model.key] = slot
     return slots
 
 
 def draw_panel(model: ModelRecord, comparison: Conversation, prompt: str | None,
-               image_hosts: frozenset[str] = frozenset()) -> DeltaGenerator | None:
+               image_hosts: frozenset[str] = frozenset(), blind: Blind = SHOWN) -> DeltaGenerator | None:
     """One model's thread so far, a placeholder for its new reply, and the way to carry it to the chat page."""
-    st.markdown(f"**{plain(model.name)}** :gray[· {plain(model.provider)}]")
-    for round_ in comparison.rounds:
+    if blind.hidden:
+        st.markdown(f"**{blind.label(model.key)}** :gray[· hidden until you vote]")
+    else:
+        st.markdown(f"**{plain(model.name)}** :gray[· {plain(model.provider)}]")
+    shown = comparison.rounds[-1:] if blind.hidden and not prompt else [] if blind.hidden else comparison.rounds
+    if blind.hidden and len(comparison.rounds) > len(shown):
+        st.caption("Earlier rounds are hidden until you vote.")
+    for round_ in shown:
         if (reply := round_.reply(model.key)) is not None:
             with st.chat_message("user"):
                 st.markdown(displayable(round_.prompt, image_hosts))
-                draw_file_names(round_.attachments, model)
+                draw_file_names(round_.attachments, model, name=blind.label(model.key) if blind.hidden else None)
             with st.chat_message("assistant"):
-                draw_reply(reply, prefix=run_label(reply, len(round_.runs[model.key])), image_hosts=image_hosts)
+                draw_reply(blind.mask(reply), prefix=run_label(reply, len(round_.runs[model.key])),
+                           image_hosts=image_hosts)
     slot = None
     if prompt:
         with st.chat_message("user"):
@@ -55,7 +67,8 @@ def draw_panel(model: ModelRecord, comparison: Conversation, prompt: str | None,
         with st.chat_message("assistant"):
             slot = st.empty()
     if st.button("Continue in chat", key=f"compare_handoff_{model.key}", icon=":material/chat:",
-                 disabled=not comparison.thread(model.key), help="Carry this model's thread to the chat page"):
+                 disabled=not comparison.thread(model.key) or blind.hidden,
+                 help="Carry this model's thread to the chat page"):
         hand_off(model.key, comparison)
     return slot
 
@@ -71,7 +84,7 @@ def hand_off(key: str, comparison: Conversation) -> None:
 
 
 def stream_into_panels(run: CompareRun, slots: dict[str, DeltaGenerator], repeats: int,
-                       image_hosts: frozenset[str] = frozenset()) -> None:
+                       image_hosts: frozenset[str] = frozenset(), blind: Blind = SHOWN) -> None:
     """Draw the replies as they arrive, every ~50 ms, until all have ended."""
     status = st.empty()
     drawn: dict[str, tuple[object, ...]] = {}
@@ -84,8 +97,8 @@ def stream_into_panels(run: CompareRun, slots: dict[str, DeltaGenerator], repeat
             if drawn.get(key) != state:
                 drawn[key] = state
                 with slots[key].container():
-                    draw_reply(reply, elapsed=None if reply.finished else elapsed, prefix=run_label(reply, repeats),
-                               image_hosts=image_hosts)
+                    draw_reply(blind.mask(reply), elapsed=None if reply.finished else elapsed,
+                               prefix=run_label(reply, repeats), image_hosts=image_hosts)
         done, total = run.progress
         status.progress(done / total, text=f"{done} of {total} replies · {seconds(elapsed)}"
                         + (f" · Run ×{repeats}" if repeats > 1 else ""))

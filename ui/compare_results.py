@@ -1,4 +1,8 @@
-"""The compare page's results: the latest round's numbers, Run ×N statistics, a word diff, and the exports."""
+"""The compare page's results: the latest round's numbers, Run ×N statistics, a word diff, and the exports.
+
+In blind mode, until the vote, models are named by their panel ("Model A"…), costs are left out, and the exports
+(which name the models) wait for the vote.
+"""
 
 from __future__ import annotations
 
@@ -16,25 +20,33 @@ from gateway.compare.stats import (
     STATS_TIMES,
     Col,
     fastest_and_cheapest,
+    median_intervals,
+    pairwise_differences,
     results_frame,
     stats_frame,
 )
 from gateway.conversation import Conversation
 from gateway.diff import word_diff
+from gateway.evaluation.blind import SHOWN, Blind
 from gateway.reply import Reply
 from ui.markdown import diff_markdown, plain
 
 
-def show_results(comparison: Conversation, keys: list[str]) -> None:
+def show_results(comparison: Conversation, keys: list[str], blind: Blind = SHOWN) -> None:
     """The latest round's numbers: a table and a chart, repeated-run statistics, a diff, and the exports."""
     latest = comparison.latest
     if latest is None:
         return
     st.subheader("Results")
-    frame = results_frame(latest.replies)
-    fastest, cheapest = fastest_and_cheapest(frame)
+    order = blind.arrange(latest.runs)
+    replies = {blind.label(key): blind.mask(latest.replies[key]) for key in order if key in latest.replies}
+    runs = {blind.label(key): [blind.mask(reply) for reply in latest.runs[key]] for key in order}
+    frame = results_frame(replies)
+    fastest, cheapest = fastest_and_cheapest(frame)  # (no cheapest while blind: the costs are masked)
+    if blind.hidden:
+        frame = frame.drop(columns=[Col.COST])
     st.caption(" · ".join(part for part in (
-        f"Fastest: **{fastest}**" if fastest else "", f"Cheapest: **{cheapest}**" if cheapest else "",
+        f"Fastest: **{plain(fastest)}**" if fastest else "", f"Cheapest: **{plain(cheapest)}**" if cheapest else "",
         "Latest prompt; times in seconds, cost in USD.") if part))
     st.dataframe(highlight(frame), hide_index=True, placeholder="—", column_config={
         Col.TTFT: st.column_config.NumberColumn(format="%.3f", help="Time to first token"),
@@ -47,10 +59,15 @@ def show_results(comparison: Conversation, keys: list[str]) -> None:
     if any(len(runs) > 1 for runs in latest.runs.values()):
         repeats = max(len(runs) for runs in latest.runs.values())
         st.subheader(f"Run ×{repeats}")
-        st.dataframe(stats_frame(latest.runs), hide_index=True, placeholder="—", column_config={
-            name: st.column_config.NumberColumn(format="%.3f")
-            for name in STATS_TIMES})
-    show_diff(latest.replies)
+        stats = stats_frame(runs)
+        st.dataframe(stats.drop(columns=[Col.MEAN_COST]) if blind.hidden else stats, hide_index=True,
+                     placeholder="—", column_config={name: st.column_config.NumberColumn(format="%.3f")
+                                                     for name in STATS_TIMES})
+        show_run_statistics(runs)
+    show_diff(replies)
+    if blind.hidden:
+        st.caption(":material/visibility_off: The exports name the models: they are here once you have voted.")
+        return
     show_exports(comparison, keys)
 
 
@@ -66,7 +83,8 @@ def highlight(frame: pd.DataFrame) -> pd.io.formats.style.Styler:
 
 def results_chart(frame: pd.DataFrame) -> alt.FacetChart | None:
     """One small bar chart per measure; the fastest and the cheapest model in colour."""
-    long = frame.melt(id_vars=[Col.MODEL, Col.BEST], value_vars=list(CHART_COLUMNS), var_name="Measure",
+    measures = [name for name in CHART_COLUMNS if name in frame]  # (no cost while blind)
+    long = frame.melt(id_vars=[Col.MODEL, Col.BEST], value_vars=measures, var_name="Measure",
                       value_name="Value").dropna(subset=["Value"])
     if long.empty:
         return None
@@ -79,8 +97,23 @@ def results_chart(frame: pd.DataFrame) -> alt.FacetChart | None:
             range=["#f28e2b", "#21c354", "#9467bd", "#a0a4ab"]), legend=alt.Legend(orient="bottom")),
         tooltip=[Col.MODEL, "Measure", alt.Tooltip("Value:Q", format=".4g"), Col.BEST],
     ).properties(width=330, height=28 * len(frame) + 10)
-    return bars.facet(facet=alt.Facet("Measure:N", title=None, sort=list(CHART_COLUMNS)), columns=2).resolve_scale(
+    return bars.facet(facet=alt.Facet("Measure:N", title=None, sort=measures), columns=2).resolve_scale(
         x="independent")
+
+
+def show_run_statistics(runs: dict[str, list[Reply]]) -> None:
+    """Medians with bootstrap 95 % intervals per model and measure, and for each pair whether the difference is real."""
+    medians, pairs = median_intervals(runs), pairwise_differences(runs)
+    if medians.empty:
+        return
+    st.caption("Medians of the complete replies with bootstrap 95 % intervals (1,000 resamples); a difference is "
+               "called real when the interval of the difference of two medians leaves out zero. N is the number of "
+               "replies each is based on: with a few runs, most differences are not clear.")
+    number = st.column_config.NumberColumn(format="%.4g")
+    st.dataframe(medians, hide_index=True, column_config={Col.MEDIAN: number, Col.LOW: number, Col.HIGH: number})
+    if not pairs.empty:
+        st.dataframe(pairs, hide_index=True, column_config={Col.DIFFERENCE: number, Col.LOW: number,
+                                                            Col.HIGH: number})
 
 
 def show_diff(replies: dict[str, Reply]) -> None:

@@ -20,6 +20,10 @@ MODELS = Page("pages/models.py", "Models", ":material/table_view:",
               "Providers, context windows, prices, capabilities")
 HEALTH = Page("pages/health.py", "Proxy health", ":material/monitor_heart:",
               "Is the gateway up, and what to do when it is not")
+LEADERBOARD = Page("pages/leaderboard.py", "Leaderboard", ":material/leaderboard:",
+                   "Which model the team prefers, from votes, with confidence, speed and cost")
+EVALUATE = Page("pages/evaluate.py", "Evaluate", ":material/fact_check:",
+                "Run a prompt set against several models, with checks, cost quote and resume")
 USAGE = Page("pages/usage.py", "Usage", ":material/payments:",
              "What you (and, for admins, the team) spent, by model and day")
-PAGES = (HOME, CHAT, COMPARE, MODELS, HEALTH, USAGE)
+PAGES = (HOME, CHAT, COMPARE, MODELS, HEALTH, LEADERBOARD, EVALUATE, USAGE)

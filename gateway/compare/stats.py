@@ -5,8 +5,10 @@ Column names are defined here once (`Col`) and imported by the pages that format
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from itertools import combinations
 
+import numpy as np
 import pandas as pd
 
 from gateway.reply import Outcome, Reply
@@ -31,6 +33,14 @@ class Col:
     TOTAL_MEDIAN = "Total median (s)"
     TOTAL_P95 = "Total p95 (s)"
     MEAN_COST = "Mean cost ($)"
+    MEASURE = "Measure"
+    MEDIAN = "Median"
+    LOW = "95% low"
+    HIGH = "95% high"
+    N = "N"
+    PAIR = "Pair"
+    VERDICT = "Verdict"
+    DIFFERENCE = "Median difference"
 
 
 RESULT_COLUMNS = (Col.MODEL, Col.OUTCOME, Col.TTFT, Col.TOTAL, Col.TOKENS_PER_S, Col.TOKENS, Col.COST, Col.FINISH,
@@ -91,3 +101,73 @@ def stats_frame(runs: Mapping[str, Sequence[Reply]]) -> pd.DataFrame:
                      Col.TOTAL_MEDIAN: percentile(total, 50), Col.TOTAL_P95: percentile(total, 95),
                      Col.MEAN_COST: sum(costs) / len(costs) if costs else None})
     return pd.DataFrame(rows)
+
+
+# --- Run ×N: medians with bootstrap intervals, and which differences are real --------------------------------------
+
+BOOTSTRAP_ROUNDS = 1_000
+BOOTSTRAP_SEED = 1_234_567  # the same replies give the same intervals on every rerun
+# measure → (how to read it from a reply's metrics, lower is better, words for "A is better than B")
+MEASURES: dict[str, tuple[Callable[[Reply], float | None], bool, str]] = {
+    Col.TTFT: (lambda r: r.metrics.ttft, True, "faster to the first token than"),
+    Col.TOTAL: (lambda r: r.metrics.total, True, "faster than"),
+    Col.TOKENS_PER_S: (lambda r: r.metrics.tokens_per_second, False, "streams faster than"),
+    Col.COST: (lambda r: r.metrics.cost, True, "cheaper than"),
+}
+NO_CLEAR_DIFFERENCE = "no clear difference"
+
+
+def _samples(runs: Mapping[str, Sequence[Reply]]) -> dict[str, dict[str, np.ndarray]]:
+    """measure → model → the values of its complete replies."""
+    found: dict[str, dict[str, np.ndarray]] = {}
+    for measure, (read, _, _) in MEASURES.items():
+        for key, replies in runs.items():
+            values = [read(r) for r in replies if r.outcome is Outcome.COMPLETE]
+            kept = np.array([v for v in values if v is not None], dtype=float)
+            if len(kept):
+                found.setdefault(measure, {})[key] = kept
+    return found
+
+
+def _bootstrap_medians(values: np.ndarray, rng: np.random.Generator, rounds: int) -> np.ndarray:
+    """The medians of `rounds` resamples (with replacement) of `values`."""
+    draws = rng.integers(0, len(values), size=(rounds, len(values)))
+    return np.median(values[draws], axis=1)
+
+
+def median_intervals(runs: Mapping[str, Sequence[Reply]], rounds: int = BOOTSTRAP_ROUNDS) -> pd.DataFrame:
+    """Per model and measure: the median of its complete replies with a bootstrap 95 % interval, and N."""
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    rows = []
+    for measure, by_model in _samples(runs).items():
+        for key, values in by_model.items():
+            low, high = np.percentile(_bootstrap_medians(values, rng, rounds), [2.5, 97.5])
+            rows.append({Col.MODEL: key, Col.MEASURE: measure, Col.MEDIAN: float(np.median(values)),
+                         Col.LOW: float(low), Col.HIGH: float(high), Col.N: len(values)})
+    return pd.DataFrame(rows, columns=[Col.MODEL, Col.MEASURE, Col.MEDIAN, Col.LOW, Col.HIGH, Col.N])
+
+
+def pairwise_differences(runs: Mapping[str, Sequence[Reply]], rounds: int = BOOTSTRAP_ROUNDS) -> pd.DataFrame:
+    """For each measure and pair of models: the difference of their medians (first − second) with a bootstrap 95 %
+    interval (each model's replies resampled on their own), and in words whether it is real: "A faster than B" when
+    the interval leaves out 0, else "no clear difference". N: the replies each median is based on."""
+    rng = np.random.default_rng(BOOTSTRAP_SEED)
+    rows = []
+    for measure, by_model in _samples(runs).items():
+        _, lower_better, better = MEASURES[measure]
+        for first, second in combinations(by_model, 2):
+            a, b = by_model[first], by_model[second]
+            if len(a) < 2 or len(b) < 2:
+                continue  # one value says nothing about spread
+            differences = _bootstrap_medians(a, rng, rounds) - _bootstrap_medians(b, rng, rounds)
+            low, high = np.percentile(differences, [2.5, 97.5])
+            if low > 0 or high < 0:
+                first_better = (high < 0) == lower_better
+                winner, loser = (first, second) if first_better else (second, first)
+                verdict = f"{winner} {better} {loser}"
+            else:
+                verdict = NO_CLEAR_DIFFERENCE
+            rows.append({Col.MEASURE: measure, Col.PAIR: f"{first} vs {second}", Col.VERDICT: verdict,
+                         Col.DIFFERENCE: float(np.median(a) - np.median(b)), Col.LOW: float(low),
+                         Col.HIGH: float(high), Col.N: f"{len(a)} vs {len(b)}"})
+    return pd.DataFrame(rows, columns=[Col.MEASURE, Col.PAIR, Col.VERDICT, Col.DIFFERENCE, Col.LOW, Col.HIGH, Col.N])

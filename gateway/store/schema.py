@@ -173,3 +173,86 @@ def include_object(obj: object, name: str | None, type_: str, reflected: bool, c
     name = name or ""
     return not ((type_ == "table" and "_fts" in name) or (type_ == "column" and name == POSTGRES_SEARCH_COLUMN)
                 or (type_ == "index" and name.endswith(f"_{POSTGRES_SEARCH_COLUMN}")))
+
+
+# --- Evaluation (migration 0006; queries in gateway/store/evaluation.py) -------------------------------------------
+
+votes = sa.Table(
+    "votes", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("owner", sa.String(320), nullable=False),  # the analyst who voted
+    sa.Column("subject", sa.String(200), nullable=False),  # "compare:<conversation id>:<round>" | "eval:<run id>:<row>"
+    sa.Column("models", Json, nullable=False),  # the model keys judged, in the order shown
+    sa.Column("models_key", sa.Text, nullable=False),  # the same keys sorted, one a line: the leaderboard groups by it
+    sa.Column("verdict", sa.String(16), nullable=False),  # Verdict: "best" | "tie" | "all_bad"
+    sa.Column("winner", sa.String(200)),  # the best model's key (verdict "best")
+    sa.Column("tag", sa.String(64), nullable=False, server_default=""),
+    sa.Column("comment", sa.Text, nullable=False, server_default=""),
+    sa.Column("blind", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),  # when last changed: the leaderboard's period filter
+    sa.UniqueConstraint("owner", "subject"),  # one vote per subject per analyst (changed in place)
+)
+sa.Index("ix_votes_updated_at", votes.c.updated_at)
+
+prompt_sets = sa.Table(
+    "prompt_sets", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False),
+    sa.Column("owner", sa.String(320), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("rows", Json, nullable=False),  # [PromptRow.to_dict()]
+    sa.Column("row_count", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),
+    sa.UniqueConstraint("owner", "id"),
+    sa.UniqueConstraint("owner", "name"),
+)
+
+eval_runs = sa.Table(
+    "eval_runs", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(64), nullable=False),  # in URLs (?run=)
+    sa.Column("owner", sa.String(320), nullable=False),
+    sa.Column("set_id", sa.String(64), nullable=False),
+    sa.Column("set_name", sa.String(200), nullable=False),
+    sa.Column("rows", Json, nullable=False),  # the prompts as run (the set may change later)
+    sa.Column("models", Json, nullable=False),  # model keys, in column order
+    sa.Column("params", Json, nullable=False),  # ChatParams.to_dict(): sampling shared by every call
+    sa.Column("status", sa.String(16), nullable=False),  # RunStatus
+    sa.Column("quote", sa.Double),  # USD estimated before it started
+    sa.Column("cost", sa.Double, nullable=False, server_default="0"),  # USD spent so far
+    sa.Column("cells_total", sa.Integer, nullable=False),
+    sa.Column("cells_done", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("heartbeat_at", sa.Double),  # the worker running it says it is alive (several replicas, restarts)
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),
+    sa.UniqueConstraint("owner", "id"),
+)
+sa.Index("ix_eval_runs_owner_created_at", eval_runs.c.owner, eval_runs.c.created_at)
+
+eval_cells = sa.Table(
+    "eval_cells", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("run_pk", Key, sa.ForeignKey("eval_runs.pk", ondelete="CASCADE"), nullable=False),
+    sa.Column("row_index", sa.Integer, nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("ttft", sa.Double),
+    sa.Column("total", sa.Double),
+    sa.Column("prompt_tokens", sa.Integer),
+    sa.Column("completion_tokens", sa.Integer),
+    sa.Column("cost", sa.Double),
+    sa.Column("cost_source", sa.String(16)),
+    sa.Column("overhead_ms", sa.Double),
+    sa.Column("finish_reason", sa.String(64)),
+    sa.Column("call_id", sa.String(128)),
+    sa.Column("error_message", sa.Text),
+    sa.Column("error_hint", sa.Text),
+    sa.Column("error_kind", sa.String(64)),
+    sa.Column("passed", sa.Boolean),  # the row's check; NULL when it has none
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="1"),  # calls made (rate-limit retries)
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.UniqueConstraint("run_pk", "row_index", "model"),
+)

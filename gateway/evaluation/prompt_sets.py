@@ -1,0 +1,175 @@
+"""Prompt sets: named lists of prompts to run against several models, each with an optional check of the reply.
+
+A row has a `prompt`, an optional `system_prompt`, an optional `expected` and an optional `tag`. `expected` is
+either text the reply must contain (case and surrounding spaces ignored) or, written between slashes, a regular
+expression the reply must match somewhere (`/\\b42\\b/`, `/tokyo/i` for case-insensitive).
+
+Sets come from a CSV file (a header row naming the columns), a JSONL file (one JSON object a line), or pasted text
+in either format, or plain lines (one prompt a line). `parse` raises `SetError` with the line to fix.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MAX_ROWS = 1_000
+MAX_PROMPT_CHARS = 100_000
+NAME_LENGTH = 120
+COLUMNS = ("prompt", "system_prompt", "expected", "tag")
+_REGEX = re.compile(r"^/(.*)/([a-z]*)$", re.DOTALL)
+
+
+class SetError(ValueError):
+    """A prompt set that cannot be read, in words that say what to fix."""
+
+
+@dataclass(frozen=True)
+class PromptRow:
+    prompt: str
+    system_prompt: str = ""
+    expected: str = ""
+    tag: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PromptRow:
+        return cls(**{k: str(data.get(k) or "") for k in COLUMNS})
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    """A named set of prompts, owned by the analyst who saved it."""
+
+    name: str
+    rows: tuple[PromptRow, ...]
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    owner: str = ""
+    created_at: float = field(default_factory=time.time)
+
+    @property
+    def checked(self) -> int:
+        """Rows with an expected answer."""
+        return sum(bool(row.expected) for row in self.rows)
+
+
+# --- Checks ----------------------------------------------------------------------------------------------------------
+
+def expectation(expected: str) -> re.Pattern[str] | str | None:
+    """What a reply is checked against: a compiled pattern for `/…/`, else the text to find; None for no check.
+    Raises SetError for a pattern that does not compile."""
+    expected = expected.strip()
+    if not expected:
+        return None
+    match = _REGEX.match(expected)
+    if match and len(expected) > 2:
+        pattern, flags = match.groups()
+        unknown = set(flags) - {"i", "m", "s"}
+        if unknown:
+            raise SetError(f"unknown regular expression flag {''.join(sorted(unknown))!r} in {expected!r} "
+                           "(use i, m or s)")
+        try:
+            return re.compile(pattern, sum(getattr(re, f.upper()) for f in flags))
+        except re.error as problem:
+            raise SetError(f"{expected!r} is not a valid regular expression: {problem}") from None
+    return expected
+
+
+def passes(expected: str, reply: str) -> bool | None:
+    """Whether the reply meets the row's expectation; None when the row has none (or it cannot be compiled)."""
+    try:
+        wanted = expectation(expected)
+    except SetError:
+        return None
+    if wanted is None:
+        return None
+    if isinstance(wanted, str):
+        return wanted.casefold() in reply.casefold()
+    return wanted.search(reply) is not None
+
+
+# --- Reading sets ----------------------------------------------------------------------------------------------------
+
+def parse(data: bytes | str, filename: str = "") -> tuple[PromptRow, ...]:
+    """The rows of a CSV or JSONL upload (by its extension, else by its first character) or pasted text."""
+    text = data.decode("utf-8-sig", errors="strict") if isinstance(data, bytes) else data.lstrip("\ufeff")
+    stripped = text.strip()
+    if not stripped:
+        raise SetError("the set is empty: give at least one prompt")
+    name = filename.lower()
+    if name.endswith((".jsonl", ".ndjson", ".json")) or (not name.endswith(".csv") and stripped.startswith("{")):
+        rows = _jsonl(stripped)
+    elif name.endswith(".csv") or _looks_like_csv(stripped):
+        rows = _csv(stripped)
+    else:
+        rows = [(n, {"prompt": line}) for n, line in enumerate(stripped.splitlines(), 1) if line.strip()]
+    return _validated(rows)
+
+
+def _looks_like_csv(text: str) -> bool:
+    header = [h.strip().lower() for h in next(csv.reader(io.StringIO(text.splitlines()[0])), [])]
+    return "prompt" in header
+
+
+def _csv(text: str) -> list[tuple[int, dict[str, Any]]]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = [(h or "").strip().lower() for h in reader.fieldnames or ()]
+    if "prompt" not in header:
+        raise SetError("the CSV has no `prompt` column: its first line must name the columns "
+                       f"({', '.join(COLUMNS)})")
+    reader.fieldnames = header
+    try:
+        return [(reader.line_num, row) for row in reader]
+    except csv.Error as problem:
+        raise SetError(f"line {reader.line_num}: {problem}") from None
+
+
+def _jsonl(text: str) -> list[tuple[int, dict[str, Any]]]:
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as problem:
+            raise SetError(f"line {number} is not JSON: {problem}") from None
+        if not isinstance(value, dict):
+            raise SetError(f"line {number} is not a JSON object with a `prompt`")
+        rows.append((number, {str(k).lower(): v for k, v in value.items()}))
+    return rows
+
+
+def _validated(rows: Iterable[tuple[int, Mapping[str, Any]]]) -> tuple[PromptRow, ...]:
+    found: list[PromptRow] = []
+    for number, row in rows:
+        values = {k: "" if row.get(k) is None else str(row.get(k)) for k in COLUMNS}
+        if not any(v.strip() for v in values.values()):
+            continue  # a blank line
+        if not values["prompt"].strip():
+            raise SetError(f"line {number} has no prompt")
+        if len(values["prompt"]) > MAX_PROMPT_CHARS:
+            raise SetError(f"line {number}: the prompt is longer than {MAX_PROMPT_CHARS:,} characters")
+        try:
+            expectation(values["expected"])
+        except SetError as problem:
+            raise SetError(f"line {number}: {problem}") from None
+        found.append(PromptRow(values["prompt"].strip(), values["system_prompt"].strip(), values["expected"].strip(),
+                               values["tag"].strip()))
+        if len(found) > MAX_ROWS:
+            raise SetError(f"a set holds at most {MAX_ROWS:,} prompts: split this one")
+    if not found:
+        raise SetError("the set has no prompts")
+    return tuple(found)
+
+
+def clean_name(name: str) -> str:
+    return " ".join(name.split())[:NAME_LENGTH]

@@ -1,0 +1,180 @@
+"""The evaluation pages with AppTest against the real proxy: blind votes on /compare, the leaderboard built from
+saved votes, and a prompt set pasted, quoted, run in the background and read back on /evaluate."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from gateway.config import load_settings
+from gateway.evaluation import worker
+from gateway.evaluation.ratings import Col
+from gateway.evaluation.votes import Verdict, Vote, compare_subject
+from gateway.store import LOCAL_OWNER, get_store
+from gateway.store.evaluation import Evaluations
+from ui.markdown import plain
+
+APP = "../streamlit_app.py"
+
+
+def open_page(path: str, **query: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.switch_page(path).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def evaluations() -> Evaluations:
+    return Evaluations(get_store(load_settings(secrets={}, dotenv_path=None)))
+
+
+def frame_with(at: AppTest, column: str):
+    """The first table on the page with that column."""
+    return next(frame.value for frame in at.dataframe if column in frame.value.columns)
+
+
+def texts(elements) -> list[str]:
+    return [element.value for element in elements]
+
+
+def test_a_blind_round_hides_the_names_until_the_vote_then_reveals_them(app_env):
+    at = open_page("pages/compare.py", models="upstream-echo,demo-fast")
+    at.toggle(key="compare_blind").set_value(True).run()
+    at.chat_input(key="compare_prompt").set_value("Hi there").run()
+    assert not at.exception, at.exception
+
+    headers = [text for text in texts(at.markdown) if text.startswith("**")]
+    assert any(h.startswith("**Model A**") for h in headers) and any(h.startswith("**Model B**") for h in headers)
+    assert not any(name in h for h in headers for name in ("upstream-echo", "demo-fast"))  # (the picker names the set)
+    panels = " ".join(m.markdown[0].value for m in at.chat_message if m.markdown)
+    assert "echo: Hi there" in panels and "upstream-echo" not in panels and "demo-fast" not in panels
+    assert not any("$" in text for text in texts(at.caption))  # no cost under any reply
+    table = at.dataframe[0].value
+    assert sorted(table["Model"]) == ["Model A", "Model B"] and "Cost ($)" not in table
+    assert any("exports name the models" in text for text in texts(at.caption)), "\n".join(texts(at.caption))
+
+    comparison = at.session_state["comparison"]
+    subject = compare_subject(comparison.id, 0)
+    choice = at.radio(key=f"vote_choice_{subject}")
+    left = choice.options[0]
+    assert left.startswith("Left (Model A) is better")
+    choice.set_value(choice.options[-1])  # "Both bad"
+    at.text_input(key=f"vote_tag_{subject}").set_value(" Greetings ")
+    at.button[[b.label for b in at.button].index("Vote")].click().run()
+    assert not at.exception, at.exception
+
+    vote = evaluations().my_vote(subject, LOCAL_OWNER)
+    assert vote.verdict is Verdict.ALL_BAD and vote.blind and vote.tag == "greetings"
+    assert set(vote.models) == {"upstream-echo", "demo-fast"}
+    revealed = " ".join(texts(at.markdown))
+    assert f"**{plain('upstream-echo')}**" in revealed and f"**{plain('demo-fast')}**" in revealed
+    assert "you voted: _all bad_" in revealed
+    assert "Cost ($)" in at.dataframe[0].value
+
+
+def test_the_leaderboard_ranks_the_models_from_the_votes(app_env):
+    ev = evaluations()
+    for i in range(6):
+        ev.vote(Vote(compare_subject("c", i), ("demo-fast", "upstream-echo"), Verdict.BEST, "demo-fast", "sql",
+                     blind=True), LOCAL_OWNER)
+    ev.vote(Vote(compare_subject("c", 9), ("demo-fast", "compare-a"), Verdict.TIE), "ben@example.com")
+    at = open_page("pages/leaderboard.py")
+    table = at.dataframe[0].value
+    assert list(table[Col.MODEL])[0] == "demo-fast" and table[Col.VOTES].sum() == 14
+    assert {Col.RATING, Col.LOWER, Col.UPPER, Col.TTFT, Col.COST} <= set(table.columns)
+    assert any("7 votes" in text for text in texts(at.caption))
+    assert "How the ratings are computed" in " ".join(e.label for e in at.expander)
+
+    at.selectbox(key="board_tag").set_value("sql").run()
+    assert any("6 votes" in text for text in texts(at.caption))
+    at.toggle(key="board_blind").set_value(True).run()
+    assert set(at.dataframe[0].value[Col.MODEL]) == {"demo-fast", "upstream-echo"}
+
+
+def test_the_leaderboard_explains_itself_when_there_are_no_votes(app_env):
+    at = open_page("pages/leaderboard.py")
+    assert any("No votes match yet" in text for text in texts(at.info))
+
+
+PASTED = "prompt,expected,tag\nWhat is 6 * 7?,42,arithmetic\nWhat is the capital of Japan?,Tokyo,facts\n"
+
+
+def test_a_pasted_set_is_quoted_run_in_the_background_and_read_back(app_env):
+    at = open_page("pages/evaluate.py")
+    at.text_area(key="eval_paste").set_value(PASTED)
+    at.text_input(key="eval_set_name_").set_value("two checks").run()
+    at.button(key="eval_save_set").click().run()
+    assert not at.exception, at.exception
+    assert "two checks" in at.selectbox(key="eval_set").format_func(at.selectbox(key="eval_set").value)
+
+    at.multiselect(key="eval_models").set_value(["eval-quick", "demo-fast"]).run()
+    assert at.button(key="eval_start").disabled  # a quote first
+    at.button(key="eval_quote").click().run()
+    assert any(text.startswith("**Quote:** $") for text in texts(at.markdown)), (texts(at.caption), texts(at.error), at.exception, texts(at.subheader))
+    assert any("input tokens counted by the proxy for all 4 calls" in text for text in texts(at.caption))
+    at.button(key="eval_start").click().run()
+    assert not at.exception, at.exception
+
+    run_id = at.query_params["run"]
+    running = worker.running(LOCAL_OWNER, run_id)
+    assert running is not None and running.wait(60)
+    at.run()
+    summary = frame_with(at, "Pass rate").set_index("Model")
+    assert summary.loc["eval-quick", "Passed"] == 2 and summary.loc["demo-fast", "Passed"] == 0
+    assert summary.loc["eval-quick", "Pass rate"] == 1.0 and summary.loc["demo-fast", "Total cost ($)"] > 0
+    grid = frame_with(at, "eval-quick")
+    assert list(grid["eval-quick"].str[0]) == ["✓", "✓"] and list(grid["demo-fast"].str[0]) == ["✗", "✗"]
+    runs = frame_with(at, "Status")
+    assert runs.loc[0, "Status"].endswith("finished") and runs.loc[0, "Done"] == "4/4"
+
+
+ROW_SCRIPT = """
+import streamlit as st
+from gateway.config import load_settings
+from gateway.store import get_store
+from gateway.store.evaluation import Evaluations
+from ui.evaluate import row_detail
+
+store = get_store(load_settings(secrets={}, dotenv_path=None))
+evaluations = Evaluations(store)
+run = evaluations.load_run(st.query_params["run"], "local")
+row_detail(store, "local", run, 0, evaluations.cells(run.id, "local"))
+"""
+
+
+def test_a_row_shows_its_replies_takes_a_vote_and_opens_as_a_saved_comparison(monkeypatch):
+    from gateway.evaluation.prompt_sets import PromptRow, PromptSet
+    from gateway.evaluation.runs import Cell, EvalRun
+    from gateway.evaluation.votes import eval_subject
+    from gateway.reply import Metrics, Outcome, Reply
+
+    ev = evaluations()
+    run = EvalRun.of(PromptSet("s", (PromptRow("What is 6 * 7?", expected="42"),)), ["m-a", "m-b"])
+    ev.create_run(run, LOCAL_OWNER)
+    ev.save_cell(run.id, LOCAL_OWNER, Cell(0, Reply("m-a", "42", Outcome.COMPLETE, Metrics(total=0.5)), True))
+    ev.save_cell(run.id, LOCAL_OWNER, Cell(0, Reply("m-b", "41", Outcome.COMPLETE, Metrics(total=0.7)), False))
+    switched: list[tuple[str, dict]] = []
+    monkeypatch.setattr("streamlit.switch_page", lambda page, query_params=None: switched.append(
+        (page, dict(query_params or {}))))
+
+    at = AppTest.from_string(ROW_SCRIPT, default_timeout=30)
+    at.query_params["run"] = run.id
+    at.run()
+    assert not at.exception, at.exception
+    assert "✓ passed the check" in texts(at.caption) and "✗ failed the check" in texts(at.caption)
+    subject = eval_subject(run.id, 0)
+    choice = at.radio(key=f"vote_choice_{subject}")
+    assert choice.options == [f"Left ({plain('m-a')}) is better", f"Right ({plain('m-b')}) is better", "Tie",
+                              "Both bad"]
+    choice.set_value("best:m-a")
+    at.button[[b.label for b in at.button].index("Vote")].click().run()
+    vote = ev.my_vote(subject, LOCAL_OWNER)
+    assert vote.winner == "m-a" and not vote.blind
+
+    at.button(key=f"eval_open_{run.id}_0").click().run()
+    [(page, query)] = switched
+    assert page == "pages/compare.py"
+    saved = get_store(load_settings(secrets={}, dotenv_path=None)).load(query["c"], LOCAL_OWNER)
+    assert saved.kind == "compare" and saved.rounds[0].reply("m-b").text == "41"
