@@ -71,8 +71,6 @@ if not ready:
     st.info(f"Choose {MIN_MODELS} to {MAX_MODELS} models above, or select rows on the Models page and press "
             "*Compare selected*.", icon=":material/compare_arrows:")
     st.stop()
-spending.expected_cost_caption(comparison, models, params, repeats)
-
 if sending and (refusal := prompt_refusal(sending, settings)) is not None:
     show_refusal(refusal, sending, key="compare_refused_prompt")  # not sent: the page stays light
     sending = None
@@ -81,6 +79,8 @@ if sending and (over_budget := spending.refusal(settings, store)) is not None:  
     store.save_round(comparison, len(comparison.rounds) - 1, owner)
     sending = None
 blind = blind_mode(store, owner, comparison, models, sending)  # names hidden and panels shuffled until the vote
+if not blind.hidden:  # the expected cost names unpriced models, and costs are hidden until the vote
+    spending.expected_cost_caption(comparison, models, params, repeats)
 run = (CompareRun(jobs_for(comparison, models, sending, params, repeats, attachments,
                            attribution=analyst.attribution("compare", comparison.id)), settings).start()
        if sending else None)
