@@ -80,7 +80,7 @@ def test_the_link_picks_the_model_and_the_url_follows_the_picker(app_env):
 
 def test_the_picked_models_window_and_prices_are_shown_beside_the_picker(app_env):
     captions = [c.value for c in open_chat("gpt-4o").caption]
-    assert "128k context · $2.5 in / $10 out per 1M tokens" in captions, captions
+    assert "128k context · \\$2.5 in / \\$10 out per 1M tokens" in captions, captions  # escaped: not LaTeX
 
 
 def test_without_a_link_a_proxy_model_is_picked_and_put_in_the_url(app_env):
