@@ -263,8 +263,8 @@ class Profiler:
 
     def __enter__(self) -> Profiler:
         spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-        self.process = subprocess.Popen([spy, "record", "-p", str(self.pid), "-f", "raw", "-r", "200",
-                                         "--nonblocking", "-o", str(self.out)],
+        self.process = subprocess.Popen([spy, "record", "-p", str(self.pid), "-f", "raw", "-r", "100", "--gil",
+                                         "-o", str(self.out)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(1.0)  # attached
         return self
