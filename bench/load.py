@@ -88,11 +88,12 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def bench_config(directory: Path) -> Path:
-    """tests/proxy_config.yaml with the bench's own models added."""
+def bench_config() -> Path:
+    """tests/proxy_config.yaml with the bench's own models added, beside it (its callback modules are found there);
+    the caller deletes it."""
     config = yaml.safe_load((ROOT / "tests" / "proxy_config.yaml").read_text())
     config["model_list"] += BENCH_MODELS
-    path = directory / "load_proxy_config.yaml"
+    path = ROOT / "tests" / f".bench-load-{os.getpid()}.yaml"
     path.write_text(yaml.safe_dump(config))
     return path
 
@@ -403,8 +404,12 @@ def main() -> None:
 
     directory = Path(tempfile.mkdtemp(prefix="bench-load-"))
     print(f"{os.cpu_count()} CPUs; load average {load_average()} at start; work files in {directory}")
+    config = bench_config()
     with upstream_server() as upstream:
-        proxy = start_proxy(bench_config(directory), env={"UPSTREAM_API_BASE": upstream}, timeout=300)
+        try:
+            proxy = start_proxy(config, env={"UPSTREAM_API_BASE": upstream}, timeout=300)
+        finally:
+            config.unlink()
         app = None
         try:
             app = start_app(proxy, directory)
