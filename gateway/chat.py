@@ -29,7 +29,22 @@ from gateway.reply import Metrics, Outcome, Reply, ReplyError
 ANTHROPIC_OPENAI_BASE = "https://api.anthropic.com/v1/"
 BATCH_INTERVAL = 0.05  # seconds between rendered updates of a fast stream
 RESEND_RATE = 200_000  # characters per second of reply the browser may be asked to redraw
+UPDATES_PER_SECOND = 100  # page updates a second that all the replies streaming in this process share
 T = TypeVar("T")
+
+_streaming_lock = threading.Lock()
+_streaming = 0  # replies being read with batched() in this process right now
+
+
+def streaming_now() -> int:
+    """How many replies this process is drawing as they stream (every session's)."""
+    return _streaming
+
+
+def _count_streaming(step: int) -> None:
+    global _streaming
+    with _streaming_lock:
+        _streaming += step
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
@@ -118,6 +133,9 @@ class ChatStream:
         a pause in the reply is still yielded within `interval`, not held until the next piece. `resend_rate`
         (characters per second) widens the gap as the text grows, so a very long reply does not flood the browser:
         Streamlit's frontend redraws a whole reply on every update, even the blocks a page does not re-send.
+        The gap also widens when many replies stream at once in this process (every session's): together they
+        send at most UPDATES_PER_SECOND updates, since each update costs the one server process the same whoever
+        reads it (40 replies at once: one update per 0.4 s each). The first piece is always yielded at once.
         """
         pieces: queue.SimpleQueue[str | None] = queue.SimpleQueue()
 
@@ -131,9 +149,11 @@ class ChatStream:
         threading.Thread(target=read, daemon=True, name="chat-stream-reader").start()
         pending: list[str] = []
         last, finished = 0.0, False
+        _count_streaming(1)
         try:
             while not finished:
-                gap = interval if resend_rate is None else max(interval, len(self.text) / resend_rate)
+                gap = max(interval, streaming_now() / UPDATES_PER_SECOND,
+                          0.0 if resend_rate is None else len(self.text) / resend_rate)
                 try:
                     piece = pieces.get(timeout=max(0.0, last + gap - time.perf_counter()) if pending else None)
                 except queue.Empty:
@@ -147,6 +167,7 @@ class ChatStream:
                     pending.clear()
                     last = time.perf_counter()
         finally:
+            _count_streaming(-1)
             if not finished:  # the consumer left early: end the stream, keeping the partial reply
                 self.close()
 

@@ -1,14 +1,19 @@
 """Token counting: how much of a model's context window a conversation takes, before it is sent.
 
 Models on the LiteLLM route are counted by the proxy (`POST /utils/token_counter`, the model's own tokenizer where
-LiteLLM has one) with a short timeout; everything else, and any failure, falls back to an estimate.
+LiteLLM has one) with a short timeout; everything else, and any failure, falls back to an estimate. After a reply the
+proxy has already said how many tokens the request took and the reply added (its usage): `remember_reply()` keeps
+that count for the conversation as it now stands, so showing how full the window is costs no second round trip.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import httpx
 import streamlit as st
@@ -18,6 +23,7 @@ from gateway.config import Settings
 from gateway.errors import GatewayError, PromptTooLong
 from gateway.http import shared_client
 from gateway.models import ModelRecord
+from gateway.reply import Outcome, Reply
 
 CountSource = Literal["proxy", "estimate"]
 COUNT_TIMEOUT = 1.5  # seconds: a count must never hold up the page
@@ -26,6 +32,10 @@ CHARS_PER_TOKEN = 4
 TOKENS_PER_MESSAGE = 4  # role and separators
 WARN_FRACTION = 0.9
 SURE_FRACTION = 0.5  # below this share of the window an estimate is good enough to send without asking the proxy
+KNOWN_COUNTS = 4096  # counts taken from replies' usage, kept for the whole process (the least recently used go)
+
+_known: OrderedDict[str, int] = OrderedDict()
+_known_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -72,11 +82,39 @@ def count_tokens(model: ModelRecord, messages: list[dict[str, str]], settings: S
                  timeout: float = COUNT_TIMEOUT) -> TokenCount:
     """The proxy's count for a LiteLLM model, else (or when the proxy does not answer within `timeout`) an estimate."""
     if model.route == "litellm" and settings.litellm_usable and messages:
-        counted = _proxy_count(settings.litellm_base_url, settings.litellm_api_key, model.id,
-                               json.dumps(messages, sort_keys=True), timeout)
+        messages_json = json.dumps(messages, sort_keys=True)
+        with _known_lock:
+            known = _known.get(slot := _known_slot(settings, model, messages_json))
+            if known is not None:
+                _known.move_to_end(slot)
+        counted = known if known is not None else _proxy_count(settings.litellm_base_url, settings.litellm_api_key,
+                                                               model.id, messages_json, timeout)
         if counted is not None:
             return TokenCount(counted, "proxy")
     return TokenCount(estimate_tokens(messages), "estimate")
+
+
+def remember_reply(model: ModelRecord, sent: list[dict[str, Any]], reply: Reply, settings: Settings) -> None:
+    """After a whole reply from the proxy, the conversation's size is what its usage says: the request's prompt
+    tokens plus the reply's. Kept so that `count_tokens` on the messages sent plus this reply needs no round trip."""
+    prompt, completion = reply.metrics.prompt_tokens, reply.metrics.completion_tokens  # prompt: only from usage
+    if (model.route != "litellm" or not settings.litellm_usable or reply.outcome is not Outcome.COMPLETE
+            or not reply.text or not prompt or completion is None):
+        return
+    after = [*sent, {"role": "assistant", "content": reply.text}]
+    slot = _known_slot(settings, model, json.dumps(after, sort_keys=True))
+    with _known_lock:
+        _known[slot] = prompt + completion + TOKENS_PER_MESSAGE
+        _known.move_to_end(slot)
+        while len(_known) > KNOWN_COUNTS:
+            _known.popitem(last=False)
+
+
+def _known_slot(settings: Settings, model: ModelRecord, messages_json: str) -> str:
+    """Where a known count lives: the proxy, its key and the model, and the messages (hashed: the texts stay out)."""
+    digest = hashlib.sha256(f"{settings.litellm_base_url}\0{settings.litellm_api_key}\0{model.id}\0".encode())
+    digest.update(messages_json.encode())
+    return digest.hexdigest()
 
 
 def context_fit(model: ModelRecord, messages: list[dict[str, str]], settings: Settings, *,

@@ -11,7 +11,7 @@ from gateway.models import ModelRecord
 from gateway.params import ChatParams
 from gateway.reply import Outcome, Reply, ReplyError
 from gateway.store import get_store
-from gateway.tokens import ContextFit, context_fit, fit_before_sending, prompt_refusal
+from gateway.tokens import ContextFit, context_fit, fit_before_sending, prompt_refusal, remember_reply
 from ui import analyst, pages, spending
 from ui import attachments as files_ui
 from ui.history import history_sidebar, open_linked, saving_banner
@@ -167,6 +167,7 @@ def answer(round_: Round, model: ModelRecord, params: ChatParams, images: bool =
             stream.close()
             round_.add(stream.reply, params)
             store.save_round(conversation, len(conversation.rounds) - 1, owner)  # queued: never holds the page
+        remember_reply(model, messages, stream.reply, settings)  # the context meter below needs no second request
         show_reply(stream.reply, slot, last=True)
 
 
@@ -219,10 +220,12 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
             conversation.clear()
             store.save_conversation(conversation, owner)
             st.rerun()
-        md_col.download_button("Markdown", exports.to_markdown(conversation, metrics_line=metrics_line), "chat.md",
-                               "text/markdown", icon=":material/download:", on_click="ignore", width="stretch",
-                               key="chat_md")
-        json_col.download_button("JSON", exports.to_json(conversation), "chat.json", "application/json",
+        # Made when clicked, not on every run: a long conversation's exports would otherwise be rebuilt (and kept
+        # in memory) after every reply.
+        md_col.download_button("Markdown", lambda: exports.to_markdown(conversation, metrics_line=metrics_line),
+                               "chat.md", "text/markdown", icon=":material/download:", on_click="ignore",
+                               width="stretch", key="chat_md")
+        json_col.download_button("JSON", lambda: exports.to_json(conversation), "chat.json", "application/json",
                                  icon=":material/download:", on_click="ignore", width="stretch", key="chat_json")
 
     saving_banner(store)  # here, so that a prompt (which reruns only this fragment) shows it too

@@ -5,8 +5,9 @@ import dataclasses
 import openai
 import pytest
 
+from gateway import chat as chat_module
 from gateway.catalogue import fetch_models
-from gateway.chat import start_chat
+from gateway.chat import start_chat, streaming_now
 from gateway.config import load_settings
 from gateway.conversation import messages_for
 from gateway.errors import (
@@ -23,8 +24,8 @@ from gateway.errors import (
 )
 from gateway.models import ModelRecord
 from gateway.params import ChatParams
-from gateway.reply import Outcome
-from gateway.tokens import ContextFit, context_fit, count_tokens, estimate_tokens
+from gateway.reply import Metrics, Outcome, Reply
+from gateway.tokens import ContextFit, context_fit, count_tokens, estimate_tokens, remember_reply
 from tests.support.litellm_versions import CURRENT
 from tests.support.proxy import free_port
 from tests.support.upstream import silent_server
@@ -114,6 +115,24 @@ def test_batched_can_slow_down_as_the_text_grows(settings):
     stream = start_chat(model("upstream-long"), HELLO, ChatParams(), settings)
     batches = list(stream.batched(resend_rate=1))
     assert len(batches) == 2 and batches[0] == "w0 " and "".join(batches) == stream.text
+
+
+def test_batched_shares_its_update_rate_with_every_reply_streaming_in_the_process(upstream, settings, monkeypatch):
+    """Updates of all the replies streaming at once are bounded together: with room for 4 a second and this reply
+    alone, it is shown at most every 0.25 s (its first piece at once); while it streams it counts as streaming."""
+    direct = openai.OpenAI(base_url=upstream, api_key="local", max_retries=0)
+    words = ModelRecord(id="long-300-300", route="litellm", providers=("local",))  # 300 words over ~1 s
+    free = list(start_chat(words, HELLO, ChatParams(), settings, client=direct).batched())
+    monkeypatch.setattr(chat_module, "UPDATES_PER_SECOND", 4)
+    stream = start_chat(words, HELLO, ChatParams(), settings, client=direct)
+    counted = []
+    paced = []
+    for piece in stream.batched():
+        paced.append(piece)
+        counted.append(streaming_now())
+    assert stream.error is None and "".join(paced) == stream.text and stream.text.count("w") == 300
+    assert len(paced) <= 6 < len(free) and paced[0] == "w0 "
+    assert set(counted) == {1} and streaming_now() == 0
 
 
 def test_batched_shows_text_that_arrives_just_before_a_pause(upstream, settings):
@@ -272,6 +291,23 @@ def test_tokens_are_estimated_when_the_proxy_cannot_count(settings):
     count = count_tokens(model("gpt-4o"), HELLO, down)
     assert count == count_tokens(ModelRecord(id="x", route="openai", providers=("openai",)), HELLO, settings)
     assert count.source == "estimate" and count.tokens == estimate_tokens(HELLO)
+
+
+def test_after_a_reply_its_usage_is_the_count_with_no_second_request(settings):
+    """The proxy said how many tokens the request took and the reply added: the conversation with that reply is
+    counted from it, even with the proxy gone; anything else is still asked (or estimated)."""
+    sent = [{"role": "user", "content": "How long is this conversation now?"}]
+    reply = Reply("demo-fast", "Quite short.", Outcome.COMPLETE, Metrics(prompt_tokens=17, completion_tokens=4))
+    remember_reply(model("demo-fast"), sent, reply, settings)
+    after = [*sent, {"role": "assistant", "content": "Quite short."}]
+    down = dataclasses.replace(settings, litellm_base_url=f"http://127.0.0.1:{free_port()}")
+    assert count_tokens(model("demo-fast"), after, settings).tokens == 17 + 4 + 4  # + the reply's own framing
+    assert count_tokens(model("demo-fast"), after, settings).source == "proxy"
+    assert count_tokens(model("demo-fast"), after, down).source == "estimate"  # another proxy: not its count
+    assert count_tokens(model("gpt-4o"), after, settings).tokens != 25  # another model: asked
+    stopped = dataclasses.replace(reply, outcome=Outcome.STOPPED, text="Quite")
+    remember_reply(model("demo-fast"), sent, stopped, settings)  # no usage for a stopped reply: nothing kept
+    assert count_tokens(model("demo-fast"), [*sent, {"role": "assistant", "content": "Quite"}], settings).tokens != 21
 
 
 def test_context_fit_warns_before_a_request_that_cannot_fit(settings):

@@ -45,12 +45,22 @@ def downloads(monkeypatch):
     files: dict[str, str] = {}
     add = MediaFileManager.add
 
+    add_deferred = MediaFileManager.add_deferred
+
     def capture(self, data, mimetype, coordinates, file_name=None, is_for_static_download=False):
         if file_name:
             files[file_name] = data.decode() if isinstance(data, bytes) else data
         return add(self, data, mimetype, coordinates, file_name, is_for_static_download)
 
+    def capture_deferred(self, make, mimetype, coordinates, file_name=None, **kwargs):
+        """Downloads made when clicked: made now, as a click would."""
+        if file_name:
+            data = make()
+            files[file_name] = data.decode() if isinstance(data, bytes) else data
+        return add_deferred(self, make, mimetype, coordinates, file_name, **kwargs)
+
     monkeypatch.setattr(MediaFileManager, "add", capture)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", capture_deferred)
     return files
 
 

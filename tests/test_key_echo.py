@@ -58,11 +58,19 @@ def downloads(monkeypatch):
     files: list[bytes] = []
     add = MediaFileManager.add
 
+    add_deferred = MediaFileManager.add_deferred
+
     def capture(self, data, mimetype, coordinates, file_name=None, is_for_static_download=False):
         files.append(data if isinstance(data, bytes) else str(data).encode())
         return add(self, data, mimetype, coordinates, file_name, is_for_static_download)
 
+    def capture_deferred(self, make, mimetype, coordinates, file_name=None, **kwargs):
+        data = make()  # made when clicked: made now, as a click would
+        files.append(data if isinstance(data, bytes) else str(data).encode())
+        return add_deferred(self, make, mimetype, coordinates, file_name, **kwargs)
+
     monkeypatch.setattr(MediaFileManager, "add", capture)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", capture_deferred)
     return files
 
 
