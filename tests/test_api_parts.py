@@ -1,0 +1,116 @@
+"""The API's parts that need no server: who counts as this machine, where a list came from, JSON out."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from api.access import REMOTE_REFUSED, identify, is_loopback
+from api.http import dumps, guard
+from api.models import source_json
+from gateway.catalogue import Catalogue
+from gateway.config import load_settings
+from gateway.errors import ProxyUnreachable
+from gateway.models import builtin_models
+from gateway.store import LOCAL_OWNER
+
+
+@pytest.mark.parametrize("host, loopback", [
+    ("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("::ffff:127.0.0.1", True),
+    ("10.0.0.5", False), ("192.168.1.20", False), ("::ffff:10.0.0.5", False), ("2001:db8::1", False),
+    ("localhost", False), ("", False), (None, False), ("not an address", False),
+])
+def test_only_loopback_addresses_are_this_machine(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+class _Client:
+    def __init__(self, host: str) -> None:
+        self.host = host
+
+
+class _Request:
+    def __init__(self, host: str | None) -> None:
+        self.client = _Client(host) if host else None
+
+
+def settings(**values: str):
+    return load_settings(values, secrets={}, dotenv_path=None)
+
+
+def test_identify_is_the_local_analyst_on_loopback_and_refuses_others_unless_allowed():
+    assert identify(_Request("127.0.0.1"), settings()) == LOCAL_OWNER
+    assert identify(_Request("10.1.2.3"), settings()) is REMOTE_REFUSED
+    assert identify(_Request(None), settings()) is REMOTE_REFUSED
+    assert identify(_Request("10.1.2.3"), settings(API_ALLOW_REMOTE="true")) == LOCAL_OWNER
+
+
+def test_a_malformed_api_allow_remote_keeps_the_api_closed_and_says_so():
+    found = settings(API_ALLOW_REMOTE="sometimes")
+    assert found.api_allow_remote is False and [p.variable for p in found.problems] == ["API_ALLOW_REMOTE"]
+
+
+BUILTINS = builtin_models(openai_key=False, anthropic_key=False)
+
+
+@pytest.mark.parametrize("catalogue, asked_at, source", [
+    (Catalogue(BUILTINS, "live", fetched_at=100.0, endpoint="/model/info"), 99.0, "live"),  # fetched for this call
+    (Catalogue(BUILTINS, "live", fetched_at=100.0, endpoint="/model/info"), 101.0, "cached"),
+    (Catalogue(BUILTINS, "stale", fetched_at=100.0, error=ProxyUnreachable("down")), 101.0, "last_good"),
+    (Catalogue(BUILTINS, "unavailable", error=ProxyUnreachable("down")), 101.0, "builtin_only"),
+    (Catalogue(BUILTINS, "disabled"), 101.0, "builtin_only"),
+])
+def test_the_source_says_live_cached_last_good_or_builtin_only(catalogue, asked_at, source):
+    found = source_json(catalogue, asked_at)
+    assert found["source"] == source and found["status"] == catalogue.status
+    assert (found["error"] is None) == (catalogue.error is None)
+    assert (found["ageSeconds"] is None) == (catalogue.fetched_at is None)
+
+
+def test_json_has_no_nan_and_keys_are_masked_on_the_way_out():
+    assert dumps({"a": math.nan, "b": [math.inf, 1.5]}) == '{"a":null,"b":[null,1.5]}'
+    key = "sk-verbatim-secret-0123456789"
+    assert guard(f"oops {key} here", settings(LITELLM_API_KEY=key)) == "oops sk-…6789 here"
+
+
+def test_gets_close_together_share_one_catalogue_read(monkeypatch):
+    import asyncio
+    import threading
+
+    import gateway
+    from api import models
+
+    calls, release = [], threading.Event()
+
+    def fetch_models(settings):  # stands for a warm read that takes a while (it unpickles the whole list)
+        calls.append(settings)
+        release.wait(5)
+        if len(calls) == 2:
+            raise ProxyUnreachable("down")
+        return Catalogue(BUILTINS, "disabled")
+
+    monkeypatch.setattr(gateway, "fetch_models", fetch_models)
+    monkeypatch.setattr(models, "_read", {})
+
+    async def together(count: int):
+        asyncio.get_running_loop().call_later(0.2, release.set)
+        return await asyncio.gather(*(models.shared_fetch(settings()) for _ in range(count)), return_exceptions=True)
+
+    first = asyncio.run(together(20))  # arriving while the read runs
+    assert len(calls) == 1 and all(found is first[0] for found in first)
+    assert asyncio.run(together(5)) == [first[0]] * 5 and len(calls) == 1  # up to READ_REUSE seconds later
+    monkeypatch.setattr(models, "READ_REUSE", 0.0)
+    release.clear()
+    second = asyncio.run(together(5))  # later: read again; a failure reaches every caller of that read
+    assert len(calls) == 2 and all(isinstance(found, ProxyUnreachable) for found in second)
+
+
+@pytest.mark.parametrize("header, gzip", [
+    ("gzip", True), ("gzip, deflate, br", True), ("br;q=1.0, gzip;q=0.8", True), ("*", True),
+    ("identity", False), ("", False), ("gzip;q=0", False), ("deflate, gzip;q=0.0", False),
+])
+def test_gzip_is_sent_only_when_the_client_takes_it(header, gzip):
+    from api.models import accepts_gzip
+
+    assert accepts_gzip(header) is gzip
