@@ -142,6 +142,13 @@ async def compare(call: Call) -> Response:
     body = await read_json(call.request)
     catalogue = await shared_fetch(call.settings)
     asked = parse(body, catalogue.models, call.request.query_params.get("stream"))
+    # gateway.tokens is imported here, once the server runs (its st.cache_data, as gateway.table in api.models).
+    from gateway.tokens import prompt_refusal
+
+    if (refusal := prompt_refusal(asked.prompt, call.settings)) is not None:  # as the pages: nothing is sent
+        raise ApiError(400, refusal.message, kind=refusal.kind,
+                       hint="Nothing was sent: shorten the prompt or send it in parts. MAX_PROMPT_CHARS, where the "
+                            "app runs, sets the limit.")
     store = await waiting(get_store, call.settings)
     conversation = Conversation("compare", params=asked.params, models=[m.key for m in asked.models])
     pieces: queue.SimpleQueue[tuple[str, int, str]] = queue.SimpleQueue()

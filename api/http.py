@@ -23,7 +23,7 @@ from starlette.responses import Response
 
 from api.access import Refusal, identify
 from gateway.config import Settings, load_settings
-from gateway.errors import mask_key, redact
+from gateway.errors import redact
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -181,12 +181,11 @@ def _finite(value: Any) -> Any:
 
 
 def guard(text: str, settings: Settings) -> str:
-    """The last check before anything leaves: a configured key, verbatim, becomes its masked form. (Messages are
-    redacted where they are made; this catches what a new field might carry.)"""
-    for secret in settings.secrets:
-        if secret and len(secret) >= 4 and secret in text:
-            text = text.replace(secret, mask_key(secret))
-    return text
+    """The last check before anything leaves, through the gateway's one redaction boundary (`gateway.errors.redact`):
+    every known key whole or any 8 characters of it (also split or escaped), `Bearer` tokens, `api_key=…` values
+    and anything shaped like `sk-…`. (Messages are redacted where they are made; this catches what a reply, a name
+    from the proxy or a new field might carry.)"""
+    return redact(text, settings.secrets)
 
 
 def json_response(content: Any, status: int = 200, *, settings: Settings,

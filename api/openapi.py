@@ -227,7 +227,8 @@ def document() -> dict[str, Any]:
                         "200": {"description": "Every reply, once all have ended. " + _SSE, "content": {
                             "application/json": {"schema": _ref("Comparison")},
                             "text/event-stream": {"schema": {"type": "string"}}}},
-                        "400": _error("The request is not valid (models, prompt or parameters)."),
+                        "400": _error("The request is not valid (models, prompt or parameters), or the prompt is "
+                                      "longer than MAX_PROMPT_CHARS (kind `prompt_too_long`: nothing is sent)."),
                         "413": _error("The request body is over the limit."), **_REFUSED,
                     },
                 },

@@ -108,7 +108,7 @@ def test_models_filter_by_provider_context_and_words(api):
         assert answer["count"] == len(answer["models"]) <= answer["total"]
         return [m["key"] for m in answer["models"]]
 
-    assert keys(q="demo") == ["demo-fast", "demo-slow"]
+    assert keys(q="demo") == ["demo-fast", "demo-slow", "demo-vision"]  # demo-vision: the attachments' test model
     anthropic = keys(provider="anthropic")
     assert "claude-3-5-sonnet" in anthropic and "anthropic:claude-3-opus-20240229" in anthropic
     assert all("anthropic" in m["providers"] for m in api.get("/api/models?provider=anthropic").json()["models"])

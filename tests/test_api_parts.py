@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import pytest
@@ -72,6 +73,17 @@ def test_json_has_no_nan_and_keys_are_masked_on_the_way_out():
     assert dumps({"a": math.nan, "b": [math.inf, 1.5]}) == '{"a":null,"b":[null,1.5]}'
     key = "sk-verbatim-secret-0123456789"
     assert guard(f"oops {key} here", settings(LITELLM_API_KEY=key)) == "oops sk-…6789 here"
+
+
+def test_the_last_check_is_the_gateways_redaction_boundary():
+    """A key a proxy echoes split, escaped or cut short (as in a reply's text) leaves no 8 characters of itself."""
+    key = "sk-echoed-Zq8Xv2Lm4Np7Rt1Wy9Bc"
+    escaped = key.replace("-", "\\u002d")
+    text = dumps({"text": f"split '{key[:14]}' + '{key[14:]}', escaped {escaped}, cut {key[:20]}",
+                  "error": f"Authorization: Bearer {key}"})
+    guarded = guard(text, settings(LITELLM_API_KEY=key))
+    assert not [key[i:i + 8] for i in range(3, len(key) - 11) if key[i:i + 8] in guarded], guarded
+    assert guarded.count("***") >= 4 and json.loads(guarded)["error"] == "Authorization: Bearer ***"
 
 
 def test_gets_close_together_share_one_catalogue_read(monkeypatch):

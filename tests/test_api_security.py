@@ -11,20 +11,23 @@ import pytest
 
 from api.http import MAX_BODY_BYTES
 from tests.browser.conftest import start_app
-from tests.support.api import Echo, echo_server, key_pieces, server_sent_events
+from tests.support.api import key_pieces, server_sent_events
+from tests.support.hostile import Hostile, hostile_server
 
 KEY = "sk-api-echo-Zq8Xv2Lm4Np7Rt1Wy9Bc"  # the app's key to the echo server: no piece of it may come back
 REMOTE = {"X-Forwarded-For": "203.0.113.7"}  # the server trusts this from 127.0.0.1: the caller is another host
 
 
 @pytest.fixture(scope="module")
-def echo() -> Iterator[Echo]:
-    with echo_server() as server:
+def echo() -> Iterator[Hostile]:
+    """A gateway whose every error repeats the key whole, JSON-escaped, split in two and cut short; `/v1/models`
+    lists echo-a and echo-b, so every call, probe and count meets the echo."""
+    with hostile_server("echo-calls") as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def server(echo: Echo):
+def server(echo: Hostile):
     """The app in front of a gateway that echoes the key in its errors."""
     app = start_app({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": echo.url, "LITELLM_API_KEY": KEY})
     yield app
@@ -103,5 +106,23 @@ def test_api_allow_remote_opens_it_to_other_hosts():
     try:
         answer = httpx.get(f"{app.url}/api/models", headers=REMOTE, timeout=30)
         assert answer.status_code == 200 and answer.json()["source"] == "builtin_only"
+    finally:
+        app.stop()
+
+
+def test_a_prompt_over_max_prompt_chars_is_refused_before_anything_is_sent(echo):
+    app = start_app({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": echo.url, "LITELLM_API_KEY": KEY,
+                     "MAX_PROMPT_CHARS": "100"})
+    try:
+        with httpx.Client(base_url=app.url, timeout=60) as client:
+            calls = sum("chat/completions" in r for r in echo.requests)
+            answer = client.post("/api/compare", json={"models": ["echo-a", "echo-b"], "prompt": "x" * 101})
+            assert answer.status_code == 400, answer.text
+            error = answer.json()["error"]
+            assert error["kind"] == "prompt_too_long" and "101 characters" in error["message"]
+            assert "at most 100 characters" in error["message"] and "MAX_PROMPT_CHARS" in error["hint"]
+            assert sum("chat/completions" in r for r in echo.requests) == calls  # nothing was sent
+            fits = client.post("/api/compare", json={"models": ["echo-a", "echo-b"], "prompt": "x" * 100})
+            assert fits.status_code == 200 and sum("chat/completions" in r for r in echo.requests) == calls + 2
     finally:
         app.stop()

@@ -1,15 +1,12 @@
-"""Helpers for the HTTP API tests: a relay that takes a real proxy away and back, a key-echoing server, Server-Sent
-Events read from an answer, and answers checked against the API's own OpenAPI schemas."""
+"""Helpers for the HTTP API tests: a relay that takes a real proxy away and back, the pieces of a key no answer may
+carry, Server-Sent Events read from an answer, and answers checked against the API's own OpenAPI schemas. (The
+key-echoing gateway is tests/support/hostile.py's, mode `echo-calls`.)"""
 
 from __future__ import annotations
 
 import json
 import socket
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -93,73 +90,7 @@ def _close(sock: socket.socket) -> None:
     sock.close()
 
 
-# --- A gateway that echoes the key ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Echo:
-    url: str
-    requests: list[str] = field(default_factory=list)
-
-
-class _EchoHandler(BaseHTTPRequestHandler):
-    """401 on every path with the Authorization header repeated in the error body (as misconfigured gateways do);
-    `/v1/models` lists two models, so comparisons have models to call, and every call fails with the echo."""
-
-    protocol_version = "HTTP/1.1"
-    server: _EchoServer
-
-    def log_message(self, *args) -> None:  # quiet
-        pass
-
-    def do_GET(self) -> None:
-        self._answer()
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("content-length") or 0))
-        self._answer()
-
-    def _answer(self) -> None:
-        self.server.state.requests.append(f"{self.command} {self.path}")
-        if self.path.rstrip("/").endswith("/v1/models"):
-            status, body = 200, {"object": "list", "data": [{"id": "echo-a", "object": "model", "owned_by": "openai"},
-                                                            {"id": "echo-b", "object": "model", "owned_by": "openai"}]}
-        else:
-            header = self.headers.get("authorization", "")
-            status, body = 401, {"error": {"message": f"invalid key in header 'Authorization: {header}'",
-                                           "type": "auth_error", "param": header, "code": "401"}}
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-
-class _EchoServer(ThreadingHTTPServer):
-    daemon_threads = True
-    state: Echo
-
-
-@contextmanager
-def echo_server() -> Iterator[Echo]:
-    """The security helper's hostile server in its key-echoing mode when it is there (tests/support/hostile.py:
-    the key whole, JSON-escaped, split and cut short), else this module's (the header whole)."""
-    try:
-        from tests.support.hostile import hostile_server  # type: ignore[import-not-found]
-    except ImportError:
-        server = _EchoServer(("127.0.0.1", 0), _EchoHandler)
-        server.state = Echo(f"http://127.0.0.1:{server.server_address[1]}")
-        thread = threading.Thread(target=server.serve_forever, daemon=True, name="echo-server")
-        thread.start()
-        try:
-            yield server.state
-        finally:
-            server.shutdown()
-            server.server_close()
-        return
-    with hostile_server("echo-calls") as hostile:
-        yield Echo(hostile.url, hostile.requests)
+# --- Keys in answers ------------------------------------------------------------------------------------------------
 
 
 def key_pieces(key: str, size: int = 8) -> set[str]:
