@@ -25,10 +25,12 @@ from starlette.responses import Response, StreamingResponse
 from api.http import ApiError, Call, dumps, guard, json_response, read_json, waiting
 from api.models import shared_fetch
 from gateway import ModelRecord, Settings, find_model
+from gateway.attribution import Attribution
+from gateway.budget import Budget, BudgetExceeded, month
 from gateway.compare import MAX_MODELS, MIN_MODELS, CompareRun, jobs_for
 from gateway.conversation import Conversation
 from gateway.params import ChatParams
-from gateway.store import Store, get_store
+from gateway.store import Store, Unavailable, get_store
 
 MAX_REPEATS = 20  # as the page's Run ×N
 POLL = 0.05  # seconds between checks for the end of the run (and for a client that went away)
@@ -111,7 +113,7 @@ class Comparison:
     conversation: Conversation
     run: CompareRun
     store: Store
-    analyst: str
+    analyst: str  # the owner of the saved comparison
     saved: bool = False
     _settling: threading.Lock = field(default_factory=threading.Lock)
 
@@ -137,6 +139,19 @@ class Comparison:
         return {**self.started_json(), "replies": [r.to_dict() for key in runs for r in runs[key]]}
 
 
+def budget_refusal(call: Call, store: Store) -> BudgetExceeded | None:
+    """Why the caller may not send now (their monthly budget is spent), else None; as the pages decide it (when the
+    ledger cannot be read now nothing is refused: LiteLLM's own key budgets are the hard limit)."""
+    limit = call.settings.monthly_budget(call.analyst.id)
+    if limit is None:
+        return None
+    since, until = month(time.time())
+    spent = store.spent(call.analyst.id, since=since, until=until)
+    if isinstance(spent, Unavailable):
+        return None
+    return Budget(limit, spent, exempt=call.analyst.admin).refusal()
+
+
 async def compare(call: Call) -> Response:
     """POST /api/compare[?stream=true]"""
     body = await read_json(call.request)
@@ -150,6 +165,8 @@ async def compare(call: Call) -> Response:
                        hint="Nothing was sent: shorten the prompt or send it in parts. MAX_PROMPT_CHARS, where the "
                             "app runs, sets the limit.")
     store = await waiting(get_store, call.settings)
+    if (over_budget := await waiting(budget_refusal, call, store)) is not None:  # as the pages: nothing is sent
+        raise ApiError(402, over_budget.message, hint=over_budget.hint, kind=over_budget.kind)
     conversation = Conversation("compare", params=asked.params, models=[m.key for m in asked.models])
     pieces: queue.SimpleQueue[tuple[str, int, str]] = queue.SimpleQueue()
     loop, arrived = asyncio.get_running_loop(), asyncio.Event()
@@ -158,9 +175,10 @@ async def compare(call: Call) -> Response:
         pieces.put((key, run, piece))
         loop.call_soon_threadsafe(arrived.set)
 
-    jobs = jobs_for(conversation, asked.models, asked.prompt, asked.per_model, asked.repeats)
+    jobs = jobs_for(conversation, asked.models, asked.prompt, asked.per_model, asked.repeats,
+                    attribution=Attribution(call.analyst.id, "api", conversation.id))  # who the proxy bills
     run = CompareRun(jobs, call.settings, on_text=on_text if asked.stream else None)
-    comparison = Comparison(asked, conversation, run, store, call.analyst)
+    comparison = Comparison(asked, conversation, run, store, call.analyst.owner())
     await waiting(run.start)
     if asked.stream:
         return StreamingResponse(_events(comparison, pieces, arrived, call), media_type="text/event-stream",

@@ -3,7 +3,8 @@
 `endpoint()` wraps a handler: it reads the settings, asks `api.access.identify` who is calling (or refuses),
 refuses bodies over `MAX_BODY_BYTES` (413), and turns an `ApiError` or any unexpected exception into a JSON error
 `{"error": {"message", "hint", "kind", "status"}}` with plain, redacted words. A handler gets a `Call`: the
-request, the settings and the analyst id.
+request, the settings (with the analyst's own LiteLLM key when `[analyst_keys]` names one, as on the
+pages) and the analyst.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.access import Refusal, identify
+from gateway.analyst import Analyst
 from gateway.config import Settings, load_settings
 from gateway.errors import redact
 
@@ -79,7 +81,7 @@ class Call:
 
     request: Request
     settings: Settings
-    analyst: str
+    analyst: Analyst
 
 
 def endpoint(handler: Callable[[Call], Any], *, threaded: bool = True) -> Callable[[Request], Awaitable[Response]]:
@@ -93,7 +95,7 @@ def endpoint(handler: Callable[[Call], Any], *, threaded: bool = True) -> Callab
             if isinstance(analyst, Refusal):
                 raise ApiError(analyst.status, analyst.message, hint=analyst.hint, kind=analyst.kind)
             check_length(request)
-            call = Call(request, settings, analyst)
+            call = Call(request, settings.for_analyst(analyst.id), analyst)
             if threaded:
                 return await waiting(handler, call)
             return await handler(call)

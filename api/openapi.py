@@ -28,7 +28,10 @@ def _error(description: str) -> dict[str, Any]:
     return _json(_ref("ErrorAnswer"), description)
 
 
-_REFUSED = {"403": _error("Refused: the caller is not on this machine and API_ALLOW_REMOTE is not true.")}
+_REFUSED = {"401": _error("Refused: sign-in is on and the request names no analyst (AUTH_MODE=header: no usable "
+                          "AUTH_HEADER; AUTH_MODE=oidc: API tokens are not issued yet)."),
+            "403": _error("Refused: sign-in is off, the caller is not on this machine and API_ALLOW_REMOTE is not "
+                          "true.")}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -180,8 +183,10 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "LLM Gateway Dashboard API", "version": gateway.__version__, "description":
                  "The dashboard's catalogue, proxy health and comparisons over HTTP, served by the same process as "
-                 "the pages. Sign-in is not built yet: the API is open, and answers only loopback clients unless "
-                 "API_ALLOW_REMOTE=true. Errors are JSON: `{\"error\": {\"message\", \"hint\", \"kind\", "
+                 "the pages, with the pages' sign-in (AUTH_MODE): `none` answers loopback clients only unless "
+                 "API_ALLOW_REMOTE=true; `header` takes the analyst from the same AUTH_HEADER as the pages; `oidc` "
+                 "refuses every call (personal API tokens are not issued yet). Errors are JSON: "
+                 "`{\"error\": {\"message\", \"hint\", \"kind\", "
                  f"\"status\"}}`. Request bodies are limited to {MAX_BODY_BYTES:,} bytes (413)."},
         "paths": {
             "/api/models": {
@@ -229,6 +234,7 @@ def document() -> dict[str, Any]:
                             "text/event-stream": {"schema": {"type": "string"}}}},
                         "400": _error("The request is not valid (models, prompt or parameters), or the prompt is "
                                       "longer than MAX_PROMPT_CHARS (kind `prompt_too_long`: nothing is sent)."),
+                        "402": _error("Not sent: the caller's monthly budget is spent (kind `budget_exceeded`)."),
                         "413": _error("The request body is over the limit."), **_REFUSED,
                     },
                 },

@@ -6,10 +6,12 @@ import json
 import math
 
 import pytest
+from starlette.datastructures import Headers
 
-from api.access import REMOTE_REFUSED, identify, is_loopback
+from api.access import OIDC_REFUSED, REMOTE_REFUSED, Refusal, identify, is_loopback
 from api.http import dumps, guard
 from api.models import source_json
+from gateway.analyst import LOCAL, Analyst
 from gateway.catalogue import Catalogue
 from gateway.config import load_settings
 from gateway.errors import ProxyUnreachable
@@ -32,8 +34,10 @@ class _Client:
 
 
 class _Request:
-    def __init__(self, host: str | None) -> None:
+    def __init__(self, host: str | None, headers: dict[str, str] | list[tuple[str, str]] | None = None) -> None:
         self.client = _Client(host) if host else None
+        self.headers = Headers(raw=[(k.lower().encode(), v.encode()) for k, v in
+                                    (headers.items() if isinstance(headers, dict) else headers or [])])
 
 
 def settings(**values: str):
@@ -41,10 +45,29 @@ def settings(**values: str):
 
 
 def test_identify_is_the_local_analyst_on_loopback_and_refuses_others_unless_allowed():
-    assert identify(_Request("127.0.0.1"), settings()) == LOCAL_OWNER
+    assert identify(_Request("127.0.0.1"), settings()) == LOCAL
+    assert LOCAL.owner() == LOCAL_OWNER
     assert identify(_Request("10.1.2.3"), settings()) is REMOTE_REFUSED
     assert identify(_Request(None), settings()) is REMOTE_REFUSED
-    assert identify(_Request("10.1.2.3"), settings(API_ALLOW_REMOTE="true")) == LOCAL_OWNER
+    assert identify(_Request("10.1.2.3"), settings(API_ALLOW_REMOTE="true")) == LOCAL
+
+
+def test_header_sign_in_takes_the_analyst_from_the_pages_header_whatever_the_address():
+    header = settings(AUTH_MODE="header", AUTH_HEADER="X-Forwarded-Email", ADMIN_EMAILS="boss@example.com")
+    ana = identify(_Request("127.0.0.1", {"x-forwarded-email": "Ana@Example.com"}), header)
+    assert isinstance(ana, Analyst) and ana.id == "ana@example.com" and not ana.admin
+    assert identify(_Request("10.1.2.3", {"X-Forwarded-Email": "boss@example.com"}), header).admin
+    for headers in ({}, {"X-Forwarded-Email": "not an address"}, {"X-Email": "ana@example.com"}):
+        refused = identify(_Request("127.0.0.1", headers), header)  # loopback is not an identity once sign-in is on
+        assert isinstance(refused, Refusal) and refused.status == 401 and "X-Forwarded-Email" in refused.message
+    twice = _Request("127.0.0.1", [("x-forwarded-email", "ana@example.com"), ("x-forwarded-email", "bo@example.com")])
+    assert isinstance(identify(twice, header), Refusal)  # two different analysts: neither
+
+
+def test_oidc_sign_in_refuses_every_api_call_until_tokens_exist():
+    assert identify(_Request("127.0.0.1", {"Authorization": "Bearer anything"}), settings(AUTH_MODE="oidc")) \
+        is OIDC_REFUSED
+    assert OIDC_REFUSED.status == 401
 
 
 def test_a_malformed_api_allow_remote_keeps_the_api_closed_and_says_so():
@@ -126,3 +149,28 @@ def test_gzip_is_sent_only_when_the_client_takes_it(header, gzip):
     from api.models import accepts_gzip
 
     assert accepts_gzip(header) is gzip
+
+
+class _Ledger:
+    """A store that answers only what a budget asks: one analyst's spending this month."""
+
+    def __init__(self, spent) -> None:
+        self._spent = spent
+
+    def spent(self, owner: str, *, since: float, until: float):
+        return self._spent
+
+
+def test_a_spent_budget_refuses_an_api_comparison_as_it_refuses_the_page():
+    from api.compare import budget_refusal
+    from api.http import Call
+    from gateway.store import Unavailable
+
+    budgeted = settings(AUTH_MODE="header", ANALYST_MONTHLY_BUDGET_USD="1", ADMIN_EMAILS="boss@example.com")
+    ana, boss = Analyst("ana@example.com", "Ana"), Analyst("boss@example.com", "Boss", admin=True)
+    refused = budget_refusal(Call(None, budgeted, ana), _Ledger(1.25))  # type: ignore[arg-type]
+    assert refused is not None and refused.kind == "budget_exceeded" and "$1.25 of your $1.00" in refused.message
+    assert budget_refusal(Call(None, budgeted, ana), _Ledger(0.5)) is None  # type: ignore[arg-type]
+    assert budget_refusal(Call(None, budgeted, boss), _Ledger(9.0)) is None  # type: ignore[arg-type]  # admins exempt
+    assert budget_refusal(Call(None, budgeted, ana), _Ledger(Unavailable("down"))) is None  # type: ignore[arg-type]
+    assert budget_refusal(Call(None, settings(), LOCAL), _Ledger(99.0)) is None  # type: ignore[arg-type]  # no budget

@@ -4,12 +4,14 @@ limit refused, and (sign-in being off) only this machine answered unless API_ALL
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from api.http import MAX_BODY_BYTES
+from gateway.store import LOCAL_OWNER, Store
 from tests.browser.conftest import start_app
 from tests.support.api import key_pieces, server_sent_events
 from tests.support.hostile import Hostile, hostile_server
@@ -126,3 +128,39 @@ def test_a_prompt_over_max_prompt_chars_is_refused_before_anything_is_sent(echo)
             assert fits.status_code == 200 and sum("chat/completions" in r for r in echo.requests) == calls + 2
     finally:
         app.stop()
+
+
+def test_header_sign_in_the_api_acts_for_the_header_analyst_and_nobody_sees_another_ones_work(echo, tmp_path):
+    """AUTH_MODE=header: the API reads the pages' header; without it nothing is answered (even from loopback), and a
+    comparison made over HTTP is saved for the analyst the header names, for nobody else."""
+    database = f"sqlite:///{tmp_path}/dashboard.db"
+    app = start_app({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": echo.url, "LITELLM_API_KEY": KEY,
+                     "AUTH_MODE": "header", "AUTH_HEADER": "X-Forwarded-Email", "DATABASE_URL": database})
+    try:
+        with httpx.Client(base_url=app.url, timeout=60) as client:
+            calls = len(echo.requests)
+            for answer in (client.get("/api/models"), client.get("/api/health"), client.post("/api/models"),
+                           client.post("/api/compare", json={"models": ["echo-a", "echo-b"], "prompt": "hi"}),
+                           client.get("/api/models", headers={"X-Forwarded-Email": "not an address"})):
+                assert answer.status_code == 401, answer.text
+                error = answer.json()["error"]
+                assert error["kind"] == "unauthenticated" and "X-Forwarded-Email" in error["message"]
+            assert len(echo.requests) == calls  # nothing reached the gateway
+            ana = {"X-Forwarded-Email": "Ana@Example.com"}
+            assert client.get("/api/models", headers=ana).status_code == 200
+            made = client.post("/api/compare", headers=ana, json={"models": ["echo-a", "echo-b"], "prompt": "mine"})
+            assert made.status_code == 200, made.text
+            comparison_id = made.json()["id"]
+    finally:
+        app.stop()  # the write-behind queue is flushed on the way out
+    store = Store.open(database)
+    try:
+        deadline = time.monotonic() + 10
+        while (found := store.load(comparison_id, "ana@example.com")) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert found is not None and found.rounds[0].prompt == "mine"
+        assert store.load(comparison_id, "bo@example.com") is None
+        assert store.load(comparison_id, LOCAL_OWNER) is None
+        assert [c.id for c in store.history("bo@example.com")] == []
+    finally:
+        store.close()
