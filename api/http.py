@@ -25,7 +25,7 @@ from starlette.responses import Response
 from api.access import Refusal, identify
 from gateway.analyst import Analyst
 from gateway.config import Settings, load_settings
-from gateway.errors import redact
+from gateway.redaction import redact
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -183,7 +183,7 @@ def _finite(value: Any) -> Any:
 
 
 def guard(text: str, settings: Settings) -> str:
-    """The last check before anything leaves, through the gateway's one redaction boundary (`gateway.errors.redact`):
+    """The last check before anything leaves, through the gateway's one redaction boundary (`gateway.redaction.redact`):
     every known key whole or any 8 characters of it (also split or escaped), `Bearer` tokens, `api_key=…` values
     and anything shaped like `sk-…`. (Messages are redacted where they are made; this catches what a reply, a name
     from the proxy or a new field might carry.)"""
