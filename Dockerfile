@@ -11,7 +11,8 @@ COPY requirements.txt .
 RUN pip install -r requirements.txt
 
 COPY .streamlit/config.toml .streamlit/config.toml
-COPY streamlit_app.py ./
+COPY streamlit_app.py home.py ./
+COPY api/ api/
 COPY gateway/ gateway/
 COPY pages/ pages/
 COPY ui/ ui/

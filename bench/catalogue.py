@@ -75,7 +75,7 @@ def page_rerun_apptest(settings, repeat: int) -> float:
 
     os.environ.update({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": settings.litellm_base_url,
                        "LITELLM_API_KEY": settings.litellm_api_key})
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "home.py"), default_timeout=60)
     at.run()
     at.switch_page("pages/models.py").run()
     assert not at.exception, at.exception

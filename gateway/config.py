@@ -73,6 +73,7 @@ VARIABLES = (
     Variable("AUTH_HEADER", "Identity header"),
     Variable("ADMIN_EMAILS", "Admins"),
     Variable("ANALYST_MONTHLY_BUDGET_USD", "Monthly budget per analyst (USD)"),
+    Variable("API_ALLOW_REMOTE", "API from other hosts"),
 )
 REDACT_ONLY = ("LITELLM_MASTER_KEY",)  # read only to be redacted: the app never sends it
 NAMES = (*(v.name for v in VARIABLES), *REDACT_ONLY)
@@ -119,6 +120,7 @@ class Settings:
     analyst_budgets: tuple[tuple[str, float], ...] = ()
     # Set by for_analyst() when an analyst's own key replaced LITELLM_API_KEY: still redacted everywhere.
     shared_api_key: str | None = field(default=None, repr=False)
+    api_allow_remote: bool = False  # serve the open HTTP API (/api/…) to other hosts, not only to loopback
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -214,6 +216,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         analyst_monthly_budget_usd=_parse_budget(raw, problems),
         analyst_keys=analyst_keys,
         analyst_budgets=_table(secrets, "analyst_budgets", _usd, problems),
+        api_allow_remote=_parse_bool(raw, "API_ALLOW_REMOTE", problems),
         problems=tuple(problems),
     )
 

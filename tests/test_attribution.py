@@ -109,7 +109,7 @@ def test_the_pages_attribute_every_call_to_the_signed_in_analyst(app_env, monkey
     monkeypatch.setenv("AUTH_MODE", "oidc")
 
     def visit(path: str, **query: str) -> AppTest:
-        at = AppTest.from_file("../streamlit_app.py", default_timeout=60)
+        at = AppTest.from_file("../home.py", default_timeout=60)
         at.user = {"is_logged_in": True, "email": "Ana@Example.com", "name": "Ana"}
         at.run()
         for name, value in query.items():

@@ -20,7 +20,7 @@ from ui.markdown import displayable, plain
 
 pytestmark = pytest.mark.proxy
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 HTML = MarkdownIt("commonmark", {"html": False})  # as Streamlit draws Markdown: raw HTML stays text
 UNICODE_MODEL = "unicode-模型-🚀-שלום"
 HOSTILE_VALUES = {

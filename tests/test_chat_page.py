@@ -12,7 +12,7 @@ from gateway.models import ModelRecord
 from gateway.params import ChatParams
 from gateway.reply import Metrics, Outcome, Reply
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 
 
 def open_chat(model: str | None = "demo-fast", **state) -> AppTest:

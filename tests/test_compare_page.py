@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 from gateway.compare.stats import Col
 from ui.markdown import plain
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 
 
 def open_compare(models: str | None = None) -> AppTest:

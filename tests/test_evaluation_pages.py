@@ -13,7 +13,7 @@ from gateway.store import LOCAL_OWNER, get_store
 from gateway.store.evaluation import Evaluations
 from ui.markdown import plain
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 
 
 def open_page(path: str, **query: str) -> AppTest:

@@ -10,7 +10,7 @@ from tests.support.proxy import free_port
 from tests.support.text import shown
 from tests.support.upstream import silent_server
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from tests.conftest import APP_ENV
 from tests.support.hostile import hostile_server
 from tests.support.text import shown
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 SECRET_PART = secrets.token_hex(16)
 KEY = f"sk-echo-{SECRET_PART}"
 DIRECT_KEYS = {"OPENAI_API_KEY": f"sk-openai-{secrets.token_hex(16)}",

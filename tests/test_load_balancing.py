@@ -15,7 +15,7 @@ from tests.support.litellm_versions import CURRENT
 
 pytestmark = pytest.mark.litellm_versions  # every test using the proxy runs against each release
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 SPREAD = "32k–128k context · $1–$3 in / $2–$12 out per 1M tokens, across 3 deployments"
 LONG = [{"role": "user", "content": "word " * 100_000}]  # ~100k tokens: only the 128k deployment could take it
 

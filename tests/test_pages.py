@@ -7,7 +7,7 @@ from gateway.discovery import discover
 from gateway.errors import ProxyUnreachable
 from tests.support.text import shown
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 
 
 def run_page(path: str | None = None) -> AppTest:

@@ -11,7 +11,7 @@ from gateway.config import load_settings
 from gateway.store import LOCAL_OWNER, get_store
 from tests.support.proxy import free_port
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 
 
 def open_page(path: str, **query: str) -> AppTest:

@@ -43,7 +43,7 @@ def test_a_cut_reply_says_where_it_was_cut(app_env, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("MAX_REPLY_CHARS", "1000")
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=60)
+    at = AppTest.from_file("../home.py", default_timeout=60)
     at.run()
     at.query_params["model"] = "upstream-long"  # 3,000 words: about 15,000 characters
     at.switch_page("pages/chat.py").run()

@@ -25,7 +25,7 @@ from gateway.usage import Col
 from tests.conftest import APP_ENV
 from tests.support.hostile import MARKUP_ERROR, MARKUP_MODELS, hostile_server
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 RENDER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])  # as Streamlit: HTML is text
 MARKDOWN_FIELDS = {"body", "label", "help", "caption"}  # the proto fields Streamlit renders as Markdown
 MARKDOWN_LISTS = {"Radio": {"options", "captions"}}  # and the lists of them (a radio's options are Markdown)

@@ -15,7 +15,7 @@ from gateway.store import get_store
 from gateway.usage import Col
 from ui.format import usd
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 ANA = {"is_logged_in": True, "email": "Ana@Example.com", "name": "Ana Analyst"}
 BEN = {"is_logged_in": True, "email": "ben@example.com", "name": "Ben Boss"}
 PAGES = ("pages/chat.py", "pages/compare.py", "pages/models.py", "pages/health.py", "pages/usage.py")

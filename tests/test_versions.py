@@ -18,7 +18,7 @@ from tests.support.text import shown
 
 pytestmark = pytest.mark.litellm_versions  # every test using the proxy runs against each release
 
-APP = "../streamlit_app.py"
+APP = "../home.py"
 
 
 def run_page(path: str | None = None) -> AppTest:

@@ -13,7 +13,7 @@ class Page:
     help: str = ""
 
 
-HOME = Page("streamlit_app.py", "Home", ":material/home:")
+HOME = Page("home.py", "Home", ":material/home:")
 CHAT = Page("pages/chat.py", "Chat", ":material/chat:", "Stream any model, with its numbers")
 COMPARE = Page("pages/compare.py", "Compare", ":material/compare_arrows:", "Several models, one prompt, side by side")
 MODELS = Page("pages/models.py", "Models", ":material/table_view:",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import openai
@@ -59,11 +59,18 @@ def jobs_for(comparison: Conversation, models: Sequence[ModelRecord], prompt: st
 
 
 class CompareRun:
-    """Every job streaming at once; read it from one thread with `wait()` and `snapshot()`."""
+    """Every job streaming at once; read it from one thread with `wait()` and `snapshot()`.
 
-    def __init__(self, jobs: Sequence[Job], settings: Settings) -> None:
+    `on_text(model key, run, piece)`, if given, is called in the worker threads for every piece of text as it
+    arrives, before the reply is settled (for a reader that wants each piece, like the API's event stream). It runs
+    under the run's lock, so pieces come in order; it must be quick and must not call back into the run.
+    """
+
+    def __init__(self, jobs: Sequence[Job], settings: Settings, *,
+                 on_text: Callable[[str, int, str], None] | None = None) -> None:
         self.jobs = list(jobs)
         self.settings = settings
+        self._on_text = on_text
         self.started = 0.0
         self._changed = threading.Condition()
         self._current = {job.model.key: Reply(job.model.key) for job in self.jobs}
@@ -164,6 +171,8 @@ class CompareRun:
                         break
                     reply.text += piece
                     reply.outcome = Outcome.STREAMING
+                    if self._on_text is not None:
+                        self._on_text(key, run, piece)
                     self._changed.notify_all()
         except Exception as exc:
             return self._settle(reply, stream, ReplyError.of(map_error(exc)))

@@ -1,0 +1,52 @@
+"""The HTTP API beside the pages, for scripts, notebooks and monitors.
+
+`ROUTES` are Starlette routes that `streamlit_app.py` hands to `st.App`, so one `streamlit run` serves the pages and
+the API on one port. One concern a module: `access` (who is calling), `http` (JSON in and out, errors, the body
+limit), `models`, `health`, `compare` and `openapi` (the endpoints). Every decision is the gateway's; nothing here
+draws.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from api.compare import compare
+from api.health import health
+from api.http import ApiError, Call, endpoint
+from api.models import list_models, refresh_models
+from api.openapi import openapi
+
+SERVED: dict[str, dict[str, Route]] = {}  # path → method → route
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _route(path: str, method: str, handler, *, threaded: bool = True) -> Route:
+    route = Route(path, endpoint(handler, threaded=threaded), methods=[method])
+    SERVED.setdefault(path, {})[method] = route
+    return route
+
+
+async def _elsewhere(call: Call) -> Response:
+    """Any other /api/… request: a JSON 404 or 405 (not the pages' HTML)."""
+    path, method = call.request.url.path, call.request.method
+    allowed = SERVED.get(path.rstrip("/") or path)
+    if allowed:
+        methods = sorted({*allowed, *("HEAD" for m in allowed if m == "GET")})
+        raise ApiError(405, f"{path} does not take {method}: use {' or '.join(methods)}.", kind="method_not_allowed",
+                       headers={"Allow": ", ".join(methods)})
+    raise ApiError(404, f"There is no {path} in the API.", kind="not_found",
+                   hint=f"The API serves {', '.join(sorted(SERVED))}; /api/openapi.json describes them.")
+
+
+ROUTES = [
+    _route("/api/models", "GET", list_models, threaded=False),
+    _route("/api/models", "POST", refresh_models),
+    _route("/api/health", "GET", health),
+    _route("/api/compare", "POST", compare, threaded=False),
+    _route("/api/openapi.json", "GET", openapi),
+    Route("/api", endpoint(_elsewhere, threaded=False), methods=ANY_METHOD),
+    Route("/api/{rest:path}", endpoint(_elsewhere, threaded=False), methods=ANY_METHOD),
+]
+
+__all__ = ["ROUTES", "SERVED"]

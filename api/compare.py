@@ -1,0 +1,243 @@
+"""`POST /api/compare`: one prompt to 2–6 models at once, every reply with its numbers.
+
+The run is the compare page's own: `gateway.compare.CompareRun` (one worker thread per model), recorded as a round
+of a `Conversation` of kind "compare" and saved with `gateway.store` for the caller, so it opens on the Compare
+page at `/compare?c=<id>` and lists in its history. Replies are `gateway.reply.Reply.to_dict()`.
+
+With `stream=true` (in the body or the query) the answer is Server-Sent Events: `start`, one `chunk` per piece of
+text a model sends, one `reply` as each reply ends, and `done` with the whole result. A client that goes away
+stops every model; what had arrived is saved, as when Stop is pressed on the page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.background import BackgroundTask
+from starlette.responses import Response, StreamingResponse
+
+from api.http import ApiError, Call, dumps, guard, json_response, read_json, waiting
+from api.models import shared_fetch
+from gateway import ModelRecord, Settings, find_model
+from gateway.attribution import Attribution
+from gateway.budget import Budget, BudgetExceeded, month
+from gateway.compare import MAX_MODELS, MIN_MODELS, CompareRun, jobs_for
+from gateway.conversation import Conversation
+from gateway.params import ChatParams
+from gateway.store import Store, Unavailable, get_store
+
+MAX_REPEATS = 20  # as the page's Run ×N
+POLL = 0.05  # seconds between checks for the end of the run (and for a client that went away)
+KEEP_ALIVE = 15.0  # seconds of silence after which the event stream sends a comment, so proxies keep it open
+FIELDS = {"models", "prompt", "system_prompt", "temperature", "top_p", "max_tokens", "repeats", "stream"}
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A valid compare request."""
+
+    models: list[ModelRecord]
+    prompt: str
+    params: ChatParams
+    repeats: int
+    stream: bool
+
+    @property
+    def per_model(self) -> dict[str, ChatParams]:
+        """The parameters by model key: every model gets the same."""
+        return {m.key: self.params for m in self.models}
+
+
+def parse(body: Mapping[str, Any], models: tuple[ModelRecord, ...], stream_query: str | None = None) -> Asked:
+    """Check a request body against the catalogue; ApiError (400) saying what is wrong."""
+    if unknown := sorted(set(body) - FIELDS):
+        raise ApiError(400, f"Unknown field {', '.join(map(repr, unknown))}.",
+                       hint=f"The fields are: {', '.join(sorted(FIELDS))} (see /api/openapi.json).")
+    refs = body.get("models")
+    if not isinstance(refs, list) or not all(isinstance(r, str) and r for r in refs):
+        raise ApiError(400, "'models' must be a list of model keys.", hint=_MODELS_HINT)
+    refs = list(dict.fromkeys(refs))
+    if not MIN_MODELS <= len(refs) <= MAX_MODELS:
+        raise ApiError(400, f"Compare takes {MIN_MODELS} to {MAX_MODELS} different models, not {len(refs)}.",
+                       hint=_MODELS_HINT)
+    found = {ref: find_model(models, ref) for ref in refs}
+    if missing := [ref for ref, model in found.items() if model is None]:
+        raise ApiError(400, f"Not in the catalogue: {', '.join(missing)}.", kind="model_not_found",
+                       hint=f"{_MODELS_HINT} If the proxy has just added it, refresh with POST /api/models.")
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise ApiError(400, "'prompt' must be a non-empty string.")
+    stream = body.get("stream", False)
+    if stream_query is not None:
+        stream = stream_query.strip().lower() in ("1", "true", "yes", "on")
+    if not isinstance(stream, bool):
+        raise ApiError(400, "'stream' must be true or false.")
+    return Asked([m for m in found.values() if m is not None], prompt.strip(), _params(body),
+                 _number(body, "repeats", int, 1, MAX_REPEATS) or 1, stream)
+
+
+_MODELS_HINT = 'e.g. {"models": ["gpt-4o", "claude-3-5-sonnet"], ...}: the keys GET /api/models lists.'
+
+
+def _params(body: Mapping[str, Any]) -> ChatParams:
+    system = body.get("system_prompt", "")
+    if not isinstance(system, str):
+        raise ApiError(400, "'system_prompt' must be a string.")
+    return ChatParams(system_prompt=system, temperature=_number(body, "temperature", float, 0, 2),
+                      top_p=_number(body, "top_p", float, 0, 1), max_tokens=_number(body, "max_tokens", int, 1, None))
+
+
+def _number(body: Mapping[str, Any], name: str, kind: type, low: float, high: float | None) -> Any:
+    value = body.get(name)
+    if value is None:
+        return None
+    whole = isinstance(value, int) or isinstance(value, float) and value.is_integer()
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or kind is int and not whole \
+            or not low <= value <= (high if high is not None else value):
+        span = f"{low:g} to {high:g}" if high is not None else f"at least {low:g}"
+        raise ApiError(400, f"'{name}' must be {'a whole number' if kind is int else 'a number'} from {span}.")
+    return kind(value)
+
+
+@dataclass
+class Comparison:
+    """One API comparison: its run, and its saving (once, however the request ends)."""
+
+    asked: Asked
+    conversation: Conversation
+    run: CompareRun
+    store: Store
+    analyst: str  # the owner of the saved comparison
+    saved: bool = False
+    _settling: threading.Lock = field(default_factory=threading.Lock)
+
+    def settle(self) -> None:
+        """Stop what is still streaming, keep every reply as a round of the comparison, and save it. Once: the
+        end of the answer, a client that went away and the response's last task may each call it."""
+        with self._settling:
+            if self.saved:
+                return
+            self.saved = True
+        self.run.stop()
+        self.run.record(self.conversation, self.asked.prompt, self.asked.per_model)
+        self.store.save_round(self.conversation, len(self.conversation.rounds) - 1, self.analyst)  # queued
+
+    def started_json(self) -> dict[str, Any]:
+        return {"id": self.conversation.id, "url": f"/compare?c={self.conversation.id}",
+                "models": [m.key for m in self.asked.models], "prompt": self.asked.prompt,
+                "params": self.asked.params.to_dict(), "repeats": self.asked.repeats}
+
+    def result_json(self) -> dict[str, Any]:
+        latest = self.conversation.latest
+        runs = latest.runs if latest is not None else {}
+        return {**self.started_json(), "replies": [r.to_dict() for key in runs for r in runs[key]]}
+
+
+def budget_refusal(call: Call, store: Store) -> BudgetExceeded | None:
+    """Why the caller may not send now (their monthly budget is spent), else None; as the pages decide it (when the
+    ledger cannot be read now nothing is refused: LiteLLM's own key budgets are the hard limit)."""
+    limit = call.settings.monthly_budget(call.analyst.id)
+    if limit is None:
+        return None
+    since, until = month(time.time())
+    spent = store.spent(call.analyst.id, since=since, until=until)
+    if isinstance(spent, Unavailable):
+        return None
+    return Budget(limit, spent, exempt=call.analyst.admin).refusal()
+
+
+async def compare(call: Call) -> Response:
+    """POST /api/compare[?stream=true]"""
+    body = await read_json(call.request)
+    catalogue = await shared_fetch(call.settings)
+    asked = parse(body, catalogue.models, call.request.query_params.get("stream"))
+    # gateway.tokens is imported here, once the server runs (its st.cache_data, as gateway.table in api.models).
+    from gateway.tokens import prompt_refusal
+
+    if (refusal := prompt_refusal(asked.prompt, call.settings)) is not None:  # as the pages: nothing is sent
+        raise ApiError(400, refusal.message, kind=refusal.kind,
+                       hint="Nothing was sent: shorten the prompt or send it in parts. MAX_PROMPT_CHARS, where the "
+                            "app runs, sets the limit.")
+    store = await waiting(get_store, call.settings)
+    if (over_budget := await waiting(budget_refusal, call, store)) is not None:  # as the pages: nothing is sent
+        raise ApiError(402, over_budget.message, hint=over_budget.hint, kind=over_budget.kind)
+    conversation = Conversation("compare", params=asked.params, models=[m.key for m in asked.models])
+    pieces: queue.SimpleQueue[tuple[str, int, str]] = queue.SimpleQueue()
+    loop, arrived = asyncio.get_running_loop(), asyncio.Event()
+
+    def on_text(key: str, run: int, piece: str) -> None:  # in a worker thread
+        pieces.put((key, run, piece))
+        loop.call_soon_threadsafe(arrived.set)
+
+    jobs = jobs_for(conversation, asked.models, asked.prompt, asked.per_model, asked.repeats,
+                    attribution=Attribution(call.analyst.id, "api", conversation.id))  # who the proxy bills
+    run = CompareRun(jobs, call.settings, on_text=on_text if asked.stream else None)
+    comparison = Comparison(asked, conversation, run, store, call.analyst.owner())
+    await waiting(run.start)
+    if asked.stream:
+        return StreamingResponse(_events(comparison, pieces, arrived, call), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+                                 background=BackgroundTask(comparison.settle))  # if the stream never started
+    try:
+        while not run.wait(0):
+            if await call.request.is_disconnected():
+                break  # nobody is waiting: stop the models, keep what arrived
+            await asyncio.sleep(POLL)
+    finally:
+        comparison.settle()
+    return json_response(comparison.result_json(), settings=call.settings)
+
+
+async def _events(comparison: Comparison, pieces: queue.SimpleQueue[tuple[str, int, str]], arrived: asyncio.Event,
+                  call: Call) -> AsyncIterator[str]:
+    """The event stream. Each reply's `reply` event comes after its last `chunk`: the replies that have ended are
+    read before the pieces are drained, and a worker queues every piece of a reply before it ends it."""
+    run, settings = comparison.run, call.settings
+    announced: dict[str, int] = {}
+    try:
+        yield _event("start", comparison.started_json(), settings)
+        quiet_since = time.monotonic()
+        while True:
+            done = run.wait(0)
+            ended = run.runs()
+            sent = False
+            while True:
+                try:
+                    key, number, piece = pieces.get_nowait()
+                except queue.Empty:
+                    break
+                sent = True
+                yield _event("chunk", {"model": key, "run": number, "text": piece}, settings)
+            for key, replies in ended.items():
+                for reply in replies[announced.get(key, 0):]:
+                    sent = True
+                    yield _event("reply", reply.to_dict(), settings)
+                announced[key] = len(replies)
+            if done:
+                break
+            if sent:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since > KEEP_ALIVE:
+                quiet_since = time.monotonic()
+                yield ": keep-alive\n\n"
+            arrived.clear()
+            if pieces.empty():
+                try:
+                    await asyncio.wait_for(arrived.wait(), POLL)
+                except TimeoutError:
+                    pass
+        comparison.settle()
+        yield _event("done", comparison.result_json(), settings)
+    finally:  # also when the client went away (the stream is cancelled): stop the models, keep what arrived
+        comparison.settle()
+
+
+def _event(name: str, data: Any, settings: Settings) -> str:
+    return f"event: {name}\ndata: {guard(dumps(data), settings)}\n\n"
+

@@ -1,0 +1,254 @@
+"""`GET /api/openapi.json`: the OpenAPI 3.1 document of the API, written by hand (tests check real answers against
+its schemas, and that it names exactly the routes served)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+import gateway
+from api.http import MAX_BODY_BYTES, Call, json_response
+from gateway.compare import MAX_MODELS, MIN_MODELS
+
+_NULLABLE_STR = {"type": ["string", "null"]}
+_NULLABLE_INT = {"type": ["integer", "null"]}
+_NULLABLE_NUM = {"type": ["number", "null"]}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _json(_ref("ErrorAnswer"), description)
+
+
+_REFUSED = {"401": _error("Refused: sign-in is on and the request names no analyst (AUTH_MODE=header: no usable "
+                          "AUTH_HEADER; AUTH_MODE=oidc: API tokens are not issued yet)."),
+            "403": _error("Refused: sign-in is off, the caller is not on this machine and API_ALLOW_REMOTE is not "
+                          "true.")}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object", "required": ["message", "hint", "kind"],
+        "properties": {
+            "message": {"type": "string", "description": "What went wrong, in plain words (keys removed)."},
+            "hint": {"type": "string", "description": "What to do about it."},
+            "kind": {"type": "string", "description": "A short stable name for the cause, e.g. `unreachable`, "
+                     "`model_not_found`, `too_large`, `forbidden`."},
+            "status": {"type": "integer", "description": "The HTTP status of this answer, when it is an error."},
+        },
+    },
+    "ErrorAnswer": {"type": "object", "required": ["error"], "properties": {"error": _ref("Error")}},
+    "Model": {
+        "type": "object",
+        "required": ["id", "key", "name", "provider", "contextWindow", "route", "providers", "contextSource",
+                     "maxOutputTokens", "inputPricePerMillion", "outputPricePerMillion", "mode", "capabilities",
+                     "deployments", "available", "unavailableReason"],
+        "properties": {
+            "id": {"type": "string", "description": "The model name sent in requests."},
+            "key": {"type": "string", "description": "Unique in the catalogue: the proxy's name for proxy models, "
+                    "`openai:<id>` / `anthropic:<id>` for the built-in direct ones. What POST /api/compare takes."},
+            "name": {"type": "string", "description": "The display name."},
+            "provider": {"type": "string", "description": "The vendors behind it, comma-separated, or `unknown`."},
+            "contextWindow": {**_NULLABLE_INT, "description": "Input tokens the model takes (null: unknown)."},
+            "route": {"enum": ["litellm", "openai", "anthropic"], "description": "How the app reaches it."},
+            "providers": {"type": "array", "items": {"type": "string"}},
+            "contextSource": {"enum": ["proxy", "estimated", "unknown"],
+                              "description": "`estimated`: guessed from the model's name."},
+            "maxOutputTokens": _NULLABLE_INT,
+            "inputPricePerMillion": {**_NULLABLE_NUM, "description": "USD per million input tokens."},
+            "outputPricePerMillion": {**_NULLABLE_NUM, "description": "USD per million output tokens."},
+            "mode": _NULLABLE_STR,
+            "capabilities": {"type": "array", "items": {"enum": ["vision", "tools", "reasoning"]}},
+            "deployments": {"type": "integer", "description": "Deployments the proxy balances under this name."},
+            "available": {"type": "boolean"},
+            "unavailableReason": _NULLABLE_STR,
+        },
+    },
+    "Source": {
+        "type": "object",
+        "required": ["source", "status", "ageSeconds", "fetchedAt", "endpoint", "proxyModels", "error"],
+        "properties": {
+            "source": {"enum": ["live", "cached", "last_good", "builtin_only"], "description":
+                       "`live`: fetched from the proxy for this request; `cached`: the proxy's list from the cache "
+                       "(MODELS_CACHE_TTL); `last_good`: the proxy is not answering, its last good list is served; "
+                       "`builtin_only`: only the built-in direct models (no proxy list yet, or LiteLLM off)."},
+            "status": {"enum": ["live", "stale", "unavailable", "disabled", "misconfigured"],
+                       "description": "The catalogue's own status, as the pages' banner shows it."},
+            "ageSeconds": {**_NULLABLE_NUM, "description": "Seconds since the proxy's list was fetched."},
+            "fetchedAt": {**_NULLABLE_STR, "format": "date-time"},
+            "endpoint": {**_NULLABLE_STR, "description": "`/model/info` or `/v1/models`."},
+            "proxyModels": {"type": "integer", "description": "Models from the proxy in the catalogue."},
+            "error": {"oneOf": [_ref("Error"), {"type": "null"}],
+                      "description": "Why the proxy's list could not be fetched, when it could not."},
+        },
+    },
+    "ModelList": {"allOf": [_ref("Source"), {
+        "type": "object", "required": ["count", "total", "models"],
+        "properties": {"count": {"type": "integer", "description": "Models in this answer (after the filters)."},
+                       "total": {"type": "integer", "description": "Models in the catalogue."},
+                       "models": {"type": "array", "items": _ref("Model")}}}]},
+    "Refreshed": {"allOf": [_ref("Source"), {
+        "type": "object", "required": ["success", "message", "count"],
+        "properties": {"success": {"type": "boolean"}, "message": {"type": "string"},
+                       "count": {"type": "integer", "description": "Models in the catalogue after the refresh (the "
+                                 "same as an unfiltered GET's `total`); unchanged when the refresh failed."}}}]},
+    "RefreshFailed": {"allOf": [_ref("Refreshed"), {"type": "object", "required": ["error"],
+                                                     "properties": {"error": _ref("Error")}}]},
+    "Probe": {
+        "type": "object", "required": ["name", "path", "ok", "httpStatus", "latencyMs", "detail", "kind", "hint"],
+        "properties": {"name": {"type": "string"}, "path": {"type": "string"}, "ok": {"type": "boolean"},
+                       "httpStatus": _NULLABLE_INT, "latencyMs": _NULLABLE_NUM, "detail": {"type": "string"},
+                       "needsKey": {"type": "boolean"}, "kind": _NULLABLE_STR, "hint": _NULLABLE_STR},
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "label", "healthy", "summary", "version", "models", "deployments", "database",
+                     "checkedAt", "elapsedMs", "latenciesMs", "probes"],
+        "properties": {
+            "status": {"enum": ["healthy", "degraded", "unreachable", "not_configured"]},
+            "label": {"type": "string"}, "healthy": {"type": "boolean"},
+            "summary": {"type": "string", "description": "One sentence: what the probes found."},
+            "version": {**_NULLABLE_STR, "description": "The LiteLLM version the proxy reports."},
+            "models": _NULLABLE_INT, "deployments": _NULLABLE_INT, "database": _NULLABLE_STR,
+            "checkedAt": {"type": "string", "format": "date-time"}, "elapsedMs": {"type": "number"},
+            "latenciesMs": {"type": "object", "additionalProperties": _NULLABLE_NUM,
+                            "description": "Each probe's latency (until its answer or its failure)."},
+            "probes": {"type": "array", "items": _ref("Probe")},
+        },
+    },
+    "CompareRequest": {
+        "type": "object", "required": ["models", "prompt"], "additionalProperties": False,
+        "properties": {
+            "models": {"type": "array", "items": {"type": "string"}, "minItems": MIN_MODELS, "maxItems": MAX_MODELS,
+                       "description": "Model keys (or ids) from GET /api/models."},
+            "prompt": {"type": "string", "minLength": 1},
+            "system_prompt": {"type": "string"},
+            "temperature": {"type": "number", "minimum": 0, "maximum": 2},
+            "top_p": {"type": "number", "minimum": 0, "maximum": 1},
+            "max_tokens": {"type": "integer", "minimum": 1},
+            "repeats": {"type": "integer", "minimum": 1, "maximum": 20,
+                        "description": "Send the prompt this many times to every model (Run ×N)."},
+            "stream": {"type": "boolean", "description": "Answer with Server-Sent Events (also `?stream=true`)."},
+        },
+    },
+    "Metrics": {
+        "type": "object",
+        "properties": {"ttft": _NULLABLE_NUM, "total": _NULLABLE_NUM, "prompt_tokens": _NULLABLE_INT,
+                       "completion_tokens": _NULLABLE_INT, "cost": _NULLABLE_NUM, "cost_source": _NULLABLE_STR,
+                       "overhead_ms": _NULLABLE_NUM, "finish_reason": _NULLABLE_STR, "call_id": _NULLABLE_STR,
+                       "tokens_per_second": _NULLABLE_NUM},
+        "description": "Seconds (ttft: to the first text; total: to the end), tokens, USD cost (`cost_source`: "
+                       "`proxy` or `catalogue`).",
+    },
+    "Reply": {
+        "type": "object", "required": ["model", "run", "outcome", "text", "metrics", "error"],
+        "properties": {
+            "model": {"type": "string"}, "run": {"type": "integer", "minimum": 1},
+            "outcome": {"enum": ["waiting", "streaming", "complete", "stopped", "cut", "failed"]},
+            "text": {"type": "string", "description": "The reply (partial unless complete)."},
+            "metrics": _ref("Metrics"),
+            "error": {"oneOf": [{"type": "object", "required": ["message", "hint", "kind"],
+                                 "properties": {"message": {"type": "string"}, "hint": {"type": "string"},
+                                                "kind": {"type": "string"}}}, {"type": "null"}]},
+        },
+    },
+    "CompareStarted": {
+        "type": "object", "required": ["id", "url", "models", "prompt", "params", "repeats"],
+        "properties": {"id": {"type": "string", "description": "The saved comparison's id."},
+                       "url": {"type": "string", "description": "Where it opens on the pages."},
+                       "models": {"type": "array", "items": {"type": "string"}}, "prompt": {"type": "string"},
+                       "params": {"type": "object"}, "repeats": {"type": "integer"}},
+    },
+    "Comparison": {"allOf": [_ref("CompareStarted"), {
+        "type": "object", "required": ["replies"],
+        "properties": {"replies": {"type": "array", "items": _ref("Reply"),
+                                   "description": "Every run of every model, model by model."}}}]},
+}
+
+_SSE = ("Server-Sent Events (`stream=true`): `start` (CompareStarted), one `chunk` per piece of text a model sends "
+        "(`{\"model\", \"run\", \"text\"}`), one `reply` (Reply) as each reply ends, then `done` (Comparison). "
+        "Comment lines keep a quiet stream open.")
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "LLM Gateway Dashboard API", "version": gateway.__version__, "description":
+                 "The dashboard's catalogue, proxy health and comparisons over HTTP, served by the same process as "
+                 "the pages, with the pages' sign-in (AUTH_MODE): `none` answers loopback clients only unless "
+                 "API_ALLOW_REMOTE=true; `header` takes the analyst from the same AUTH_HEADER as the pages; `oidc` "
+                 "refuses every call (personal API tokens are not issued yet). Errors are JSON: "
+                 "`{\"error\": {\"message\", \"hint\", \"kind\", "
+                 f"\"status\"}}`. Request bodies are limited to {MAX_BODY_BYTES:,} bytes (413)."},
+        "paths": {
+            "/api/models": {
+                "get": {
+                    "summary": "The model catalogue the pages show (same cache, same last good list)",
+                    "parameters": [
+                        {"name": "provider", "in": "query", "schema": {"type": "string"},
+                         "description": "Only these providers (comma-separated, or repeated)."},
+                        {"name": "min_context", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                         "description": "Only models whose context window is at least this many tokens."},
+                        {"name": "q", "in": "query", "schema": {"type": "string"},
+                         "description": "Words that must all appear in the name, provider, mode or route."},
+                        {"name": "capability", "in": "query", "schema": {"enum": ["vision", "tools", "reasoning"]},
+                         "description": "Only models with these capabilities (comma-separated, or repeated)."},
+                    ],
+                    "responses": {"200": _json(_ref("ModelList"), "The catalogue, filtered."),
+                                  "400": _error("A filter is not valid."), **_REFUSED},
+                },
+                "post": {
+                    "summary": "Refresh the model cache now",
+                    "responses": {"200": _json(_ref("Refreshed"), "Refreshed from the proxy."),
+                                  "413": _error("A body was sent, over the limit (none is needed)."),
+                                  "503": _json(_ref("RefreshFailed"), "The proxy could not be read (or LiteLLM is "
+                                               "off): the last good list is kept."), **_REFUSED},
+                },
+            },
+            "/api/health": {
+                "get": {
+                    "summary": "The proxy's health: the health page's probes",
+                    "responses": {"200": _json(_ref("Health"), "Healthy."),
+                                  "503": _json(_ref("Health"), "Degraded, unreachable or not configured."),
+                                  **_REFUSED},
+                },
+            },
+            "/api/compare": {
+                "post": {
+                    "summary": "One prompt to 2–6 models at once; saved as a comparison",
+                    "parameters": [{"name": "stream", "in": "query", "schema": {"type": "boolean"},
+                                    "description": "Answer with Server-Sent Events."}],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": _ref("CompareRequest")}}},
+                    "responses": {
+                        "200": {"description": "Every reply, once all have ended. " + _SSE, "content": {
+                            "application/json": {"schema": _ref("Comparison")},
+                            "text/event-stream": {"schema": {"type": "string"}}}},
+                        "400": _error("The request is not valid (models, prompt or parameters), or the prompt is "
+                                      "longer than MAX_PROMPT_CHARS (kind `prompt_too_long`: nothing is sent)."),
+                        "402": _error("Not sent: the caller's monthly budget is spent (kind `budget_exceeded`)."),
+                        "413": _error("The request body is over the limit."), **_REFUSED,
+                    },
+                },
+            },
+            "/api/openapi.json": {
+                "get": {"summary": "This document",
+                        "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}},
+                                      **_REFUSED}},
+            },
+        },
+        "components": {"schemas": SCHEMAS},
+    }
+
+
+def openapi(call: Call) -> Response:
+    """GET /api/openapi.json"""
+    return json_response(document(), settings=call.settings)

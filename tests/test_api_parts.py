@@ -1,0 +1,176 @@
+"""The API's parts that need no server: who counts as this machine, where a list came from, JSON out."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from starlette.datastructures import Headers
+
+from api.access import OIDC_REFUSED, REMOTE_REFUSED, Refusal, identify, is_loopback
+from api.http import dumps, guard
+from api.models import source_json
+from gateway.analyst import LOCAL, Analyst
+from gateway.catalogue import Catalogue
+from gateway.config import load_settings
+from gateway.errors import ProxyUnreachable
+from gateway.models import builtin_models
+from gateway.store import LOCAL_OWNER
+
+
+@pytest.mark.parametrize("host, loopback", [
+    ("127.0.0.1", True), ("127.8.9.10", True), ("::1", True), ("::ffff:127.0.0.1", True),
+    ("10.0.0.5", False), ("192.168.1.20", False), ("::ffff:10.0.0.5", False), ("2001:db8::1", False),
+    ("localhost", False), ("", False), (None, False), ("not an address", False),
+])
+def test_only_loopback_addresses_are_this_machine(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+class _Client:
+    def __init__(self, host: str) -> None:
+        self.host = host
+
+
+class _Request:
+    def __init__(self, host: str | None, headers: dict[str, str] | list[tuple[str, str]] | None = None) -> None:
+        self.client = _Client(host) if host else None
+        self.headers = Headers(raw=[(k.lower().encode(), v.encode()) for k, v in
+                                    (headers.items() if isinstance(headers, dict) else headers or [])])
+
+
+def settings(**values: str):
+    return load_settings(values, secrets={}, dotenv_path=None)
+
+
+def test_identify_is_the_local_analyst_on_loopback_and_refuses_others_unless_allowed():
+    assert identify(_Request("127.0.0.1"), settings()) == LOCAL
+    assert LOCAL.owner() == LOCAL_OWNER
+    assert identify(_Request("10.1.2.3"), settings()) is REMOTE_REFUSED
+    assert identify(_Request(None), settings()) is REMOTE_REFUSED
+    assert identify(_Request("10.1.2.3"), settings(API_ALLOW_REMOTE="true")) == LOCAL
+
+
+def test_header_sign_in_takes_the_analyst_from_the_pages_header_whatever_the_address():
+    header = settings(AUTH_MODE="header", AUTH_HEADER="X-Forwarded-Email", ADMIN_EMAILS="boss@example.com")
+    ana = identify(_Request("127.0.0.1", {"x-forwarded-email": "Ana@Example.com"}), header)
+    assert isinstance(ana, Analyst) and ana.id == "ana@example.com" and not ana.admin
+    assert identify(_Request("10.1.2.3", {"X-Forwarded-Email": "boss@example.com"}), header).admin
+    for headers in ({}, {"X-Forwarded-Email": "not an address"}, {"X-Email": "ana@example.com"}):
+        refused = identify(_Request("127.0.0.1", headers), header)  # loopback is not an identity once sign-in is on
+        assert isinstance(refused, Refusal) and refused.status == 401 and "X-Forwarded-Email" in refused.message
+    twice = _Request("127.0.0.1", [("x-forwarded-email", "ana@example.com"), ("x-forwarded-email", "bo@example.com")])
+    assert isinstance(identify(twice, header), Refusal)  # two different analysts: neither
+
+
+def test_oidc_sign_in_refuses_every_api_call_until_tokens_exist():
+    assert identify(_Request("127.0.0.1", {"Authorization": "Bearer anything"}), settings(AUTH_MODE="oidc")) \
+        is OIDC_REFUSED
+    assert OIDC_REFUSED.status == 401
+
+
+def test_a_malformed_api_allow_remote_keeps_the_api_closed_and_says_so():
+    found = settings(API_ALLOW_REMOTE="sometimes")
+    assert found.api_allow_remote is False and [p.variable for p in found.problems] == ["API_ALLOW_REMOTE"]
+
+
+BUILTINS = builtin_models(openai_key=False, anthropic_key=False)
+
+
+@pytest.mark.parametrize("catalogue, asked_at, source", [
+    (Catalogue(BUILTINS, "live", fetched_at=100.0, endpoint="/model/info"), 99.0, "live"),  # fetched for this call
+    (Catalogue(BUILTINS, "live", fetched_at=100.0, endpoint="/model/info"), 101.0, "cached"),
+    (Catalogue(BUILTINS, "stale", fetched_at=100.0, error=ProxyUnreachable("down")), 101.0, "last_good"),
+    (Catalogue(BUILTINS, "unavailable", error=ProxyUnreachable("down")), 101.0, "builtin_only"),
+    (Catalogue(BUILTINS, "disabled"), 101.0, "builtin_only"),
+])
+def test_the_source_says_live_cached_last_good_or_builtin_only(catalogue, asked_at, source):
+    found = source_json(catalogue, asked_at)
+    assert found["source"] == source and found["status"] == catalogue.status
+    assert (found["error"] is None) == (catalogue.error is None)
+    assert (found["ageSeconds"] is None) == (catalogue.fetched_at is None)
+
+
+def test_json_has_no_nan_and_keys_are_masked_on_the_way_out():
+    assert dumps({"a": math.nan, "b": [math.inf, 1.5]}) == '{"a":null,"b":[null,1.5]}'
+    key = "sk-verbatim-secret-0123456789"
+    assert guard(f"oops {key} here", settings(LITELLM_API_KEY=key)) == "oops sk-…6789 here"
+
+
+def test_the_last_check_is_the_gateways_redaction_boundary():
+    """A key a proxy echoes split, escaped or cut short (as in a reply's text) leaves no 8 characters of itself."""
+    key = "sk-echoed-Zq8Xv2Lm4Np7Rt1Wy9Bc"
+    escaped = key.replace("-", "\\u002d")
+    text = dumps({"text": f"split '{key[:14]}' + '{key[14:]}', escaped {escaped}, cut {key[:20]}",
+                  "error": f"Authorization: Bearer {key}"})
+    guarded = guard(text, settings(LITELLM_API_KEY=key))
+    assert not [key[i:i + 8] for i in range(3, len(key) - 11) if key[i:i + 8] in guarded], guarded
+    assert guarded.count("***") >= 4 and json.loads(guarded)["error"] == "Authorization: Bearer ***"
+
+
+def test_gets_close_together_share_one_catalogue_read(monkeypatch):
+    import asyncio
+    import threading
+
+    import gateway
+    from api import models
+
+    calls, release = [], threading.Event()
+
+    def fetch_models(settings):  # stands for a warm read that takes a while (it unpickles the whole list)
+        calls.append(settings)
+        release.wait(5)
+        if len(calls) == 2:
+            raise ProxyUnreachable("down")
+        return Catalogue(BUILTINS, "disabled")
+
+    monkeypatch.setattr(gateway, "fetch_models", fetch_models)
+    monkeypatch.setattr(models, "_read", {})
+
+    async def together(count: int):
+        asyncio.get_running_loop().call_later(0.2, release.set)
+        return await asyncio.gather(*(models.shared_fetch(settings()) for _ in range(count)), return_exceptions=True)
+
+    first = asyncio.run(together(20))  # arriving while the read runs
+    assert len(calls) == 1 and all(found is first[0] for found in first)
+    assert asyncio.run(together(5)) == [first[0]] * 5 and len(calls) == 1  # up to READ_REUSE seconds later
+    monkeypatch.setattr(models, "READ_REUSE", 0.0)
+    release.clear()
+    second = asyncio.run(together(5))  # later: read again; a failure reaches every caller of that read
+    assert len(calls) == 2 and all(isinstance(found, ProxyUnreachable) for found in second)
+
+
+@pytest.mark.parametrize("header, gzip", [
+    ("gzip", True), ("gzip, deflate, br", True), ("br;q=1.0, gzip;q=0.8", True), ("*", True),
+    ("identity", False), ("", False), ("gzip;q=0", False), ("deflate, gzip;q=0.0", False),
+])
+def test_gzip_is_sent_only_when_the_client_takes_it(header, gzip):
+    from api.models import accepts_gzip
+
+    assert accepts_gzip(header) is gzip
+
+
+class _Ledger:
+    """A store that answers only what a budget asks: one analyst's spending this month."""
+
+    def __init__(self, spent) -> None:
+        self._spent = spent
+
+    def spent(self, owner: str, *, since: float, until: float):
+        return self._spent
+
+
+def test_a_spent_budget_refuses_an_api_comparison_as_it_refuses_the_page():
+    from api.compare import budget_refusal
+    from api.http import Call
+    from gateway.store import Unavailable
+
+    budgeted = settings(AUTH_MODE="header", ANALYST_MONTHLY_BUDGET_USD="1", ADMIN_EMAILS="boss@example.com")
+    ana, boss = Analyst("ana@example.com", "Ana"), Analyst("boss@example.com", "Boss", admin=True)
+    refused = budget_refusal(Call(None, budgeted, ana), _Ledger(1.25))  # type: ignore[arg-type]
+    assert refused is not None and refused.kind == "budget_exceeded" and "$1.25 of your $1.00" in refused.message
+    assert budget_refusal(Call(None, budgeted, ana), _Ledger(0.5)) is None  # type: ignore[arg-type]
+    assert budget_refusal(Call(None, budgeted, boss), _Ledger(9.0)) is None  # type: ignore[arg-type]  # admins exempt
+    assert budget_refusal(Call(None, budgeted, ana), _Ledger(Unavailable("down"))) is None  # type: ignore[arg-type]
+    assert budget_refusal(Call(None, settings(), LOCAL), _Ledger(99.0)) is None  # type: ignore[arg-type]  # no budget
