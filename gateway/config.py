@@ -21,7 +21,7 @@ from gateway.errors import mask_key, register_secrets
 DEFAULT_BASE_URL = "http://localhost:4000"
 DEFAULT_CACHE_TTL = 300
 DEFAULT_MAX_REPLY_CHARS = 200_000
-DEFAULT_MAX_ATTACHMENT_MB = 20  # attachments (gateway/attachments.py): per file,
+DEFAULT_MAX_ATTACHMENT_MB = 20  # attachments (gateway/attachments/): per file,
 DEFAULT_MAX_ATTACHMENTS = 5  # files per message,
 DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB = 100  # and stored per conversation
 DEFAULT_DATABASE_URL = "sqlite:///data/dashboard.db"  # relative to the app's root
