@@ -16,9 +16,9 @@ import pytest
 import streamlit as st
 
 from gateway import catalogue, config
-from gateway.config import Settings, load_settings
+from gateway.config import Settings
 from tests.support import litellm_versions
-from tests.support.proxy import Proxy, start_proxy
+from tests.support.proxy import Proxy, settings_for, start_proxy
 from tests.support.upstream import upstream_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,8 +81,7 @@ def settle(proxy: Proxy) -> None:
 @pytest.fixture
 def settings(proxy: Proxy) -> Iterator[Settings]:
     """Settings pointing at the test proxy."""
-    yield load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
-                         "LITELLM_API_KEY": proxy.master_key}, secrets={}, dotenv_path=None)
+    yield settings_for(proxy)
     settle(proxy)
 
 

@@ -14,11 +14,10 @@ import pytest
 import gateway
 from api import SERVED
 from api.openapi import document
-from gateway.config import load_settings
 from gateway.store import LOCAL_OWNER, Store
 from tests.browser.conftest import start_app
 from tests.support.api import Relay, conforms, server_sent_events
-from tests.support.proxy import Proxy
+from tests.support.proxy import Proxy, settings_for
 
 pytestmark = pytest.mark.proxy
 
@@ -49,8 +48,7 @@ def api(server) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def proxy_settings(proxy: Proxy):
-    return load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
-                          "LITELLM_API_KEY": proxy.master_key}, secrets={}, dotenv_path=None)
+    return settings_for(proxy)
 
 
 def error_of(response: httpx.Response, status: int) -> dict:

@@ -12,15 +12,14 @@ import time
 import pytest
 from markdown_it import MarkdownIt
 from streamlit.runtime.media_file_manager import MediaFileManager
-from streamlit.testing.v1 import AppTest
 
 from gateway.reply import Outcome
 from gateway.tokens import estimate_tokens
+from tests.support.pages import open_page
 from ui.markdown import displayable, plain
 
 pytestmark = pytest.mark.proxy
 
-APP = "../home.py"
 HTML = MarkdownIt("commonmark", {"html": False})  # as Streamlit draws Markdown: raw HTML stays text
 UNICODE_MODEL = "unicode-模型-🚀-שלום"
 HOSTILE_VALUES = {
@@ -30,16 +29,6 @@ HOSTILE_VALUES = {
     "long": "m" * 100_000,
     "control and right-to-left": "a\0b\u202eevil\u2028c",
 }
-
-
-def open_page(page: str, **query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def inert(markdown: str) -> bool:

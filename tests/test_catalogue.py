@@ -8,7 +8,7 @@ from gateway import catalogue
 from gateway.catalogue import fetch_models, refresh
 from gateway.config import load_settings
 from gateway.errors import ProxyUnreachable
-from tests.support.proxy import free_port, start_proxy
+from tests.support.proxy import free_port, settings_for, start_proxy
 
 pytestmark = pytest.mark.litellm_versions  # every test using the proxy runs against each release
 
@@ -67,8 +67,7 @@ def test_a_proxy_killed_after_a_good_fetch_leaves_the_last_good_list(tmp_path):
                       "api_key: fake, mock_response: hi}\n")
     own = start_proxy(config)
     try:
-        settings = load_settings({"LITELLM_ENABLED": "1", "LITELLM_BASE_URL": own.base_url,
-                                  "LITELLM_API_KEY": own.master_key}, secrets={}, dotenv_path=None)
+        settings = settings_for(own)
         good = fetch_models(settings)
         assert [m.id for m in good.litellm_models] == ["lonely"]
     finally:

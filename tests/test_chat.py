@@ -8,7 +8,6 @@ import pytest
 from gateway import chat as chat_module
 from gateway.catalogue import fetch_models
 from gateway.chat import start_chat, streaming_now
-from gateway.config import load_settings
 from gateway.conversation import messages_for
 from gateway.errors import (
     AuthenticationFailed,
@@ -27,7 +26,7 @@ from gateway.params import ChatParams
 from gateway.reply import Metrics, Outcome, Reply
 from gateway.tokens import ContextFit, context_fit, count_tokens, estimate_tokens, remember_reply
 from tests.support.litellm_versions import CURRENT
-from tests.support.proxy import free_port
+from tests.support.proxy import free_port, settings_for
 from tests.support.upstream import silent_server
 from ui.reply import metrics_line
 
@@ -188,8 +187,7 @@ ERROR_MODELS = ("error-rate-limit", "context-too-small", "error-internal", "chat
 @pytest.fixture(scope="module")
 def failed(proxy):
     """Each error model called once (a failure can put a deployment on cooldown for a few seconds)."""
-    settings = load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
-                              "LITELLM_API_KEY": proxy.master_key}, secrets={}, dotenv_path=None)
+    settings = settings_for(proxy)
     return {name: chat(ModelRecord(id=name, route="litellm", providers=("openai",)), settings)
             for name in (*ERROR_MODELS, "upstream-break")}
 
@@ -246,8 +244,7 @@ def test_an_unknown_model_suggests_a_refresh(settings):
 
 
 def test_a_wrong_key_is_refused_without_showing_either_key(proxy):
-    wrong = load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
-                           "LITELLM_API_KEY": "sk-wrong-key-abcdefgh123"}, secrets={}, dotenv_path=None)
+    wrong = settings_for(proxy, "sk-wrong-key-abcdefgh123")
     error = chat(ModelRecord(id="demo-fast", route="litellm", providers=("openai",)), wrong).error
     assert isinstance(error, AuthenticationFailed)
     shown = str(error) + error.hint

@@ -11,21 +11,12 @@ from gateway.conversation import Conversation, Round
 from gateway.models import ModelRecord
 from gateway.params import ChatParams
 from gateway.reply import Metrics, Outcome, Reply
-
-APP = "../home.py"
+from tests.support.pages import open_page
 
 
 def open_chat(model: str | None = "demo-fast", **state) -> AppTest:
     """The chat page, arrived at with `?model=<model>` (and session state set beforehand)."""
-    at = AppTest.from_file(APP, default_timeout=30)
-    if model:
-        at.query_params["model"] = model
-    for key, value in state.items():
-        at.session_state[key] = value
-    at.run()
-    at.switch_page("pages/chat.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("pages/chat.py", timeout=30, state=state, **({"model": model} if model else {}))
 
 
 def send(at: AppTest, prompt: str) -> AppTest:

@@ -6,19 +6,12 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from gateway.compare.stats import Col
+from tests.support.pages import open_page
 from ui.markdown import plain
-
-APP = "../home.py"
 
 
 def open_compare(models: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    if models is not None:
-        at.query_params["models"] = models
-    at.switch_page("pages/compare.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("pages/compare.py", **({"models": models} if models is not None else {}))
 
 
 def send(at: AppTest, prompt: str) -> AppTest:

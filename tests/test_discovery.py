@@ -7,6 +7,7 @@ from gateway.config import load_settings
 from gateway.discovery import discover, http_client, parse_model_info
 from gateway.errors import AuthenticationFailed, BadResponse, ProxyTimeout, ProxyUnreachable
 from tests.support.litellm_versions import CURRENT
+from tests.support.proxy import settings_for
 from tests.support.upstream import silent_server
 
 pytestmark = pytest.mark.litellm_versions  # every test using the proxy runs against each release
@@ -51,8 +52,7 @@ def test_models_the_price_map_does_not_know_get_marked_estimates(settings, proxy
 
 
 def test_a_wrong_key_is_an_authentication_error_even_without_a_database(proxy):
-    settings = load_settings({"LITELLM_ENABLED": "1", "LITELLM_BASE_URL": proxy.base_url,
-                              "LITELLM_API_KEY": "sk-wrong-key-abcdefgh"}, secrets={}, dotenv_path=None)
+    settings = settings_for(proxy, "sk-wrong-key-abcdefgh")
     with pytest.raises(AuthenticationFailed) as caught:
         discover(settings)
     assert "No connected db." in str(caught.value)

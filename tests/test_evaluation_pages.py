@@ -11,19 +11,8 @@ from gateway.evaluation.ratings import Col
 from gateway.evaluation.votes import Verdict, Vote, compare_subject
 from gateway.store import LOCAL_OWNER, get_store
 from gateway.store.evaluation import Evaluations
+from tests.support.pages import open_page
 from ui.markdown import plain
-
-APP = "../home.py"
-
-
-def open_page(path: str, **query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.switch_page(path).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def evaluations() -> Evaluations:

@@ -9,7 +9,6 @@ import time
 import pytest
 
 from gateway.catalogue import fetch_models
-from gateway.config import load_settings
 from gateway.evaluation import quote as quoting
 from gateway.evaluation import results, worker
 from gateway.evaluation.prompt_sets import PromptSet, parse
@@ -17,6 +16,7 @@ from gateway.evaluation.runs import EvalRun, RunStatus
 from gateway.store import Store
 from gateway.store.evaluation import Evaluations
 from tests.conftest import ROOT
+from tests.support.proxy import settings_for
 
 MODELS = ["eval-quick", "eval-creative", "eval-flaky"]  # demo-quick, demo-creative, demo-flaky
 PASSES = {"eval-quick": 14, "eval-creative": 16, "eval-flaky": 11}  # README: the sample set's known pass rates
@@ -25,9 +25,7 @@ OWNER = "ana@example.com"
 
 @pytest.fixture
 def settings(proxy):
-    return load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
-                          "LITELLM_API_KEY": proxy.master_key, "EVAL_CONCURRENCY": "6"}, secrets={},
-                         dotenv_path=None)
+    return settings_for(proxy, EVAL_CONCURRENCY="6")
 
 
 def sample_set() -> PromptSet:

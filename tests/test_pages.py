@@ -1,33 +1,22 @@
 """The home and catalogue pages, run with AppTest against the real proxy."""
 
-from streamlit.testing.v1 import AppTest
 
 from gateway import catalogue as gateway_catalogue
 from gateway.discovery import discover
 from gateway.errors import ProxyUnreachable
+from tests.support.pages import open_page
 from tests.support.text import shown
-
-APP = "../home.py"
-
-
-def run_page(path: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.run()
-    if path:
-        at.switch_page(path).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def test_home_shows_proxy_status_and_counts(app_env):
-    at = run_page()
+    at = open_page()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Proxy"] == "Healthy"
     assert int(metrics["Proxy models"]) >= 10
 
 
 def test_catalogue_lists_every_proxy_model_once(app_env):
-    at = run_page("pages/models.py")
+    at = open_page("pages/models.py")
     frame = at.dataframe[0].value
     names = list(frame["Model"])
     assert len(names) == len(set(names))
@@ -37,7 +26,7 @@ def test_catalogue_lists_every_proxy_model_once(app_env):
 
 
 def test_catalogue_filters_and_sorts(app_env):
-    at = run_page("pages/models.py")
+    at = open_page("pages/models.py")
     at.multiselect(key="catalogue_providers").set_value(["anthropic"]).run()
     assert set(at.dataframe[0].value["Provider"]) == {"anthropic"}
     at.multiselect(key="catalogue_providers").set_value([]).run()
@@ -54,7 +43,7 @@ def test_catalogue_filters_and_sorts(app_env):
 
 def test_refresh_button_reports_the_count(app_env, settings):
     served = len(discover(settings).models)  # the model names the proxy serves (gpt-4o's two deployments: one)
-    at = run_page("pages/models.py")
+    at = open_page("pages/models.py")
     at.sidebar.button[0].click().run()
     assert not at.exception
     assert [t.value for t in at.toast] == [f"Refreshed: {served} models from the proxy."]
@@ -63,14 +52,14 @@ def test_refresh_button_reports_the_count(app_env, settings):
 
 def test_proxy_down_after_a_good_list_keeps_it_with_a_warning(app_env, monkeypatch):
     """The real kill-and-refresh journey is in test_catalogue.py; here: what the page shows."""
-    good = sorted(run_page("pages/models.py").dataframe[0].value["Model"])
+    good = sorted(open_page("pages/models.py").dataframe[0].value["Model"])
 
     def down(settings):
         raise ProxyUnreachable("Could not connect to the server: connection refused")
 
     monkeypatch.setattr(gateway_catalogue, "discover", down)
     gateway_catalogue.clear_cache()
-    at = run_page("pages/models.py")  # a new session
+    at = open_page("pages/models.py")  # a new session
     assert sorted(at.dataframe[0].value["Model"]) == good
     assert any("last good list" in w.value for w in at.warning)
 
@@ -78,7 +67,7 @@ def test_proxy_down_after_a_good_list_keeps_it_with_a_warning(app_env, monkeypat
 def test_litellm_off_lists_builtins_with_a_note(monkeypatch):
     for name in ("LITELLM_ENABLED", "LITELLM_BASE_URL", "LITELLM_API_KEY", "OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)
-    at = run_page("pages/models.py")
+    at = open_page("pages/models.py")
     assert any("not configured" in i.value for i in at.info)
     assert set(at.dataframe[0].value["Route"]) == {"openai", "anthropic"}
 
@@ -86,6 +75,6 @@ def test_litellm_off_lists_builtins_with_a_note(monkeypatch):
 def test_a_malformed_url_names_the_variable(monkeypatch):
     monkeypatch.setenv("LITELLM_ENABLED", "true")
     monkeypatch.setenv("LITELLM_BASE_URL", "not a url")
-    at = run_page("pages/models.py")
+    at = open_page("pages/models.py")
     assert any("LITELLM_BASE_URL" in shown(e.value) for e in at.error)
     assert not at.exception

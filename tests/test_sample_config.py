@@ -19,9 +19,8 @@ from PIL import Image
 from demo.models import flaky_outcome
 from demo.upstream import serve
 from gateway.catalogue import fetch_models
-from gateway.config import load_settings
 from tests.conftest import ROOT
-from tests.support.proxy import start_proxy
+from tests.support.proxy import settings_for, start_proxy
 
 pytestmark = pytest.mark.proxy
 DEMO_MODELS = ("demo-quick", "demo-thorough", "demo-creative", "demo-flaky", "demo-vision")
@@ -69,8 +68,7 @@ def prompt_where(outcome: str) -> str:
 
 
 def test_sample_config_starts_and_lists_every_model_with_prices(sample_proxy):
-    settings = load_settings({"LITELLM_ENABLED": "on", "LITELLM_BASE_URL": sample_proxy.base_url,
-                              "LITELLM_API_KEY": sample_proxy.master_key}, secrets={}, dotenv_path=None)
+    settings = settings_for(sample_proxy)
     result = fetch_models(settings)
     assert result.status == "live"
     models = {m.id: m for m in result.litellm_models}

@@ -9,19 +9,8 @@ from streamlit.testing.v1 import AppTest
 from gateway import exports
 from gateway.config import load_settings
 from gateway.store import LOCAL_OWNER, get_store
+from tests.support.pages import open_page
 from tests.support.proxy import free_port
-
-APP = "../home.py"
-
-
-def open_page(path: str, **query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.switch_page(path).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def send(at: AppTest, prompt: str, key: str) -> AppTest:

@@ -14,20 +14,12 @@ from gateway.health.probes import VERSION_CHECKS
 from gateway.models import ModelRecord
 from gateway.params import ChatParams
 from tests.conftest import APP_ENV
+from tests.support.pages import open_page
+from tests.support.proxy import settings_for
 from tests.support.text import shown
 
 pytestmark = pytest.mark.litellm_versions  # every test using the proxy runs against each release
 
-APP = "../home.py"
-
-
-def run_page(path: str | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.run()
-    if path:
-        at.switch_page(path).run()
-    assert not at.exception, at.exception
-    return at
 
 
 def captions(at: AppTest) -> str:
@@ -45,12 +37,12 @@ def test_the_release_says_its_version_in_at_least_one_place(proxy):
 
 
 def test_the_health_page_shows_the_release(app_env, proxy):
-    at = run_page("pages/health.py")
+    at = open_page("pages/health.py")
     assert {m.label: m.value for m in at.metric}["Proxy version"] == proxy.version
 
 
 def test_the_home_page_shows_the_release_under_the_proxys_status(app_env, proxy):
-    at = run_page()
+    at = open_page()
     assert {m.label: m.value for m in at.metric}["Proxy"] == "Healthy"
     assert f"LiteLLM {proxy.version}" in captions(at)
 
@@ -60,8 +52,7 @@ def test_a_key_the_release_echoes_never_reaches_a_message(proxy):
     'sk-'.`; 1.108.7 says `No connected db.`. Whatever it says, no 8 characters of the key are shown (before the
     redaction boundary in GatewayError, discovery raised 1.53.1's text as it was: the catalogue's banner)."""
     key = "team-key-not-sk-12345678"
-    settings = load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
-                              "LITELLM_API_KEY": key}, secrets={}, dotenv_path=None)
+    settings = settings_for(proxy, key)
     catalogue = fetch_models(settings)
     stream = start_chat(ModelRecord(id="demo-fast", route="litellm", providers=("openai",)),
                         [{"role": "user", "content": "Hello"}], ChatParams(), settings)
@@ -79,7 +70,7 @@ def test_a_key_the_release_echoes_never_reaches_a_message(proxy):
 def test_every_tested_release_has_the_features_the_dashboard_uses(settings, app_env):
     assert features.has_token_counter(settings.litellm_base_url) is True  # asked without a key
     assert features.lacking(fetch_models(settings), settings) == ()
-    assert "lacks" not in captions(run_page("pages/models.py"))
+    assert "lacks" not in captions(open_page("pages/models.py"))
 
 
 @pytest.fixture
@@ -106,7 +97,7 @@ def test_a_server_without_model_info_or_a_token_counter_is_said_to_lack_them(pla
 
 def test_the_catalogue_and_health_pages_say_what_is_lacking(plain_openai_server):
     for path in ("pages/models.py", "pages/health.py"):
-        shown = captions(run_page(path))
+        shown = captions(open_page(path))
         assert "The proxy lacks `/model/info`" in shown and "`/utils/token_counter`" in shown, path
 
 

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.config import Settings, load_settings
 from scripts import services
 from scripts.services import (
     MASTER_KEY,
@@ -19,7 +20,7 @@ from scripts.services import (
 )
 from tests.support import litellm_versions
 
-__all__ = ["MASTER_KEY", "Proxy", "free_port", "start_proxy"]
+__all__ = ["MASTER_KEY", "Proxy", "free_port", "settings_for", "start_proxy"]
 
 # Older releases fetch a Hugging Face tokenizer for a model they do not know the first time they stream it
 # (1.53.1: five retries, ~24 s before the stream ends, and a request to the internet): they fall back to tiktoken.
@@ -66,3 +67,11 @@ def listens(service: services.Service, port: int) -> bool:
         except OSError:  # gone, or not ours to read
             continue
     return False
+
+
+def settings_for(proxy: services.Proxy, key: str | None = None, **env: str) -> Settings:
+    """The app's settings pointing at this proxy, with its master key (or `key`) and any other settings given,
+    and nothing from the environment, `.env` or secrets.toml."""
+    return load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
+                          "LITELLM_API_KEY": key if key is not None else proxy.master_key, **env},
+                         secrets={}, dotenv_path=None)
