@@ -1,7 +1,7 @@
 """The entry point: `streamlit run streamlit_app.py` serves the pages and the HTTP API on one port.
 
 Streamlit finds `app` below (an `st.App`, on Starlette) and serves `home.py` as the first page, the files in
-`pages/` as the others, and the routes of `api/` (`/api/models`, `/api/health`, `/api/compare`,
+`pages/` as the others, and the routes of `api/` (`/api/models`, `/api/health`, `/api/usage`, `/api/compare`,
 `/api/openapi.json`) beside them. AppTest opens `home.py`.
 """
 

@@ -2,8 +2,8 @@
 
 `ROUTES` are Starlette routes that `streamlit_app.py` hands to `st.App`, so one `streamlit run` serves the pages and
 the API on one port. One concern a module: `access` (who is calling), `http` (JSON in and out, errors, the body
-limit), `models`, `health`, `compare` and `openapi` (the endpoints). Every decision is the gateway's; nothing here
-draws.
+limit), `models`, `health`, `usage`, `compare` and `openapi` (the endpoints). Every decision is the gateway's;
+nothing here draws.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from api.health import health
 from api.http import ApiError, Call, endpoint
 from api.models import list_models, refresh_models
 from api.openapi import openapi
+from api.usage import usage_endpoint
 
 SERVED: dict[str, dict[str, Route]] = {}  # path → method → route
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -43,6 +44,7 @@ ROUTES = [
     _route("/api/models", "GET", list_models, threaded=False),
     _route("/api/models", "POST", refresh_models),
     _route("/api/health", "GET", health),
+    _route("/api/usage", "GET", usage_endpoint),
     _route("/api/compare", "POST", compare, threaded=False),
     _route("/api/openapi.json", "GET", openapi),
     Route("/api", endpoint(_elsewhere, threaded=False), methods=ANY_METHOD),

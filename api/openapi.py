@@ -10,6 +10,7 @@ from starlette.responses import Response
 import gateway
 from api.http import MAX_BODY_BYTES, Call, json_response
 from gateway.compare import MAX_MODELS, MIN_MODELS
+from gateway.usage import PERIOD_KEYS
 
 _NULLABLE_STR = {"type": ["string", "null"]}
 _NULLABLE_INT = {"type": ["integer", "null"]}
@@ -170,6 +171,51 @@ SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["replies"],
         "properties": {"replies": {"type": "array", "items": _ref("Reply"),
                                    "description": "Every run of every model, model by model."}}}]},
+    "UsageRow": {
+        "type": "object", "required": ["replies", "failed", "tokens", "promptTokens", "completionTokens", "cost",
+                                       "estimatedCost", "costPerReply", "meanTtft", "meanTotal", "unpriced"],
+        "properties": {
+            "model": {"type": "string"}, "day": {"type": "string", "format": "date"},
+            "analyst": {"type": "string", "description": "The analyst's id (e-mail); team answers only."},
+            "replies": {"type": "integer"}, "failed": {"type": "integer"}, "tokens": {"type": "integer"},
+            "promptTokens": {"type": "integer"}, "completionTokens": {"type": "integer"},
+            "cost": {"type": "number", "description": "USD: LiteLLM's own costs and those estimated from catalogue "
+                     "prices."},
+            "estimatedCost": {"type": "number", "description": "The part of `cost` estimated from catalogue prices."},
+            "costPerReply": _NULLABLE_NUM,
+            "meanTtft": {**_NULLABLE_NUM, "description": "Mean seconds to the first token."},
+            "meanTotal": {**_NULLABLE_NUM, "description": "Mean seconds to the end of the reply."},
+            "unpriced": {"type": "integer", "description": "Replies whose cost nobody knew (counted as $0)."},
+            "monthlyBudget": {**_NULLABLE_NUM, "description": "The analyst's monthly budget (USD); team answers."},
+        },
+    },
+    "Usage": {
+        "type": "object", "required": ["scope", "analyst", "period", "totals", "models", "days"],
+        "properties": {
+            "scope": {"enum": ["me", "team"]},
+            "analyst": {"type": "string", "description": "Who asked (`local` while sign-in is off)."},
+            "period": {"type": "object", "required": ["key", "label", "firstDay", "since", "until", "timeZone"],
+                       "properties": {"key": {"enum": list(PERIOD_KEYS)}, "label": {"type": "string"},
+                                      "firstDay": {"type": "string", "format": "date"},
+                                      "since": {"type": "string", "format": "date-time"},
+                                      "until": {"type": "string", "format": "date-time"},
+                                      "timeZone": {"type": "string"}}},
+            "totals": {"type": "object", "required": ["cost", "estimatedCost", "tokens", "replies", "failed",
+                                                      "unpriced"],
+                       "properties": {"cost": {"type": "number"}, "estimatedCost": {"type": "number"},
+                                      "tokens": {"type": "integer"}, "replies": {"type": "integer"},
+                                      "failed": {"type": "integer"}, "unpriced": {"type": "integer"}}},
+            "models": {"type": "array", "items": _ref("UsageRow"), "description": "Per model, costliest first."},
+            "days": {"type": "array", "items": _ref("UsageRow"), "description": "Per day (in `timeZone`), oldest "
+                     "first."},
+            "analysts": {"type": "array", "items": _ref("UsageRow"),
+                         "description": "Per analyst, costliest first (scope=team only)."},
+            "budget": {"oneOf": [{"type": "object", "required": ["limit", "spent", "exempt"], "properties": {
+                "limit": {"type": "number"}, "spent": _NULLABLE_NUM, "exempt": {"type": "boolean"}}},
+                {"type": "null"}], "description": "scope=me: the caller's monthly budget (USD, calendar month in "
+                "UTC) and its spend so far (null: unreadable now); null when they have none."},
+        },
+    },
 }
 
 _SSE = ("Server-Sent Events (`stream=true`): `start` (CompareStarted), one `chunk` per piece of text a model sends "
@@ -182,8 +228,8 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {"title": "LLM Gateway Dashboard API", "version": gateway.__version__, "description":
-                 "The dashboard's catalogue, proxy health and comparisons over HTTP, served by the same process as "
-                 "the pages, with the pages' sign-in (AUTH_MODE): `none` answers loopback clients only unless "
+                 "The dashboard's catalogue, proxy health, usage and comparisons over HTTP, served by the same process "
+                 "as the pages, with the pages' sign-in (AUTH_MODE): `none` answers loopback clients only unless "
                  "API_ALLOW_REMOTE=true; `header` takes the analyst from the same AUTH_HEADER as the pages; `oidc` "
                  "refuses every call (personal API tokens are not issued yet). Errors are JSON: "
                  "`{\"error\": {\"message\", \"hint\", \"kind\", "
@@ -219,6 +265,29 @@ def document() -> dict[str, Any]:
                     "responses": {"200": _json(_ref("Health"), "Healthy."),
                                   "503": _json(_ref("Health"), "Degraded, unreachable or not configured."),
                                   **_REFUSED},
+                },
+            },
+            "/api/usage": {
+                "get": {
+                    "summary": "What the caller's replies cost and used (the Usage page's numbers); the team's for "
+                               "admins",
+                    "parameters": [
+                        {"name": "period", "in": "query", "schema": {"enum": list(PERIOD_KEYS),
+                                                                     "default": "month"},
+                         "description": "day (today), week (from Monday), month (this calendar month), 7d, 30d, "
+                                        "90d (the last N days, today included)."},
+                        {"name": "tz", "in": "query", "schema": {"type": "string", "default": "UTC"},
+                         "description": "The IANA time zone days and periods are counted in, e.g. Europe/Paris."},
+                        {"name": "scope", "in": "query", "schema": {"enum": ["me", "team"], "default": "me"},
+                         "description": "team: every analyst's usage (admins only)."},
+                    ],
+                    "responses": {"200": _json(_ref("Usage"), "The period's usage."),
+                                  "400": _error("The period, time zone or scope is not one."),
+                                  "503": _error("The app's database cannot be read now."),
+                                  **_REFUSED,
+                                  "403": _error("scope=team asked by someone who is not an admin (kind "
+                                                "`forbidden`), or refused as below: sign-in is off and the caller "
+                                                "is not on this machine.")},
                 },
             },
             "/api/compare": {

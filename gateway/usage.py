@@ -58,6 +58,9 @@ def zone(name: str | None) -> dt.tzinfo:
         return dt.UTC
 
 
+PERIOD_KEYS = ("day", "week", "month", "7d", "30d", "90d")  # the keys of `periods`, in order (the page, the API)
+
+
 def periods(now: float, tz: dt.tzinfo) -> dict[str, Period]:
     """Today, this week (from Monday), this month, and the last 7, 30 and 90 days, in the zone `tz`."""
     local = dt.datetime.fromtimestamp(now, tz)

@@ -15,12 +15,11 @@ from gateway.config import Settings
 from gateway.errors import GatewayError
 from gateway.keyinfo import fetch_key_info
 from gateway.store import Store, Unavailable
-from gateway.usage import Col, Period
+from gateway.usage import PERIOD_KEYS, Col, Period
 from ui.format import tokens, usd
 from ui.markdown import escape_dollars, inline_code, plain
 from ui.usage_charts import cost_by_day, per_model
 
-PERIOD_KEYS = ("day", "week", "month", "7d", "30d", "90d")
 MONEY = {Col.COST: st.column_config.NumberColumn(Col.COST, format="$%.4f"),
          Col.ESTIMATED: st.column_config.NumberColumn(Col.ESTIMATED, format="$%.4f"),
          Col.COST_PER_REPLY: st.column_config.NumberColumn(Col.COST_PER_REPLY, format="$%.5f"),
