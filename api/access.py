@@ -6,8 +6,10 @@ The API follows the pages' sign-in (`AUTH_MODE`, gateway/analyst.py):
   `API_ALLOW_REMOTE=true`.
 - `header`: the analyst is the e-mail in `AUTH_HEADER`, read exactly as the pages read it (`from_headers`); a call
   without a usable one is refused (401), whatever its address.
-- `oidc`: the API would take personal API tokens an analyst creates on a page; this version issues none yet, so
-  every call is refused (401) rather than answered as somebody.
+- `oidc`: the analyst whose personal API token the request carries (`Authorization: Bearer dash_…`, created and
+  revoked on the Usage page, gateway/api_tokens.py); without one, or with one that was revoked or never issued, the
+  call is refused (401). The lookup reads the database: `needs_database` says so, and the caller runs it in a
+  worker thread.
 - an `AUTH_MODE` that is not understood: nobody gets in, as on the pages.
 """
 
@@ -18,8 +20,10 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
-from gateway.analyst import LOCAL, Analyst, from_headers
+from gateway import api_tokens
+from gateway.analyst import LOCAL, Analyst, from_headers, is_admin
 from gateway.config import Settings
+from gateway.store import Unavailable, get_store
 
 
 @dataclass(frozen=True)
@@ -37,11 +41,14 @@ REMOTE_REFUSED = Refusal(
     "Call it from the host the app runs on (curl http://127.0.0.1:8501/api/models), or set API_ALLOW_REMOTE=true "
     "where the app runs to open it to every host that can reach the port (anyone can then call it: sign-in is off, "
     "AUTH_MODE=none).", "forbidden")
-OIDC_REFUSED = Refusal(
-    401, "With OpenID Connect sign-in (AUTH_MODE=oidc) the API needs a personal API token, and this version of the "
-         "dashboard does not issue them yet: nobody can call it.",
-    "Use the pages (sign in there), or run the app behind your SSO proxy with AUTH_MODE=header, where the API takes "
-    "the same header as the pages.", "unauthenticated")
+NO_TOKEN = Refusal(
+    401, "The API needs your personal API token (sign-in is OpenID Connect, AUTH_MODE=oidc): this request carries "
+         "none.", "Create one on the Usage page (API tokens) and send it as `Authorization: Bearer <token>`.",
+    "unauthenticated")
+BAD_TOKEN = Refusal(
+    401, "This API token is not valid: it was revoked, or this dashboard never issued it.",
+    "Create a new one on the Usage page (API tokens); the page lists the ones you have by their first characters.",
+    "unauthenticated")
 MISCONFIGURED = Refusal(
     503, "Sign-in is misconfigured (AUTH_MODE), so nobody can call the API.",
     "Set AUTH_MODE to none, header or oidc where the app runs; the pages' sidebar names the problem.", "configuration")
@@ -63,8 +70,27 @@ def identify(request: HTTPConnection, settings: Settings) -> Analyst | Refusal:
                        "Call the API through the same sign-in proxy as the pages (it adds the header), not the "
                        "app's port directly.", "unauthenticated")
     if settings.auth_mode == "oidc":
-        return OIDC_REFUSED
+        return from_token(request, settings)
     return MISCONFIGURED
+
+
+def needs_database(settings: Settings) -> bool:
+    """`identify` reads the database in this mode (a token's owner): call it from a worker thread."""
+    return settings.auth_mode == "oidc"
+
+
+def from_token(request: HTTPConnection, settings: Settings) -> Analyst | Refusal:
+    """The analyst whose live API token the request carries. (The token is never repeated in a refusal.)"""
+    token = api_tokens.bearer(request.headers.getlist("authorization"))
+    if token is None:
+        return NO_TOKEN
+    owner = api_tokens.owner_of(get_store(settings), token)
+    if isinstance(owner, Unavailable):
+        return Refusal(503, "API tokens cannot be checked now: the app's database is not answering.",
+                       "Try again in a moment.", "unavailable")
+    if owner is None:
+        return BAD_TOKEN
+    return Analyst(owner, owner, is_admin(owner, settings))
 
 
 def is_loopback(host: str | None) -> bool:

@@ -22,7 +22,7 @@ import anyio
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.access import Refusal, identify
+from api.access import Refusal, identify, needs_database
 from gateway.analyst import Analyst
 from gateway.config import Settings, load_settings
 from gateway.redaction import redact
@@ -91,7 +91,8 @@ def endpoint(handler: Callable[[Call], Any], *, threaded: bool = True) -> Callab
     async def answer(request: Request) -> Response:
         settings = current_settings()
         try:
-            analyst = identify(request, settings)
+            analyst = await waiting(identify, request, settings) if needs_database(settings) \
+                else identify(request, settings)
             if isinstance(analyst, Refusal):
                 raise ApiError(analyst.status, analyst.message, hint=analyst.hint, kind=analyst.kind)
             check_length(request)

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 
 import pytest
+import sqlalchemy as sa
 from starlette.datastructures import Headers
 
-from api.access import OIDC_REFUSED, REMOTE_REFUSED, Refusal, identify, is_loopback
+from api.access import BAD_TOKEN, NO_TOKEN, REMOTE_REFUSED, Refusal, identify, is_loopback
 from api.http import dumps, guard
 from api.models import source_json
+from gateway import api_tokens
 from gateway.analyst import LOCAL, Analyst
 from gateway.catalogue import Catalogue
 from gateway.config import load_settings
 from gateway.errors import ProxyUnreachable
 from gateway.models import builtin_models
-from gateway.store import LOCAL_OWNER
+from gateway.store import LOCAL_OWNER, get_store
 
 
 @pytest.mark.parametrize("host, loopback", [
@@ -64,10 +67,56 @@ def test_header_sign_in_takes_the_analyst_from_the_pages_header_whatever_the_add
     assert isinstance(identify(twice, header), Refusal)  # two different analysts: neither
 
 
-def test_oidc_sign_in_refuses_every_api_call_until_tokens_exist():
-    assert identify(_Request("127.0.0.1", {"Authorization": "Bearer anything"}), settings(AUTH_MODE="oidc")) \
-        is OIDC_REFUSED
-    assert OIDC_REFUSED.status == 401
+def test_oidc_sign_in_takes_the_analyst_from_a_live_personal_api_token(tmp_path):
+    oidc = settings(AUTH_MODE="oidc", ADMIN_EMAILS="boss@example.com", DATABASE_URL=f"sqlite:///{tmp_path}/t.db")
+    store = get_store(oidc)
+    ana, boss = api_tokens.issue(store, "ana@example.com", "script"), api_tokens.issue(store, "boss@example.com", "b")
+    assert isinstance(ana, api_tokens.Issued) and isinstance(boss, api_tokens.Issued)
+
+    def who(*headers: tuple[str, str]):
+        return identify(_Request("127.0.0.1", list(headers)), oidc)
+
+    found = who(("Authorization", f"Bearer {ana.token}"))
+    assert isinstance(found, Analyst) and found.id == "ana@example.com" and not found.admin
+    assert who(("authorization", f"bearer  {boss.token} ")).admin
+    assert who() is NO_TOKEN  # loopback is not an identity once sign-in is on
+    for refused in (who(("Authorization", f"Bearer {ana.token}x")), who(("Authorization", "Bearer dash_nothing"))):
+        assert refused is BAD_TOKEN and refused.status == 401
+    for unusable in (who(("Authorization", f"Basic {ana.token}")), who(("Authorization", ana.token)),
+                     who(("Authorization", f"Bearer {ana.token}"), ("Authorization", f"Bearer {boss.token}"))):
+        assert unusable is NO_TOKEN
+    assert store.revoke_api_token("boss@example.com", ana.record.id) is False  # not his to revoke
+    assert store.revoke_api_token("ana@example.com", ana.record.id) is True
+    assert who(("Authorization", f"Bearer {ana.token}")) is BAD_TOKEN  # refused as soon as it is revoked
+    assert ana.token not in BAD_TOKEN.message + BAD_TOKEN.hint + NO_TOKEN.message + NO_TOKEN.hint
+
+
+def test_a_token_is_kept_only_as_its_digest_and_prefix(tmp_path):
+    store = get_store(settings(DATABASE_URL=f"sqlite:///{tmp_path}/t.db"))
+    issued = api_tokens.issue(store, "ana@example.com", "  my   notebook ")
+    assert isinstance(issued, api_tokens.Issued)
+    token = issued.token
+    assert token.startswith("dash_") and len(token) == 5 + 43 and token not in repr(issued)
+    assert issued.record.name == "my notebook" and issued.record.prefix == token[:12]
+    assert store.flush(5)
+    with sa.create_engine(f"sqlite:///{tmp_path}/t.db").connect() as connection:
+        stored = [tuple(row) for row in connection.execute(sa.text("SELECT * FROM api_tokens"))]
+    assert len(stored) == 1 and hashlib.sha256(token.encode()).hexdigest() in stored[0]
+    assert not any(isinstance(value, str) and token[:13] in value for value in stored[0])  # prefix: 12 characters
+    assert [t.name for t in store.api_tokens("ana@example.com")] == ["my notebook"]
+    assert store.api_tokens("bo@example.com") == []
+    assert store.api_tokens("ana@example.com")[0].last_used_at is None
+    assert api_tokens.owner_of(store, token) == "ana@example.com"
+    assert store.api_tokens("ana@example.com")[0].last_used_at is not None  # noted on use
+
+
+@pytest.mark.parametrize("name, words", [("", "Give the token a name"), ("   ", "Give the token a name"),
+                                         ("x" * 101, "101 characters long; keep it to 100")])
+def test_a_token_needs_a_usable_name(tmp_path, name, words):
+    store = get_store(settings(DATABASE_URL=f"sqlite:///{tmp_path}/t.db"))
+    with pytest.raises(api_tokens.NameRefused, match=words):
+        api_tokens.issue(store, "ana@example.com", name)
+    assert store.api_tokens("ana@example.com") == []
 
 
 def test_a_malformed_api_allow_remote_keeps_the_api_closed_and_says_so():

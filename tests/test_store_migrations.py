@@ -36,7 +36,7 @@ def test_the_migrated_schema_is_the_one_the_queries_use(database_url: str) -> No
                                                                    "compare_type": True})
             assert compare_metadata(context, metadata) == []
             tables = set(sa.inspect(connection).get_table_names())
-        assert {"conversations", "rounds", "replies", "probe_samples", "alembic_version"} <= tables
+        assert {"conversations", "rounds", "replies", "probe_samples", "api_tokens", "alembic_version"} <= tables
         if engine.dialect.name == "sqlite":
             assert set(SQLITE_FTS_TABLES) <= tables
         else:
@@ -139,7 +139,8 @@ def test_a_database_of_an_older_revision_is_upgraded_with_its_data(database_url:
         engine.dispose()
 
 
-def test_the_revisions_form_one_chain_ending_at_the_evaluation_tables() -> None:
+def test_the_revisions_form_one_chain_ending_at_the_api_tokens() -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config())
-    assert script.get_heads() == ["0006"]
-    assert [r.revision for r in reversed(list(script.walk_revisions()))] == ["0001", "0002", "0004", "0005", "0006"]
+    assert script.get_heads() == ["0007"]
+    assert [r.revision for r in reversed(list(script.walk_revisions()))] == [
+        "0001", "0002", "0004", "0005", "0006", "0007"]

@@ -256,3 +256,21 @@ eval_cells = sa.Table(
     sa.Column("created_at", sa.Double, nullable=False),
     sa.UniqueConstraint("run_pk", "row_index", "model"),
 )
+
+# --- Personal API tokens (migration 0007; queries in gateway/store/api_tokens.py) ------------------------------------
+
+# A token an analyst created for the API (AUTH_MODE=oidc). The token itself is never stored: only its SHA-256
+# (`digest`, what a request's token is looked up by) and its first characters (`prefix`, to tell tokens apart).
+api_tokens = sa.Table(
+    "api_tokens", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("owner", sa.String(320), nullable=False),  # the analyst it acts for
+    sa.Column("name", sa.String(100), nullable=False),  # the analyst's name for it
+    sa.Column("prefix", sa.String(16), nullable=False),  # the token's first characters, in clear
+    sa.Column("digest", sa.String(64), nullable=False),  # sha256 of the whole token, hex
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("last_used_at", sa.Double),  # updated at most once a minute
+    sa.Column("revoked_at", sa.Double),  # a revoked token is refused and no longer listed
+    sa.UniqueConstraint("digest"),
+)
+sa.Index("ix_api_tokens_owner_created_at", api_tokens.c.owner, api_tokens.c.created_at)

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from gateway.conversation import Conversation
 from gateway.errors import redact
+from gateway.store import api_tokens as tokens
 from gateway.store import engine as engines
 from gateway.store import migrate, queries, rows
 from gateway.store import usage as ledger
@@ -46,6 +47,8 @@ HOUSEKEEPING_EVERY = 3600
 MAX_QUEUED_PROBES = 10_000
 TRACKED_CONVERSATIONS = 10_000  # conversations whose saved rounds this process remembers (to fill gaps)
 _PROBES = "\x00probes"  # whose queued changes probe_history waits for (no analyst id can be this)
+_TOKENS = "\x00tokens"  # the same for looking up an API token (whose it is is not known yet)
+TOKEN_TOUCH_EVERY = 60.0  # seconds: a token's "last used" is written at most this often (not on every call)
 
 
 @dataclass(frozen=True)
@@ -247,6 +250,33 @@ class Store:
         self._engine.dispose()
         return drained
 
+    # --- personal API tokens (gateway/api_tokens.py makes them; only their digests and prefixes are stored) -------
+
+    def add_api_token(self, owner: str, *, name: str, prefix: str, digest: str) -> tokens.ApiToken | Unavailable:
+        return self._change(owner, lambda c: tokens.add(c, owner, name=rows.clean(name), prefix=prefix,
+                                                        digest=digest, now=time.time()))
+
+    def api_tokens(self, owner: str) -> list[tokens.ApiToken] | Unavailable:
+        """The owner's live tokens, newest first."""
+        return self._read(owner, lambda c: tokens.listed(c, owner))
+
+    def revoke_api_token(self, owner: str, token_id: int) -> bool | Unavailable:
+        """True when the owner's token `token_id` is revoked now; False when they have no such live token."""
+        return self._change(owner, lambda c: tokens.revoke(c, owner, token_id, time.time()))
+
+    def api_token_owner(self, digest: str) -> str | None | Unavailable:
+        """Whose live token has this digest (None: nobody's, or revoked); notes that it was used (at most every
+        TOKEN_TOUCH_EVERY seconds, so a burst of calls does not write each time)."""
+        found = self._read(_TOKENS, lambda c: tokens.find(c, digest))
+        if found is None or isinstance(found, Unavailable):
+            return found
+        now = time.time()
+        if found.last_used_at is None or now - found.last_used_at >= TOKEN_TOUCH_EVERY:
+            touched = self._change(_TOKENS, lambda c: tokens.touch(c, found.owner, found.id, now))
+            if isinstance(touched, Unavailable):  # the token is good; only its "last used" is not noted
+                log.warning("store: the last use of an API token could not be noted: %s", touched)
+        return found.owner
+
     # --- inside ------------------------------------------------------------------------------------------------
 
     def _remember(self, key: tuple[str, str], through: int) -> None:
@@ -286,7 +316,7 @@ class Store:
             self._read_failure = None
         return found
 
-    def _change(self, owner: str, change: Callable[[sa.Connection], bool]) -> bool | Unavailable:
+    def _change(self, owner: str, change: Callable[[sa.Connection], T]) -> T | Unavailable:
         status = self.status()
         if not status.ok and self._failure_retrying():
             return Unavailable(status.message)  # writes fail at the moment; this one would too
