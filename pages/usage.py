@@ -4,6 +4,7 @@ import streamlit as st
 
 from gateway.store import get_store
 from ui import analyst, pages
+from ui.api_tokens import api_tokens_section
 from ui.layout import page_setup
 from ui.usage import key_section, my_usage, team_usage
 
@@ -17,3 +18,5 @@ my_usage(store, settings, me)
 key_section(settings)
 if me.admin:
     team_usage(store, settings)
+if settings.auth_mode == "oidc":  # the API's sign-in then (in header mode it takes the proxy's header)
+    api_tokens_section(store, me)
