@@ -30,7 +30,8 @@ def _error(description: str) -> dict[str, Any]:
 
 
 _REFUSED = {"401": _error("Refused: sign-in is on and the request names no analyst (AUTH_MODE=header: no usable "
-                          "AUTH_HEADER; AUTH_MODE=oidc: API tokens are not issued yet)."),
+                          "AUTH_HEADER; AUTH_MODE=oidc: no personal API token, or one that was revoked or never "
+                          "issued)."),
             "403": _error("Refused: sign-in is off, the caller is not on this machine and API_ALLOW_REMOTE is not "
                           "true.")}
 
@@ -231,7 +232,8 @@ def document() -> dict[str, Any]:
                  "The dashboard's catalogue, proxy health, usage and comparisons over HTTP, served by the same process "
                  "as the pages, with the pages' sign-in (AUTH_MODE): `none` answers loopback clients only unless "
                  "API_ALLOW_REMOTE=true; `header` takes the analyst from the same AUTH_HEADER as the pages; `oidc` "
-                 "refuses every call (personal API tokens are not issued yet). Errors are JSON: "
+                 "takes a personal API token (`Authorization: Bearer dash_…`) the analyst created on the Usage page. "
+                 "Errors are JSON: "
                  "`{\"error\": {\"message\", \"hint\", \"kind\", "
                  f"\"status\"}}`. Request bodies are limited to {MAX_BODY_BYTES:,} bytes (413)."},
         "paths": {
@@ -314,7 +316,10 @@ def document() -> dict[str, Any]:
                                       **_REFUSED}},
             },
         },
-        "components": {"schemas": SCHEMAS},
+        "security": [{}, {"apiToken": []}],
+        "components": {"schemas": SCHEMAS, "securitySchemes": {"apiToken": {
+            "type": "http", "scheme": "bearer", "description": "AUTH_MODE=oidc: a personal API token (`dash_…`), "
+            "created and revoked on the Usage page. Not used in the other modes."}}},
     }
 
 
