@@ -35,8 +35,8 @@ class Found:
 
 
 def add(connection: sa.Connection, owner: str, *, name: str, prefix: str, digest: str, now: float) -> ApiToken:
-    pk = connection.execute(sa.insert(api_tokens).values(owner=owner, name=name, prefix=prefix, digest=digest,
-                                                         created_at=now).returning(T.pk)).scalar_one()
+    pk: int = connection.execute(sa.insert(api_tokens).values(
+        owner=owner, name=name, prefix=prefix, digest=digest, created_at=now).returning(T.pk)).scalar_one()
     return ApiToken(int(pk), name, prefix, now, None)
 
 
