@@ -16,6 +16,7 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
+from gateway import api_tokens
 from gateway.config import load_settings
 from gateway.evaluation import worker
 from gateway.evaluation.votes import Verdict, Vote, compare_subject, eval_subject
@@ -74,6 +75,7 @@ def markup_proxy(monkeypatch):
 
 ROW_SCRIPT = """
 import streamlit as st
+from gateway import api_tokens
 from gateway.config import load_settings
 from gateway.store import get_store
 from gateway.store.evaluation import Evaluations
@@ -176,6 +178,13 @@ def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_prox
     look(at, "usage, signed in as an admin with an own key")
     assert any("Bad request" in c.value for c in at.sidebar.caption), "the sidebar names the analyst"
     assert any(h.value == "Your proxy key" for h in at.subheader) and any(h.value == "Team" for h in at.header)
+    # Its API tokens section (AUTH_MODE=oidc): a token named in Markup just created (the alert, the list, the
+    # revoke button's tooltip), then listed on a later run.
+    at.text_input(key="api_token_name").input(MARKUP_ERROR[:api_tokens.MAX_NAME])
+    at.button(key="api_token_create").click().run()
+    look(at, "usage, an API token named in Markup just created")
+    assert at.code and any("Bad request" in s.value for s in at.success)
+    look(at.run(), "usage, an API token named in Markup listed")
 
     requests = " ".join(markup_proxy.requests)
     assert "/v1/chat/completions" in requests and "/v1/models" in requests and "/key/info" in requests
