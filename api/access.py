@@ -34,6 +34,7 @@ class Refusal:
     message: str
     hint: str
     kind: str
+    challenge: str | None = None  # the WWW-Authenticate header of a 401 that asks for a token (RFC 6750)
 
 
 REMOTE_REFUSED = Refusal(
@@ -44,11 +45,11 @@ REMOTE_REFUSED = Refusal(
 NO_TOKEN = Refusal(
     401, "The API needs your personal API token (sign-in is OpenID Connect, AUTH_MODE=oidc): this request carries "
          "none.", "Create one on the Usage page (API tokens) and send it as `Authorization: Bearer <token>`.",
-    "unauthenticated")
+    "unauthenticated", 'Bearer realm="api"')
 BAD_TOKEN = Refusal(
     401, "This API token is not valid: it was revoked, or this dashboard never issued it.",
     "Create a new one on the Usage page (API tokens); the page lists the ones you have by their first characters.",
-    "unauthenticated")
+    "unauthenticated", 'Bearer realm="api", error="invalid_token"')
 MISCONFIGURED = Refusal(
     503, "Sign-in is misconfigured (AUTH_MODE), so nobody can call the API.",
     "Set AUTH_MODE to none, header or oidc where the app runs; the pages' sidebar names the problem.", "configuration")

@@ -94,7 +94,8 @@ def endpoint(handler: Callable[[Call], Any], *, threaded: bool = True) -> Callab
             analyst = await waiting(identify, request, settings) if needs_database(settings) \
                 else identify(request, settings)
             if isinstance(analyst, Refusal):
-                raise ApiError(analyst.status, analyst.message, hint=analyst.hint, kind=analyst.kind)
+                raise ApiError(analyst.status, analyst.message, hint=analyst.hint, kind=analyst.kind,
+                               headers={"WWW-Authenticate": analyst.challenge} if analyst.challenge else None)
             check_length(request)
             call = Call(request, settings.for_analyst(analyst.id), analyst)
             if threaded:

@@ -82,7 +82,7 @@ def test_without_a_token_nothing_is_answered_even_from_this_machine(api):
                    api.post("/api/models"), api.get("/api/openapi.json"),
                    api.get("/api/usage", headers={"Authorization": "Basic YW5hOnNlY3JldA=="})):
         error = refused(answer, "needs your personal API token")
-        assert "Usage page" in error["hint"]
+        assert "Usage page" in error["hint"] and answer.headers["www-authenticate"] == 'Bearer realm="api"'
 
 
 def test_a_token_acts_for_its_analyst_and_shows_nobody_elses_usage(api, store):
@@ -112,5 +112,6 @@ def test_an_unknown_or_revoked_token_is_refused_and_never_repeated(api, store, s
                api.get("/api/usage", headers=bearer("dash_" + "x" * 43))]
     for answer in answers:
         refused(answer, "not valid: it was revoked, or this dashboard never issued it")
+        assert answer.headers["www-authenticate"] == 'Bearer realm="api", error="invalid_token"'
         assert token[5:] not in answer.text and token[5:] not in str(answer.headers)
     assert token[5:] not in server.log_path.read_text(errors="replace")  # nor in the server's log
