@@ -223,3 +223,27 @@ def test_a_spent_budget_refuses_an_api_comparison_as_it_refuses_the_page():
     assert budget_refusal(Call(None, budgeted, boss), _Ledger(9.0)) is None  # type: ignore[arg-type]  # admins exempt
     assert budget_refusal(Call(None, budgeted, ana), _Ledger(Unavailable("down"))) is None  # type: ignore[arg-type]
     assert budget_refusal(Call(None, settings(), LOCAL), _Ledger(99.0)) is None  # type: ignore[arg-type]  # no budget
+
+
+def usage_call(query: str, analyst: Analyst, **values: str):
+    from starlette.requests import Request
+
+    from api.http import Call
+
+    request = Request({"type": "http", "method": "GET", "path": "/api/usage", "query_string": query.encode(),
+                       "headers": []})
+    return Call(request, settings(**values), analyst)
+
+
+def test_usage_says_503_in_plain_words_when_the_database_does_not_answer():
+    from api.http import ApiError
+    from api.usage import usage_endpoint
+
+    down = {"DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none"}  # port 9: nothing listens
+    with pytest.raises(ApiError) as refused:
+        usage_endpoint(usage_call("period=7d", Analyst("ana@example.com", "Ana"), **down))
+    assert refused.value.status == 503 and refused.value.kind == "unavailable"
+    assert refused.value.message.startswith("Usage cannot be read now: Saved work cannot be read")
+    with pytest.raises(ApiError) as forbidden:  # refused before the database is asked
+        usage_endpoint(usage_call("scope=team", Analyst("ana@example.com", "Ana"), **down))
+    assert forbidden.value.status == 403 and forbidden.value.kind == "forbidden"
