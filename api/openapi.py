@@ -232,7 +232,7 @@ def document() -> dict[str, Any]:
                  "The dashboard's catalogue, proxy health, usage and comparisons over HTTP, served by the same process "
                  "as the pages, with the pages' sign-in (AUTH_MODE): `none` answers loopback clients only unless "
                  "API_ALLOW_REMOTE=true; `header` takes the analyst from the same AUTH_HEADER as the pages; `oidc` "
-                 "takes a personal API token (`Authorization: Bearer dash_…`) the analyst created on the Usage page. "
+                 "takes a personal API token (`Authorization: Bearer <token>`) the analyst created on the Usage page. "
                  "Errors are JSON: "
                  "`{\"error\": {\"message\", \"hint\", \"kind\", "
                  f"\"status\"}}`. Request bodies are limited to {MAX_BODY_BYTES:,} bytes (413)."},

@@ -247,3 +247,12 @@ def test_usage_says_503_in_plain_words_when_the_database_does_not_answer():
     with pytest.raises(ApiError) as forbidden:  # refused before the database is asked
         usage_endpoint(usage_call("scope=team", Analyst("ana@example.com", "Ana"), **down))
     assert forbidden.value.status == 403 and forbidden.value.kind == "forbidden"
+
+
+def test_the_openapi_document_passes_the_redaction_unchanged():
+    """Every answer goes through the redaction: a description that looks like a key or a Bearer token would be served
+    masked (and differ from the document)."""
+    from api.openapi import document
+
+    text = dumps(document())
+    assert guard(text, settings()) == text
