@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import hashlib
 import json
 import math
+import secrets
 
 import pytest
 import sqlalchemy as sa
@@ -19,6 +22,7 @@ from gateway.catalogue import Catalogue
 from gateway.config import load_settings
 from gateway.errors import ProxyUnreachable
 from gateway.models import builtin_models
+from gateway.redaction import mask_key
 from gateway.store import LOCAL_OWNER, get_store
 
 
@@ -141,10 +145,17 @@ def test_the_source_says_live_cached_last_good_or_builtin_only(catalogue, asked_
     assert (found["ageSeconds"] is None) == (catalogue.fetched_at is None)
 
 
+def in_own_loop(coroutine):
+    """`asyncio.run` in a thread of its own: the browser tests' Playwright (sync API) keeps an event loop running
+    in the main thread for the whole session."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def test_json_has_no_nan_and_keys_are_masked_on_the_way_out():
     assert dumps({"a": math.nan, "b": [math.inf, 1.5]}) == '{"a":null,"b":[null,1.5]}'
-    key = "sk-verbatim-secret-0123456789"
-    assert guard(f"oops {key} here", settings(LITELLM_API_KEY=key)) == "oops sk-…6789 here"
+    key = f"sk-verbatim-{secrets.token_hex(12)}"  # no 8 characters in common with keys other tests registered
+    assert guard(f"oops {key} here", settings(LITELLM_API_KEY=key)) == f"oops {mask_key(key)} here"
 
 
 def test_the_last_check_is_the_gateways_redaction_boundary():
@@ -159,7 +170,6 @@ def test_the_last_check_is_the_gateways_redaction_boundary():
 
 
 def test_gets_close_together_share_one_catalogue_read(monkeypatch):
-    import asyncio
     import threading
 
     import gateway
@@ -181,12 +191,12 @@ def test_gets_close_together_share_one_catalogue_read(monkeypatch):
         asyncio.get_running_loop().call_later(0.2, release.set)
         return await asyncio.gather(*(models.shared_fetch(settings()) for _ in range(count)), return_exceptions=True)
 
-    first = asyncio.run(together(20))  # arriving while the read runs
+    first = in_own_loop(together(20))  # arriving while the read runs
     assert len(calls) == 1 and all(found is first[0] for found in first)
-    assert asyncio.run(together(5)) == [first[0]] * 5 and len(calls) == 1  # up to READ_REUSE seconds later
+    assert in_own_loop(together(5)) == [first[0]] * 5 and len(calls) == 1  # up to READ_REUSE seconds later
     monkeypatch.setattr(models, "READ_REUSE", 0.0)
     release.clear()
-    second = asyncio.run(together(5))  # later: read again; a failure reaches every caller of that read
+    second = in_own_loop(together(5))  # later: read again; a failure reaches every caller of that read
     assert len(calls) == 2 and all(isinstance(found, ProxyUnreachable) for found in second)
 
 
