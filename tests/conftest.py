@@ -18,6 +18,7 @@ import streamlit as st
 from gateway import catalogue, config
 from gateway.config import Settings
 from tests.support import litellm_versions
+from tests.support.postgres import database_url, postgres_server, store  # noqa: F401 - fixtures for every test
 from tests.support.proxy import Proxy, settings_for, start_proxy
 from tests.support.upstream import upstream_server
 

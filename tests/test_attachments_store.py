@@ -4,26 +4,14 @@ reopened, are written once per round, and go when the conversation is purged."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-
-import pytest
 
 from gateway.attachments import prepare
 from gateway.conversation import Conversation
 from gateway.reply import Outcome, Reply
 from gateway.store import Store
 from gateway.store.store import DELETED_RETENTION
-from tests.support.postgres import database_url, postgres_server  # noqa: F401 - fixtures
 from tests.test_attachments import pdf, png
 from tests.test_store import ANA, BEN, rows_in, save
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:  # noqa: F811
-    opened = Store.open(database_url)
-    assert opened.status().ok, opened.status()
-    yield opened
-    opened.close()
 
 
 def with_files() -> Conversation:

@@ -5,7 +5,6 @@ workers off one run, and the ledger of saved replies."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,18 +15,9 @@ from gateway.evaluation.votes import Verdict, Vote, compare_subject, eval_subjec
 from gateway.reply import Metrics, Outcome, Reply, ReplyError
 from gateway.store import Store, Unavailable
 from gateway.store.evaluation import Evaluations, VoteFilter
-from tests.support.postgres import database_url, postgres_server  # noqa: F401 - fixtures
 from tests.support.proxy import free_port
 
 ANA, BEN = "ana@example.com", "ben@example.com"
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:  # noqa: F811
-    opened = Store.open(database_url)
-    assert opened.status().ok, opened.status()
-    yield opened
-    opened.close()
 
 
 def test_one_vote_per_subject_and_analyst_changed_in_place(store):

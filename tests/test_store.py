@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 
 import psycopg
 import pytest
@@ -21,17 +20,8 @@ from gateway.reply import Metrics, Outcome, Reply, ReplyError
 from gateway.store import Store, Summary, queries
 from gateway.store.rows import METRIC_COLUMNS
 from gateway.store.store import DELETED_RETENTION, PROBE_RETENTION
-from tests.support.postgres import database_url, postgres_server  # noqa: F401 - fixtures
 
 ANA, BEN = "ana@example.com", "ben@example.com"
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:  # noqa: F811
-    opened = Store.open(database_url)
-    assert opened.status().ok, opened.status()
-    yield opened
-    opened.close()
 
 
 def full_metrics(seed: float) -> Metrics:
@@ -161,7 +151,7 @@ def test_rounds_this_process_has_not_saved_are_saved_with_a_later_one(store: Sto
 
 
 def test_a_conversation_opened_from_the_store_is_continued_without_rewriting_it(store: Store,
-                                                                               database_url: str) -> None:  # noqa: F811
+                                                                               database_url: str) -> None:
     conv = chat("one", "two")
     save(store, conv)
     store.flush()
@@ -195,7 +185,7 @@ def test_a_page_sees_what_it_just_saved(store: Store) -> None:
     assert [s.id for s in store.history(ANA)] == [conv.id]
 
 
-def test_a_round_being_written_is_never_seen_half_written(store: Store, database_url: str,  # noqa: F811
+def test_a_round_being_written_is_never_seen_half_written(store: Store, database_url: str,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     conv = chat("one")
     save(store, conv)
@@ -381,7 +371,7 @@ def test_probe_history_is_kept_per_proxy_and_pruned(store: Store) -> None:
     assert store.probe_history("http://b:4000", since=0) == samples[3:]
 
 
-def test_the_postgres_database_really_is_postgres(store: Store, database_url: str) -> None:  # noqa: F811
+def test_the_postgres_database_really_is_postgres(store: Store, database_url: str) -> None:
     """Guards the parametrisation itself: the postgres run talks to the suite's server."""
     if database_url.startswith("postgresql"):
         dsn = sa.make_url(database_url)

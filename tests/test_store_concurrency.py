@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 from gateway.store import Store
-from tests.support.postgres import database_url, postgres_server  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 CONVERSATIONS, ROUNDS = 8, 12
@@ -40,7 +39,7 @@ store.close()
 """
 
 
-def test_two_processes_writing_at_once_lose_no_turn(database_url: str) -> None:  # noqa: F811
+def test_two_processes_writing_at_once_lose_no_turn(database_url: str) -> None:
     Store.open(database_url).close()  # migrated once (the start-up race has its own test)
     start = time.time() + 3.0
     children = [subprocess.Popen([sys.executable, "-c", WRITER, database_url, name, str(start), str(CONVERSATIONS),

@@ -18,7 +18,6 @@ from alembic.script import ScriptDirectory
 from gateway.store import Store, migrate
 from gateway.store.engine import create_engine, resolve_url
 from gateway.store.schema import SQLITE_FTS_TABLES, include_object, metadata
-from tests.support.postgres import database_url, postgres_server  # noqa: F401 - fixtures
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,7 +26,7 @@ def engine_for(url: str) -> sa.Engine:
     return create_engine(resolve_url(url))
 
 
-def test_the_migrated_schema_is_the_one_the_queries_use(database_url: str) -> None:  # noqa: F811
+def test_the_migrated_schema_is_the_one_the_queries_use(database_url: str) -> None:
     engine = engine_for(database_url)
     try:
         assert migrate.upgrade(engine) is True
@@ -47,7 +46,7 @@ def test_the_migrated_schema_is_the_one_the_queries_use(database_url: str) -> No
         engine.dispose()
 
 
-def test_migrating_again_changes_nothing(database_url: str) -> None:  # noqa: F811
+def test_migrating_again_changes_nothing(database_url: str) -> None:
     engine = engine_for(database_url)
     try:
         assert migrate.upgrade(engine) is True
@@ -57,7 +56,7 @@ def test_migrating_again_changes_nothing(database_url: str) -> None:  # noqa: F8
         engine.dispose()
 
 
-def test_downgrade_removes_everything_and_upgrade_rebuilds_it(database_url: str) -> None:  # noqa: F811
+def test_downgrade_removes_everything_and_upgrade_rebuilds_it(database_url: str) -> None:
     engine = engine_for(database_url)
     try:
         migrate.upgrade(engine)
@@ -90,7 +89,7 @@ store.close()
 """
 
 
-def test_processes_starting_at_once_migrate_an_empty_database_once(database_url: str) -> None:  # noqa: F811
+def test_processes_starting_at_once_migrate_an_empty_database_once(database_url: str) -> None:
     start = time.time() + 3.0  # every process is imported and connected by then; they go at the same instant
     children = [subprocess.Popen([sys.executable, "-c", CHILD, database_url, str(start)], cwd=ROOT,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
@@ -110,7 +109,7 @@ def test_processes_starting_at_once_migrate_an_empty_database_once(database_url:
         engine.dispose()
 
 
-def test_a_database_of_an_older_revision_is_upgraded_with_its_data(database_url: str) -> None:  # noqa: F811
+def test_a_database_of_an_older_revision_is_upgraded_with_its_data(database_url: str) -> None:
     engine = engine_for(database_url)
     try:
         with migrate.locked(engine) as connection:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -17,18 +16,9 @@ from gateway.store import Store
 from gateway.store import usage as ledger
 from gateway.store.migrate import alembic_config
 from gateway.store.rows import Snapshot, header, round_rows, usage_rows
-from tests.support.postgres import database_url, postgres_server  # noqa: F401 - fixtures
 
 ANA, BEN = "ana@example.com", "ben@example.com"
 ALL_TIME = {"since": 0.0, "until": time.time() + 3600}
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[Store]:  # noqa: F811
-    opened = Store.open(database_url)
-    assert opened.status().ok, opened.status()
-    yield opened
-    opened.close()
 
 
 def sent(model: str, cost: float | None, *, run: int = 1, source: str = "proxy", outcome=Outcome.COMPLETE,
@@ -154,7 +144,7 @@ def test_a_period_excludes_what_is_outside_it(store):
     assert store.spent(ANA, since=0, until=now - 3600) == 0
 
 
-def test_the_migration_backfills_the_ledger_from_saved_replies(database_url):  # noqa: F811
+def test_the_migration_backfills_the_ledger_from_saved_replies(database_url):
     """A database saved before the ledger existed: its replies (sent ones, deleted conversations too) become usage."""
     url = database_url
     migrated = Store.open(url)  # migrated to head; go back to 0004 (main before the ledger) and save work there

@@ -23,22 +23,6 @@ FAST_REPLY = "Hello! I am the fast demo model."
 NAMES = ("upstream-echo", "demo-fast")
 
 
-@pytest.mark.parametrize("path, heading", {"/leaderboard": "Leaderboard", "/evaluate": "Evaluate"}.items())
-def test_first_visit_to_each_evaluation_page_on_a_fresh_server(browser, proxy, path, heading):
-    server = start_app(proxy_env(proxy))  # fresh for every URL: the trap is the first visit
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    try:
-        page = open_page(context.new_page(), server.url + path)
-        page.get_by_role("heading", name=heading).first.wait_for()
-        assert page.locator("text=Page not found").count() == 0
-        assert page.locator("[data-testid='stException']").count() == 0
-        page.locator("[data-testid='stSidebar']").get_by_role("button", name="Refresh models").wait_for()
-        screenshot(page, f"fresh{path.replace('/', '_')}")
-    finally:
-        context.close()
-        server.stop()
-
-
 def download(page, label: str) -> bytes:
     with page.expect_download() as info:
         page.get_by_role("button", name=label).click()

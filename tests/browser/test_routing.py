@@ -13,6 +13,8 @@ PAGES = {
     "/models": "Model catalogue",
     "/health": "Proxy health",
     "/usage": "Usage",
+    "/leaderboard": "Leaderboard",
+    "/evaluate": "Evaluate",
 }
 
 

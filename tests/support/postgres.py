@@ -25,6 +25,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from gateway.store import Store
 from tests.support.proxy import free_port
 
 USER = "postgres"  # the OS user that runs the server when we are root, and the database superuser
@@ -139,3 +140,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'store.db'}"
     server: PostgresServer = request.getfixturevalue("postgres_server")
     return server.create_database()
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """An opened, migrated store on that database, closed after the test."""
+    opened = Store.open(database_url)
+    assert opened.status().ok, opened.status()
+    yield opened
+    opened.close()
