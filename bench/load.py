@@ -98,13 +98,14 @@ def bench_config() -> Path:
     return path
 
 
-def start_app(proxy: Proxy, directory: Path) -> Service:
-    """The app as `streamlit run streamlit_app.py`, with the agent API on (here only) and room for every session."""
+def start_app(proxy: Proxy, directory: Path, script: str = "streamlit_app.py") -> Service:
+    """The app as `streamlit run streamlit_app.py` (or `script`: bench/floor_app.py for the floor), with the agent
+    API on (here only) and room for every session."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LITELLM_", "OPENAI_", "ANTHROPIC_"))}
     env.update(LITELLM_ENABLED="true", LITELLM_BASE_URL=proxy.base_url, LITELLM_API_KEY=proxy.master_key,
                DATABASE_URL=f"sqlite:///{directory}/dashboard.db")
-    argv = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+    argv = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
             "--server.enableAgentApi", "true", "--server.agentMaxSessions", "2000",
             "--server.agentWaitTimeout", "300", "--server.agentSessionTTL", "3600"]
@@ -153,9 +154,9 @@ def last_reply(snapshot: dict) -> tuple[str, str]:
 class Session:
     """One analyst's browser tab on /chat, without the browser."""
 
-    def __init__(self, client: httpx.Client, model: str) -> None:
+    def __init__(self, client: httpx.Client, model: str, page: str | None = "chat") -> None:
         self.client, self.model = client, model
-        snapshot = self._post({"page": "chat", "query_params": {"model": [model]}})
+        snapshot = self._post({**({"page": page} if page else {}), "query_params": {"model": [model]}})
         self.id = snapshot["session_id"]
 
     def _post(self, body: dict) -> dict:
@@ -180,10 +181,12 @@ class Session:
                     len(reply) + len(prompt))
 
 
-def open_sessions(client: httpx.Client, model: str, n: int, workers: int = 4) -> list[Session]:
-    """n sessions on /chat with `model` picked, opened a few at a time (opening is not what is measured)."""
+def open_sessions(client: httpx.Client, model: str, n: int, workers: int = 4, page: str | None = "chat"
+                  ) -> list[Session]:
+    """n sessions on /chat (or `page`; None: the app's only page) with `model` picked, opened a few at a time
+    (opening is not what is measured)."""
     with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(lambda _: Session(client, model), range(n)))
+        return list(pool.map(lambda _: Session(client, model, page), range(n)))
 
 
 def at_once(jobs: list[Callable[[], object]]) -> tuple[list[object], list[BaseException]]:
@@ -304,9 +307,9 @@ def summarise_profile(path: Path, top: int = 30) -> str:
 
 
 def measure(app: Service, proxy: Proxy, client: httpx.Client, sdk: openai.OpenAI, kind: str, n: int,
-            profile: Path | None = None) -> Row:
+            profile: Path | None = None, page: str | None = "chat") -> Row:
     model, words = MODELS[kind]
-    sessions = open_sessions(client, model, n)
+    sessions = open_sessions(client, model, n, page=page)
     raw_results, raw_failures = at_once([lambda i=i: raw_reply(sdk, model, words, f"Count for me, analyst {i}.")
                                          for i in range(n)])
     cpu, proxy_cpu = proc_cpu(app.process.pid), proc_cpu(proxy.process.pid)
@@ -326,9 +329,10 @@ def measure(app: Service, proxy: Proxy, client: httpx.Client, sdk: openai.OpenAI
                [str(f)[:200] for f in failures[:3] + raw_failures[:3]])
 
 
-def alone(app: Service, proxy: Proxy, client: httpx.Client, sdk: openai.OpenAI, kind: str, repeat: int) -> Row:
+def alone(app: Service, proxy: Proxy, client: httpx.Client, sdk: openai.OpenAI, kind: str, repeat: int,
+          page: str | None = "chat") -> Row:
     """One session at a time, `repeat` times: medians are the 'one alone' the others are compared with."""
-    rows = [measure(app, proxy, client, sdk, kind, 1) for _ in range(repeat)]
+    rows = [measure(app, proxy, client, sdk, kind, 1, page=page) for _ in range(repeat)]
     return Row(rows[0].model, 1, [statistics.median(x for r in rows for x in r.app)],
                [statistics.median(x for r in rows for x in r.app_ttft)] if rows[0].app_ttft else [],
                [statistics.median(x for r in rows for x in r.raw)],
@@ -369,6 +373,84 @@ def memory(app: Service, client: httpx.Client, turns: int, sessions: int, long_t
             "samples": samples, "turn_first": statistics.median(times[:10]), "turn_last": statistics.median(times[-10:])}
 
 
+def short_cpu(app: Service, client: httpx.Client, sessions: int, turns: int, page: str | None = "chat") -> float:
+    """App CPU seconds per short reply (demo-fast: instant, one line), `sessions` sessions side by side."""
+    opened = open_sessions(client, SHORT[0], sessions, page=page)
+    for session in opened:
+        session.send("Warm up: hello?", text=SHORT[1])
+    cpu = proc_cpu(app.process.pid)
+    with ThreadPoolExecutor(sessions) as pool:
+        list(pool.map(lambda i: [opened[i].send(f"Question {t} from analyst {i}: hello?", text=SHORT[1])
+                                 for t in range(turns)], range(sessions)))
+    return (proc_cpu(app.process.pid) - cpu) / (sessions * turns)
+
+
+def floor(app: Service, proxy: Proxy, client: httpx.Client, sdk: openai.OpenAI, counts: list[int],
+          repeat: int, tabs: int = 0) -> None:
+    """The same measurements on bench/floor_app.py, the least a Streamlit chat page does per prompt: what remains
+    there is Streamlit's, the SDK's and the agent API's own cost, which no page code can remove."""
+    print("\nThe floor: bench/floor_app.py (a fragment with a prompt box; the SDK's reply drawn once)")
+    measure(app, proxy, client, sdk, "slow", 2, page=None)  # warm
+    base = alone(app, proxy, client, sdk, "slow", repeat, page=None)
+    rows = [base] + [measure(app, proxy, client, sdk, "slow", n, page=None) for n in counts if n != 1]
+    print_rows(rows, base)
+    print(f"floor: app CPU per short reply ({SHORT[0]}, 10 sessions side by side) "
+          f"{short_cpu(app, client, 10, 10, page=None) * 1000:.0f} ms")
+    if tabs:
+        cpu, turn = browser_tabs(app, tabs, 10, "", "Message")
+        print(f"floor in Chromium: CPU per short reply ({tabs} tabs side by side, 10 turns each) "
+              f"{cpu * 1000:.0f} ms; turn median {turn:.2f} s")
+
+
+REPLY_SHOWN = """([prompt, reply]) => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app || app.getAttribute("data-test-script-state") !== "notRunning") return false;
+  const messages = [...document.querySelectorAll("[data-testid='stChatMessage']")];
+  const asked = messages.findIndex(m => m.innerText.includes(prompt));
+  return asked >= 0 && messages.slice(asked + 1).some(m => m.innerText.includes(reply));
+}"""
+
+
+def browser_tabs(app: Service, tabs: int, turns: int, path: str, placeholder: str) -> tuple[float, float]:
+    """App CPU seconds per short reply and the median turn time with `tabs` real Chromium tabs side by side, each
+    sending `turns` prompts (all tabs send, then each waits for its reply on screen and the app idle). No agent
+    API here: what the app spends is what a browser session costs it (websocket deltas, no snapshots)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    model, reply = SHORT
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            pages = [browser.new_context(viewport={"width": 1280, "height": 900}).new_page() for _ in range(tabs)]
+            for page in pages:
+                page.goto(f"{app.base_url}/{path}?model={model}")
+                page.get_by_placeholder(placeholder).wait_for(timeout=90_000)
+            times: list[float] = []
+            cpu = proc_cpu(app.process.pid)
+            for turn in range(-1, turns):  # turn -1 warms each tab up, unmeasured
+                if turn == 0:
+                    cpu = proc_cpu(app.process.pid)
+                started = time.perf_counter()
+                prompts = [f"Question {turn} from tab {i}: hello?" for i in range(tabs)]
+                for page, prompt in zip(pages, prompts):
+                    box = page.get_by_placeholder(placeholder)
+                    box.fill(prompt)
+                    box.press("Enter")
+                for page, prompt in zip(pages, prompts):
+                    page.wait_for_function(REPLY_SHOWN, arg=[prompt, reply], timeout=120_000, polling=20)
+                    if turn >= 0:
+                        times.append(time.perf_counter() - started)
+            return (proc_cpu(app.process.pid) - cpu) / (tabs * turns), statistics.median(times)
+        finally:
+            browser.close()
+
+
+def client_for(app: Service, limits: httpx.Limits) -> httpx.Client:
+    return httpx.Client(base_url=app.base_url, timeout=httpx.Timeout(300, connect=30), limits=limits)
+
+
 # --- the report -----------------------------------------------------------------------------------------------------
 
 def print_rows(rows: list[Row], base: Row) -> None:
@@ -398,6 +480,9 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=20)
     parser.add_argument("--long-turns", type=int, default=200)
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument("--tabs", type=int, default=0, help="also N real Chromium tabs (short replies, CPU/reply)")
+    parser.add_argument("--floor", action="store_true",
+                        help="then the same on bench/floor_app.py: Streamlit's own floor per session")
     parser.add_argument("--profile", action="store_true", help="py-spy the app during the 40-session run")
     args = parser.parse_args()
     counts = {"slow": [int(x) for x in args.counts.split(",") if x], "long": [int(x) for x in args.long_counts.split(",") if x]}
@@ -414,7 +499,7 @@ def main() -> None:
         try:
             app = start_app(proxy, directory)
             limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-            client = httpx.Client(base_url=app.base_url, timeout=httpx.Timeout(300, connect=30), limits=limits)
+            client = client_for(app, limits)
             sdk = openai.OpenAI(base_url=f"{proxy.base_url}/v1", api_key=proxy.master_key, max_retries=0,
                                 http_client=httpx.Client(limits=limits, timeout=300))
             for kind in MODELS:  # warm: the pages' first runs, the proxy's first calls to each model
@@ -455,6 +540,17 @@ def main() -> None:
                 print(f"  growth from turn {first[0]} to {last[0]}: {last[1] - first[1]:+.1f} MB for "
                       f"{(last[2] - first[2]) / 1024:.1f} KB more text")
             print(f"\napp RSS at the end {proc_rss_mb(app.process.pid):.0f} MB; load average {load_average()}")
+            if args.floor:
+                print(f"app: CPU per short reply ({SHORT[0]}, 10 sessions side by side) "
+                      f"{short_cpu(app, client, 10, 10) * 1000:.0f} ms")
+            if args.tabs:
+                cpu, turn = browser_tabs(app, args.tabs, 10, "chat", f"Message {SHORT[0]}")
+                print(f"app in Chromium: CPU per short reply ({args.tabs} tabs side by side, 10 turns each) "
+                      f"{cpu * 1000:.0f} ms; turn (all tabs sent → each reply shown) median {turn:.2f} s")
+            if args.floor:
+                app.stop()
+                app = start_app(proxy, Path(tempfile.mkdtemp(prefix="floor-", dir=directory)), "bench/floor_app.py")
+                floor(app, proxy, client_for(app, limits), sdk, counts["slow"], args.repeat, args.tabs)
         finally:
             if app is not None:
                 app.stop()
