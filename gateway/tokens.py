@@ -11,14 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import httpx
 import streamlit as st
 
-from gateway.attachments import content_tokens
+from gateway.attachments import Attachment, content_tokens
 from gateway.config import Settings
 from gateway.errors import GatewayError, PromptTooLong
 from gateway.http import shared_client
@@ -122,6 +123,33 @@ def context_fit(model: ModelRecord, messages: list[dict[str, str]], settings: Se
     """How full the model's context window is with these messages (and `max_tokens` reserved for the reply)."""
     count = count_tokens(model, messages, settings)
     return ContextFit(count.tokens, model.context_window, count.source, max_tokens or 0)
+
+
+def count_attachments(model: ModelRecord, attachments: list[Attachment], settings: Settings, *,
+                      budget: float = 2 * COUNT_TIMEOUT) -> list[Attachment]:
+    """The files with `counted_tokens` from the proxy's token counter for `model`: each text-bearing file's text as
+    a user message, less that message empty. Images keep OpenAI's tile formula, which is how the proxy counts them
+    too. A file the proxy does not count (it does not answer within COUNT_TIMEOUT, or `budget` seconds have gone on
+    the files before it) keeps its estimate."""
+    if model.route != "litellm" or not settings.litellm_usable or not any(a.ok and a.kind != "image"
+                                                                          for a in attachments):
+        return list(attachments)
+    deadline = time.monotonic() + budget
+
+    def counted(content: str) -> int | None:
+        if time.monotonic() > deadline:
+            return None
+        count = count_tokens(model, [{"role": "user", "content": content}], settings)  # cached by content
+        return count.tokens if count.source == "proxy" else None
+
+    if (empty := counted("")) is None:
+        return list(attachments)
+    out = []
+    for attachment in attachments:
+        if attachment.ok and attachment.kind != "image" and (total := counted(attachment.message_text())) is not None:
+            attachment = replace(attachment, counted_tokens=max(0, total - empty))
+        out.append(attachment)
+    return out
 
 
 def fit_before_sending(model: ModelRecord, messages: list[dict[str, str]], settings: Settings, *,

@@ -3,9 +3,12 @@
 import base64
 import io
 
+import httpx
 import pandas as pd
 from PIL import Image
 
+from gateway import tokens
+from gateway.attachments import Limits, prepare
 from tests.support import upstream
 from tests.support.text import shown
 from tests.test_attachments import pdf, png
@@ -19,6 +22,14 @@ def send_files(at, prompt: str, *files: tuple[str, bytes]):
     at.chat_input[0].set_value(prompt).run()
     assert not at.exception, at.exception
     return at
+
+
+def proxy_count(proxy, model: str, text: str) -> int:
+    """The proxy's own count of one user message, asked directly."""
+    response = httpx.post(f"{proxy.base_url}/utils/token_counter", headers={"Authorization": f"Bearer {proxy.master_key}"},
+                          json={"model": model, "messages": [{"role": "user", "content": text}]}, timeout=10)
+    response.raise_for_status()
+    return response.json()["total_tokens"]
 
 
 def last_user_parts() -> list[dict]:
@@ -44,8 +55,22 @@ def test_an_image_and_a_csv_reach_the_vision_model_as_content_parts(app_env):
     assert "wide.png · 2,048×1,024 px (from 3,000×1,500)" in thumbnail.caption
     assert thumbnail.url.startswith("/")  # served by the app itself, never fetched from elsewhere
     assert user.dataframe[0].value.shape == (2, 2)
-    assert "sales.csv · 2 rows × 2 columns" in user.caption[0].value and "tokens (estimated)" in user.caption[0].value
+    assert "sales.csv · 2 rows × 2 columns" in user.caption[0].value
+    # The table's cost is the proxy's own count for this model: its text as a user message, less that message empty.
+    assert f"· {proxy_count(app_env, 'demo-vision', table['text']) - proxy_count(app_env, 'demo-vision', ''):,} " \
+           "tokens (counted by the proxy)" in user.caption[0].value
+    assert "tokens (estimated)" not in user.caption[0].value
     assert "2048×1024" in turns(at)[1][1]
+
+
+def test_a_files_cost_is_an_estimate_when_the_proxy_cannot_count_it(app_env, monkeypatch):
+    at = open_chat("demo-vision")
+    monkeypatch.setattr(tokens, "_proxy_count", lambda *args, **kwargs: None)  # the counter does not answer
+    at = send_files(at, "Read this", ("notes.txt", b"Revenue grew 12 percent in the third quarter."))
+    caption = at.chat_message[0].caption[0].value
+    # "Attached file `notes.txt`:" and a blank line, then the 45 characters: 73 characters at ~4 a token.
+    assert "notes.txt · 45 characters · ≈ 19 tokens (estimated)" in shown(caption), caption
+    assert turns(at)[1][0] == "assistant"  # and it was sent
 
 
 def test_a_pdfs_text_is_sent(app_env):
@@ -103,5 +128,7 @@ def test_a_file_that_cannot_fit_the_window_is_refused_with_the_numbers(app_env):
     at = send_files(open_chat("demo-fast"), "Summarise", ("notes.txt", b"word " * 12_000))  # ~15,000 tokens > 8,192
     assert not at.chat_message and not upstream.RECEIVED
     [refusal] = [e.value for e in at.error if e.value.startswith("Not sent")]
-    assert "notes.txt ≈ 15,0" in refusal and "and demo-fast takes 8,192" in refusal
+    sent = prepare("notes.txt", b"word " * 12_000, Limits()).message_text()
+    counted = proxy_count(app_env, "demo-fast", sent) - proxy_count(app_env, "demo-fast", "")  # the proxy's count
+    assert f"(notes.txt: {counted:,} tokens)" in shown(refusal) and "and demo-fast takes 8,192" in refusal
     assert at.chat_input[0].proto.value == "Summarise"

@@ -14,7 +14,7 @@ from gateway.config import Settings
 from gateway.conversation import Conversation, messages_for
 from gateway.models import ModelRecord
 from gateway.params import ChatParams
-from gateway.tokens import fit_before_sending
+from gateway.tokens import count_attachments, fit_before_sending
 from ui.markdown import plain
 
 THUMBNAIL_WIDTH = 240
@@ -24,9 +24,10 @@ ACCEPTED = list(FILE_TYPES)  # for st.chat_input(file_type=...)
 
 def draw_attachments(attachments: Sequence[Attachment]) -> None:
     """The files of one prompt, under it: image thumbnails (served by the app itself), table previews with their
-    size, documents' page counts; each with its estimated token cost."""
+    size, documents' page counts; each with its token cost (the proxy's count, or an estimate)."""
     for attachment in attachments:
-        cost = f"≈ {attachment.tokens:,} tokens (estimated)"
+        cost = (f"{attachment.tokens:,} tokens (counted by the proxy)" if attachment.counted_tokens is not None
+                else f"≈ {attachment.tokens:,} tokens (estimated)")
         if attachment.kind == "image":
             st.image(attachment.data, caption=f"{plain(attachment.facts)} · {cost}", width=THUMBNAIL_WIDTH)
         elif attachment.kind == "table":
@@ -50,6 +51,7 @@ def incoming(prompt: Any, conversation: Conversation, model: ModelRecord | None,
         attachments, problems = prepare_message(((f.name, f.getvalue()) for f in files), limits,
                                                 conversation.attachment_bytes)
         if not problems and attachments:
+            attachments = count_attachments(model, attachments, settings)
             problems = _fit_problems(text, attachments, conversation, model, params, settings)
         if problems:
             _refuse(key, text, problems)
@@ -73,7 +75,8 @@ def _fit_problems(text: str, attachments: list[Attachment], conversation: Conver
     fit = fit_before_sending(model, messages, settings, max_tokens=params.max_tokens)
     if fit.fits:
         return []
-    files = ", ".join(f"{a.name} ≈ {a.tokens:,}" for a in attachments)
+    files = ", ".join(f"{a.name}: {a.tokens:,}" if a.counted_tokens is not None else f"{a.name} ≈ {a.tokens:,}"
+                      for a in attachments)
     return [f"Not sent: with its files ({files} tokens) this message brings the conversation to about "
             f"{fit.used:,} tokens{f' plus {fit.reserve:,} for the reply' if fit.reserve else ''}, and {model.name} "
             f"takes {fit.limit:,}. Attach less (a smaller file or fewer rows), or pick a model with a larger window."]

@@ -62,6 +62,7 @@ class Attachment:
     rows_sent: int | None = None  # rows included in `text`
     pages: int | None = None  # PDFs
     truncated: bool = False  # documents/text: `text` is cut short
+    counted_tokens: int | None = None  # what the proxy's token counter says it costs the model it went to
     refusal: str | None = None  # why this file cannot be sent (then nothing else is set)
 
     @property
@@ -104,9 +105,12 @@ class Attachment:
 
     @property
     def tokens(self) -> int:
-        """An estimate of what it costs to send (images: OpenAI's tile formula; text: about 4 characters a token)."""
+        """What it costs to send: the proxy's count when there is one (`counted_tokens`), else an estimate (images:
+        OpenAI's tile formula; text: about 4 characters a token)."""
         if not self.ok:
             return 0
+        if self.counted_tokens is not None:
+            return self.counted_tokens
         if self.kind == "image":
             return image_tokens(self.width or 0, self.height or 0)
         return math.ceil(len(self.message_text()) / CHARS_PER_TOKEN)
