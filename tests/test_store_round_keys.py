@@ -142,6 +142,17 @@ def test_clearing_in_one_tab_keeps_the_round_another_tab_added_meanwhile(store: 
     assert store.history(ANA)[0].turns == 2
 
 
+def test_a_round_from_another_tab_in_the_same_process_does_not_bring_back_what_a_clear_deleted(store: Store,
+                                                                                                 tabs) -> None:
+    a, _ = tabs
+    b = store.load(a.id, ANA)  # both tabs on this replica
+    a.clear()
+    store.save_conversation(a, ANA)
+    answered(b, "b goes on", 300.0)  # b still shows "one" and "two": only its new round is saved
+    store.save_round(b, 2, ANA)
+    assert prompts(store, a.id) == ["b goes on"]
+
+
 def test_a_cleared_conversation_drops_the_rounds_it_had_even_from_a_merged_save(store: Store) -> None:
     conv = Conversation("chat", models=["m"])
     answered(conv, "one", 1.0)

@@ -168,8 +168,9 @@ class Store:
                                      {r.key: rows.round_rows(r, i, now) for i, r in enumerate(conversation.rounds)},
                                      whole=True, drop=frozenset(conversation.removed - keys),
                                      view=rows.view(conversation))
-            with self._state_lock:
-                self._remember((owner, conversation.id), len(conversation.rounds) - 1)
+            with self._state_lock:  # (not lowered after a Clear: another tab here may have saved more rounds)
+                key = (owner, conversation.id)
+                self._remember(key, max(self._saved_through.get(key, -1), len(conversation.rounds) - 1))
             self._writer.put(("conversation", owner, conversation.id), owner, snapshot)
         except Exception:  # noqa: BLE001
             log.exception("store: could not queue a conversation")
