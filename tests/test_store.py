@@ -95,9 +95,11 @@ def test_the_diff_pair_picked_is_kept_with_the_comparison(store: Store, database
     conv = comparison()
     save(store, conv)
     assert store.load(conv.id, ANA).diff is None  # nothing picked: the page shows the first two
+    (before,) = store.history(ANA)
     conv.diff = ("claude-y", "gpt-x")
     store.save_view(conv, ANA)
     assert store.load(conv.id, ANA).diff == ("claude-y", "gpt-x")
+    assert store.history(ANA) == [before]  # picking replies to diff does not move it up the history
     other = Store.open(database_url)  # another tab on another replica saves a round: the pair stays
     try:
         tab = other.load(conv.id, ANA)

@@ -177,6 +177,10 @@ def test_merging_snapshots_keeps_rounds_unless_the_newer_one_drops_them() -> Non
     again = merged.then(rows.Snapshot(head, {one.key: rows.round_rows(one, 0, 4.0)}))  # saved again after all
     assert set(again.rounds) == {one.key, two.key} and again.drop == frozenset()
     assert again.view == {"diff": ["a", "b"]} and again.whole  # a later save without a view keeps it
+    assert isinstance(again.drop, frozenset)
+    later = rows.Snapshot(rows.header(conv, ANA, conv.created_at + 60))
+    view_only = rows.Snapshot(rows.header(conv, ANA, conv.created_at), view={})  # (Store.save_view: no new time)
+    assert later.then(view_only).header.updated_at == conv.created_at + 60 and later.then(view_only).view == {}
 
 
 def test_a_record_made_again_with_the_same_round_key_is_saved_in_place(store: Store) -> None:

@@ -57,7 +57,7 @@ class Header:
     models: tuple[str, ...]
     params: Mapping[str, Any]
     created_at: float
-    updated_at: float  # when the snapshot was taken
+    updated_at: float  # when the snapshot was taken (the stored one is the latest of these)
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,10 @@ class Snapshot:
         (the newer one's version of a round wins) except those the newer one drops: two tabs in one process share
         a queue entry, and one tab's Clear must not take away the other tab's rounds."""
         rounds = {**{key: r for key, r in self.rounds.items() if key not in newer.drop}, **newer.rounds}
-        return Snapshot(newer.header, rounds, self.whole or newer.whole, self.usage + newer.usage,
-                        (self.drop | newer.drop) - rounds.keys(), self.view if newer.view is None else newer.view)
+        head = replace(newer.header, updated_at=max(self.header.updated_at, newer.header.updated_at))
+        return Snapshot(head, rounds, self.whole or newer.whole, self.usage + newer.usage,
+                        frozenset((self.drop | newer.drop) - rounds.keys()),
+                        self.view if newer.view is None else newer.view)
 
 
 def view(conversation: Conversation) -> dict[str, Any]:

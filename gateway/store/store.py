@@ -177,9 +177,11 @@ class Store:
             self._writer.count_lost()
 
     def save_view(self, conversation: Conversation, owner: str) -> None:
-        """Save what the analyst chose to look at (the diff's pair) with the conversation. Returns at once."""
+        """Save what the analyst chose to look at (the diff's pair) with the conversation; not a change that moves
+        it up the history (its time is left as it is). Returns at once; never raises."""
         try:
-            snapshot = rows.Snapshot(rows.header(conversation, owner, time.time()), view=rows.view(conversation))
+            snapshot = rows.Snapshot(rows.header(conversation, owner, conversation.created_at),
+                                     view=rows.view(conversation))
             self._writer.put(("conversation", owner, conversation.id), owner, snapshot)
         except Exception:  # noqa: BLE001
             log.exception("store: could not queue a view")
