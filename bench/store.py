@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,7 @@ def fill(url: str, conversations: int, messages: int, *, start: int = 0) -> None
                 if rng.random() < 1 / 5000:
                     text += f" {RARE}"
                 round_rows.append({"pk": round_pk, "conversation_pk": conv_pk, "position": position,
+                                   "key": f"{round_pk:032x}",
                                    "prompt": prompt0 if position == 0 else words(rng, 15, vocabulary),
                                    "params": {"gpt-x": {"system_prompt": ""}}, "created_at": created})
                 reply_rows.append({"pk": reply_pk, "round_pk": round_pk, "conversation_pk": conv_pk, "model": "gpt-x",
@@ -175,8 +177,9 @@ class Raw:
         self.connection.execute("COMMIT")
         return found
 
-    def save_turn(self, conversation_id: str, position: int, prompt: str, text: str) -> None:
-        """What the store writes for one chat turn, by hand."""
+    def save_turn(self, conversation_id: str, position: int, prompt: str, text: str, key: str) -> None:
+        """What the store writes for one chat turn, by hand (the round found by its key, else inserted at its
+        place: a new turn, so nothing moves)."""
         now = time.time()
         models, params = json.dumps(["gpt-x"]), json.dumps({"system_prompt": ""})
         greatest = "greatest" if self.postgres else "max"
@@ -187,10 +190,12 @@ class Raw:
             f"models = excluded.models, params = excluded.params, updated_at = {greatest}(conversations.updated_at, "
             "excluded.updated_at) RETURNING pk"),
             (conversation_id, OWNER, prompt, models, params, now, now)).fetchone()[0]
+        self.connection.execute(self.sql(
+            'SELECT pk, "key", position, created_at FROM rounds WHERE conversation_pk = ? AND ("key" = ? OR '
+            "position >= ?) ORDER BY position"), (c, key, position)).fetchall()
         r = self.connection.execute(self.sql(
-            "INSERT INTO rounds (conversation_pk, position, prompt, params, created_at) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (conversation_pk, position) DO UPDATE SET prompt = excluded.prompt, params = excluded.params "
-            "RETURNING pk"), (c, position, prompt, json.dumps({"gpt-x": {}}), now)).fetchone()[0]
+            'INSERT INTO rounds (conversation_pk, "key", position, prompt, params, created_at) VALUES (?, ?, ?, ?, ?, '
+            "?) RETURNING pk"), (c, key, position, prompt, json.dumps({"gpt-x": {}}), now)).fetchone()[0]
         self.connection.execute(self.sql("SELECT pk, model, run FROM replies WHERE round_pk = ?"), (r,)).fetchall()
         self.connection.execute(self.sql(
             "INSERT INTO replies (round_pk, conversation_pk, model, run, position, outcome, text, ttft, total, "
@@ -251,7 +256,7 @@ def workload(url: str, repeat: int, turns: int) -> dict[str, Any]:
         store.flush(30)
         durable.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
-        raw.save_turn(f"raw-{conv.id}", i, conv.rounds[i].prompt, conv.rounds[i].reply().text)
+        raw.save_turn(f"raw-{conv.id}", i, conv.rounds[i].prompt, conv.rounds[i].reply().text, uuid.uuid4().hex)
         raw_times.append((time.perf_counter() - started) * 1000)
     assert store.status().ok, store.status()
     result["save_queued"] = (pct(queued, .5), pct(queued, .95))

@@ -4,10 +4,15 @@ One record serves both pages. A chat is a conversation whose rounds have one mod
 models between turns); a comparison sends each prompt to 2–6 models, and each model's *thread* is its own replies
 to the same prompts. Replies are `gateway.reply.Reply` records; a round keeps every run of every model (Run ×N),
 the last one being the one the conversation continues from.
+
+Each round has a `key`, made with it and kept while it is the same round (more runs, a regenerated reply, a stop, an
+edited prompt): the store saves a round by its key, so a round another tab or replica added to the same conversation
+meanwhile is never mistaken for it (gateway/store/queries.py).
 """
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -21,10 +26,11 @@ from gateway.reply import Reply
 Kind = Literal["chat", "compare"]
 TITLE_LENGTH = 80
 FORMAT = "llm-dashboard.conversation/1"  # the "format" of a JSON export; imports check it
+_KEY = re.compile(r"[0-9a-f]{32}")  # a round key as new_id() makes them
 
 
 def new_id() -> str:
-    """An unguessable id for a conversation (it goes into URLs)."""
+    """An unguessable id: a conversation's (it goes into URLs), a round's key."""
     return uuid.uuid4().hex
 
 
@@ -37,6 +43,7 @@ class Round:
     runs: dict[str, list[Reply]] = field(default_factory=dict)  # per model key, in run order
     created_at: float = field(default_factory=time.time)
     attachments: list[Attachment] = field(default_factory=list)  # files sent with the prompt (gateway.attachments)
+    key: str = field(default_factory=new_id)  # this round's identity in its conversation (see the module docstring)
 
     def content(self, *, images: bool = True) -> str | list[dict[str, Any]]:
         """The prompt as a user message's content: with its files as content parts (images only with `images`)."""
@@ -66,7 +73,7 @@ class Round:
         return reply
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"prompt": self.prompt, "created_at": self.created_at,
+        data = {"key": self.key, "prompt": self.prompt, "created_at": self.created_at,
                 "params": {key: p.to_dict() for key, p in self.params.items()},
                 "runs": {key: [r.to_dict() for r in runs] for key, runs in self.runs.items()}}
         if self.attachments:
@@ -79,7 +86,8 @@ class Round:
                    params={k: ChatParams.from_dict(v) for k, v in (data.get("params") or {}).items()},
                    runs={k: [Reply.from_dict(r) for r in v] for k, v in (data.get("runs") or {}).items()},
                    created_at=float(data.get("created_at") or time.time()),
-                   attachments=[Attachment.from_dict(a) for a in data.get("attachments") or ()])
+                   attachments=[Attachment.from_dict(a) for a in data.get("attachments") or ()],
+                   key=_key(data.get("key")))
 
 
 @dataclass
@@ -94,6 +102,10 @@ class Conversation:
     title: str = ""  # empty: the first prompt stands for it
     pinned: bool = False
     created_at: float = field(default_factory=time.time)
+    diff: tuple[str, str] | None = None  # compare: the two models whose replies the diff shows (None: the first two)
+    # Keys of the rounds taken out of this record (`clear`): saving it whole deletes those from the store too, and
+    # only those (a round another tab added meanwhile is kept). Not part of the record's value.
+    removed: set[str] = field(default_factory=set, repr=False, compare=False)
 
     # --- what it is ------------------------------------------------------------------------------------------
 
@@ -170,11 +182,17 @@ class Conversation:
         return True
 
     def edit_last_prompt(self, prompt: str) -> Round:
-        """Replace the last prompt (and its replies) with `prompt`, keeping its files."""
-        attachments = self.rounds.pop().attachments if self.rounds else []
-        return self.add_prompt(prompt, attachments)
+        """Replace the last prompt (and its replies) with `prompt`, keeping its files. It stays the same round (its
+        key): saving it replaces the saved one."""
+        if not self.rounds:
+            return self.add_prompt(prompt)
+        edited = self.rounds.pop()
+        round_ = self.add_prompt(prompt, edited.attachments)
+        round_.key = edited.key
+        return round_
 
     def clear(self) -> None:
+        self.removed.update(round_.key for round_ in self.rounds)
         self.rounds.clear()
 
     # --- moving it ---------------------------------------------------------------------------------------------
@@ -191,9 +209,12 @@ class Conversation:
         return chat
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "id": self.id, "kind": self.kind, "title": self.title, "pinned": self.pinned,
+        data = {"format": FORMAT, "id": self.id, "kind": self.kind, "title": self.title, "pinned": self.pinned,
                 "created_at": self.created_at, "models": self.models, "params": self.params.to_dict(),
                 "rounds": [r.to_dict() for r in self.rounds]}
+        if self.diff is not None:
+            data["diff"] = list(self.diff)
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Conversation:
@@ -203,10 +224,30 @@ class Conversation:
         kind = data.get("kind")
         if kind not in ("chat", "compare"):
             raise ValueError(f"unknown conversation kind {kind!r}")
-        return cls(kind=kind, rounds=[Round.from_dict(r) for r in data.get("rounds") or ()],
+        rounds = [Round.from_dict(r) for r in data.get("rounds") or ()]
+        seen: set[str] = set()
+        for round_ in rounds:  # one key per round (a hand-edited export may repeat one)
+            if round_.key in seen:
+                round_.key = new_id()
+            seen.add(round_.key)
+        return cls(kind=kind, rounds=rounds,
                    params=ChatParams.from_dict(data.get("params")), models=list(data.get("models") or ()),
                    id=str(data.get("id") or new_id()), title=str(data.get("title") or ""),
-                   pinned=bool(data.get("pinned")), created_at=float(data.get("created_at") or time.time()))
+                   pinned=bool(data.get("pinned")), created_at=float(data.get("created_at") or time.time()),
+                   diff=diff_pair(data.get("diff")))
+
+
+def _key(value: Any) -> str:
+    """A round's key from an export; a new one when it has none (older exports) or not one of ours."""
+    return value if isinstance(value, str) and _KEY.fullmatch(value) else new_id()
+
+
+def diff_pair(value: Any) -> tuple[str, str] | None:
+    """A saved diff selection: two different model keys, else None (nothing chosen, or not a pair)."""
+    if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, str) and v for v in value) \
+            and value[0] != value[1]:
+        return value[0], value[1]
+    return None
 
 
 def messages_for(history: Sequence[dict[str, Any]], params: ChatParams) -> list[dict[str, Any]]:

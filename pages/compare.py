@@ -102,4 +102,4 @@ if run is not None:
 vote_on_round(store, owner, comparison, blind)
 if not comparison.rounds:
     st.caption("Type a prompt below: it goes to every model at once, and follow-ups continue each model's own thread.")
-show_results(comparison, keys, blind)
+show_results(comparison, keys, blind, on_diff=lambda: store.save_view(comparison, owner))  # the pair is kept

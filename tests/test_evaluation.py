@@ -125,6 +125,7 @@ def test_a_row_opens_as_the_same_comparison_every_time():
     assert comparison.rounds[0].params["m-a"].system_prompt == "Answer with only the number."
     assert comparison.rounds[0].reply("m-b").text == "It is 41"
     assert results.as_comparison(run, 0, found).id == comparison.id != results.as_comparison(run, 1, found).id
+    assert results.as_comparison(run, 0, found).rounds[0].key == comparison.rounds[0].key  # saved again in place
 
 
 # --- Blind mode and votes ----------------------------------------------------------------------------------------------

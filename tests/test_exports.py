@@ -53,6 +53,16 @@ def test_json_holds_every_run_and_imports_back_as_a_new_conversation(comparison)
 
     imported = exports.import_json(text)
     assert imported.id != comparison.id and imported.rounds == comparison.rounds and imported.kind == "compare"
+    assert "diff" not in data and imported.diff is None  # none picked yet
+
+
+def test_json_keeps_the_diff_pair_picked(comparison):
+    comparison.diff = ("b", "a")
+    data = json.loads(exports.to_json(comparison))
+    assert data["diff"] == ["b", "a"]
+    assert exports.import_json(json.dumps(data)).diff == ("b", "a")
+    for broken in (["a"], ["a", "a"], "ab", ["a", 1], None):  # a hand-edited file: no pair, and no error
+        assert exports.import_json(json.dumps({**data, "diff": broken})).diff is None
 
 
 @pytest.mark.parametrize("text, words", [

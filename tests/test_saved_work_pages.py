@@ -11,6 +11,7 @@ from gateway.config import load_settings
 from gateway.store import LOCAL_OWNER, get_store
 from tests.support.pages import open_page
 from tests.support.proxy import free_port
+from ui.markdown import plain
 
 
 def send(at: AppTest, prompt: str, key: str) -> AppTest:
@@ -58,6 +59,34 @@ def test_a_comparison_reopens_with_its_models_and_rounds(app_env):
     assert again.multiselect(key="compare_models").value == ["upstream-echo", "demo-fast"]
     assert "echo: Hi there" in " ".join(said(again))
     assert again.session_state["comparison"].id == comparison_id
+
+
+def pair(at: AppTest) -> tuple[str, str]:
+    return at.selectbox(key="compare_diff_first").value, at.selectbox(key="compare_diff_second").value
+
+
+def test_the_diff_pair_picked_is_there_when_the_comparison_reopens(app_env, database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)  # on SQLite and on PostgreSQL
+    at = send(open_page("pages/compare.py", models="compare-a,compare-b,compare-c"), "Capital of France?",
+              "compare_prompt")
+    assert pair(at) == ("compare-a", "compare-b")  # nothing picked yet: the first two
+    at.selectbox(key="compare_diff_first").set_value("compare-b").run()
+    at.selectbox(key="compare_diff_second").set_value("compare-c").run()
+    picked = at.query_params["c"]
+    assert store().flush(5)
+
+    again = open_page("pages/compare.py", c=picked)  # a new browser session: a reload, a restart
+    assert pair(again) == ("compare-b", "compare-c")
+    assert any(f"only in {plain('compare-b')}" in c.value and f"only in {plain('compare-c')}" in c.value
+               for c in again.caption)
+    assert store().load(picked, LOCAL_OWNER).diff == ("compare-b", "compare-c")
+
+    again.button(key="compare_new").click().run()  # another comparison in the same session: its own pair
+    send(again, "Capital of Italy?", "compare_prompt")
+    assert pair(again) == ("compare-a", "compare-b")
+    again.query_params["c"] = picked  # and back to the first one by its link
+    again.run()
+    assert pair(again) == ("compare-b", "compare-c")
 
 
 def test_the_sidebar_searches_renames_pins_and_deletes_with_undo(app_env):

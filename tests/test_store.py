@@ -91,6 +91,35 @@ def test_a_whole_conversation_keeps_its_title_pin_and_times(store: Store) -> Non
     assert (summary.title, summary.pinned, summary.created_at) == ("My title", True, 1_700_000_000.125)
 
 
+def test_the_diff_pair_picked_is_kept_with_the_comparison(store: Store, database_url: str) -> None:
+    conv = comparison()
+    save(store, conv)
+    assert store.load(conv.id, ANA).diff is None  # nothing picked: the page shows the first two
+    (before,) = store.history(ANA)
+    conv.diff = ("claude-y", "gpt-x")
+    store.save_view(conv, ANA)
+    assert store.load(conv.id, ANA).diff == ("claude-y", "gpt-x")
+    assert store.history(ANA) == [before]  # picking replies to diff does not move it up the history
+    other = Store.open(database_url)  # another tab on another replica saves a round: the pair stays
+    try:
+        tab = other.load(conv.id, ANA)
+        tab.diff = None
+        tab.rounds[-1].add(Reply("gpt-x", "now answered", Outcome.COMPLETE))
+        other.save_round(tab, 2, ANA)
+        assert other.flush()
+    finally:
+        other.close()
+    loaded = store.load(conv.id, ANA)
+    assert loaded.diff == ("claude-y", "gpt-x") and loaded.rounds[2].reply("gpt-x").text == "now answered"
+    conv.diff = None  # picked again, the same reply twice: nothing to keep
+    store.save_view(conv, ANA)
+    assert store.load(conv.id, ANA).diff is None
+    imported = Conversation.from_dict({**conv.to_dict(), "diff": ["gpt-x", "claude-y"]})
+    imported.id = "imported"
+    store.save_conversation(imported, ANA)  # a whole save carries it
+    assert store.load("imported", ANA).diff == ("gpt-x", "claude-y")
+
+
 def test_text_a_database_cannot_hold_is_replaced_the_same_way_on_both(store: Store) -> None:
     conv = Conversation("chat", params=ChatParams("system\x00prompt"), models=["m"])
     conv.add_prompt("NUL\x00here and a lone surrogate \ud800!").add(

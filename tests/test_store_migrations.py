@@ -4,6 +4,7 @@ several processes starting at once on an empty database migrate it exactly once.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from gateway.reply import Outcome, Reply
 from gateway.store import Store, migrate
 from gateway.store.engine import create_engine, resolve_url
 from gateway.store.schema import SQLITE_FTS_TABLES, include_object, metadata
@@ -138,8 +140,45 @@ def test_a_database_of_an_older_revision_is_upgraded_with_its_data(database_url:
         engine.dispose()
 
 
-def test_the_revisions_form_one_chain_ending_at_the_api_tokens() -> None:
+def test_rounds_saved_before_round_keys_get_one_each_and_are_saved_in_place_after(database_url: str) -> None:
+    engine = engine_for(database_url)
+    try:
+        with migrate.locked(engine) as connection:
+            config = migrate.alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0007")
+        with engine.begin() as connection:
+            pk = connection.execute(sa.text(
+                "INSERT INTO conversations (id, owner, kind, title, auto_title, pinned, models, params, turns, cost, "
+                "created_at, updated_at) VALUES ('old', 'ana', 'chat', '', 'one', false, '[\"m\"]', '{}', 2, 0, "
+                "1.0, 2.0) RETURNING pk")).scalar_one()
+            for position, prompt in enumerate(("one", "two")):
+                connection.execute(sa.text(
+                    "INSERT INTO rounds (conversation_pk, position, prompt, params, created_at) "
+                    "VALUES (:pk, :position, :prompt, '{}', :at)"),
+                    {"pk": pk, "position": position, "prompt": prompt, "at": 1.0 + position})
+    finally:
+        engine.dispose()
+    store = Store.open(database_url)
+    try:
+        old = store.load("old", "ana")
+        keys = [r.key for r in old.rounds]
+        assert len(set(keys)) == 2 and all(re.fullmatch("[0-9a-f]{32}", key) for key in keys)
+        assert old.diff is None
+        old.rounds[1].add(Reply("m", "now answered", Outcome.COMPLETE))
+        old.add_prompt("three")
+        store.save_round(old, 2, "ana")
+        assert [(r.key, r.prompt) for r in store.load("old", "ana").rounds] == \
+            [(keys[0], "one"), (keys[1], "two"), (old.rounds[2].key, "three")]
+        store.save_round(old, 1, "ana")  # saved again: found by the key it was given
+        assert store.load("old", "ana").rounds[1].reply().text == "now answered"
+        assert store.history("ana")[0].turns == 3
+    finally:
+        store.close()
+
+
+def test_the_revisions_form_one_chain_ending_at_the_round_keys() -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config())
-    assert script.get_heads() == ["0007"]
+    assert script.get_heads() == ["0008"]
     assert [r.revision for r in reversed(list(script.walk_revisions()))] == [
-        "0001", "0002", "0004", "0005", "0006", "0007"]
+        "0001", "0002", "0004", "0005", "0006", "0007", "0008"]

@@ -117,10 +117,11 @@ def test_pending_usage_survives_a_clear_queued_after_it():
     conversation = Conversation("chat")
     conversation.add_prompt("hi").add(sent("gpt-x", 0.01))
     now = time.time()
-    turn = Snapshot(header(conversation, ANA, now), {0: round_rows(conversation.rounds[0], 0, now)},
+    turn = Snapshot(header(conversation, ANA, now),
+                    {conversation.rounds[0].key: round_rows(conversation.rounds[0], 0, now)},
                     usage=usage_rows(conversation, conversation.rounds[0], now))
     conversation.clear()
-    cleared = Snapshot(header(conversation, ANA, now), {}, whole=True)
+    cleared = Snapshot(header(conversation, ANA, now), {}, whole=True, drop=frozenset(conversation.removed))
     merged = turn.then(cleared)
     assert merged.whole and not merged.rounds and len(merged.usage) == 1
 

@@ -1,11 +1,13 @@
 """The compare page's results: the latest round's numbers, Run ×N statistics, a word diff, and the exports.
 
 In blind mode, until the vote, models are named by their panel ("Model A"…), costs are left out, and the exports
-(which name the models) wait for the vote.
+(which name the models) wait for the vote. The two replies the diff compares are the comparison's `diff` (model keys):
+saved with it, and picked again when it is reopened.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import altair as alt
@@ -25,15 +27,20 @@ from gateway.compare.stats import (
     results_frame,
     stats_frame,
 )
-from gateway.conversation import Conversation
+from gateway.conversation import Conversation, diff_pair
 from gateway.diff import word_diff
 from gateway.evaluation.blind import SHOWN, Blind
 from gateway.reply import Reply
 from ui.markdown import diff_markdown, plain
 
+DIFF_PICKERS = ("compare_diff_first", "compare_diff_second")  # widget keys
+DIFF_OF = "compare_diff_of"  # the comparison whose pair the pickers hold
 
-def show_results(comparison: Conversation, keys: list[str], blind: Blind = SHOWN) -> None:
-    """The latest round's numbers: a table and a chart, repeated-run statistics, a diff, and the exports."""
+
+def show_results(comparison: Conversation, keys: list[str], blind: Blind = SHOWN,
+                 on_diff: Callable[[], None] | None = None) -> None:
+    """The latest round's numbers: a table and a chart, repeated-run statistics, a diff, and the exports.
+    `on_diff` runs when the analyst picks other replies to diff (the pair is then in `comparison.diff`)."""
     latest = comparison.latest
     if latest is None:
         return
@@ -64,7 +71,8 @@ def show_results(comparison: Conversation, keys: list[str], blind: Blind = SHOWN
                      placeholder="—", column_config={name: st.column_config.NumberColumn(format="%.3f")
                                                      for name in STATS_TIMES})
         show_run_statistics(runs)
-    show_diff(replies)
+    show_diff(comparison, {key: blind.mask(latest.replies[key]) for key in order if key in latest.replies},
+              blind.label, on_diff)
     if blind.hidden:
         st.caption(":material/visibility_off: The exports name the models: they are here once you have voted.")
         return
@@ -116,28 +124,50 @@ def show_run_statistics(runs: dict[str, list[Reply]]) -> None:
                                                             Col.HIGH: number})
 
 
-def show_diff(replies: dict[str, Reply]) -> None:
-    """A word-level diff between any two replies."""
+def show_diff(comparison: Conversation, replies: dict[str, Reply], label: Callable[[str], str] = str,
+              on_pick: Callable[[], None] | None = None) -> None:
+    """A word-level diff between any two replies (`replies` by model key; `label`: what a model is called now).
+    The pair starts as the comparison's saved one; picking another sets `comparison.diff` and calls `on_pick`."""
     st.subheader("Difference between two replies")
     keys = [key for key, reply in replies.items() if reply.text]
     if len(keys) < 2:
         st.caption("At least two replies with text are needed.")
         return
+    _start_pickers(comparison, keys)
+
+    def picked() -> None:
+        comparison.diff = diff_pair([st.session_state[picker] for picker in DIFF_PICKERS])
+        if on_pick is not None:
+            on_pick()
+
     first_col, second_col = st.columns(2)
-    first = first_col.selectbox("First reply", keys, index=0, key="compare_diff_first")
-    second = second_col.selectbox("Second reply", keys, index=1, key="compare_diff_second")
+    first = first_col.selectbox("First reply", keys, key=DIFF_PICKERS[0], format_func=label, on_change=picked)
+    second = second_col.selectbox("Second reply", keys, key=DIFF_PICKERS[1], format_func=label, on_change=picked)
     if first == second:
         st.caption("Pick two different replies.")
         return
     diff = word_diff(replies[first].text, replies[second].text)
     if diff.identical:
-        st.success(f"The replies of {plain(first)} and {plain(second)} are identical, word for word.",
+        st.success(f"The replies of {plain(label(first))} and {plain(label(second))} are identical, word for word.",
                    icon=":material/check:")
         return
     counts = diff.counts
-    st.caption(f"{diff.ratio:.0%} similar · {counts['delete']} words only in {plain(first)} (struck through) · "
-               f"{counts['insert']} only in {plain(second)} (green)")
+    st.caption(f"{diff.ratio:.0%} similar · {counts['delete']} words only in {plain(label(first))} (struck "
+               f"through) · {counts['insert']} only in {plain(label(second))} (green)")
     st.markdown(diff_markdown(diff))
+
+
+def _start_pickers(comparison: Conversation, keys: list[str]) -> None:
+    """The pickers show the comparison's saved pair (else the first two replies) when they are new, belong to another
+    comparison, or hold a model this round has no reply of; otherwise they keep what the analyst picked."""
+    state = st.session_state
+    if state.get(DIFF_OF) == comparison.id and all(state.get(picker) in keys for picker in DIFF_PICKERS):
+        return
+    saved = comparison.diff
+    pair = saved if saved is not None and all(key in keys for key in saved) else (keys[0], keys[1])
+    for picker, key in zip(DIFF_PICKERS, pair):
+        state[picker] = key
+    state[DIFF_OF] = comparison.id
 
 
 def show_exports(comparison: Conversation, keys: list[str]) -> None:

@@ -124,6 +124,7 @@ def as_comparison(run: EvalRun, row: int, cells: Sequence[Cell]) -> Conversation
     prompt = run.rows[row]
     replies = {c.model: c.reply for c in cells if c.row == row}
     keys = [key for key in run.models if key in replies]
-    round_ = Round(prompt.prompt, {key: run.row_params(row) for key in keys}, {key: [replies[key]] for key in keys})
+    round_ = Round(prompt.prompt, {key: run.row_params(row) for key in keys}, {key: [replies[key]] for key in keys},
+                   key=comparison_id(run, row))  # the same round every time too: opening it again saves it in place
     return Conversation("compare", [round_], params=run.row_params(row), models=keys, id=comparison_id(run, row),
                         title=f"{run.set_name} #{row + 1}: {prompt.prompt[:60]}")

@@ -1,6 +1,23 @@
 """Every query of the store. Each function takes a connection inside a transaction the caller opened (one
 transaction per write, so another process or tab sees a turn whole or not at all) and filters by owner: an id
 belonging to someone else is handled exactly like an id that does not exist.
+
+One conversation saved from several places at once (two tabs, two replicas): every write of a conversation first
+upserts its row, which holds that row's lock until the commit (PostgreSQL; SQLite writes one at a time anyway), so
+the writes of one conversation take turns, each seeing the rounds the others committed. Then:
+
+- A round is saved by its key (Round.key). A round already stored under its key is updated where it is, whatever
+  its place (more runs, a regenerated reply, a stop, an edited prompt), even when another tab's round moved it down.
+- A round new to the store goes at the place it has in the saving tab's record when that place is free. When it is
+  taken, the round another tab saved there is not overwritten: among the stored rounds from that place on, the new
+  round goes before the first one sent after it (by created time, then key), and the rounds from there on move one
+  place down; after the last one when none was sent after it. So however the writes interleave, rounds sent at the
+  same time from two tabs end up in the order they were sent, the same in every process.
+- A whole save (`whole`: an import, "Continue in chat", an evaluation row opened as a comparison, a chat cleared)
+  writes every round of the record, sets the title and the pin, and deletes the rounds the record let go of
+  (`drop`: Conversation.removed, the rounds Clear took away). Rounds the record never had, such as one another tab
+  saved meanwhile, are kept: a Clear in one tab does not delete a turn the analyst has not seen.
+- The view (the compare page's diff selection) is written only by the saves that carry it (`view` not None).
 """
 
 from __future__ import annotations
@@ -33,10 +50,10 @@ def _dialect(connection: sa.Connection) -> str:
 # `excluded` alias above all) cost more than running them.
 
 @functools.cache
-def _conversation_upsert(dialect: str, auto_title: bool, whole: bool) -> Any:
+def _conversation_upsert(dialect: str, auto_title: bool, whole: bool, view: bool) -> Any:
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(conversations).values(
         {name: sa.bindparam(name) for name in ("id", "owner", "kind", "title", "auto_title", "pinned", "models",
-                                               "params", "created_at", "updated_at")})
+                                               "params", "created_at", "updated_at", "view")})
     greatest = sa.func.greatest if dialect == "postgresql" else sa.func.max
     changes: dict[str, Any] = {"kind": insert.excluded.kind, "models": insert.excluded.models,
                                "params": insert.excluded.params,
@@ -45,17 +62,26 @@ def _conversation_upsert(dialect: str, auto_title: bool, whole: bool) -> Any:
         changes["auto_title"] = insert.excluded.auto_title
     if whole:
         changes.update(title=insert.excluded.title, pinned=insert.excluded.pinned)
+    if view:
+        changes["view"] = insert.excluded.view
     return insert.on_conflict_do_update(index_elements=[C.owner, C.id], set_=changes).returning(C.pk)
 
 
-@functools.cache
-def _round_upsert(dialect: str) -> Any:
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(rounds).values(
-        {name: sa.bindparam(name) for name in ("conversation_pk", "position", "prompt", "params", "created_at")})
-    return insert.on_conflict_do_update(
-        index_elements=[R.conversation_pk, R.position],
-        set_={"prompt": insert.excluded.prompt, "params": insert.excluded.params,
-              "created_at": insert.excluded.created_at}).returning(R.pk)
+_ROUND_VALUES = ("prompt", "params", "created_at")
+# The stored round with this key, and the rounds at or after this place (in place order).
+_ROUNDS_FROM = sa.select(R.pk, R.key, R.position, R.created_at).where(
+    R.conversation_pk == sa.bindparam("conversation_pk"),
+    sa.or_(R.key == sa.bindparam("key"), R.position >= sa.bindparam("position"))).order_by(R.position)
+_UPDATE_ROUND = sa.update(rounds).where(R.pk == sa.bindparam("round_pk")).values(
+    {name: sa.bindparam(name) for name in _ROUND_VALUES})
+_INSERT_ROUND = sa.insert(rounds).values(
+    {name: sa.bindparam(name) for name in ("conversation_pk", "key", "position", *_ROUND_VALUES)}).returning(R.pk)
+# Rounds from a place on, one place down, in two steps (to negative places, then back shifted by one): a unique
+# constraint is checked row by row, and moving them in one statement could collide with a row not yet moved.
+_MOVE_OUT = sa.update(rounds).where(R.conversation_pk == sa.bindparam("of"),
+                                    R.position >= sa.bindparam("start")).values(position=-R.position - 2)
+_MOVE_BACK = sa.update(rounds).where(R.conversation_pk == sa.bindparam("of"), R.position < 0).values(
+    position=-R.position - 1)
 
 
 @functools.cache
@@ -75,8 +101,8 @@ def _usage_insert(dialect: str) -> Any:
 
 _REPLY_KEYS = sa.select(P.pk, P.model, P.run).where(P.round_pk == sa.bindparam("round_pk"))
 _DELETE_REPLIES = sa.delete(replies).where(P.pk.in_(sa.bindparam("pks", expanding=True)))
-_DELETE_OTHER_ROUNDS = sa.delete(rounds).where(R.conversation_pk == sa.bindparam("conversation_pk"),
-                                               R.position.not_in(sa.bindparam("positions", expanding=True)))
+_DELETE_ROUNDS = sa.delete(rounds).where(R.conversation_pk == sa.bindparam("conversation_pk"),
+                                         R.key.in_(sa.bindparam("keys", expanding=True)))
 _TOTALS = sa.update(conversations).where(C.pk == sa.bindparam("conversation_pk")).values(
     turns=sa.select(sa.func.count()).where(R.conversation_pk == sa.bindparam("conversation_pk")).scalar_subquery(),
     cost=sa.select(sa.func.coalesce(sa.func.sum(P.cost), 0.0))
@@ -87,31 +113,62 @@ _TEXT_COLUMNS = ("text", "error_message", "error_hint", "error_kind", "finish_re
 # --- Writing conversations ---------------------------------------------------------------------------------------
 
 def write(connection: sa.Connection, snapshot: rows.Snapshot) -> None:
-    """Upsert a conversation and the rounds of the snapshot (each round's replies replaced by the snapshot's).
-    A `whole` snapshot also removes stored rounds it does not have, and sets the title and pin."""
+    """Upsert a conversation and the rounds of the snapshot (each round's replies replaced by the snapshot's), by the
+    rules in the module docstring."""
     dialect = _dialect(connection)
     head = snapshot.header
     values = {"id": head.id, "owner": head.owner, "kind": head.kind, "title": rows.clean(head.title),
               "auto_title": rows.clean(head.auto_title), "pinned": head.pinned,
               "models": rows.clean_json(list(head.models)), "params": rows.clean_json(head.params),
-              "created_at": head.created_at, "updated_at": head.updated_at}
-    upsert = _conversation_upsert(dialect, 0 in snapshot.rounds, snapshot.whole)
-    conversation_pk: int = connection.execute(upsert, values).scalar_one()
-    for position in sorted(snapshot.rounds):
-        _write_round(connection, dialect, conversation_pk, snapshot.rounds[position])
-    if snapshot.whole:
-        connection.execute(_DELETE_OTHER_ROUNDS, {"conversation_pk": conversation_pk,
-                                                  "positions": list(snapshot.rounds) or [-1]})
+              "created_at": head.created_at, "updated_at": head.updated_at,
+              "view": None if snapshot.view is None else rows.clean_json(snapshot.view)}
+    first = any(round_.position == 0 for round_ in snapshot.rounds.values())
+    upsert = _conversation_upsert(dialect, first, snapshot.whole, snapshot.view is not None)
+    conversation_pk: int = connection.execute(upsert, values).scalar_one()  # (locks the row: see the docstring)
+    if snapshot.drop:
+        connection.execute(_DELETE_ROUNDS, {"conversation_pk": conversation_pk, "keys": sorted(snapshot.drop)})
+    for round_ in sorted(snapshot.rounds.values(), key=lambda r: r.position):
+        _write_round(connection, dialect, conversation_pk, round_)
     if snapshot.usage:  # the ledger: a reply already there (same owner and key) is not counted again
         connection.execute(_usage_insert(dialect), [{**row, "owner": head.owner, "model": rows.clean(row["model"])}
                                                     for row in snapshot.usage])
     connection.execute(_TOTALS, {"conversation_pk": conversation_pk})
 
 
+def place(position: int, created_at: float, key: str,
+          stored: Iterable[tuple[int, float, str]]) -> tuple[int, bool]:
+    """Where a round new to the store goes (see the module docstring): its place, and whether the stored rounds from
+    that place on move one down. `position` is its place in the saving tab's record; `stored`, the (position,
+    created_at, key) of the stored rounds at or after it, in place order."""
+    at = position
+    for stored_position, stored_created_at, stored_key in stored:
+        if (stored_created_at, stored_key) > (created_at, key):
+            return at, at == stored_position
+        at = stored_position + 1
+    return at, False
+
+
+def _round_pk(connection: sa.Connection, conversation_pk: int, round_: rows.RoundRows) -> int:
+    """The round's row, updated where it is when stored under its key, else inserted at its place."""
+    values = {"prompt": rows.clean(round_.prompt), "params": rows.clean_json(round_.params),
+              "created_at": round_.created_at}
+    found = connection.execute(_ROUNDS_FROM, {"conversation_pk": conversation_pk, "key": round_.key,
+                                              "position": round_.position}).all()
+    same = next((row.pk for row in found if row.key == round_.key), None)
+    if same is not None:
+        connection.execute(_UPDATE_ROUND, {**values, "round_pk": same})
+        return same
+    position, move = place(round_.position, round_.created_at, round_.key,
+                           ((row.position, row.created_at, row.key) for row in found))
+    if move:
+        connection.execute(_MOVE_OUT, {"of": conversation_pk, "start": position})
+        connection.execute(_MOVE_BACK, {"of": conversation_pk})
+    return connection.execute(_INSERT_ROUND, {**values, "conversation_pk": conversation_pk, "key": round_.key,
+                                              "position": position}).scalar_one()
+
+
 def _write_round(connection: sa.Connection, dialect: str, conversation_pk: int, round_: rows.RoundRows) -> None:
-    round_pk: int = connection.execute(_round_upsert(dialect), {
-        "conversation_pk": conversation_pk, "position": round_.position, "prompt": rows.clean(round_.prompt),
-        "params": rows.clean_json(round_.params), "created_at": round_.created_at}).scalar_one()
+    round_pk = _round_pk(connection, conversation_pk, round_)
     kept = {(reply["model"], reply["run"]) for reply in round_.replies}
     stale = [pk for pk, model, run in connection.execute(_REPLY_KEYS, {"round_pk": round_pk})
              if (model, run) not in kept]
@@ -148,7 +205,7 @@ def _write_attachments(connection: sa.Connection, conversation_pk: int, round_pk
 
 _LOAD_HEADER = sa.select(conversations).where(C.owner == sa.bindparam("owner"), C.id == sa.bindparam("id"),
                                               C.deleted_at.is_(None))
-_LOAD_ROUNDS = sa.select(R.pk, R.prompt, R.params, R.created_at).where(
+_LOAD_ROUNDS = sa.select(R.pk, R.key, R.prompt, R.params, R.created_at).where(
     R.conversation_pk == sa.bindparam("conversation_pk")).order_by(R.position)
 _LOAD_ATTACHMENTS = sa.select(attachments).where(A.conversation_pk == sa.bindparam("conversation_pk")).order_by(
     A.round_pk, A.position)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from gateway.attachments import Attachment
-from gateway.conversation import Conversation, Round
+from gateway.conversation import Conversation, Round, diff_pair
 from gateway.params import ChatParams
 from gateway.reply import Metrics, Outcome, Reply, ReplyError
 
@@ -57,14 +57,15 @@ class Header:
     models: tuple[str, ...]
     params: Mapping[str, Any]
     created_at: float
-    updated_at: float  # when the snapshot was taken
+    updated_at: float  # when the snapshot was taken (the stored one is the latest of these)
 
 
 @dataclass(frozen=True)
 class RoundRows:
     """One round and every run of every model in it."""
 
-    position: int
+    key: str  # Round.key: the round is saved again by it
+    position: int  # its place in the saving tab's record (where a round new to the store goes, if free)
     prompt: str
     params: Mapping[str, Any]  # {model key: ChatParams.to_dict()}
     created_at: float
@@ -74,19 +75,32 @@ class RoundRows:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """What to write for one conversation: its header and some rounds (`whole`: all of them, drop the others), and
-    the usage ledger rows of replies that just ended (kept whatever later snapshots do to the rounds)."""
+    """What to write for one conversation: its header, some rounds by key (`whole`: all the record has, and its
+    title and pin), the keys of rounds to delete (`drop`: those the record let go of), the view when it changed
+    (None: as saved), and the usage ledger rows of replies that just ended (kept whatever later snapshots do to the
+    rounds)."""
 
     header: Header
-    rounds: Mapping[int, RoundRows] = field(default_factory=dict)
+    rounds: Mapping[str, RoundRows] = field(default_factory=dict)
     whole: bool = False
     usage: tuple[Mapping[str, Any], ...] = ()
+    drop: frozenset[str] = frozenset()
+    view: Mapping[str, Any] | None = None
 
     def then(self, newer: Snapshot) -> Snapshot:
-        """This snapshot followed by a newer one of the same conversation, as one write."""
-        if newer.whole:
-            return replace(newer, usage=self.usage + newer.usage) if self.usage else newer
-        return Snapshot(newer.header, {**self.rounds, **newer.rounds}, self.whole, self.usage + newer.usage)
+        """This snapshot followed by a newer one of the same conversation, as one write. Rounds of both are kept
+        (the newer one's version of a round wins) except those the newer one drops: two tabs in one process share
+        a queue entry, and one tab's Clear must not take away the other tab's rounds."""
+        rounds = {**{key: r for key, r in self.rounds.items() if key not in newer.drop}, **newer.rounds}
+        head = replace(newer.header, updated_at=max(self.header.updated_at, newer.header.updated_at))
+        return Snapshot(head, rounds, self.whole or newer.whole, self.usage + newer.usage,
+                        frozenset((self.drop | newer.drop) - rounds.keys()),
+                        self.view if newer.view is None else newer.view)
+
+
+def view(conversation: Conversation) -> dict[str, Any]:
+    """The conversation's view column: what the analyst chose to look at ({} when nothing)."""
+    return {"diff": list(conversation.diff)} if conversation.diff else {}
 
 
 def header(conversation: Conversation, owner: str, now: float) -> Header:
@@ -99,7 +113,7 @@ def header(conversation: Conversation, owner: str, now: float) -> Header:
 def round_rows(round_: Round, position: int, now: float) -> RoundRows:
     replies = tuple(reply_values(reply, place, now)
                     for place, runs in enumerate(round_.runs.values()) for reply in runs)
-    return RoundRows(position=position, prompt=round_.prompt,
+    return RoundRows(key=round_.key, position=position, prompt=round_.prompt,
                      params={key: p.to_dict() for key, p in round_.params.items()},
                      created_at=round_.created_at, replies=replies, attachments=tuple(round_.attachments))
 
@@ -166,10 +180,13 @@ def build(conversation: Mapping[Any, Any], rounds: Sequence[Mapping[Any, Any]],
         for reply in by_round.get(row["pk"], ()):
             runs.setdefault(reply.model, []).append(reply)
         built.append(Round(prompt=row["prompt"], params={k: params(v) for k, v in row["params"].items()},
-                           runs=runs, created_at=row["created_at"], attachments=files.get(row["pk"], [])))
+                           runs=runs, created_at=row["created_at"], attachments=files.get(row["pk"], []),
+                           key=row["key"]))
+    chosen = conversation["view"] or {}
     return Conversation(kind=conversation["kind"], rounds=built, params=ChatParams.from_dict(conversation["params"]),
                         models=list(conversation["models"]), id=conversation["id"], title=conversation["title"],
-                        pinned=bool(conversation["pinned"]), created_at=conversation["created_at"])
+                        pinned=bool(conversation["pinned"]), created_at=conversation["created_at"],
+                        diff=diff_pair(chosen.get("diff")))
 
 
 class _ParamsCache:

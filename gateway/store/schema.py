@@ -44,6 +44,7 @@ conversations = sa.Table(
     sa.Column("created_at", sa.Double, nullable=False),
     sa.Column("updated_at", sa.Double, nullable=False),
     sa.Column("deleted_at", sa.Double, nullable=True),  # set by delete(), cleared by restore(); purged later
+    sa.Column("view", Json, nullable=True),  # what the analyst chose to look at: {"diff": [key, key]} (migration 0008)
     sa.UniqueConstraint("owner", "id"),
 )
 # The history list: one owner's live conversations, pinned first, newest first (with and without a kind).
@@ -61,12 +62,14 @@ rounds = sa.Table(
     "rounds", metadata,
     sa.Column("pk", Key, primary_key=True, autoincrement=True),
     sa.Column("conversation_pk", Key, sa.ForeignKey("conversations.pk", ondelete="CASCADE"), nullable=False),
-    sa.Column("position", sa.Integer, nullable=False),  # index in Conversation.rounds
+    sa.Column("position", sa.Integer, nullable=False),  # the round's place (the order Conversation.rounds loads in)
     sa.Column("prompt", sa.Text, nullable=False),
     sa.Column("params", Json, nullable=False),  # {model key: ChatParams.to_dict()}
     sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("key", sa.String(32), nullable=False),  # Round.key: what a round is saved again by (migration 0008)
     sa.UniqueConstraint("conversation_pk", "position"),
 )
+sa.Index("uq_rounds_conversation_pk_key", rounds.c.conversation_pk, rounds.c.key, unique=True)
 
 replies = sa.Table(
     "replies", metadata,

@@ -1,8 +1,8 @@
 """The store: what pages call to save and find work. No page sees SQL, a session or a database exception.
 
-Writes (`save_round`, `save_conversation`, `record_probes`) take a snapshot on the caller's thread and queue it
-(microseconds); a background thread writes it in one transaction. When the database is down, locked or read-only the
-changes wait in memory and are written when it is back; `status()` says so in words a banner can show.
+Writes (`save_round`, `save_conversation`, `save_view`, `record_probes`) take a snapshot on the caller's thread and
+queue it (microseconds); a background thread writes it in one transaction. When the database is down, locked or
+read-only the changes wait in memory and are written when it is back; `status()` says so in words a banner can show.
 Reads (`load`, `history`, `probe_history`) first wait briefly for the same analyst's queued changes (so a page sees
 what it just saved), then read in one transaction; when the database cannot answer they return `Unavailable`.
 Changes an analyst asks for by name (`rename`, `pin`, `delete`, `restore`) are done at once and return True (done),
@@ -135,7 +135,8 @@ class Store:
     def save_round(self, conversation: Conversation, index: int, owner: str) -> None:
         """Save round `index` of `conversation` (its prompt, parameters and every run of every reply) and the
         conversation's header, and add its replies to the usage ledger (a round's end: once per reply).
-        Idempotent: saving a round again (more runs, a regenerated reply) replaces it.
+        Idempotent: saving a round again (more runs, a regenerated reply) replaces it, found by its key even where
+        another tab's round moved it (gateway/store/queries.py says where a new round goes).
         Rounds before it that this process has not saved yet are saved too. Returns at once; never raises."""
         try:
             if not 0 <= index < len(conversation.rounds):
@@ -147,7 +148,8 @@ class Store:
                 self._remember(key, max(through, index))
             positions = [*range(through + 1, index), index]
             snapshot = rows.Snapshot(rows.header(conversation, owner, now),
-                                     {i: rows.round_rows(conversation.rounds[i], i, now) for i in positions},
+                                     {conversation.rounds[i].key: rows.round_rows(conversation.rounds[i], i, now)
+                                      for i in positions},
                                      usage=tuple(u for i in positions
                                                  for u in rows.usage_rows(conversation, conversation.rounds[i], now)))
             self._writer.put(("conversation", owner, conversation.id), owner, snapshot)
@@ -156,18 +158,33 @@ class Store:
             self._writer.count_lost()
 
     def save_conversation(self, conversation: Conversation, owner: str) -> None:
-        """Save the whole conversation, replacing what is stored under its id (rounds it no longer has, title, pin).
-        For an import, a "Continue in chat" handoff, or after clearing. Returns at once; never raises."""
+        """Save the whole conversation: every round, its title, pin and view, and delete the rounds it let go of
+        (cleared); rounds another tab added that it never had are kept. For an import, a "Continue in chat" handoff,
+        or after clearing. Returns at once; never raises."""
         try:
             now = time.time()
+            keys = {r.key for r in conversation.rounds}
             snapshot = rows.Snapshot(rows.header(conversation, owner, now),
-                                     {i: rows.round_rows(r, i, now) for i, r in enumerate(conversation.rounds)},
-                                     whole=True)
-            with self._state_lock:
-                self._remember((owner, conversation.id), len(conversation.rounds) - 1)
+                                     {r.key: rows.round_rows(r, i, now) for i, r in enumerate(conversation.rounds)},
+                                     whole=True, drop=frozenset(conversation.removed - keys),
+                                     view=rows.view(conversation))
+            with self._state_lock:  # (not lowered after a Clear: another tab here may have saved more rounds)
+                key = (owner, conversation.id)
+                self._remember(key, max(self._saved_through.get(key, -1), len(conversation.rounds) - 1))
             self._writer.put(("conversation", owner, conversation.id), owner, snapshot)
         except Exception:  # noqa: BLE001
             log.exception("store: could not queue a conversation")
+            self._writer.count_lost()
+
+    def save_view(self, conversation: Conversation, owner: str) -> None:
+        """Save what the analyst chose to look at (the diff's pair) with the conversation; not a change that moves
+        it up the history (its time is left as it is). Returns at once; never raises."""
+        try:
+            snapshot = rows.Snapshot(rows.header(conversation, owner, conversation.created_at),
+                                     view=rows.view(conversation))
+            self._writer.put(("conversation", owner, conversation.id), owner, snapshot)
+        except Exception:  # noqa: BLE001
+            log.exception("store: could not queue a view")
             self._writer.count_lost()
 
     def record_probes(self, samples: Iterable[LatencySample]) -> None:
