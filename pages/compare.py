@@ -7,7 +7,7 @@ import streamlit as st
 
 from gateway import find_model
 from gateway.compare import MAX_MODELS, MIN_MODELS, CompareRun, jobs_for
-from gateway.conversation import Conversation
+from gateway.conversation import Conversation, new_id
 from gateway.store import get_store
 from gateway.tokens import prompt_refusal
 from ui import analyst, pages, spending
@@ -78,7 +78,8 @@ if sending and (over_budget := spending.refusal(settings, store)) is not None:  
     spending.refuse_round(comparison, models, sending, params, over_budget, attachments)
     store.save_round(comparison, len(comparison.rounds) - 1, owner)
     sending = None
-blind = blind_mode(store, owner, comparison, models, sending)  # names hidden and panels shuffled until the vote
+sending_key = new_id() if sending else None  # the round's key, chosen now: its blind order and its vote are by it
+blind = blind_mode(store, owner, comparison, models, sending_key)  # names hidden and panels shuffled until the vote
 if not blind.hidden:  # the expected cost names unpriced models, and costs are hidden until the vote
     spending.expected_cost_caption(comparison, models, params, repeats)
 run = (CompareRun(jobs_for(comparison, models, sending, params, repeats, attachments,
@@ -91,7 +92,7 @@ try:  # the models are already answering while the panels are drawn
 finally:  # also when Stop (or any click) ends the script run: keep the partial replies
     if run is not None and sending is not None:
         run.stop()
-        run.record(comparison, sending, params, attachments)
+        run.record(comparison, sending, params, attachments, key=sending_key)
         store.save_round(comparison, len(comparison.rounds) - 1, owner)  # queued: never holds the page
 if run is not None:
     st.query_params["c"] = comparison.id  # the link to this comparison, from its first saved round

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from gateway.compare.stats import NO_CLEAR_DIFFERENCE, Col, median_intervals, pairwise_differences
+from gateway.conversation import new_id
 from gateway.evaluation import results
 from gateway.evaluation.blind import HIDDEN_NAME, SHOWN, Blind, shuffled
 from gateway.evaluation.prompt_sets import MAX_ROWS, PromptRow, PromptSet, SetError, parse, passes
@@ -132,8 +133,9 @@ def test_a_row_opens_as_the_same_comparison_every_time():
 
 def test_the_panel_order_is_fixed_per_round_and_changes_between_rounds():
     keys = ["a", "b", "c", "d", "e"]
-    assert shuffled(keys, "conv", 0) == shuffled(list(reversed(keys)), "conv", 0)  # not the picking order
-    orders = {tuple(shuffled(keys, "conv", i)) for i in range(10)}
+    round_keys = [new_id() for _ in range(10)]
+    assert shuffled(keys, "conv", round_keys[0]) == shuffled(list(reversed(keys)), "conv", round_keys[0])  # not picked
+    orders = {tuple(shuffled(keys, "conv", key)) for key in round_keys}
     assert len(orders) > 5
 
 

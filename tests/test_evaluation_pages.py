@@ -45,7 +45,7 @@ def test_a_blind_round_hides_the_names_until_the_vote_then_reveals_them(app_env)
     assert any("exports name the models" in text for text in texts(at.caption)), "\n".join(texts(at.caption))
 
     comparison = at.session_state["comparison"]
-    subject = compare_subject(comparison.id, 0)
+    subject = compare_subject(comparison.id, comparison.latest.key)
     choice = at.radio(key=f"vote_choice_{subject}")
     left = choice.options[0]
     assert left.startswith("Left (Model A) is better")
@@ -66,9 +66,9 @@ def test_a_blind_round_hides_the_names_until_the_vote_then_reveals_them(app_env)
 def test_the_leaderboard_ranks_the_models_from_the_votes(app_env):
     ev = evaluations()
     for i in range(6):
-        ev.vote(Vote(compare_subject("c", i), ("demo-fast", "upstream-echo"), Verdict.BEST, "demo-fast", "sql",
+        ev.vote(Vote(compare_subject("c", f"round{i}"), ("demo-fast", "upstream-echo"), Verdict.BEST, "demo-fast", "sql",
                      blind=True), LOCAL_OWNER)
-    ev.vote(Vote(compare_subject("c", 9), ("demo-fast", "compare-a"), Verdict.TIE), "ben@example.com")
+    ev.vote(Vote(compare_subject("c", "round9"), ("demo-fast", "compare-a"), Verdict.TIE), "ben@example.com")
     at = open_page("pages/leaderboard.py")
     table = at.dataframe[0].value
     assert list(table[Col.MODEL])[0] == "demo-fast" and table[Col.VOTES].sum() == 14

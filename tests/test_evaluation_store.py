@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from gateway.conversation import Conversation
+from gateway.conversation import Conversation, new_id
 from gateway.evaluation.prompt_sets import PromptRow, PromptSet
 from gateway.evaluation.runs import Cell, EvalRun, RunStatus
 from gateway.evaluation.votes import Verdict, Vote, compare_subject, eval_subject
@@ -22,7 +22,7 @@ ANA, BEN = "ana@example.com", "ben@example.com"
 
 def test_one_vote_per_subject_and_analyst_changed_in_place(store):
     ev = Evaluations(store)
-    subject = compare_subject("c1", 0)
+    subject = compare_subject("c1", new_id())
     assert ev.vote(Vote(subject, ("a", "b"), Verdict.BEST, "a", "sql", "good", blind=True), ANA) is True
     assert ev.vote(Vote(subject, ("a", "b"), Verdict.TIE, tag="sql"), ANA) is True  # changed
     assert ev.vote(Vote(subject, ("a", "b"), Verdict.BEST, "b"), BEN) is True  # Ben's own

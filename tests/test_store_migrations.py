@@ -16,9 +16,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
+from gateway.conversation import new_id
+from gateway.evaluation.votes import Verdict, compare_subject
 from gateway.reply import Outcome, Reply
 from gateway.store import Store, migrate
 from gateway.store.engine import create_engine, resolve_url
+from gateway.store.evaluation import Evaluations
 from gateway.store.schema import SQLITE_FTS_TABLES, include_object, metadata
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -177,8 +180,68 @@ def test_rounds_saved_before_round_keys_get_one_each_and_are_saved_in_place_afte
         store.close()
 
 
-def test_the_revisions_form_one_chain_ending_at_the_round_keys() -> None:
+def test_votes_on_a_round_by_its_place_are_moved_to_its_key(database_url: str) -> None:
+    engine = engine_for(database_url)
+    keys: dict[tuple[str, int], str] = {}  # (owner, place) -> key of that owner's round in conversation "c1"
+    try:
+        with migrate.locked(engine) as connection:
+            config = migrate.alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0008")
+        with engine.begin() as connection:
+            for owner in ("ana", "ben"):  # the same conversation id for two analysts: ids are unique per owner
+                pk = connection.execute(sa.text(
+                    "INSERT INTO conversations (id, owner, kind, title, auto_title, pinned, models, params, turns, "
+                    "cost, created_at, updated_at) VALUES ('c1', :owner, 'compare', '', 'one', false, "
+                    "'[\"a\", \"b\"]', '{}', 2, 0, 1.0, 2.0) RETURNING pk"), {"owner": owner}).scalar_one()
+                for position in range(2):
+                    keys[owner, position] = new_id()
+                    connection.execute(sa.text(
+                        "INSERT INTO rounds (conversation_pk, position, prompt, params, created_at, \"key\") "
+                        "VALUES (:pk, :position, :prompt, '{}', 1.0, :key)"),
+                        {"pk": pk, "position": position, "prompt": f"{owner} {position}",
+                         "key": keys[owner, position]})
+            for owner, subject in VOTES_BEFORE:
+                connection.execute(sa.text(
+                    "INSERT INTO votes (owner, subject, models, models_key, verdict, winner, tag, comment, blind, "
+                    "created_at, updated_at) VALUES (:owner, :subject, '[\"a\", \"b\"]', 'a\nb', 'tie', NULL, "
+                    "'', '', false, 1.0, 1.0)"), {"owner": owner, "subject": subject})
+        assert migrate.upgrade(engine) is True
+        assert subjects(engine) == {
+            ("ana", f"compare:c1:{keys['ana', 1]}"),  # ana's round at place 1
+            ("ben", f"compare:c1:{keys['ben', 0]}"),  # ben's own conversation "c1", not ana's
+            ("carl", "compare:c1:0"),  # carl has no conversation "c1": nothing to name, kept as it was
+            ("ana", "compare:c1:7"),  # no round at that place any more: kept
+            ("ana", "compare:gone:0"),  # the conversation was purged: kept
+            ("ana", "eval:run1:1"),  # a row of an evaluation run: untouched
+        }
+
+        with migrate.locked(engine) as connection:  # and back: keys become places again
+            config = migrate.alembic_config()
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0008")
+        assert subjects(engine) == set(VOTES_BEFORE)
+    finally:
+        engine.dispose()
+    store = Store.open(database_url)  # upgraded again at start-up: the vote is found by the page's subject
+    try:
+        vote = Evaluations(store).my_vote(compare_subject("c1", store.load("c1", "ana").rounds[1].key), "ana")
+        assert vote is not None and vote.verdict is Verdict.TIE
+    finally:
+        store.close()
+
+
+VOTES_BEFORE = [("ana", "compare:c1:1"), ("ben", "compare:c1:0"), ("carl", "compare:c1:0"), ("ana", "compare:c1:7"),
+                ("ana", "compare:gone:0"), ("ana", "eval:run1:1")]
+
+
+def subjects(engine: sa.Engine) -> set[tuple[str, str]]:
+    with engine.connect() as connection:
+        return {(row[0], row[1]) for row in connection.execute(sa.text("SELECT owner, subject FROM votes"))}
+
+
+def test_the_revisions_form_one_chain_ending_at_the_vote_round_keys() -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config())
-    assert script.get_heads() == ["0008"]
+    assert script.get_heads() == ["0009"]
     assert [r.revision for r in reversed(list(script.walk_revisions()))] == [
-        "0001", "0002", "0004", "0005", "0006", "0007", "0008"]
+        "0001", "0002", "0004", "0005", "0006", "0007", "0008", "0009"]

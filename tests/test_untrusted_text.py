@@ -153,7 +153,7 @@ def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_prox
     # Leaderboard: votes between the markup models, with a tag and a comment in Markdown
     evaluations = Evaluations(get_store(load_settings(secrets={}, dotenv_path=None)))
     for i, winner in enumerate((*MARKUP_MODELS, MARKUP_MODELS[0])):
-        evaluations.vote(Vote(compare_subject("markup", i), MARKUP_MODELS, Verdict.BEST, winner, MARKUP_ERROR,
+        evaluations.vote(Vote(compare_subject("markup", f"round{i}"), MARKUP_MODELS, Verdict.BEST, winner, MARKUP_ERROR,
                               MARKUP_ERROR, blind=True), LOCAL_OWNER)
     at = AppTest.from_file(APP, default_timeout=30).run()
     at.switch_page("pages/leaderboard.py").run()

@@ -3,7 +3,8 @@
 `blind_mode` draws the toggle (remembered for the session) and says how the round is shown (`gateway.evaluation.
 blind.Blind`); `vote_on_round` draws the vote once every reply of the latest round has ended. A vote is saved at
 once, one per round per analyst (voting again changes it), with its tag, comment and whether it was cast blind;
-casting it reveals the names.
+casting it reveals the names. A round is named by its key (`gateway.evaluation.votes.compare_subject`), never by its
+place: another tab's round can move it down.
 """
 
 from __future__ import annotations
@@ -22,42 +23,43 @@ REMEMBERED = "blind_mode"  # session key that outlives the widget (pages drop th
 
 
 def blind_mode(store: Store, owner: str, comparison: Conversation, models: list[ModelRecord],
-               sending: str | None) -> Blind:
-    """The blind-mode toggle, and how this page run shows the comparison's latest (or new) round."""
+               sending_key: str | None) -> Blind:
+    """The blind-mode toggle, and how this page run shows the comparison's latest round, or the round being sent
+    now (`sending_key`: the key it will have; None when nothing is sent)."""
     st.session_state.setdefault("compare_blind", st.session_state.get(REMEMBERED, False))
     on = st.toggle("Blind mode", key="compare_blind", help="Hide model names, providers and costs, and shuffle the "
                    "panels, until you have voted on the round. Votes remember whether they were cast blind.")
     st.session_state[REMEMBERED] = on
     if not on:
         return SHOWN
-    index = len(comparison.rounds) if sending else max(0, len(comparison.rounds) - 1)
+    latest = comparison.latest
+    round_key = sending_key or (latest.key if latest is not None else "")
     keys = [m.key for m in models]
-    if not sending and comparison.latest is not None and comparison.latest.runs:
-        keys = comparison.latest.models
-    hidden = bool(sending) or not _voted(store, owner, comparison, index)
+    if not sending_key and latest is not None and latest.runs:
+        keys = latest.models
+    hidden = bool(sending_key) or latest is None or not _voted(store, owner, comparison, round_key)
     names = tuple(n for m in models for n in (m.key, m.id, m.name))
-    blind = Blind(tuple(shuffled(keys, comparison.id, index)), hidden, names)
+    blind = Blind(tuple(shuffled(keys, comparison.id, round_key)), hidden, names)
     if hidden:
         st.caption(":material/visibility_off: Names, providers and costs are hidden and the panels shuffled "
                    "until you vote on this round.")
     return blind
 
 
-def _voted(store: Store, owner: str, comparison: Conversation, index: int) -> bool:
-    if not comparison.rounds:
-        return False
-    found = Evaluations(store).my_vote(compare_subject(comparison.id, index), owner)
+def _voted(store: Store, owner: str, comparison: Conversation, round_key: str) -> bool:
+    found = Evaluations(store).my_vote(compare_subject(comparison.id, round_key), owner)
     return isinstance(found, Vote)
 
 
 def vote_on_round(store: Store, owner: str, comparison: Conversation, blind: Blind) -> None:
-    """The vote on the latest round, once all its replies have ended: best model, tie or all bad, a tag, a comment."""
+    """The vote on the latest round, once all its replies have ended: best model, tie or all bad, a tag, a comment.
+    The vote is on the round by its key, so it stays with it when another tab's round moves it down."""
     latest = comparison.latest
     if latest is None or len(latest.runs) < 2 or not all(r.finished for r in latest.replies.values()):
         return
     with st.container(border=True):
-        vote_form(store, owner, compare_subject(comparison.id, len(comparison.rounds) - 1),
-                  blind.arrange(latest.models), blind, what="this prompt")
+        vote_form(store, owner, compare_subject(comparison.id, latest.key), blind.arrange(latest.models), blind,
+                  what="this prompt")
 
 
 def vote_form(store: Store, owner: str, subject: str, keys: list[str], blind: Blind = SHOWN, *,

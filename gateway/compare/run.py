@@ -109,9 +109,12 @@ class CompareRun:
             return {key: list(runs) for key, runs in self._runs.items()}
 
     def record(self, comparison: Conversation, prompt: str, params: Mapping[str, ChatParams],
-               attachments: Sequence[Attachment] = ()) -> Round:
-        """Add this run, finished or stopped, to the comparison as its next round (with the prompt's files)."""
+               attachments: Sequence[Attachment] = (), *, key: str | None = None) -> Round:
+        """Add this run, finished or stopped, to the comparison as its next round (with the prompt's files). `key`:
+        the round's key when the page chose it before sending (the blind order of the round on screen is by it)."""
         round_ = Round(prompt, dict(params), self.runs(), attachments=list(attachments))
+        if key is not None:
+            round_.key = key
         comparison.rounds.append(round_)
         return round_
 

@@ -1,10 +1,10 @@
 """Blind mode: which model wrote which reply stays hidden until the analyst has voted on the round.
 
-While a round is hidden its panels are in an order shuffled for that round (seeded by the comparison and the round,
-so every rerun and every replica shows the same order), models are called "Model A", "Model B"… by their place, and
-what would give a model away is masked: its cost (prices differ by model) and its own name where the reply or an
-error message spells it ("demo-quick · offline demo model"). The analyst still knows which models were chosen, not
-which panel is which.
+While a round is hidden its panels are in an order shuffled for that round (seeded by the comparison and the round's
+key, so every rerun and every replica shows the same order, also after another tab's round moved it down), models
+are called "Model A", "Model B"… by their place, and what would give a model away is masked: its cost (prices differ
+by model) and its own name where the reply or an error message spells it ("demo-quick · offline demo model"). The
+analyst still knows which models were chosen, not which panel is which.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from gateway.reply import Reply, ReplyError
 HIDDEN_NAME = "[model]"
 
 
-def shuffled(keys: Sequence[str], conversation_id: str, round_index: int) -> list[str]:
-    """The round's panel order: the same for the same comparison and round, different from round to round."""
-    seed = int.from_bytes(hashlib.sha256(f"{conversation_id}:{round_index}".encode()).digest()[:8], "big")
+def shuffled(keys: Sequence[str], conversation_id: str, round_key: str) -> list[str]:
+    """The round's panel order: the same for the same comparison and round (Round.key), different from round to
+    round."""
+    seed = int.from_bytes(hashlib.sha256(f"{conversation_id}:{round_key}".encode()).digest()[:8], "big")
     order = sorted(keys)  # independent of the order the models were picked in
     random.Random(seed).shuffle(order)
     return order

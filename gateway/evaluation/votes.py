@@ -1,6 +1,7 @@
 """A vote: which model answered one prompt best, as an analyst judged it after seeing the replies side by side.
 
-A vote is about one *subject*: a round of a saved comparison (`compare:<conversation id>:<round>`) or a row of an
+A vote is about one *subject*: a round of a saved comparison (`compare:<conversation id>:<round key>`, by the
+round's own key, not its place: another tab's round can move it down, gateway/store/queries.py) or a row of an
 evaluation run (`eval:<run id>:<row>`). Each analyst has at most one vote per subject and may change it. The verdict
 is a model (the best one), `tie` (about as good as each other) or `all_bad` (none was acceptable).
 
@@ -59,8 +60,9 @@ class Vote:
         return f"{self.winner} best" if self.verdict is Verdict.BEST else self.verdict.label
 
 
-def compare_subject(conversation_id: str, round_index: int) -> str:
-    return f"compare:{conversation_id}:{round_index}"
+def compare_subject(conversation_id: str, round_key: str) -> str:
+    """A comparison's round, by its key (Round.key): the same round wherever it moves in the conversation."""
+    return f"compare:{conversation_id}:{round_key}"
 
 
 def eval_subject(run_id: str, row: int) -> str:

@@ -184,7 +184,8 @@ votes = sa.Table(
     "votes", metadata,
     sa.Column("pk", Key, primary_key=True, autoincrement=True),
     sa.Column("owner", sa.String(320), nullable=False),  # the analyst who voted
-    sa.Column("subject", sa.String(200), nullable=False),  # "compare:<conversation id>:<round>" | "eval:<run id>:<row>"
+    # "compare:<conversation id>:<round key>" (rounds.key; by key since migration 0009) | "eval:<run id>:<row>"
+    sa.Column("subject", sa.String(200), nullable=False),
     sa.Column("models", Json, nullable=False),  # the model keys judged, in the order shown
     sa.Column("models_key", sa.Text, nullable=False),  # the same keys sorted, one a line: the leaderboard groups by it
     sa.Column("verdict", sa.String(16), nullable=False),  # Verdict: "best" | "tie" | "all_bad"
