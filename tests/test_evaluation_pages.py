@@ -9,7 +9,8 @@ from gateway.config import load_settings
 from gateway.evaluation import worker
 from gateway.evaluation.ratings import Col
 from gateway.evaluation.votes import Verdict, Vote, compare_subject
-from gateway.store import LOCAL_OWNER, get_store
+from gateway.reply import Outcome, Reply
+from gateway.store import LOCAL_OWNER, Store, get_store
 from gateway.store.evaluation import Evaluations
 from tests.support.pages import open_page
 from ui.markdown import plain
@@ -61,6 +62,48 @@ def test_a_blind_round_hides_the_names_until_the_vote_then_reveals_them(app_env)
     assert f"**{plain('upstream-echo')}**" in revealed and f"**{plain('demo-fast')}**" in revealed
     assert "you voted: _all bad_" in revealed
     assert "Cost ($)" in at.dataframe[0].value
+
+
+def vote_box(at: AppTest):
+    """The vote on the round on screen (found by its label: the test does not depend on how subjects are spelled)."""
+    return next(radio for radio in at.radio if radio.label == "Which reply is best?")
+
+
+def test_a_vote_is_shown_on_its_round_when_the_comparison_reopens_after_another_tab_added_one(
+        app_env, database_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database_url)  # on SQLite and on PostgreSQL
+    at = open_page("pages/compare.py", models="upstream-echo,demo-fast")
+    at.chat_input(key="compare_prompt").set_value("First question").run()
+    comparison_id = at.query_params["c"]
+    store = get_store(load_settings(secrets={}, dotenv_path=None))
+    assert store.flush(5)
+    replica = Store.open(database_url)  # the same comparison open in another tab, served by another replica
+    try:
+        other_tab = replica.load(comparison_id, LOCAL_OWNER)
+        slow = other_tab.add_prompt("Sent from the other tab")  # sent now; its replies still streaming
+
+        at.chat_input(key="compare_prompt").set_value("Second question").run()  # this tab's round ends first
+        vote_box(at).set_value("tie")
+        at.button[[b.label for b in at.button].index("Vote")].click().run()
+        assert not at.exception, at.exception
+        assert "you voted: _tie_" in " ".join(texts(at.markdown))
+        assert store.flush(5)
+
+        for key in ("upstream-echo", "demo-fast"):  # the other tab's round ends: sent first, it goes first
+            slow.add(Reply(key, f"{key} answered late", Outcome.COMPLETE))
+        replica.save_round(other_tab, 1, LOCAL_OWNER)
+        assert replica.flush(5)
+    finally:
+        replica.close()
+    assert [r.prompt for r in store.load(comparison_id, LOCAL_OWNER).rounds] == [
+        "First question", "Sent from the other tab", "Second question"]
+
+    again = open_page("pages/compare.py", c=comparison_id)  # a new session: a reload, another replica
+    assert again.session_state["comparison"].latest.prompt == "Second question"
+    assert "you voted: _tie_" in " ".join(texts(again.markdown))  # the vote is on the round it was cast on
+    assert vote_box(again).value == "tie"
+    again.toggle(key="compare_blind").set_value(True).run()  # voted: blind mode has nothing left to hide
+    assert not any("hidden and the panels shuffled" in text for text in texts(again.caption))
 
 
 def test_the_leaderboard_ranks_the_models_from_the_votes(app_env):
