@@ -5,8 +5,9 @@ With `settled_length()` it draws the settled blocks once and re-sends only the u
 
 A cut is made only at a blank line that is outside a fenced code block and is followed by the start of a new
 top-level block: not an indented line (a list item's continuation, an indented code block), and not a list item
-following a list (a list stays one block). When in doubt it does not cut; the page draws the whole reply as one
-block at the end anyway.
+following a list (a list stays one block). Nothing is cut after a line that may start raw HTML (`<` at the start):
+an HTML block holds lines that look like fences without being ones, and where it ends depends on its kind. When in
+doubt it does not cut; the page draws the whole reply as one block at the end anyway.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _LIST_ITEM = re.compile(r"([-*+]|\d{1,9}[.)])(\s|$)")
+_HTML = re.compile(r" {0,3}<")  # a line that may start an HTML block (CommonMark's seven kinds all begin so)
 _DECIDE = 3  # characters of the next block needed to tell a list item from a paragraph ("1. " vs "10 ")
 
 
@@ -37,6 +39,8 @@ def settled_length(text: str, start: int = 0) -> int:
                 break  # too little of the next block to judge
             if _starts_block(text[block_start:position], line):
                 settled = block_start = position
+        if fence is None and _HTML.match(line):
+            break  # raw HTML from here on: the text before it may settle, nothing after it
         if not complete:
             break
         if fence is not None:

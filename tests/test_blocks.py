@@ -56,6 +56,14 @@ def test_a_list_stays_one_block_and_indented_lines_continue_it():
     assert settled_length(numbered) == 0
 
 
+def test_nothing_after_raw_html_settles():
+    # In an HTML block a line of backticks is not a fence: "````" below opens the only code block, which holds "text".
+    document = "<div>\n```\n\n````\n\ntext"
+    assert [settled_length(document[:end]) for end in range(len(document) + 1)] == [0] * (len(document) + 1)
+    assert settled_length("Intro.\n\n<details>\n\nmore") == len("Intro.\n\n")  # what came before still settles
+    assert_cuts_render_the_same(document, stream_cuts(document, 1))
+
+
 def test_too_little_of_the_next_block_waits():
     assert settled_length("- one\n\n1") == 0  # "1" may become "1. two", part of the list
     assert settled_length("Text.\n\n-") == 0
