@@ -3,17 +3,23 @@ test session.
 
 `proxy` is the pinned release. In a module marked `litellm_versions` it is every release of the tested range
 (tests/support/litellm_versions.py): each test there runs once per release, `[litellm-1.108.7]`, `[litellm-1.53.1]`.
-Every test that uses `proxy` (directly or through `settings` / `app_env`) is marked `proxy`.
+Every test that uses `proxy` (directly or through `settings` / `app_env`) is marked `proxy`. A test that starts another
+process (the app's server, a child Python, the demo upstream's command) is marked `processes`, and the pure tests
+(`make test-pure`: none of `proxy`, `browser`, `postgres`, `processes`) are held to starting none.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import streamlit as st
+from streamlit.components.v2 import manifest_scanner
 
 from gateway import catalogue, config
 from gateway.config import Settings
@@ -24,6 +30,7 @@ from tests.support.upstream import upstream_server
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ENV = config.NAMES  # every setting the app reads
+NOT_PURE = ("proxy", "browser", "postgres", "processes")  # the markers `make test-pure` leaves out
 
 
 @pytest.fixture(scope="session")
@@ -112,9 +119,37 @@ def fresh_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Non
     catalogue.reset()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def components_scanned_once() -> Iterator[None]:
+    """AppTest looks for installed Streamlit components on every new AppTest, reading the metadata of every installed
+    package (~0.3 s here, 35 times in the pure tests; a running app does it once at start). The installed packages do
+    not change during a test session: the first answer is kept."""
+    scan = functools.cache(manifest_scanner.scan_component_manifests)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests", lambda max_workers=None: list(scan()))
+        yield
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that needs the proxy (directly or through `settings`, `app_env`, `app`…) is marked `proxy`, so
-    `pytest -m "not proxy and not browser and not postgres"` runs the pure tests alone."""
+    `pytest -m "not proxy and not browser and not postgres and not processes"` runs the pure tests alone."""
     for item in items:
         if "proxy" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.proxy)
+
+
+def _no_process(*args: object, **kwargs: object) -> None:
+    raise AssertionError("a pure test started another process: mark it `processes` (pytest.ini), or keep it pure")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[object]:
+    """A test with none of the NOT_PURE markers (its fixtures included) starts no other process: `processes` says so
+    honestly, and `make test-pure` stays quick."""
+    if any(item.get_closest_marker(name) for name in NOT_PURE):
+        return (yield)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess.Popen, "__init__", _no_process)
+        patch.setattr(os, "fork", _no_process)
+        patch.setattr(os, "posix_spawn", _no_process)
+        return (yield)

@@ -130,6 +130,7 @@ def test_an_oversized_request_is_refused(fast, monkeypatch):
     assert answer.status_code == 413 and "at most" in answer.json()["error"]["message"]
 
 
+@pytest.mark.processes  # `python -m demo.upstream`, twice
 def test_the_command_serves_until_sigterm_and_names_a_busy_port():
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "demo.upstream", "--port", str(port)], cwd=ROOT,
