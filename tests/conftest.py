@@ -23,7 +23,7 @@ from streamlit.components.v2 import manifest_scanner
 
 from gateway import catalogue, config
 from gateway.config import Settings
-from tests.support import litellm_versions
+from tests.support import litellm_versions, properties  # noqa: F401 - registers the Hypothesis profile `quick`
 from tests.support.postgres import database_url, postgres_server, store  # noqa: F401 - fixtures for every test
 from tests.support.proxy import Proxy, settings_for, start_proxy
 from tests.support.upstream import upstream_server
