@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from streamlit.components.v2 import manifest_scanner
 from gateway import catalogue, config
 from gateway.config import Settings
 from tests.support import litellm_versions, properties  # noqa: F401 - registers the Hypothesis profile `quick`
-from tests.support.postgres import database_url, postgres_server, store  # noqa: F401 - fixtures for every test
+from tests.support.postgres import database_url, migrated_sqlite, postgres_server, store  # noqa: F401 - fixtures
 from tests.support.proxy import Proxy, settings_for, start_proxy
 from tests.support.upstream import upstream_server
 
@@ -107,10 +108,12 @@ def app_env(monkeypatch: pytest.MonkeyPatch, proxy: Proxy) -> Iterator[Proxy]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def fresh_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                migrated_sqlite: Path) -> Iterator[None]:  # noqa: F811 - the fixture imported above
     """Each test starts with empty caches, no last good list, no .env from the working directory, and a database of
-    its own."""
+    its own (empty, migrated: a copy of the session's)."""
     monkeypatch.chdir(tmp_path)
+    shutil.copyfile(migrated_sqlite, tmp_path / "dashboard.db")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/dashboard.db")  # saved work stays in the test
     st.cache_data.clear()
     catalogue.reset()
