@@ -4,8 +4,8 @@ test session.
 `proxy` is the pinned release. In a module marked `litellm_versions` it is every release of the tested range
 (tests/support/litellm_versions.py): each test there runs once per release, `[litellm-1.108.7]`, `[litellm-1.53.1]`.
 Every test that uses `proxy` (directly or through `settings` / `app_env`) is marked `proxy`. A test that starts another
-process (the app's server, a child Python, the demo upstream's command) is marked `processes`, and the pure tests
-(`make test-pure`: none of `proxy`, `browser`, `postgres`, `processes`) are held to starting none.
+process (the app's server, a child Python, a command) is marked `processes`, one that waits seconds of real time on
+purpose `realtime`. `make test-pure` runs the rest, the pure tests, which are held to starting no process.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from tests.support.upstream import upstream_server
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ENV = config.NAMES  # every setting the app reads
-NOT_PURE = ("proxy", "browser", "postgres", "processes")  # the markers `make test-pure` leaves out
+STARTS_PROCESSES = ("proxy", "browser", "postgres", "processes")  # the markers of tests that may start processes
 
 
 @pytest.fixture(scope="session")
@@ -135,7 +135,8 @@ def components_scanned_once() -> Iterator[None]:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that needs the proxy (directly or through `settings`, `app_env`, `app`…) is marked `proxy`, so
-    `pytest -m "not proxy and not browser and not postgres and not processes"` runs the pure tests alone."""
+    `make test-pure` (`-m "not proxy and not browser and not postgres and not processes and not realtime"`) runs
+    the pure tests alone."""
     for item in items:
         if "proxy" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.proxy)
@@ -147,9 +148,9 @@ def _no_process(*args: object, **kwargs: object) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[object]:
-    """A test with none of the NOT_PURE markers (its fixtures included) starts no other process: `processes` says so
-    honestly, and `make test-pure` stays quick."""
-    if any(item.get_closest_marker(name) for name in NOT_PURE):
+    """A test marked none of STARTS_PROCESSES starts no other process, in its fixtures neither: the markers say
+    honestly what `make test-pure` leaves out."""
+    if any(item.get_closest_marker(name) for name in STARTS_PROCESSES):
         return (yield)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(subprocess.Popen, "__init__", _no_process)
