@@ -29,7 +29,8 @@ from gateway.conversation import Conversation
 from gateway.diff import word_diff
 from gateway.evaluation.blind import SHOWN, Blind
 from gateway.reply import Reply
-from ui.markdown import diff_markdown, plain
+from ui.diff import diff_markdown
+from ui.markdown import plain
 
 
 def show_results(comparison: Conversation, keys: list[str], blind: Blind = SHOWN) -> None:
