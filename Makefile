@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test lint setup litellm-versions browser clean
+.PHONY: run test test-pure lint setup litellm-versions browser clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ lint: setup
 
 test: setup litellm-versions browser lint
 	$(PY) -m pytest
+
+# The pure tests alone, for a quick loop: no proxy, browser, PostgreSQL or other process, no test that waits on real
+# time by design, a quarter of the property tests' examples (tests/support/properties.py). `make test` runs them all.
+test-pure: setup
+	$(PY) -m pytest -m "not proxy and not browser and not postgres and not processes and not realtime" \
+	  --hypothesis-profile=quick $(ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-litellm-* .pytest_cache artifacts .run

@@ -1,4 +1,4 @@
-"""Word-level differences between two replies (difflib). `ui.markdown.diff_markdown` draws them."""
+"""Word-level differences between two replies (difflib). `ui.diff.diff_markdown` draws them."""
 
 from __future__ import annotations
 

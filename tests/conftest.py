@@ -3,27 +3,35 @@ test session.
 
 `proxy` is the pinned release. In a module marked `litellm_versions` it is every release of the tested range
 (tests/support/litellm_versions.py): each test there runs once per release, `[litellm-1.108.7]`, `[litellm-1.53.1]`.
-Every test that uses `proxy` (directly or through `settings` / `app_env`) is marked `proxy`.
+Every test that uses `proxy` (directly or through `settings` / `app_env`) is marked `proxy`. A test that starts another
+process (the app's server, a child Python, a command) is marked `processes`, one that waits seconds of real time on
+purpose `realtime`. `make test-pure` runs the rest, the pure tests, which are held to starting no process.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import streamlit as st
+from streamlit.components.v2 import manifest_scanner
 
 from gateway import catalogue, config
 from gateway.config import Settings
-from tests.support import litellm_versions
-from tests.support.postgres import database_url, postgres_server, store  # noqa: F401 - fixtures for every test
+from tests.support import litellm_versions, properties  # noqa: F401 - registers the Hypothesis profile `quick`
+from tests.support.postgres import database_url, migrated_sqlite, postgres_server, store  # noqa: F401 - fixtures
 from tests.support.proxy import Proxy, settings_for, start_proxy
 from tests.support.upstream import upstream_server
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ENV = config.NAMES  # every setting the app reads
+STARTS_PROCESSES = ("proxy", "browser", "postgres", "processes")  # the markers of tests that may start processes
 
 
 @pytest.fixture(scope="session")
@@ -100,10 +108,12 @@ def app_env(monkeypatch: pytest.MonkeyPatch, proxy: Proxy) -> Iterator[Proxy]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def fresh_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                migrated_sqlite: Path) -> Iterator[None]:  # noqa: F811 - the fixture imported above
     """Each test starts with empty caches, no last good list, no .env from the working directory, and a database of
-    its own."""
+    its own (empty, migrated: a copy of the session's)."""
     monkeypatch.chdir(tmp_path)
+    shutil.copyfile(migrated_sqlite, tmp_path / "dashboard.db")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/dashboard.db")  # saved work stays in the test
     st.cache_data.clear()
     catalogue.reset()
@@ -112,9 +122,38 @@ def fresh_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Non
     catalogue.reset()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def components_scanned_once() -> Iterator[None]:
+    """AppTest looks for installed Streamlit components on every new AppTest, reading the metadata of every installed
+    package (~0.3 s here, 35 times in the pure tests; a running app does it once at start). The installed packages do
+    not change during a test session: the first answer is kept."""
+    scan = functools.cache(manifest_scanner.scan_component_manifests)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(manifest_scanner, "scan_component_manifests", lambda max_workers=None: list(scan()))
+        yield
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Every test that needs the proxy (directly or through `settings`, `app_env`, `app`…) is marked `proxy`, so
-    `pytest -m "not proxy and not browser and not postgres"` runs the pure tests alone."""
+    `make test-pure` (`-m "not proxy and not browser and not postgres and not processes and not realtime"`) runs
+    the pure tests alone."""
     for item in items:
         if "proxy" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.proxy)
+
+
+def _no_process(*args: object, **kwargs: object) -> None:
+    raise AssertionError("a pure test started another process: mark it `processes` (pytest.ini), or keep it pure")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[object]:
+    """A test marked none of STARTS_PROCESSES starts no other process, in its fixtures neither: the markers say
+    honestly what `make test-pure` leaves out."""
+    if any(item.get_closest_marker(name) for name in STARTS_PROCESSES):
+        return (yield)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess.Popen, "__init__", _no_process)
+        patch.setattr(os, "fork", _no_process)
+        patch.setattr(os, "posix_spawn", _no_process)
+        return (yield)

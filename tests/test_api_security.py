@@ -19,6 +19,8 @@ from tests.support.hostile import Hostile, hostile_server
 KEY = "sk-api-echo-Zq8Xv2Lm4Np7Rt1Wy9Bc"  # the app's key to the echo server: no piece of it may come back
 REMOTE = {"X-Forwarded-For": "203.0.113.7"}  # the server trusts this from 127.0.0.1: the caller is another host
 
+pytestmark = pytest.mark.processes  # the app's own server (start_app), as a client meets it
+
 
 @pytest.fixture(scope="module")
 def echo() -> Iterator[Hostile]:

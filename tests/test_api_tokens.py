@@ -18,6 +18,8 @@ from gateway.store import Store
 from tests.browser.conftest import start_app
 from tests.support.api import conforms
 
+pytestmark = pytest.mark.processes  # the app's own server (start_app)
+
 
 def spend(store: Store, owner: str, model: str, cost: float) -> None:
     conversation = Conversation("chat")

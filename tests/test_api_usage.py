@@ -26,6 +26,8 @@ BEN = {"X-Forwarded-Email": "ben@example.com"}  # an admin
 SECRET_PROMPT = "ana's private prompt"
 DAY = 86_400
 
+pytestmark = pytest.mark.processes  # the app's own server (start_app)
+
 
 def utc_midnight(now: float) -> float:
     return dt.datetime.fromtimestamp(now, dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()

@@ -13,21 +13,26 @@ from gateway.chat import start_chat
 from gateway.compare import CompareRun, jobs_for
 from gateway.conversation import Conversation
 from gateway.params import ChatParams
-from tests.attribution_callback import callback_log, read_calls
 
 ANA, BEN = "ana@example.com", "ben@example.com"
+
+
+def recorded_calls(proxy) -> list[dict]:
+    """Every call the proxy's callback has recorded so far. (tests/attribution_callback.py imports LiteLLM, ~5 s:
+    imported here, when these proxy tests run, rather than whenever the test files are collected.)"""
+    from tests.attribution_callback import callback_log, read_calls
+
+    return read_calls(callback_log(proxy.process.pid))
 
 
 @pytest.fixture
 def calls(proxy):
     """The calls the proxy's callback recorded, looked up by call id (waiting briefly: callbacks run after the
     response)."""
-    path = callback_log(proxy.process.pid)
-
     def seen(call_ids: list[str], timeout: float = 10.0) -> dict[str, dict]:
         deadline = time.monotonic() + timeout
         while True:
-            found = {c["call_id"]: c for c in read_calls(path) if c["call_id"] in call_ids}
+            found = {c["call_id"]: c for c in recorded_calls(proxy) if c["call_id"] in call_ids}
             if len(found) == len(call_ids) or time.monotonic() > deadline:
                 return found
             time.sleep(0.05)
@@ -76,7 +81,7 @@ def test_a_failed_call_is_attributed_too(proxy, settings):
     assert stream.reply.error is not None
     deadline, found = time.monotonic() + 10, []
     while not found and time.monotonic() < deadline:
-        found = [c for c in read_calls(callback_log(proxy.process.pid))
+        found = [c for c in recorded_calls(proxy)
                  if (c["requester_metadata"] or {}).get("conversation_id") == "conv-failed"]
         time.sleep(0.05)
     assert found and found[-1]["status"] == "failure" and found[-1]["end_user"] == BEN
@@ -131,10 +136,9 @@ def test_the_pages_attribute_every_call_to_the_signed_in_analyst(app_env, monkey
     replies += [(r, "compare", comparison.id) for round_ in comparison.rounds for runs in round_.runs.values()
                 for r in runs]
     assert len(replies) == 2 + 4 and all(r.metrics.call_id for r, _, _ in replies)
-    path = callback_log(proxy.process.pid)
     deadline, seen = time.monotonic() + 10, {}
     while len(seen) < len(replies) and time.monotonic() < deadline:
-        seen = {c["call_id"]: c for c in read_calls(path)}
+        seen = {c["call_id"]: c for c in recorded_calls(proxy)}
         seen = {r.metrics.call_id: seen[r.metrics.call_id] for r, _, _ in replies if r.metrics.call_id in seen}
         time.sleep(0.05)
     assert len(seen) == len(replies)  # 100 % of the pages' calls

@@ -110,6 +110,8 @@ def test_one_endless_paragraph_never_settles():
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from tests.support.properties import examples  # noqa: E402
+
 LINES = st.sampled_from([
     "", "", "text", "more text", "# Heading", "Heading", "===", "---", "***", "- item", "* item", "+ item", "1. one",
     "2) two", "10. ten", "  continued", "    indented code", "\tcode", "> quote", "> > nested", ">", "```", "```python",
@@ -122,13 +124,13 @@ MARKDOWN = st.lists(LINES, max_size=30).map("\n".join)
 # ui/markdown.py escapes it).
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(MARKDOWN, st.integers(min_value=1, max_value=40))
 def test_any_markdown_streamed_in_any_steps_renders_like_the_whole(document, step):
     assert_cuts_render_the_same(document, stream_cuts(document, step))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(MARKDOWN, st.lists(st.integers(min_value=0, max_value=2000), max_size=8))
 def test_any_sequence_of_arrivals_renders_like_the_whole(document, ends):
     """Arrivals of any sizes (not a fixed step): each settled length stays settled, and the cuts render right."""

@@ -16,7 +16,7 @@ from gateway.diff import word_diff
 from gateway.models import ModelRecord, find_model
 from gateway.params import ChatParams
 from gateway.reply import Metrics, Outcome, Reply
-from ui.markdown import diff_markdown
+from ui.diff import diff_markdown
 
 DELAY = 3.5  # mock_delay of compare-a/b/c in tests/proxy_config.yaml
 

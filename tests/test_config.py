@@ -81,6 +81,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 from gateway import redaction  # noqa: E402
 from gateway.config import VARIABLES  # noqa: E402
+from tests.support.properties import examples  # noqa: E402
 
 
 class isolated_registry:
@@ -98,7 +99,7 @@ VALUES = st.one_of(st.text(max_size=30), st.sampled_from(["inf", "-inf", "nan", 
                                                           "true", "0x10", " 5 ", "٣", "http://h:1", "http://h:99999"]))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.dictionaries(st.sampled_from(VARIABLES), VALUES))
 def test_any_values_give_usable_settings_and_name_what_was_wrong(env):
     with isolated_registry():
@@ -113,7 +114,7 @@ def test_any_values_give_usable_settings_and_name_what_was_wrong(env):
         env.get("LITELLM_BASE_URL") or DEFAULT_BASE_URL) is not None)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.floats(min_value=0.1, max_value=1e6, allow_nan=False), st.floats(allow_nan=True))
 def test_a_valid_number_is_used_and_an_invalid_one_is_named(good, any_number):
     with isolated_registry():

@@ -68,6 +68,7 @@ def test_max_tokens_ends_the_stream_with_length(fast):
     assert chunks[-1].choices[0].finish_reason == "length"
 
 
+@pytest.mark.realtime  # ~5 s of the models' own pace
 def test_each_model_keeps_its_pace():
     """Waits are lower bounds (sleeps), so this holds on a busy machine too: the first token comes no sooner than
     the model's time to first token, and the stream no sooner than its tokens at its rate."""
@@ -130,6 +131,7 @@ def test_an_oversized_request_is_refused(fast, monkeypatch):
     assert answer.status_code == 413 and "at most" in answer.json()["error"]["message"]
 
 
+@pytest.mark.processes  # `python -m demo.upstream`, twice
 def test_the_command_serves_until_sigterm_and_names_a_busy_port():
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "demo.upstream", "--port", str(port)], cwd=ROOT,

@@ -117,6 +117,7 @@ def test_localhost_refused_suggests_127_0_0_1():
     assert f"try http://127.0.0.1:{port}" in advice.fix
 
 
+@pytest.mark.realtime  # the probes' own timeout
 def test_a_server_that_never_answers_is_unreachable_within_the_deadline():
     with silent_server() as url:
         settings = settings_for(url)
@@ -140,6 +141,7 @@ def test_the_hard_deadline_holds_whatever_the_http_timeouts():
     assert all(p.detail.startswith("No answer within 0.3 s") for p in report.probes)
 
 
+@pytest.mark.realtime  # the probes' own timeout, before the point
 def test_a_proxy_found_down_is_not_waited_on_again_by_discovery_when_the_page_says_so():
     with silent_server() as url:
         settings = settings_for(url)

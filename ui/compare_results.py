@@ -31,7 +31,8 @@ from gateway.conversation import Conversation, diff_pair
 from gateway.diff import word_diff
 from gateway.evaluation.blind import SHOWN, Blind
 from gateway.reply import Reply
-from ui.markdown import diff_markdown, plain
+from ui.diff import diff_markdown
+from ui.markdown import plain
 
 DIFF_PICKERS = ("compare_diff_first", "compare_diff_second")  # widget keys
 DIFF_OF = "compare_diff_of"  # the comparison whose pair the pickers hold

@@ -33,7 +33,6 @@ from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from gateway.blocks import settled_length
-from gateway.diff import WordDiff
 
 PLACEHOLDER = "🖼 image from {host} — not loaded"
 GROWING = 4000  # characters from which a text without reference definitions is made safe block by block
@@ -136,6 +135,12 @@ def inline_code(text: str, limit: int = 80) -> str:
     return f"{fence}{pad}{shown}{pad}{fence}"
 
 
+def escape_punctuation(text: str) -> str:
+    """Every Markdown punctuation character backslash-escaped: `text` is drawn as written, never as emphasis, a
+    link, code or a colour."""
+    return _PUNCTUATION.sub(r"\\\1", text)
+
+
 def image_placeholder(src: str) -> str:
     """What an image that is not loaded shows instead: where it would have come from."""
     if src.lower().startswith("data:"):
@@ -143,7 +148,7 @@ def image_placeholder(src: str) -> str:
     host = _host(src)
     if host is None:
         return "🖼 image (relative link) — not loaded"
-    return PLACEHOLDER.format(host=_escape(host))
+    return PLACEHOLDER.format(host=escape_punctuation(host))
 
 
 def host_allowed(src: str, image_hosts: frozenset[str]) -> bool:
@@ -348,7 +353,7 @@ def _host_suffix(href: str, shown: str) -> str:
     bare = re.sub(r"^[a-z]+://", "", text).removeprefix("www.")
     if bare == host.removeprefix("www.") or bare.split("/", 1)[0] == host.removeprefix("www.") and "/" in bare:
         return ""
-    return f" ({_escape(host)})"
+    return f" ({escape_punctuation(host)})"
 
 
 def _split(url: str) -> SplitResult | None:
@@ -365,24 +370,3 @@ def _host(src: str) -> str | None:
     if parts is None:
         return "an unreadable address"
     return parts.hostname.lower() if parts.hostname else None
-
-
-def _escape(text: str) -> str:
-    return _PUNCTUATION.sub(r"\\\1", text)
-
-
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
-
-
-def diff_markdown(diff: WordDiff) -> str:
-    """A word diff: removed words struck through on red, added words on green, the text itself escaped."""
-    parts = []
-    for op, text in diff.ops:
-        escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
-        if op == "delete":
-            parts.append(f":red-background[~~{escaped}~~]")
-        elif op == "insert":
-            parts.append(f":green-background[{escaped}]")
-        else:
-            parts.append(escaped)
-    return " ".join(parts)

@@ -175,7 +175,10 @@ def hostile_server(mode: str = "echo") -> Iterator[Hostile]:
     server.state = Hostile(f"http://127.0.0.1:{server.server_address[1]}", mode)
     if mode == "gzip-bomb":
         _bomb()  # made before the test measures anything
-    thread = threading.Thread(target=server.serve_forever, daemon=True, name="hostile-server")
+    # shutdown() waits for serve_forever to look at its flag, every poll_interval (0.5 s by default: half a second
+    # at the end of every test that uses the server)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True,
+                              name="hostile-server")
     thread.start()
     try:
         yield server.state
