@@ -9,7 +9,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from gateway.store import Store
+
+pytestmark = pytest.mark.processes  # two writer processes
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 15
