@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from gateway.store import Store, Unavailable
-from gateway.store.api_tokens import ApiToken
+from gateway.store.api_tokens import ApiToken, ApiTokens
 
 SCHEME = "dash_"  # every token starts with it (a secret scanner can look for it)
 PREFIX_CHARS = 12  # "dash_" and 7 random characters, kept in clear
@@ -67,7 +67,7 @@ def issue(store: Store, owner: str, name: str) -> Issued | Unavailable:
     """Create a token for `owner` named `name`; raises NameRefused for a name that cannot be used."""
     name = clean_name(name)
     token = new_token()
-    record = store.add_api_token(owner, name=name, prefix=prefix(token), digest=digest(token))
+    record = ApiTokens(store).add(owner, name=name, prefix=prefix(token), digest=digest(token))
     if isinstance(record, Unavailable):
         return record
     return Issued(token, record)
@@ -87,4 +87,14 @@ def bearer(values: Sequence[str]) -> str | None:
 
 def owner_of(store: Store, token: str) -> str | None | Unavailable:
     """Whose live token this is (None: nobody's, or revoked)."""
-    return store.api_token_owner(digest(token))
+    return ApiTokens(store).owner_of(digest(token))
+
+
+def listed(store: Store, owner: str) -> list[ApiToken] | Unavailable:
+    """The owner's live tokens, newest first (prefixes only)."""
+    return ApiTokens(store).listed(owner)
+
+
+def revoke(store: Store, owner: str, token_id: int) -> bool | Unavailable:
+    """True when the owner's token is revoked now; False when they have no such live token."""
+    return ApiTokens(store).revoke(owner, token_id)

@@ -146,10 +146,7 @@ def _no_process(*args: object, **kwargs: object) -> None:
     raise AssertionError("a pure test started another process: mark it `processes` (pytest.ini), or keep it pure")
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[object]:
-    """A test marked none of STARTS_PROCESSES starts no other process, in its fixtures neither: the markers say
-    honestly what `make test-pure` leaves out."""
+def _guarded(item: pytest.Item) -> Iterator[object]:
     if any(item.get_closest_marker(name) for name in STARTS_PROCESSES):
         return (yield)
     with pytest.MonkeyPatch.context() as patch:
@@ -157,3 +154,16 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
         patch.setattr(os, "fork", _no_process)
         patch.setattr(os, "posix_spawn", _no_process)
         return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[object]:
+    """A test marked none of STARTS_PROCESSES starts no other process, in its fixtures neither: the markers say
+    honestly what `make test-pure` leaves out. (Not at teardown: that is also where a session's fixtures end, such
+    as the PostgreSQL server stopped after whichever test ran last.)"""
+    return (yield from _guarded(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[object]:
+    return (yield from _guarded(item))

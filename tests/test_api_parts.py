@@ -24,6 +24,7 @@ from gateway.errors import ProxyUnreachable
 from gateway.models import builtin_models
 from gateway.redaction import mask_key
 from gateway.store import LOCAL_OWNER, get_store
+from gateway.store.api_tokens import ApiTokens
 
 
 @pytest.mark.parametrize("host, loopback", [
@@ -89,8 +90,8 @@ def test_oidc_sign_in_takes_the_analyst_from_a_live_personal_api_token(tmp_path)
     for unusable in (who(("Authorization", f"Basic {ana.token}")), who(("Authorization", ana.token)),
                      who(("Authorization", f"Bearer {ana.token}"), ("Authorization", f"Bearer {boss.token}"))):
         assert unusable is NO_TOKEN
-    assert store.revoke_api_token("boss@example.com", ana.record.id) is False  # not his to revoke
-    assert store.revoke_api_token("ana@example.com", ana.record.id) is True
+    assert ApiTokens(store).revoke("boss@example.com", ana.record.id) is False  # not his to revoke
+    assert ApiTokens(store).revoke("ana@example.com", ana.record.id) is True
     assert who(("Authorization", f"Bearer {ana.token}")) is BAD_TOKEN  # refused as soon as it is revoked
     assert ana.token not in BAD_TOKEN.message + BAD_TOKEN.hint + NO_TOKEN.message + NO_TOKEN.hint
 
@@ -107,11 +108,11 @@ def test_a_token_is_kept_only_as_its_digest_and_prefix(tmp_path):
         stored = [tuple(row) for row in connection.execute(sa.text("SELECT * FROM api_tokens"))]
     assert len(stored) == 1 and hashlib.sha256(token.encode()).hexdigest() in stored[0]
     assert not any(isinstance(value, str) and token[:13] in value for value in stored[0])  # prefix: 12 characters
-    assert [t.name for t in store.api_tokens("ana@example.com")] == ["my notebook"]
-    assert store.api_tokens("bo@example.com") == []
-    assert store.api_tokens("ana@example.com")[0].last_used_at is None
+    assert [t.name for t in ApiTokens(store).listed("ana@example.com")] == ["my notebook"]
+    assert ApiTokens(store).listed("bo@example.com") == []
+    assert ApiTokens(store).listed("ana@example.com")[0].last_used_at is None
     assert api_tokens.owner_of(store, token) == "ana@example.com"
-    assert store.api_tokens("ana@example.com")[0].last_used_at is not None  # noted on use
+    assert ApiTokens(store).listed("ana@example.com")[0].last_used_at is not None  # noted on use
 
 
 @pytest.mark.parametrize("name, words", [("", "Give the token a name"), ("   ", "Give the token a name"),
@@ -120,7 +121,7 @@ def test_a_token_needs_a_usable_name(tmp_path, name, words):
     store = get_store(settings(DATABASE_URL=f"sqlite:///{tmp_path}/t.db"))
     with pytest.raises(api_tokens.NameRefused, match=words):
         api_tokens.issue(store, "ana@example.com", name)
-    assert store.api_tokens("ana@example.com") == []
+    assert ApiTokens(store).listed("ana@example.com") == []
 
 
 def test_a_malformed_api_allow_remote_keeps_the_api_closed_and_says_so():

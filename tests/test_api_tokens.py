@@ -15,6 +15,7 @@ from gateway import api_tokens
 from gateway.conversation import Conversation
 from gateway.reply import Metrics, Outcome, Reply
 from gateway.store import Store
+from gateway.store.api_tokens import ApiTokens
 from tests.browser.conftest import start_app
 from tests.support.api import conforms
 
@@ -99,16 +100,16 @@ def test_a_token_acts_for_its_analyst_and_shows_nobody_elses_usage(api, store):
     team = conforms(api.get("/api/usage", headers=bearer(ben), params={"scope": "team"}).json(), "Usage")
     assert {a["analyst"] for a in team["analysts"]} == {"ana@example.com", "ben@example.com"}  # Ben is an admin
     assert api.get("/api/models", headers=bearer(ana)).status_code == 200
-    assert store.api_tokens("ana@example.com")[0].last_used_at is not None  # the list says it was used
+    assert ApiTokens(store).listed("ana@example.com")[0].last_used_at is not None  # the list says it was used
 
 
 def test_an_unknown_or_revoked_token_is_refused_and_never_repeated(api, store, server):
     token = issue(store, "ana@example.com", "short-lived")
     assert api.get("/api/usage", headers=bearer(token)).status_code == 200
-    [record] = [t for t in store.api_tokens("ana@example.com") if t.name == "short-lived"]
-    assert store.revoke_api_token("ben@example.com", record.id) is False  # not his
+    [record] = [t for t in ApiTokens(store).listed("ana@example.com") if t.name == "short-lived"]
+    assert ApiTokens(store).revoke("ben@example.com", record.id) is False  # not his
     assert api.get("/api/usage", headers=bearer(token)).status_code == 200
-    assert store.revoke_api_token("ana@example.com", record.id) is True
+    assert ApiTokens(store).revoke("ana@example.com", record.id) is True
     answers = [api.get("/api/usage", headers=bearer(token)), api.get("/api/models", headers=bearer(token)),
                api.get("/api/usage", headers=bearer(token[:-1] + ("A" if token[-1] != "A" else "B"))),
                api.get("/api/usage", headers=bearer("dash_" + "x" * 43))]

@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from gateway import api_tokens, config
 from gateway.config import load_settings
 from gateway.store import get_store
+from gateway.store.api_tokens import ApiTokens
 from ui.markdown import plain
 
 APP = "../home.py"
@@ -86,7 +87,7 @@ def test_an_analyst_sees_only_their_own_tokens(oidc):
     ben = visit(BEN)
     assert "ana's script" not in shown(ben) and ana_token[:12] not in shown(ben)
     assert "You have no API tokens." in shown(ben)
-    assert [t.name for t in store().api_tokens("ana@example.com")] == ["ana's script"]
+    assert [t.name for t in ApiTokens(store()).listed("ana@example.com")] == ["ana's script"]
 
 
 def test_a_token_name_is_shown_as_text_and_a_missing_one_is_asked_for(oidc):
@@ -99,7 +100,7 @@ def test_a_token_name_is_shown_as_text_and_a_missing_one_is_asked_for(oidc):
 
     create(at, "   ")
     assert not at.code and any("Give the token a name" in w.value for w in at.warning)
-    assert len(store().api_tokens("ana@example.com")) == 1
+    assert len(ApiTokens(store()).listed("ana@example.com")) == 1
 
 
 def test_no_token_section_without_oidc_sign_in(oidc):

@@ -52,7 +52,7 @@ def _create(store: Store, me: Analyst, name: str) -> None:
 
 
 def _list(store: Store, me: Analyst) -> None:
-    found = store.api_tokens(me.owner())
+    found = api_tokens.listed(store, me.owner())
     if isinstance(found, Unavailable):
         st.error(f"Your tokens cannot be read now: {plain(found)}", icon=":material/cloud_off:")
         return
@@ -69,7 +69,7 @@ def _row(store: Store, me: Analyst, token: ApiToken) -> None:
     when_col.caption(f"Created {_when(token.created_at)} · last used {_when(token.last_used_at)}")
     if revoke_col.button("Revoke", key=f"api_token_revoke_{token.id}", icon=":material/block:",
                          help=f"Revoke “{plain(token.name)}”: calls with it are refused from now on"):
-        done = store.revoke_api_token(me.owner(), token.id)
+        done = api_tokens.revoke(store, me.owner(), token.id)
         if isinstance(done, Unavailable):
             st.error(f"The token was not revoked: {plain(done)}", icon=":material/cloud_off:")
             return

@@ -1,15 +1,28 @@
-"""The queries of personal API tokens (the `api_tokens` table, see schema.py). Every call but `find` names the owner:
-an analyst lists and revokes only their own. `find` is how a request's token becomes its owner: by the token's
-SHA-256, never the token itself (gateway/api_tokens.py makes tokens and digests).
+"""Personal API tokens in the store (the `api_tokens` table, see schema.py): `ApiTokens(store)` and its queries.
+Every call but `owner_of` names the owner: an analyst lists and revokes only their own. `owner_of` is how a
+request's token becomes its owner: by the token's SHA-256, never the token itself (gateway/api_tokens.py makes
+tokens and digests).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
+from gateway.store import rows
+from gateway.store.records import Unavailable
 from gateway.store.schema import api_tokens
+
+if TYPE_CHECKING:
+    from gateway.store.store import Store
+
+log = logging.getLogger(__name__)
+TOUCH_EVERY = 60.0  # seconds: a token's "last used" is written at most this often (not on every call)
+_LOOKUP = "\x00tokens"  # whose queued changes a lookup waits for (no analyst id is this; the owner is unknown yet)
 
 T = api_tokens.c
 
@@ -23,6 +36,38 @@ class ApiToken:
     prefix: str
     created_at: float
     last_used_at: float | None
+
+
+class ApiTokens:
+    """Personal API tokens in the store's database (only their digests and prefixes are kept)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def add(self, owner: str, *, name: str, prefix: str, digest: str) -> ApiToken | Unavailable:
+        return self.store._change(owner, lambda c: add(c, owner, name=rows.clean(name), prefix=prefix,
+                                                       digest=digest, now=time.time()))
+
+    def listed(self, owner: str) -> list[ApiToken] | Unavailable:
+        """The owner's live tokens, newest first."""
+        return self.store._read(owner, lambda c: listed(c, owner))
+
+    def revoke(self, owner: str, token_id: int) -> bool | Unavailable:
+        """True when the owner's token `token_id` is revoked now; False when they have no such live token."""
+        return self.store._change(owner, lambda c: revoke(c, owner, token_id, time.time()))
+
+    def owner_of(self, digest: str) -> str | None | Unavailable:
+        """Whose live token has this digest (None: nobody's, or revoked); notes that it was used (at most every
+        TOUCH_EVERY seconds, so a burst of calls does not write each time)."""
+        found = self.store._read(_LOOKUP, lambda c: find(c, digest))
+        if found is None or isinstance(found, Unavailable):
+            return found
+        now = time.time()
+        if found.last_used_at is None or now - found.last_used_at >= TOUCH_EVERY:
+            touched = self.store._change(_LOOKUP, lambda c: touch(c, found.owner, found.id, now))
+            if isinstance(touched, Unavailable):  # the token is good; only its "last used" is not noted
+                log.warning("store: the last use of an API token could not be noted: %s", touched)
+        return found.owner
 
 
 @dataclass(frozen=True)

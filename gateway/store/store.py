@@ -6,7 +6,9 @@ read-only the changes wait in memory and are written when it is back; `status()`
 Reads (`load`, `history`, `probe_history`) first wait briefly for the same analyst's queued changes (so a page sees
 what it just saved), then read in one transaction; when the database cannot answer they return `Unavailable`.
 Changes an analyst asks for by name (`rename`, `pin`, `delete`, `restore`) are done at once and return True (done),
-False (no such conversation of theirs) or `Unavailable`.
+False (no such conversation of theirs) or `Unavailable`. Evaluation data (`Evaluations(store)`) and personal API
+tokens (`ApiTokens(store)`) are read and written through the same doors (`_read`, `_change`); whether the database
+answers is kept by `availability.Availability`.
 """
 
 from __future__ import annotations
@@ -17,17 +19,16 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
 from gateway.conversation import Conversation
-from gateway.errors import redact
-from gateway.store import api_tokens as tokens
 from gateway.store import engine as engines
 from gateway.store import migrate, queries, rows
 from gateway.store import usage as ledger
+from gateway.store.availability import Availability
 from gateway.store.records import StoreStatus, Summary, Unavailable
 from gateway.store.writer import WriteBehind, transient
 
@@ -40,15 +41,12 @@ T = TypeVar("T")
 
 LOCAL_OWNER = "local"  # the one analyst when sign-in is off
 READ_WAIT = 1.0  # seconds a read waits for the analyst's own queued changes
-READ_RETRY = 3.0  # seconds after a failed read during which reads fail at once instead of trying again
 PROBE_RETENTION = 7 * 24 * 3600  # seconds of probe samples kept
 DELETED_RETENTION = 7 * 24 * 3600  # seconds a deleted conversation can still be restored
 HOUSEKEEPING_EVERY = 3600
 MAX_QUEUED_PROBES = 10_000
 TRACKED_CONVERSATIONS = 10_000  # conversations whose saved rounds this process remembers (to fill gaps)
 _PROBES = "\x00probes"  # whose queued changes probe_history waits for (no analyst id can be this)
-_TOKENS = "\x00tokens"  # the same for looking up an API token (whose it is is not known yet)
-TOKEN_TOUCH_EVERY = 60.0  # seconds: a token's "last used" is written at most this often (not on every call)
 
 
 @dataclass(frozen=True)
@@ -69,12 +67,6 @@ def _merge(older: Any, newer: Any) -> Any:
     return newer
 
 
-@dataclass
-class _Failure:
-    message: str
-    retrying: bool
-    since: float = field(default_factory=time.time)
-
 
 class Store:
     """Saved work in one database. Create with `Store.open(url)` (or `get_store(settings)`, one per process)."""
@@ -82,13 +74,11 @@ class Store:
     def __init__(self, url: sa.URL, *, secrets: tuple[str | None, ...] = ()) -> None:
         self.url = url
         self.database = engines.describe(url)
-        self._secrets = tuple(s for s in (*secrets, url.password) if s)
+        self._availability = Availability(self.database, tuple(s for s in (*secrets, url.password) if s))
         self._engine = engines.create_engine(url)
         self._read_engine, self._write_engine = engines.reader(self._engine), engines.writer(self._engine)
         self._ready = False
         self._ready_lock = threading.Lock()
-        self._failure: _Failure | None = None  # of the last write
-        self._read_failure: tuple[float, Unavailable] | None = None  # (monotonic time, what reads return meanwhile)
         self._state_lock = threading.Lock()
         self._saved_through: OrderedDict[tuple[str, str], int] = OrderedDict()
         self._housekept = 0.0
@@ -112,19 +102,7 @@ class Store:
     # --- status ------------------------------------------------------------------------------------------------
 
     def status(self) -> StoreStatus:
-        pending, lost = self._writer.pending(), self._writer.lost
-        with self._state_lock:
-            failure = self._failure
-        if failure is None:
-            return StoreStatus(ok=True, pending=pending, lost=lost, database=self.database)
-        if failure.retrying:
-            unsaved = (f" {pending} unsaved change{'s' if pending != 1 else ''} will be written when it is back."
-                       if pending else "")
-            message = f"Your work is not being saved: {failure.message}.{unsaved}"
-        else:
-            message = f"A change could not be saved: {failure.message}."
-        return StoreStatus(ok=False, message=message, pending=pending, lost=lost, database=self.database,
-                           since=failure.since)
+        return self._availability.status(self._writer.pending(), self._writer.lost)
 
     @property
     def ok(self) -> bool:
@@ -267,33 +245,6 @@ class Store:
         self._engine.dispose()
         return drained
 
-    # --- personal API tokens (gateway/api_tokens.py makes them; only their digests and prefixes are stored) -------
-
-    def add_api_token(self, owner: str, *, name: str, prefix: str, digest: str) -> tokens.ApiToken | Unavailable:
-        return self._change(owner, lambda c: tokens.add(c, owner, name=rows.clean(name), prefix=prefix,
-                                                        digest=digest, now=time.time()))
-
-    def api_tokens(self, owner: str) -> list[tokens.ApiToken] | Unavailable:
-        """The owner's live tokens, newest first."""
-        return self._read(owner, lambda c: tokens.listed(c, owner))
-
-    def revoke_api_token(self, owner: str, token_id: int) -> bool | Unavailable:
-        """True when the owner's token `token_id` is revoked now; False when they have no such live token."""
-        return self._change(owner, lambda c: tokens.revoke(c, owner, token_id, time.time()))
-
-    def api_token_owner(self, digest: str) -> str | None | Unavailable:
-        """Whose live token has this digest (None: nobody's, or revoked); notes that it was used (at most every
-        TOKEN_TOUCH_EVERY seconds, so a burst of calls does not write each time)."""
-        found = self._read(_TOKENS, lambda c: tokens.find(c, digest))
-        if found is None or isinstance(found, Unavailable):
-            return found
-        now = time.time()
-        if found.last_used_at is None or now - found.last_used_at >= TOKEN_TOUCH_EVERY:
-            touched = self._change(_TOKENS, lambda c: tokens.touch(c, found.owner, found.id, now))
-            if isinstance(touched, Unavailable):  # the token is good; only its "last used" is not noted
-                log.warning("store: the last use of an API token could not be noted: %s", touched)
-        return found.owner
-
     # --- inside ------------------------------------------------------------------------------------------------
 
     def _remember(self, key: tuple[str, str], through: int) -> None:
@@ -311,31 +262,27 @@ class Store:
                 self._ready = True
 
     def _read(self, owner: str | None, query: Callable[[sa.Connection], T]) -> T | Unavailable:
-        with self._state_lock:
-            failed = self._read_failure
-        if failed is not None and time.monotonic() - failed[0] < READ_RETRY:
-            return failed[1]  # it failed a moment ago: do not make every rerun wait for it again
-        if owner is not None and not self._failure_retrying():  # (while writes fail, waiting would not help)
+        if (paused := self._availability.read_paused()) is not None:
+            return paused  # it failed a moment ago: do not make every rerun wait for it again
+        if owner is not None and not self._availability.retrying():  # (while writes fail, waiting would not help)
             self._writer.wait(owner, READ_WAIT)
         try:
             self._ensure_ready()
             with self._read_engine.begin() as connection:
                 found = query(connection)
         except Exception as error:  # noqa: BLE001
-            unavailable = Unavailable(f"Saved work cannot be read: {self._describe(error)}.")
+            unavailable = Unavailable(f"Saved work cannot be read: {self._availability.describe(error)}.")
             if transient(error):
-                with self._state_lock:
-                    self._read_failure = (time.monotonic(), unavailable)
+                self._availability.read_failed(unavailable)
             else:
                 log.error("store: a query failed", exc_info=error)
             return unavailable
-        with self._state_lock:
-            self._read_failure = None
+        self._availability.read_succeeded()
         return found
 
     def _change(self, owner: str, change: Callable[[sa.Connection], T]) -> T | Unavailable:
         status = self.status()
-        if not status.ok and self._failure_retrying():
+        if not status.ok and self._availability.retrying():
             return Unavailable(status.message)  # writes fail at the moment; this one would too
         self._writer.wait(owner, READ_WAIT)
         try:
@@ -348,11 +295,7 @@ class Store:
                 self._writer.wake()
                 return Unavailable(self.status().message)
             log.error("store: a change failed", exc_info=error)
-            return Unavailable(f"The change could not be saved: {self._describe(error)}.")
-
-    def _failure_retrying(self) -> bool:
-        with self._state_lock:
-            return self._failure is not None and self._failure.retrying
+            return Unavailable(f"The change could not be saved: {self._availability.describe(error)}.")
 
     def _write(self, change: Any) -> None:
         self._ensure_ready()
@@ -377,23 +320,10 @@ class Store:
             self.housekeep(now)
 
     def _succeeded(self) -> None:
-        with self._state_lock:
-            self._failure = None
-            self._read_failure = None  # it answers again: reads need not wait out their pause
+        self._availability.succeeded()
 
     def _failed(self, error: BaseException, retrying: bool) -> None:
-        message = self._describe(error)
-        with self._state_lock:
-            previous = self._failure
-            since = previous.since if previous is not None and previous.retrying == retrying else time.time()
-            self._failure = _Failure(message, retrying, since)
-        log.warning("store: %s (%s)", message, "will retry" if retrying else "dropped")
-
-    def _describe(self, error: BaseException) -> str:
-        """The database's own words (first line, no SQL, no parameters), redacted."""
-        cause = getattr(error, "orig", None) or error
-        text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
-        return redact(f"{self.database}: {text.rstrip('.')}", self._secrets)
+        self._availability.failed(error, retrying)
 
 
 _stores: dict[str, Store] = {}
