@@ -69,7 +69,10 @@ class Upstream(ThreadingHTTPServer):
 @contextmanager
 def running(upstream: Upstream) -> Iterator[str]:
     """Serve on a background thread; yields the base URL; shuts down on exit."""
-    thread = threading.Thread(target=upstream.serve_forever, name="demo-upstream", daemon=True)
+    # shutdown() waits for serve_forever to look at its flag every poll_interval (0.5 s by default, paid by every
+    # test that starts one)
+    thread = threading.Thread(target=upstream.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-upstream",
+                              daemon=True)
     thread.start()
     try:
         yield upstream.base_url
