@@ -198,8 +198,10 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
         answer(conversation.rounds[-1], model, params, images=outgoing[2] if outgoing else
                model.supports_vision is not False)
         st.query_params["c"] = conversation.id  # the link to this chat, from its first saved turn
-        if len(conversation.rounds) - drawn >= HAND_OVER_TURNS:
-            st.rerun()  # the whole page: it draws these turns from now on, and the fragment starts empty again
+        if not drawn or len(conversation.rounds) - drawn >= HAND_OVER_TURNS:
+            # The whole page: it draws these turns from now on, and the fragment starts empty again. After a new
+            # chat's first reply, that is also what lists it in the history sidebar (which the fragment does not draw).
+            st.rerun()
 
     if conversation.rounds:
         regenerate_col, edit_col, clear_col, md_col, json_col = st.columns(5)

@@ -45,6 +45,16 @@ def test_a_chat_gets_a_link_and_opens_by_it_in_a_new_session(app_env):
     assert saved.rounds[0].reply().metrics.total > 0  # the numbers are saved with the reply
 
 
+def test_a_new_chat_is_in_the_sidebar_history_as_soon_as_its_first_reply_ends(app_env):
+    at = send(open_page("pages/chat.py", model="upstream-echo"), "what do otters eat", "chat_prompt")
+    conversation_id = at.query_params["c"]
+    links = [link.proto.label for link in at.get("page_link") if f"c={conversation_id}" in link.proto.query_string]
+    assert links == ["**what do otters eat**"]  # (bold: the one open) with no other click or reload
+    assert said(at) == ["what do otters eat", "echo: what do otters eat"]  # drawn once, by the page
+    send(at, "and beavers", "chat_prompt")  # later turns stay in the fragment
+    assert said(at) == ["what do otters eat", "echo: what do otters eat", "and beavers", "echo: and beavers"]
+
+
 def test_a_link_to_a_conversation_that_does_not_exist_says_not_found(app_env):
     at = open_page("pages/chat.py", c="0" * 32)
     assert any("No saved chat has that link" in w.value for w in at.warning)
