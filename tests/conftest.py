@@ -122,6 +122,13 @@ def fresh_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     catalogue.reset()
 
 
+@pytest.fixture
+def api(server) -> Iterator[httpx.Client]:
+    """An HTTP client for the app's API, on the `server` fixture of the module that asks (each starts its own app)."""
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        yield client
+
+
 @pytest.fixture(scope="session", autouse=True)
 def components_scanned_once() -> Iterator[None]:
     """AppTest looks for installed Streamlit components on every new AppTest, reading the metadata of every installed

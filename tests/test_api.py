@@ -41,12 +41,6 @@ def server(proxy: Proxy, relay: Relay, tmp_path_factory: pytest.TempPathFactory)
 
 
 @pytest.fixture
-def api(server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=60) as client:
-        yield client
-
-
-@pytest.fixture
 def proxy_settings(proxy: Proxy):
     return settings_for(proxy)
 

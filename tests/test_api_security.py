@@ -38,12 +38,6 @@ def server(echo: Hostile):
     app.stop()
 
 
-@pytest.fixture
-def api(server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=60) as client:
-        yield client
-
-
 def test_the_echo_server_does_echo_the_key(echo):  # so the next test can fail
     answer = httpx.get(f"{echo.url}/model/info", headers={"Authorization": f"Bearer {KEY}"})
     assert answer.status_code == 401 and any(piece in answer.text for piece in key_pieces(KEY))

@@ -57,12 +57,6 @@ def store(database: str) -> Iterator[Store]:
     store.close()
 
 
-@pytest.fixture
-def api(server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=60) as client:
-        yield client
-
-
 def issue(store: Store, owner: str, name: str) -> str:
     issued = api_tokens.issue(store, owner, name)
     assert isinstance(issued, api_tokens.Issued), issued

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -79,12 +78,6 @@ def server(tmp_path_factory: pytest.TempPathFactory):
                      "ANALYST_MONTHLY_BUDGET_USD": "10"})
     yield app
     app.stop()
-
-
-@pytest.fixture
-def api(server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=60) as client:
-        yield client
 
 
 def usage(api: httpx.Client, headers: dict[str, str], **query: str) -> dict:
