@@ -1,7 +1,7 @@
 """Evaluation benchmark: the leaderboard's fit, and a prompt set run by the background worker through a real proxy.
 
-1. Leaderboard: 100,000 simulated votes over 20 models (known strengths, 10 % ties), Bradley–Terry with 1,000
-   bootstrap rounds: the fit alone, the whole read (votes counted by kind in SQLite through the store + fit) against
+1. Leaderboard: 100,000 simulated votes over 20 models (known strengths, 10 % ties), Bradley–Terry with
+   95 % intervals: the fit alone, the whole read (votes counted by kind in SQLite through the store + fit) against
    the database's own client running the same query, and the cached read (`st.cache_data`, keyed by the vote count and last vote).
 2. A run of 100 prompts × 3 models whose replies take ~1.5 s (the local upstream's `long-<n>-10` models: 14–16 words
    at 10 words/s, streamed through a real LiteLLM proxy), at concurrency 6: wall time against the ideal (sum of the
@@ -71,7 +71,7 @@ def simulated_votes(count: int, models: int = 20, seed: int = 1) -> tuple[pd.Dat
 
 
 def bench_leaderboard(count: int) -> None:
-    print(f"\n== Leaderboard: {count:,} votes, 20 models, {ratings.ROUNDS:,} bootstrap rounds")
+    print(f"\n== Leaderboard: {count:,} votes, 20 models, ratings with 95 % intervals")
     frame, strength = simulated_votes(count)
     fits = []
     for _ in range(3):
@@ -79,7 +79,7 @@ def bench_leaderboard(count: int) -> None:
         board = ratings.leaderboard(frame)
         fits.append(time.perf_counter() - started)
     order = [int(name.split("-")[1]) for name in board.table[ratings.Col.MODEL]]
-    print(f"fit + bootstrap (votes in memory): best {min(fits):.3f} s, median {statistics.median(fits):.3f} s; "
+    print(f"fit + intervals (votes in memory): best {min(fits):.3f} s, median {statistics.median(fits):.3f} s; "
           f"ranking recovered: {order == sorted(range(20), reverse=True)}; "
           f"median interval width {float((board.table[ratings.Col.UPPER] - board.table[ratings.Col.LOWER]).median()):.1f} "
           f"points")

@@ -12,7 +12,7 @@ from ui.leaderboard import EXPLANATION, board, counts_table, filters, heatmap, i
 settings, catalogue = page_setup(pages.LEADERBOARD)
 store, owner = get_store(settings), analyst.owner()
 st.title("Leaderboard")
-st.caption("Ratings from the team's votes (Bradley–Terry, with bootstrap 95 % intervals), with each model's median "
+st.caption("Ratings from the team's votes (Bradley–Terry, with 95 % intervals), with each model's median "
            "speed and mean cost per reply from its saved calls.")
 saving_banner(store)
 

@@ -107,8 +107,10 @@ def show_table(table: pd.DataFrame) -> None:
         Col.RANK: st.column_config.TextColumn(help="A range when the 95 % intervals overlap: the data cannot tell "
                                                    "those models apart"),
         Col.RATING: number(format="%.0f", help="Bradley–Terry rating on the Elo scale (1000 = average)"),
-        Col.LOWER: number(format="%.0f", help="Bootstrap 95 % interval, low end"),
-        Col.UPPER: number(format="%.0f", help="Bootstrap 95 % interval, high end"),
+        Col.LOWER: number(format="%.0f", help="95 % interval, low end (wide when the votes are few)"),
+        Col.UPPER: number(format="%.0f", help="95 % interval, high end"),
+        Col.PROVISIONAL: st.column_config.CheckboxColumn(
+            help=f"In fewer than {ratings.PROVISIONAL_VOTES} votes: the rating can still move a long way"),
         Col.ALL_BAD: number(help="Votes that found every reply bad (counted as ties in the rating)"),
         Col.TTFT: number(format="%.3f", help="Median time to first token of its saved replies"),
         Col.TOKENS_PER_S: number(format="%.0f"),
@@ -161,13 +163,15 @@ are the ones that make the votes most likely; they are shown on the Elo scale, w
 100 points above another is preferred about 64 % of the time, and 400 points means 10 to 1. A weak pull toward the
 average keeps a model that won every one of a handful of votes from an infinite rating.
 
-**How sure is it?** The votes are resampled 1,000 times (a bootstrap: the same number of votes, drawn with
-replacement) and the ratings fitted again each time; the interval holds the middle 95 % of those ratings. When two
-models' intervals overlap the votes cannot tell them apart, so the rank is shown as a range (1–3: somewhere from
-first to third). More votes narrow the intervals. With only a handful of votes the intervals understate the doubt:
-three votes that all say the same resample to themselves every time, so their interval has no width at all.
+**How sure is it?** Each rating has a 95 % interval: the range of ratings the votes cannot rule out. It is read
+off the fit itself — how much less likely the votes become as a rating moves — and made wider where the votes are
+less independent than the model assumes (a vote on three models is one vote, not two separate wins), so it stays
+honest with a handful of votes: six votes all for one of two models say it is probably the better one, but not by
+how much, and the interval is hundreds of points wide. When two models' intervals overlap the votes cannot tell
+them apart, so the rank is shown as a range (1–3: somewhere from first to third). More votes narrow the intervals.
+A model in fewer than {provisional} votes is marked **provisional**.
 
 **Speed and cost** beside each model come from the team's saved replies (comparisons, chats and evaluation runs,
 complete replies only, the latest 50,000): the median time to the first token, the median output speed, and the
 mean cost per reply — so quality, speed and price sit in one row.
-"""
+""".replace("{provisional}", str(ratings.PROVISIONAL_VOTES))
