@@ -10,6 +10,7 @@ from ui.evaluate import choose_run, new_run, progress, prompt_sets, run_results
 from ui.history import saving_banner
 from ui.layout import page_setup, status_banner
 from ui.markdown import plain
+from ui.run_diff import compare_runs
 
 settings, catalogue = page_setup(pages.EVALUATE)
 store, owner = get_store(settings), analyst.owner()
@@ -37,3 +38,4 @@ if run is None:
 st.markdown(f"**{plain(run.set_name)}** · {plain(', '.join(run.models))}")
 progress(evaluations, owner, run, catalogue, settings)
 run_results(store, evaluations, owner, run)
+compare_runs(evaluations, owner, run)
