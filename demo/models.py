@@ -7,6 +7,7 @@
 | demo-creative | ~0.5 s | ~70 | right answers, wording varied by a generator seeded with the prompt |
 | demo-flaky | ~0.3 s | ~80 | fails on 4 prompts in 10 (always the same ones): see `flaky_outcome` |
 | demo-vision | ~0.8 s | ~60 | describes images sent as base64 data URLs from their pixels |
+| demo-judge | ~0.3 s | ~100 | a judge (demo/judge.py): the right answer wins; otherwise whatever was shown first |
 
 Timings vary by ±15 % from prompt to prompt (deterministically), and reading the prompt adds to the first token's
 wait (prompt tokens ÷ the model's prefill rate). The server divides every wait by its `speed`.
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from demo import tokens, writers
+from demo import judge, tokens, writers
 from demo.prompt import Prompt, read, stable_hash
 from demo.reply import Failure, Reply
 from demo.writers import Findings
@@ -63,6 +64,8 @@ MODELS: dict[str, DemoModel] = {model.name: model for model in (
     DemoModel("demo-flaky", "rate-limited or failing on 4 prompts in 10", _flaky, 0.3, 80, 10_000,
               outcome=flaky_outcome),
     DemoModel("demo-vision", "describes images from their pixels", writers.vision, 0.8, 60, 6_000, vision=True),
+    DemoModel("demo-judge", "grades replies by the demo's calculator and facts, leaning to the first shown",
+              judge.write, 0.3, 100, 20_000),
 )}
 
 RATE_LIMITED = ("Rate limit reached for demo-flaky: this demo model turns away 2 prompts in 10 on purpose, always the "

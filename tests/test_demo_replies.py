@@ -305,6 +305,6 @@ def test_the_sample_prompt_set_has_expected_answers_and_tags():
 
 def test_the_sample_prompt_set_gives_each_model_its_own_pass_rate():
     rows = prompt_set()
-    rates = {model: sum(passes(model, row) for row in rows) for model in MODELS}
+    rates = {model: sum(passes(model, row) for row in rows) for model in MODELS if model != "demo-judge"}
     assert rates == {"demo-quick": 14, "demo-thorough": 20, "demo-creative": 16, "demo-flaky": 11,
                      "demo-vision": 20}

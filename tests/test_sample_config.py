@@ -23,7 +23,7 @@ from tests.conftest import ROOT
 from tests.support.proxy import settings_for, start_proxy
 
 pytestmark = pytest.mark.proxy
-DEMO_MODELS = ("demo-quick", "demo-thorough", "demo-creative", "demo-flaky", "demo-vision")
+DEMO_MODELS = ("demo-quick", "demo-thorough", "demo-creative", "demo-flaky", "demo-vision", "demo-judge")
 ORIGINAL_MODELS = ("gpt-4", "gpt-3.5-turbo", "claude-3-5-sonnet-20241022", "gemini-pro", "llama-2-70b",
                    "mistral-medium")
 
