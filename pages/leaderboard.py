@@ -7,7 +7,7 @@ from gateway.store import get_store
 from ui import analyst, pages
 from ui.history import saving_banner
 from ui.layout import page_setup
-from ui.leaderboard import EXPLANATION, board, counts_table, filters, heatmap, interval_chart, show_table
+from ui.leaderboard import EXPLANATION, board, counts_table, filters, heatmap, interval_chart, judge_quality, show_table
 
 settings, catalogue = page_setup(pages.LEADERBOARD)
 store, owner = get_store(settings), analyst.owner()
@@ -29,6 +29,7 @@ if votes.votes == 0:
 
 st.caption(f"{votes.votes:,} votes · {len(table)} models")
 show_table(table)
+judge_quality(store, choice, owner)
 st.download_button("Download CSV", table.to_csv(index=False), "leaderboard.csv", "text/csv",
                    icon=":material/download:", on_click="ignore")
 st.altair_chart(interval_chart(table))

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from gateway.evaluation import judge as judging
 from gateway.evaluation import ratings
 from gateway.evaluation.ratings import Board, Col
 from gateway.store import Store, Unavailable
@@ -19,6 +20,7 @@ from ui.markdown import plain
 
 PERIODS = {"All time": None, "Last 7 days": 7, "Last 30 days": 30, "Last 90 days": 90}
 TEAM, MINE = "Team", "My votes"
+SOURCES = {"People": "people", "Judge": "judge", "Both": "both"}  # whose verdicts count
 DAY = 24 * 3600
 
 
@@ -30,11 +32,12 @@ class Choice:
     tag: str | None
     blind_only: bool
     mine: bool
+    source: str = "people"
 
     def votes(self, owner: str, now: float) -> VoteFilter:
         days = PERIODS[self.period]
         return VoteFilter(since=None if days is None else _day_start(now) - (days - 1) * DAY, tag=self.tag,
-                          blind_only=self.blind_only, owner=owner if self.mine else None)
+                          blind_only=self.blind_only, owner=owner if self.mine else None, source=self.source)
 
 
 def _day_start(now: float) -> float:
@@ -42,14 +45,38 @@ def _day_start(now: float) -> float:
 
 
 def filters(store: Store) -> Choice:
-    """Period, tag, blind votes only, and whose votes."""
+    """Period, tag, blind votes only, whose votes, and whether people's votes, a judge's verdicts or both count."""
     tags = Evaluations(store).tags()
-    period_col, tag_col, blind_col, whose_col = st.columns([2, 2, 2, 2], vertical_alignment="bottom")
+    period_col, tag_col, blind_col, whose_col, source_col = st.columns([2, 2, 2, 2, 3], vertical_alignment="bottom")
     period = period_col.selectbox("Period", list(PERIODS), key="board_period")
     tag = tag_col.selectbox("Tag", ["All tags", *([] if isinstance(tags, Unavailable) else tags)], key="board_tag")
     blind_only = blind_col.toggle("Blind votes only", key="board_blind")
     whose = whose_col.segmented_control("Votes", [TEAM, MINE], default=TEAM, key="board_whose")
-    return Choice(period, None if tag == "All tags" else tag, blind_only, whose == MINE)
+    source = source_col.segmented_control("Verdicts", list(SOURCES), default="People", key="board_source",
+                                          help="People's votes, a judge model's verdicts, or both counted together")
+    return Choice(period, None if tag == "All tags" else tag, blind_only, whose == MINE,
+                  SOURCES.get(source or "People", "people"))
+
+
+def judge_quality(store: Store, choice: Choice, owner: str) -> None:
+    """Where a judge model and people judged the same rounds: how often they agree (and Cohen's κ), and how often
+    the judge's verdict survived the replies swapping places."""
+    found = Evaluations(store).judged(choice.votes(owner, time.time()))
+    if isinstance(found, Unavailable) or not found:
+        return
+    people = [v for v in found if not v.judge]
+    verdicts = [v for v in found if v.judge]
+    together = judging.agreement(people, verdicts)
+    consistent = 1 - sum(v.flagged for v in verdicts) / len(verdicts)
+    words = [f"Judge verdicts: {len(verdicts):,}; position consistency {consistent:.0%} (the verdict did not change "
+             f"when the replies swapped places; the rest counted as ties)."]
+    if together.subjects:
+        kappa = "—" if together.kappa is None else f"{together.kappa:.2f}"
+        words.append(f"Judge–human agreement on {together.subjects:,} {'vote' if together.subjects == 1 else 'votes'} "
+                     f"both made: {together.agree:.0%} (Cohen's κ {kappa}: 1 perfect, 0 no better than chance).")
+    else:
+        words.append("No round was judged by both a person and the judge yet: no agreement to show.")
+    st.caption(" ".join(words))
 
 
 @st.cache_data(show_spinner="Fitting the ratings…", max_entries=64)

@@ -1,9 +1,12 @@
-"""A vote: which model answered one prompt best, as an analyst judged it after seeing the replies side by side.
+"""A vote: which model answered one prompt best, as an analyst judged it after seeing the replies side by side — or
+as a judge model did, run by an analyst (`judge` names the model: its own kind of vote, which the leaderboard counts
+only when asked to).
 
 A vote is about one *subject*: a round of a saved comparison (`compare:<conversation id>:<round key>`, by the
 round's own key, not its place: another tab's round can move it down, gateway/store/queries.py) or a row of an
-evaluation run (`eval:<run id>:<row>`). Each analyst has at most one vote per subject and may change it. The verdict
-is a model (the best one), `tie` (about as good as each other) or `all_bad` (none was acceptable).
+evaluation run (`eval:<run id>:<row>`). Each analyst has at most one vote per subject and may change it (and one
+verdict per judge model on it). The verdict is a model (the best one), `tie` (about as good as each other) or
+`all_bad` (none was acceptable).
 
 What a vote says about pairs of models (`pair_outcomes`), which is all the leaderboard uses:
 - a best model beat each of the others (the others are not ordered among themselves: no information);
@@ -42,7 +45,9 @@ class Vote:
     tag: str = ""  # e.g. "sql", "summaries": a filter on the leaderboard
     comment: str = ""
     blind: bool = False  # names were hidden until this vote was cast
-    owner: str = ""  # the analyst who voted (set by the store)
+    owner: str = ""  # the analyst who voted (set by the store); for a judge's verdict, who ran the judge
+    judge: str = ""  # the judge model's key for a judge's verdict (gateway.evaluation.judge); "" for a person's vote
+    flagged: bool = False  # a judge's verdict that changed when the replies swapped places (so counted as a tie)
     at: float = field(default_factory=time.time)
     pk: int | None = None  # the store's key (set when read back)
 

@@ -32,6 +32,7 @@ from gateway.store.store import Store
 V, S, E, X = votes.c, prompt_sets.c, eval_runs.c, eval_cells.c
 MODELS_SEPARATOR = "\n"  # between the model keys of votes.models_key (no catalogue key has a line break)
 LEDGER_LIMIT = 50_000  # latest replies per leaderboard read whose numbers are summarised
+JUDGED_LIMIT = 50_000  # latest votes on judged subjects read for agreement
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class VoteFilter:
     tag: str | None = None
     blind_only: bool = False
     owner: str | None = None  # one analyst's votes; None: the team's
+    source: str = "people"  # "people" (analysts' votes), "judge" (judge models' verdicts) or "both"
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,11 @@ class Evaluations:
     def votes(self, which: VoteFilter) -> pd.DataFrame | Unavailable:
         """The votes the leaderboard counts, by kind: columns models (sorted tuple), verdict, winner, count."""
         return self.store._read(None, lambda c: _votes(c, which))
+
+    def judged(self, which: VoteFilter, limit: int = JUDGED_LIMIT) -> list[Vote] | Unavailable:
+        """Every vote (people's and judges') on the subjects a judge has judged, within the filter's period, tag and
+        owner: what judge–human agreement and position consistency are computed from (latest `limit`)."""
+        return self.store._read(None, lambda c: _judged(c, which, limit))
 
     def vote_stamp(self) -> VoteStamp | Unavailable:
         def query(c: sa.Connection) -> VoteStamp:
@@ -170,28 +177,31 @@ def _upsert_vote(connection: sa.Connection, vote: Vote, owner: str) -> bool:
         owner=owner, subject=vote.subject, models=store_rows.clean_json(list(vote.models)),
         models_key=store_rows.clean(MODELS_SEPARATOR.join(sorted(vote.models))),
         verdict=vote.verdict.value, winner=vote.winner, tag=store_rows.clean(vote.tag),
-        comment=store_rows.clean(vote.comment), blind=vote.blind, created_at=now, updated_at=now)
-    connection.execute(insert.on_conflict_do_update(index_elements=[V.owner, V.subject], set_={
+        comment=store_rows.clean(vote.comment), blind=vote.blind, judge=vote.judge, flagged=vote.flagged,
+        created_at=now, updated_at=now)
+    connection.execute(insert.on_conflict_do_update(index_elements=[V.owner, V.subject, V.judge], set_={
         name: insert.excluded[name] for name in ("models", "models_key", "verdict", "winner", "tag", "comment",
-                                                 "blind", "updated_at")}))
+                                                 "blind", "flagged", "updated_at")}))
     return True
 
 
 def _vote_from(row: Any) -> Vote:
     return Vote(subject=row["subject"], models=tuple(row["models"]), verdict=Verdict(row["verdict"]),
                 winner=row["winner"], tag=row["tag"], comment=row["comment"], blind=bool(row["blind"]),
-                owner=row["owner"], at=float(row["updated_at"]), pk=int(row["pk"]))
+                owner=row["owner"], judge=row["judge"], flagged=bool(row["flagged"]), at=float(row["updated_at"]),
+                pk=int(row["pk"]))
 
 
 def _my_vote(connection: sa.Connection, subject: str, owner: str) -> Vote | None:
-    row = connection.execute(sa.select(votes).where(V.owner == owner, V.subject == subject)).mappings().first()
+    row = connection.execute(sa.select(votes).where(V.owner == owner, V.subject == subject, V.judge == "")
+                             ).mappings().first()
     return _vote_from(row) if row is not None else None
 
 
 def _my_votes(connection: sa.Connection, prefix: str, owner: str) -> dict[str, Vote]:
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    found = connection.execute(sa.select(votes).where(V.owner == owner, V.subject.like(escaped + "%", escape="\\"))
-                               ).mappings()
+    found = connection.execute(sa.select(votes).where(V.owner == owner, V.judge == "",
+                                                      V.subject.like(escaped + "%", escape="\\"))).mappings()
     return {row["subject"]: _vote_from(row) for row in found}
 
 
@@ -200,6 +210,14 @@ def _votes(connection: sa.Connection, which: VoteFilter) -> pd.DataFrame:
     leaderboard of a hundred thousand votes."""
     count = sa.func.count().label("count")
     query = sa.select(V.models_key, V.verdict, V.winner, count).group_by(V.models_key, V.verdict, V.winner)
+    query = _filtered(query, which)
+    found = connection.execute(query.order_by(V.models_key, V.verdict, V.winner)).all()
+    return pd.DataFrame({"models": [tuple(r[0].split(MODELS_SEPARATOR)) for r in found],
+                         "verdict": [r[1] for r in found], "winner": [r[2] for r in found],
+                         "count": [int(r[3]) for r in found]})
+
+
+def _filtered(query: Any, which: VoteFilter, *, source: bool = True) -> Any:
     if which.since is not None:
         query = query.where(V.updated_at >= which.since)
     if which.tag:
@@ -208,10 +226,18 @@ def _votes(connection: sa.Connection, which: VoteFilter) -> pd.DataFrame:
         query = query.where(V.blind.is_(True))
     if which.owner is not None:
         query = query.where(V.owner == which.owner)
-    found = connection.execute(query.order_by(V.models_key, V.verdict, V.winner)).all()
-    return pd.DataFrame({"models": [tuple(r[0].split(MODELS_SEPARATOR)) for r in found],
-                         "verdict": [r[1] for r in found], "winner": [r[2] for r in found],
-                         "count": [int(r[3]) for r in found]})
+    if source and which.source == "people":
+        query = query.where(V.judge == "")
+    elif source and which.source == "judge":
+        query = query.where(V.judge != "")
+    return query
+
+
+def _judged(connection: sa.Connection, which: VoteFilter, limit: int) -> list[Vote]:
+    judged = _filtered(sa.select(V.subject).where(V.judge != ""), which, source=False)
+    query = _filtered(sa.select(votes).where(V.subject.in_(judged)), which, source=False)
+    found = connection.execute(query.order_by(V.updated_at.desc()).limit(limit)).mappings()
+    return [_vote_from(row) for row in found]
 
 
 # --- The ledger --------------------------------------------------------------------------------------------------

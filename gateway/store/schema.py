@@ -195,7 +195,12 @@ votes = sa.Table(
     sa.Column("blind", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", sa.Double, nullable=False),
     sa.Column("updated_at", sa.Double, nullable=False),  # when last changed: the leaderboard's period filter
-    sa.UniqueConstraint("owner", "subject"),  # one vote per subject per analyst (changed in place)
+    # (migration 0012) the judge model's key for a judge's verdict, "" for a person's vote; and whether the judge's
+    # two orders disagreed (the verdict is then a tie)
+    sa.Column("judge", sa.String(200), nullable=False, server_default=""),
+    sa.Column("flagged", sa.Boolean, nullable=False, server_default=sa.false()),
+    # one vote per subject per analyst, and one verdict per judge model per analyst (changed in place)
+    sa.UniqueConstraint("owner", "subject", "judge"),
 )
 sa.Index("ix_votes_updated_at", votes.c.updated_at)
 
