@@ -15,7 +15,7 @@ ANA = "ana@example.com"
 def test_a_judge_verdict_sits_beside_the_analysts_own_vote_and_counts_only_when_asked(store):
     ev = Evaluations(store)
     subjects = [compare_subject("c1", new_id()) for _ in range(4)]
-    for i, subject in enumerate(subjects):  # Ana: x wins all four
+    for subject in subjects:  # Ana: x wins all four
         assert ev.vote(Vote(subject, ("x", "y"), Verdict.BEST, "x"), ANA) is True
     # the judge (run by Ana): x on the first two, a flagged tie on the third, y on the fourth
     verdicts = [judge.judge_pair("x", "y", '{"winner": "A"}', '{"winner": "B"}'),
