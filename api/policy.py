@@ -35,7 +35,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SAME_SITE = frozenset({"same-origin", "none"})  # Sec-Fetch-Site values of a request the app's own page (or the
 # analyst, typing the address) made; `same-site` (a sibling subdomain) and `cross-site` are refused
 JSON_TYPES = frozenset({"application/json"})
-CACHED = frozenset({"/api/openapi.json"})  # the only API answer that is the same for everyone
+CACHED = frozenset({"/api/openapi.json"})  # the only API answer that is the same for everyone (when it is the document)
 
 
 def is_api(path: str) -> bool:
@@ -149,10 +149,11 @@ class RequestPolicy:
             return await _answer_refusal(scope, send, refused)
         if scope["type"] == "websocket":
             return await self.app(scope, receive, send)
-        no_store = is_api(scope["path"]) and scope["path"] not in CACHED
+        api = is_api(scope["path"])
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
+                no_store = api and (scope["path"] not in CACHED or message["status"] >= 300)
                 message["headers"] = _added(message.get("headers", []), no_store)
             await send(message)
 

@@ -13,7 +13,7 @@ import pytest
 from api.http import MAX_BODY_BYTES
 from gateway.store import LOCAL_OWNER, Store
 from tests.browser.conftest import start_app
-from tests.support.api import key_pieces, server_sent_events
+from tests.support.api import conforms, key_pieces, server_sent_events
 from tests.support.hostile import Hostile, hostile_server
 
 KEY = "sk-api-echo-Zq8Xv2Lm4Np7Rt1Wy9Bc"  # the app's key to the echo server: no piece of it may come back
@@ -323,3 +323,119 @@ def test_no_request_makes_a_500_or_calls_a_model_before_it_is_valid(server, echo
                 assert answer.json()["error"]["message"]
 
         check()
+
+
+# --- Identity by header, strictly --------------------------------------------------------------------------------
+
+PROXY_SECRET = "proxy-only-secret-7f3a9c1e55"
+
+
+def test_header_sign_in_takes_exactly_one_address_and_only_from_the_proxy(echo):
+    """AUTH_MODE=header with AUTH_PROXY_SECRET: without the proxy's secret nobody is named (401, with a challenge);
+    with it, `evil:x:boss@…` is nobody, `budget1@example.com.` is budget1@example.com, and a Cyrillic look-alike of
+    the admin (sent as UTF-8, as a proxy would) is refused rather than read as Latin-1."""
+    app = start_app({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": echo.url, "LITELLM_API_KEY": KEY,
+                     "AUTH_MODE": "header", "ADMIN_EMAILS": "boss@example.com", "AUTH_PROXY_SECRET": PROXY_SECRET})
+    try:
+        with httpx.Client(base_url=app.url, timeout=60) as client:
+            def usage(email: str | bytes, secret: str | None = PROXY_SECRET, **query: str) -> httpx.Response:
+                headers: dict[str, str | bytes] = {"X-Forwarded-Email": email}
+                if secret is not None:
+                    headers["X-Auth-Proxy-Secret"] = secret
+                return client.get("/api/usage", headers=headers, params=query)
+
+            for refused in (usage("boss@example.com", secret=None), usage("boss@example.com", secret="guess"),
+                            usage("evil:x:boss@example.com"), usage("b\u043ess@example.com".encode()),
+                            usage("boss@example.com, ana@example.com")):
+                assert refused.status_code == 401, refused.text
+                assert refused.headers["www-authenticate"].startswith("SignInProxy realm=\"api\"")
+                assert refused.json()["error"]["kind"] == "unauthenticated"
+                assert PROXY_SECRET not in refused.text and "evil" not in refused.text
+            assert "did not come through the sign-in proxy" in usage("boss@example.com", secret=None).text
+            calls = len(echo.requests)
+            assert client.post("/api/compare", json={"models": ["echo-a", "echo-b"], "prompt": "x"},
+                               headers={"X-Forwarded-Email": "boss@example.com"}).status_code == 401
+            assert len(echo.requests) == calls  # nothing reached the gateway
+            assert usage("budget1@example.com.").json()["analyst"] == "budget1@example.com"
+            assert usage("BOSS@Example.COM", scope="team").status_code == 200  # the admin, by the proxy
+    finally:
+        app.stop()
+
+
+# --- The server and its OpenAPI document agree ------------------------------------------------------------------
+
+def _example(schema: dict) -> str:
+    """A valid query value of this parameter schema."""
+    if schema.get("type") == "array":
+        return _example(schema["items"])
+    if "enum" in schema:
+        return str(schema["enum"][0])
+    return {"boolean": "true", "integer": str(schema.get("minimum", 0))}.get(schema.get("type", ""), "x")
+
+
+def _invalid(schema: dict) -> str:
+    """A query value this parameter schema refuses."""
+    if schema.get("type") == "array":
+        return _invalid(schema["items"])
+    if "enum" in schema or schema.get("type") in ("boolean", "integer"):
+        return "not-one-of-them"
+    return "x" * (schema["maxLength"] + 1)
+
+
+def _requests(document: dict, url: str) -> list[tuple[str, str, str, dict, bytes | None, str]]:
+    """(what, method, path?query, headers, body, path) over every documented operation: valid requests and each way
+    the document says one can be refused."""
+    host = url.removeprefix("http://")
+    made = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            method = method.upper()
+            body = json.dumps({"models": ["echo-a", "echo-b"], "prompt": "agree"}).encode() \
+                if "requestBody" in operation else None
+            json_type = {"Content-Type": "application/json"} if body is not None else {}
+            made.append(("valid", method, path, json_type, body, path))
+            for parameter in operation.get("parameters", []):
+                name, schema = parameter["name"], parameter["schema"]
+                made.append(("valid parameter", method, f"{path}?{name}={_example(schema)}", json_type, body, path))
+                made.append(("invalid parameter", method, f"{path}?{name}={_invalid(schema)}", json_type, body, path))
+            made.append(("unknown parameter", method, f"{path}?nope=1", json_type, body, path))
+            made.append(("rebound host", method, path, {**json_type, "Host": f"evil.example:{host.split(':')[1]}"},
+                         body, path))
+            made.append(("another machine", method, path, {**json_type, **REMOTE}, body, path))
+            made.append(("over the limit", method, path, {"Content-Type": "application/json"},
+                         b" " * (MAX_BODY_BYTES + 1), path))
+            if method != "GET":
+                made.append(("text/plain", method, path, {"Content-Type": "text/plain"}, body or b"{}", path))
+                made.append(("cross-site", method, path, {**json_type, **EVIL}, body, path))
+                made.append(("not JSON", method, path, json_type or {"Content-Type": "application/json"}, b"{x", path))
+    return made
+
+
+def test_every_answer_is_one_the_openapi_document_describes(api, server):
+    """A generator over the document: for every operation, valid requests and every documented way to refuse one;
+    each answer's status is documented for its operation, its body matches the documented schema, and its headers
+    are the policy's. Undocumented methods and paths answer 405 and 404 as the document's description says."""
+    document = api.get("/api/openapi.json").json()
+    seen: set[tuple[str, str, int]] = set()
+    for what, method, target, headers, body, path in _requests(document, server.url):
+        answer = api.request(method, target, headers=headers, content=body)
+        responses = document["paths"][path][method.lower()]["responses"]
+        assert str(answer.status_code) in responses, f"{what}: {method} {target} → {answer.status_code} " \
+                                                     f"(documented: {', '.join(responses)}) {answer.text[:200]}"
+        seen.add((path, method, answer.status_code))
+        assert answer.headers["x-content-type-options"] == "nosniff", what
+        if path != "/api/openapi.json" or answer.status_code >= 400:
+            assert answer.headers["cache-control"] == "no-store", (what, target)
+        schema = responses[str(answer.status_code)].get("content", {}).get("application/json", {}).get("schema")
+        if answer.headers["content-type"].startswith("application/json") and schema and "$ref" in schema:
+            conforms(answer.json(), schema["$ref"].rsplit("/", 1)[1])
+        if answer.status_code == 401:
+            assert "www-authenticate" in answer.headers
+    assert {status for _, _, status in seen} >= {200, 400, 403, 413, 415, 421}  # each way was exercised
+    for path, item in document["paths"].items():
+        other = next(m for m in ("DELETE", "PUT", "PATCH") if m.lower() not in item)
+        wrong = api.request(other, path, headers={"Content-Type": "application/json"}, content=b"{}")
+        assert wrong.status_code == 405 and wrong.headers["allow"], path
+        conforms(wrong.json(), "ErrorAnswer")
+    missing = api.get("/api/not-in-the-document")
+    assert missing.status_code == 404 and conforms(missing.json(), "ErrorAnswer")
