@@ -20,7 +20,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
-from referencing import Registry, Resource
+from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from starlette.datastructures import QueryParams
 
@@ -143,7 +143,7 @@ def _validator(document: dict[str, Any], schema: dict[str, Any]) -> Draft202012V
     if kept is None or kept[0] is not document:
         _validators.clear()
         kept = _validators[id(document)] = (document, Registry().with_resource(
-            "urn:api", Resource(contents=document, specification=DRAFT202012)))
+            "urn:api", DRAFT202012.create_resource(document)))
     ref = schema.get("$ref", "")
     target = {"$ref": "urn:api" + ref} if ref.startswith("#") else schema
     return Draft202012Validator(target, registry=kept[1])
