@@ -135,18 +135,21 @@ def check_value(value: Any, schema: dict[str, Any], document: dict[str, Any]) ->
         raise ApiError(400, _words(error, document), hint="The fields and their bounds: /api/openapi.json.")
 
 
-_validators: dict[int, tuple[dict[str, Any], Registry]] = {}
+_validators: dict[tuple[int, str], tuple[dict[str, Any], Draft202012Validator]] = {}
 
 
 def _validator(document: dict[str, Any], schema: dict[str, Any]) -> Draft202012Validator:
-    kept = _validators.get(id(document))
+    """A validator of `schema` (a `$ref` into `document`), made once per document and schema."""
+    key = (id(document), schema.get("$ref", ""))
+    kept = _validators.get(key)
     if kept is None or kept[0] is not document:
-        _validators.clear()
-        kept = _validators[id(document)] = (document, Registry().with_resource(
-            "urn:api", DRAFT202012.create_resource(document)))
-    ref = schema.get("$ref", "")
-    target = {"$ref": "urn:api" + ref} if ref.startswith("#") else schema
-    return Draft202012Validator(target, registry=kept[1])
+        if len(_validators) > 32:
+            _validators.clear()
+        registry: Registry = Registry().with_resource("urn:api", DRAFT202012.create_resource(document))
+        ref = schema.get("$ref", "")
+        target = {"$ref": "urn:api" + ref} if ref.startswith("#") else schema
+        kept = _validators[key] = (document, Draft202012Validator(target, registry=registry))
+    return kept[1]
 
 
 def _order(error: ValidationError) -> tuple[int, int]:
