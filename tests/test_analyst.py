@@ -149,6 +149,42 @@ def test_with_a_proxy_secret_only_the_proxy_can_name_an_analyst():
     assert from_headers({**ana, "x-from-proxy": ["x" * 20]}, named).id == "ana@example.com"
 
 
+class _Headers:
+    """What `st.context.headers` is to the pages: every value of a header by name, as the server decoded them."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def __iter__(self):
+        return iter(dict.fromkeys(name for name, _ in self.pairs))
+
+    def get_all(self, name: str) -> list[str]:
+        return [value for key, value in self.pairs if key.lower() == name.lower()]
+
+
+@pytest.mark.parametrize("pairs, analyst", [
+    ([("X-Forwarded-Email", "budget1@example.com."), ("X-Auth-Proxy-Secret", "from-the-proxy-0042")],
+     "budget1@example.com"),
+    ([("X-Forwarded-Email", "boss@example.com")], None),  # no secret: the page names nobody
+    ([("X-Forwarded-Email", "evil:x:boss@example.com"), ("X-Auth-Proxy-Secret", "from-the-proxy-0042")], None),
+    ([("X-Forwarded-Email", "b\u043ess@example.com".encode().decode("latin-1")),
+      ("X-Auth-Proxy-Secret", "from-the-proxy-0042")], None),
+])
+def test_the_pages_read_the_header_by_the_apis_rule(monkeypatch, pairs, analyst):
+    """ui/analyst.py's header path is `from_headers` over `st.context.headers`: the same strict rule as the API."""
+    from types import SimpleNamespace
+
+    import ui.analyst
+
+    settings = settings_from(AUTH_MODE="header", AUTH_PROXY_SECRET="from-the-proxy-0042")
+    monkeypatch.setattr(ui.analyst, "st", SimpleNamespace(context=SimpleNamespace(headers=_Headers(pairs))))
+    who = ui.analyst.current(settings)
+    if analyst is None:
+        assert isinstance(who, Refused)
+    else:
+        assert isinstance(who, Analyst) and who.id == analyst
+
+
 def test_a_missing_ambiguous_or_malformed_header_is_nobody():
     settings = settings_from(AUTH_MODE="header")
     assert from_headers({}, settings) is None
