@@ -2,11 +2,11 @@
 
 Streamlit finds `app` below (an `st.App`, on Starlette) and serves `home.py` as the first page, the files in
 `pages/` as the others, and the routes of `api/` (`/api/models`, `/api/health`, `/api/usage`, `/api/compare`,
-`/api/openapi.json`) beside them. AppTest opens `home.py`.
+`/api/openapi.json`) beside them, every request behind `MIDDLEWARE` (api/policy.py). AppTest opens `home.py`.
 """
 
 import streamlit as st
 
-from api import ROUTES
+from api import MIDDLEWARE, ROUTES
 
-app = st.App("home.py", routes=ROUTES)
+app = st.App("home.py", routes=ROUTES, middleware=MIDDLEWARE)

@@ -1,13 +1,15 @@
 """The HTTP API beside the pages, for scripts, notebooks and monitors.
 
 `ROUTES` are Starlette routes that `streamlit_app.py` hands to `st.App`, so one `streamlit run` serves the pages and
-the API on one port. One concern a module: `access` (who is calling), `http` (JSON in and out, errors, the body
-limit), `models`, `health`, `usage`, `compare` and `openapi` (the endpoints). Every decision is the gateway's;
-nothing here draws.
+the API on one port, behind `MIDDLEWARE` (`policy`: the Host, no cross-site writes, JSON bodies, headers on every
+answer). One concern a module: `access` (who is calling), `http` (JSON in and out, errors, the body limit),
+`validation` (every request against the OpenAPI document), `models`, `health`, `usage`, `compare` and `openapi`
+(the endpoints). Every decision is the gateway's; nothing here draws.
 """
 
 from __future__ import annotations
 
+from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -16,6 +18,7 @@ from api.health import health
 from api.http import ApiError, Call, endpoint
 from api.models import list_models, refresh_models
 from api.openapi import openapi
+from api.policy import RequestPolicy
 from api.usage import usage_endpoint
 
 SERVED: dict[str, dict[str, Route]] = {}  # path → method → route
@@ -23,7 +26,7 @@ ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def _route(path: str, method: str, handler, *, threaded: bool = True) -> Route:
-    route = Route(path, endpoint(handler, threaded=threaded), methods=[method])
+    route = Route(path, endpoint(handler, threaded=threaded, operation=(path, method)), methods=[method])
     SERVED.setdefault(path, {})[method] = route
     return route
 
@@ -51,4 +54,7 @@ ROUTES = [
     Route("/api/{rest:path}", endpoint(_elsewhere, threaded=False), methods=ANY_METHOD),
 ]
 
-__all__ = ["ROUTES", "SERVED"]
+# Before Streamlit's own middleware, for every request (pages, their websocket, the API): api/policy.py.
+MIDDLEWARE = [Middleware(RequestPolicy)]
+
+__all__ = ["MIDDLEWARE", "ROUTES", "SERVED"]

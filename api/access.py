@@ -4,8 +4,9 @@ The API follows the pages' sign-in (`AUTH_MODE`, gateway/analyst.py):
 - `none`: every caller is the one local analyst (`LOCAL`, the owner the pages use too, so a comparison made over
   HTTP opens on the Compare page). An open API answers only the machine itself (a loopback client address) unless
   `API_ALLOW_REMOTE=true`.
-- `header`: the analyst is the e-mail in `AUTH_HEADER`, read exactly as the pages read it (`from_headers`); a call
-  without a usable one is refused (401), whatever its address.
+- `header`: the analyst is the e-mail in `AUTH_HEADER`, read exactly as the pages read it (`from_headers`: exactly
+  one address, AUTH_HEADER_PREFIX removed only when set, and AUTH_PROXY_SECRET's header when set); a call without a
+  usable one is refused (401, with a `WWW-Authenticate` challenge naming the header), whatever its address.
 - `oidc`: the analyst whose personal API token the request carries (`Authorization: Bearer dash_…`, created and
   revoked on the Usage page, gateway/api_tokens.py); without one, or with one that was revoked or never issued, the
   call is refused (401). The lookup reads the database: `needs_database` says so, and the caller runs it in a
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from starlette.requests import HTTPConnection
 
 from gateway import api_tokens
-from gateway.analyst import LOCAL, Analyst, from_headers, is_admin
+from gateway.analyst import LOCAL, Analyst, Refused, from_headers, is_admin
 from gateway.config import Settings
 from gateway.store import Unavailable, get_store
 
@@ -34,7 +35,7 @@ class Refusal:
     message: str
     hint: str
     kind: str
-    challenge: str | None = None  # the WWW-Authenticate header of a 401 that asks for a token (RFC 6750)
+    challenge: str | None = None  # the WWW-Authenticate header of a 401 (RFC 6750 for a token; every 401 has one)
 
 
 REMOTE_REFUSED = Refusal(
@@ -64,12 +65,14 @@ def identify(request: HTTPConnection, settings: Settings) -> Analyst | Refusal:
     if settings.auth_mode == "header":
         headers = request.headers
         who = from_headers({name: headers.getlist(name) for name in headers}, settings)
-        if who is not None:
+        if isinstance(who, Analyst):
             return who
+        why = f" {who.reason}" if isinstance(who, Refused) else " This request has none."
         return Refusal(401, f"The API needs the {settings.auth_header} header your sign-in proxy sets (one e-mail "
-                            "address), as the pages do; this request has none that can be used.",
+                            f"address), as the pages do.{why}",
                        "Call the API through the same sign-in proxy as the pages (it adds the header), not the "
-                       "app's port directly.", "unauthenticated")
+                       "app's port directly.", "unauthenticated",
+                       f'SignInProxy realm="api", header="{settings.auth_header}"')
     if settings.auth_mode == "oidc":
         return from_token(request, settings)
     return MISCONFIGURED

@@ -22,7 +22,8 @@ from typing import Any
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
-from api.http import ApiError, Call, dumps, guard, json_response, read_json, waiting
+from api.errors import answer_for
+from api.http import ApiError, Call, dumps, guard, json_response, waiting
 from api.models import shared_fetch
 from gateway import ModelRecord, Settings, find_model
 from gateway.attribution import Attribution
@@ -154,7 +155,7 @@ def budget_refusal(call: Call, store: Store) -> BudgetExceeded | None:
 
 async def compare(call: Call) -> Response:
     """POST /api/compare[?stream=true]"""
-    body = await read_json(call.request)
+    body = call.body  # already checked against the document's CompareRequest (api/validation.py)
     catalogue = await shared_fetch(call.settings)
     asked = parse(body, catalogue.models, call.request.query_params.get("stream"))
     # gateway.tokens is imported here, once the server runs (its st.cache_data, as gateway.table in api.models).
@@ -179,6 +180,8 @@ async def compare(call: Call) -> Response:
                     attribution=Attribution(call.analyst.id, "api", conversation.id))  # who the proxy bills
     run = CompareRun(jobs, call.settings, on_text=on_text if asked.stream else None)
     comparison = Comparison(asked, conversation, run, store, call.analyst.owner())
+    call.sent.note(f"the prompt was sent to {', '.join(m.key for m in asked.models)}; what arrives is saved as "
+                   f"comparison {conversation.id} (/compare?c={conversation.id}) and counted in usage")
     await waiting(run.start)
     if asked.stream:
         return StreamingResponse(_events(comparison, pieces, arrived, call), media_type="text/event-stream",
@@ -234,6 +237,9 @@ async def _events(comparison: Comparison, pieces: queue.SimpleQueue[tuple[str, i
                     pass
         comparison.settle()
         yield _event("done", comparison.result_json(), settings)
+    except Exception as exc:  # noqa: BLE001 - the 200 is sent: the failure, and what was recorded, as an event
+        error = answer_for(exc, settings.secrets, call.sent, "POST /api/compare (stream)")
+        yield _event("error", error.body(), settings)
     finally:  # also when the client went away (the stream is cancelled): stop the models, keep what arrived
         comparison.settle()
 

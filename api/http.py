@@ -1,8 +1,9 @@
 """What every API endpoint shares: who is calling, the size limit on bodies, JSON in and out, and errors as JSON.
 
 `endpoint()` wraps a handler: it reads the settings, asks `api.access.identify` who is calling (or refuses),
-refuses bodies over `MAX_BODY_BYTES` (413), and turns an `ApiError` or any unexpected exception into a JSON error
-`{"error": {"message", "hint", "kind", "status"}}` with plain, redacted words. A handler gets a `Call`: the
+refuses bodies over `MAX_BODY_BYTES` (413), checks the request against the OpenAPI document (api/validation.py),
+and turns whatever the handler raises into a JSON error `{"error": {"message", "hint", "kind", "status"}}` with
+plain, redacted words (`api.errors.answer_for`, the one mapping). A handler gets a `Call`: the
 request, the settings (with the analyst's own LiteLLM key when `[analyst_keys]` names one, as on the
 pages) and the analyst.
 """
@@ -13,9 +14,8 @@ import json
 import logging
 import math
 import time
-import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import anyio
@@ -23,10 +23,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.access import Refusal, identify, needs_database
+from api.errors import ApiError, Sent, answer_for, error_object
 from gateway.analyst import Analyst
 from gateway.config import Settings, load_settings
 from gateway.redaction import redact
 
+__all__ = ["ApiError", "Call", "endpoint", "error_object", "json_response"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_BODY_BYTES = 1_000_000  # a request body larger than this is refused with 413
@@ -54,27 +56,6 @@ async def _in_lane(lane: str, threads: int, function: Callable[..., T], *args: A
     return await anyio.to_thread.run_sync(function, *args, limiter=_lanes[lane])
 
 
-class ApiError(Exception):
-    """A request the API will not answer as asked: its HTTP status and plain words (no key in them)."""
-
-    def __init__(self, status: int, message: str, *, hint: str = "", kind: str = "bad_request",
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.hint, self.kind = status, message, hint, kind
-        self.headers = headers
-
-    def body(self) -> dict[str, Any]:
-        return {"error": error_object(self.message, self.hint, self.kind, self.status)}
-
-
-def error_object(message: str, hint: str, kind: str, status: int | None = None) -> dict[str, Any]:
-    """The one shape of an error in every answer."""
-    found: dict[str, Any] = {"message": message, "hint": hint, "kind": kind}
-    if status is not None:
-        found["status"] = status
-    return found
-
-
 @dataclass(frozen=True)
 class Call:
     """One request the API answers: who is calling, with which settings."""
@@ -82,14 +63,20 @@ class Call:
     request: Request
     settings: Settings
     analyst: Analyst
+    body: Any = None  # the request's JSON body, checked against the document (None: the operation takes none)
+    sent: Sent = field(default_factory=Sent)  # what was sent to models and recorded: a failure says so
 
 
-def endpoint(handler: Callable[[Call], Any], *, threaded: bool = True) -> Callable[[Request], Awaitable[Response]]:
+def endpoint(handler: Callable[[Call], Any], *, threaded: bool = True,
+             operation: tuple[str, str] | None = None) -> Callable[[Request], Awaitable[Response]]:
     """A Starlette endpoint around `handler(call)`. `threaded`: the handler is blocking code (network, database) and
-    runs in a worker thread (`waiting`); otherwise it is a coroutine function run on the event loop."""
+    runs in a worker thread (`waiting`); otherwise it is a coroutine function run on the event loop. `operation`:
+    its (path, method) in the OpenAPI document, which every request is checked against first (api/validation.py):
+    the handler only ever sees a request the document allows."""
 
     async def answer(request: Request) -> Response:
         settings = current_settings()
+        sent = Sent()
         try:
             analyst = await waiting(identify, request, settings) if needs_database(settings) \
                 else identify(request, settings)
@@ -97,19 +84,14 @@ def endpoint(handler: Callable[[Call], Any], *, threaded: bool = True) -> Callab
                 raise ApiError(analyst.status, analyst.message, hint=analyst.hint, kind=analyst.kind,
                                headers={"WWW-Authenticate": analyst.challenge} if analyst.challenge else None)
             check_length(request)
-            call = Call(request, settings.for_analyst(analyst.id), analyst)
+            body = await checked(request, operation, settings) if operation is not None else None
+            call = Call(request, settings.for_analyst(analyst.id), analyst, body, sent)
             if threaded:
                 return await waiting(handler, call)
             return await handler(call)
-        except ApiError as error:
-            return json_response(error.body(), error.status, settings=settings, headers=error.headers)
         except Exception as exc:  # noqa: BLE001 - an API answer is never a traceback
-            message = redact(f"{type(exc).__name__}: {exc}", settings.secrets)
-            log.error("api: %s %s failed: %s", request.method, request.url.path,
-                      redact("".join(traceback.format_exception(exc)), settings.secrets))
-            return json_response({"error": error_object(
-                f"The API failed unexpectedly: {message}", "This is a bug in the dashboard: the server log has the "
-                "details. The request can be retried.", "internal", 500)}, 500, settings=settings)
+            error = answer_for(exc, settings.secrets, sent, f"{request.method} {request.url.path}")
+            return json_response(error.body(), error.status, settings=settings, headers=error.headers)
 
     answer.__name__ = getattr(handler, "__name__", "answer")
     answer.__doc__ = handler.__doc__
@@ -127,6 +109,20 @@ def current_settings() -> Settings:
     if _settings is None or now - _settings[0] >= SETTINGS_EVERY:
         _settings = (now, load_settings())
     return _settings[1]
+
+
+async def checked(request: Request, operation: tuple[str, str], settings: Settings) -> Any:
+    """The request checked against its operation in the OpenAPI document; its JSON body (None when it takes none)."""
+    from api.openapi import document  # (the document imports this module)
+    from api.validation import check
+
+    described = document(settings.max_output_tokens)
+    path, method = operation
+    body = await read_body(request) if request.method not in ("GET", "HEAD", "OPTIONS") else None
+    operation_ = described["paths"][path][method.lower()]
+    if body is not None and len(body) > 65_536:  # a large body is parsed off the event loop (~25 ms a megabyte)
+        return await computing(check, operation_, request.query_params, body, described)
+    return check(operation_, request.query_params, body, described)
 
 
 def check_length(request: Request) -> None:
@@ -147,31 +143,28 @@ def too_large() -> ApiError:
                     hint="Send a shorter prompt: the API takes at most 1 MB per request.", kind="too_large")
 
 
-async def read_json(request: Request) -> dict[str, Any]:
-    """The request's JSON object, read at most MAX_BODY_BYTES (also when no Content-Length was sent)."""
+async def read_body(request: Request) -> bytes:
+    """The request's body, read at most MAX_BODY_BYTES (also when no Content-Length was sent)."""
     body = bytearray()
     async for piece in request.stream():
         body += piece
         if len(body) > MAX_BODY_BYTES:
             raise too_large()
-    if not body.strip():
-        raise ApiError(400, "The request has no body: send a JSON object.",
-                       hint='e.g. {"models": ["a", "b"], "prompt": "Hello"} with Content-Type: application/json.')
-    try:
-        found = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, f"The request body is not valid JSON: {exc}.") from None
-    if not isinstance(found, dict):
-        raise ApiError(400, f"The request body must be a JSON object, not {type(found).__name__}.")
-    return found
+    return bytes(body)
 
 
 def dumps(content: Any) -> str:
-    """Compact JSON; a number that is not finite becomes null (JSON has no NaN)."""
+    """Compact JSON; a number that is not finite becomes null (JSON has no NaN). `<`, `>` and `&` are written as
+    `\\u003c`, `\\u003e`, `\\u0026` (the same JSON): no answer carries markup as such, even one a browser was
+    tricked into reading as HTML."""
     try:
-        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     except ValueError:
-        return json.dumps(_finite(content), ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps(_finite(content), ensure_ascii=False, separators=(",", ":"))
+    return text.translate(_MARKUP) if any(c in text for c in "<>&") else text
+
+
+_MARKUP = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
 
 
 def _finite(value: Any) -> Any:

@@ -3,13 +3,16 @@ its schemas, and that it names exactly the routes served)."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from starlette.responses import Response
 
 import gateway
 from api.http import MAX_BODY_BYTES, Call, json_response
+from api.validation import MAX_DEPTH, MAX_NUMBER_CHARS
 from gateway.compare import MAX_MODELS, MIN_MODELS
+from gateway.config import DEFAULT_MAX_OUTPUT_TOKENS
 from gateway.usage import PERIOD_KEYS
 
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -30,10 +33,33 @@ def _error(description: str) -> dict[str, Any]:
 
 
 _REFUSED = {"401": _error("Refused: sign-in is on and the request names no analyst (AUTH_MODE=header: no usable "
-                          "AUTH_HEADER; AUTH_MODE=oidc: no personal API token, or one that was revoked or never "
-                          "issued)."),
+                          "AUTH_HEADER, or AUTH_PROXY_SECRET's header missing; AUTH_MODE=oidc: no personal API token, "
+                          "or one that was revoked or never issued). Always with a `WWW-Authenticate` challenge."),
             "403": _error("Refused: sign-in is off, the caller is not on this machine and API_ALLOW_REMOTE is not "
-                          "true.")}
+                          "true (kind `forbidden`); or, for a POST, a web page of another site sent it (kind "
+                          "`cross_site`: its `Origin` or `Sec-Fetch-Site` says so).")}
+# What every operation may answer besides its own: refusals, a name the app does not answer to, a body over the
+# limit, a request the document does not allow, and the one unexpected failure.
+_EVERY = {
+    "400": _error("The request is not what this document allows: an unknown or repeated query parameter, a value "
+                  "not of its type or range, a body that is not UTF-8 JSON, nests deeper than "
+                  f"{MAX_DEPTH} levels, has a number longer than {MAX_NUMBER_CHARS} characters or a lone surrogate "
+                  "(kind `invalid_unicode`), or a field outside its schema. The message names the field."),
+    **_REFUSED,
+    "413": _error(f"The request body is over {MAX_BODY_BYTES:,} bytes (kind `too_large`)."),
+    "421": _error("The request's `Host` is not a name the app answers to (kind `wrong_host`): sign-in is off and it "
+                  "is neither an IP address, `localhost`, nor listed in ALLOWED_HOSTS (a page rebinding its name)."),
+    "500": _error("The dashboard failed unexpectedly (kind `internal`). The message says whether anything had been "
+                  "sent to a model and what was recorded; when nothing was, the request can be retried."),
+}
+_WRITES = {"415": _error("The body is not `Content-Type: application/json` (kind `unsupported_media_type`).")}
+
+
+def _responses(own: dict[str, Any], *, writes: bool = False) -> dict[str, Any]:
+    """An operation's responses: its own, and every status the server may answer it with, in order."""
+    merged = {**_EVERY, **(_WRITES if writes else {}), **own}
+    return dict(sorted(merged.items()))
+
 
 SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -128,13 +154,16 @@ SCHEMAS: dict[str, Any] = {
     "CompareRequest": {
         "type": "object", "required": ["models", "prompt"], "additionalProperties": False,
         "properties": {
-            "models": {"type": "array", "items": {"type": "string"}, "minItems": MIN_MODELS, "maxItems": MAX_MODELS,
-                       "description": "Model keys (or ids) from GET /api/models."},
+            "models": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 256,
+                                                  "title": "model key"},
+                       "minItems": MIN_MODELS, "maxItems": MAX_MODELS, "uniqueItems": True,
+                       "description": "Model keys (or ids) from GET /api/models, each once."},
             "prompt": {"type": "string", "minLength": 1},
             "system_prompt": {"type": "string"},
             "temperature": {"type": "number", "minimum": 0, "maximum": 2},
             "top_p": {"type": "number", "minimum": 0, "maximum": 1},
-            "max_tokens": {"type": "integer", "minimum": 1},
+            "max_tokens": {"type": "integer", "minimum": 1, "maximum": DEFAULT_MAX_OUTPUT_TOKENS,
+                           "description": "At most MAX_OUTPUT_TOKENS where the app runs."},
             "repeats": {"type": "integer", "minimum": 1, "maximum": 20,
                         "description": "Send the prompt this many times to every model (Run ×N)."},
             "stream": {"type": "boolean", "description": "Answer with Server-Sent Events (also `?stream=true`)."},
@@ -224,8 +253,11 @@ _SSE = ("Server-Sent Events (`stream=true`): `start` (CompareStarted), one `chun
         "Comment lines keep a quiet stream open.")
 
 
-def document() -> dict[str, Any]:
-    """The OpenAPI document."""
+@functools.cache
+def document(max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS) -> dict[str, Any]:
+    """The OpenAPI document (one object per MAX_OUTPUT_TOKENS, made once: requests are checked against it, so it is
+    never changed after)."""
+    schemas = {**SCHEMAS, "CompareRequest": _compare_request(max_output_tokens)}
     return {
         "openapi": "3.1.0",
         "info": {"title": "LLM Gateway Dashboard API", "version": gateway.__version__, "description":
@@ -235,38 +267,44 @@ def document() -> dict[str, Any]:
                  "takes a personal API token (`Authorization: Bearer <token>`) the analyst created on the Usage page. "
                  "Errors are JSON: "
                  "`{\"error\": {\"message\", \"hint\", \"kind\", "
-                 f"\"status\"}}`. Request bodies are limited to {MAX_BODY_BYTES:,} bytes (413)."},
+                 f"\"status\"}}`. Request bodies are limited to {MAX_BODY_BYTES:,} bytes (413). Every request is "
+                 "checked against this document before anything is sent (400, naming the field). A POST must be "
+                 "`Content-Type: application/json` (415) and not sent by a page of another site (403). Any other "
+                 "path under /api answers 404 and any other method 405 (`Allow` names the ones it takes), both as "
+                 "ErrorAnswer. Every answer has `X-Content-Type-Options: nosniff`; every answer but this document "
+                 "`Cache-Control: no-store`."},
         "paths": {
             "/api/models": {
                 "get": {
                     "summary": "The model catalogue the pages show (same cache, same last good list)",
                     "parameters": [
-                        {"name": "provider", "in": "query", "schema": {"type": "string"},
+                        {"name": "provider", "in": "query", "style": "form", "explode": True,
+                         "schema": {"type": "array", "items": {"type": "string", "maxLength": 200}},
                          "description": "Only these providers (comma-separated, or repeated)."},
-                        {"name": "min_context", "in": "query", "schema": {"type": "integer", "minimum": 0},
+                        {"name": "min_context", "in": "query",
+                         "schema": {"type": "integer", "minimum": 0, "maximum": 10 ** 12},
                          "description": "Only models whose context window is at least this many tokens."},
-                        {"name": "q", "in": "query", "schema": {"type": "string"},
+                        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 500},
                          "description": "Words that must all appear in the name, provider, mode or route."},
-                        {"name": "capability", "in": "query", "schema": {"enum": ["vision", "tools", "reasoning"]},
+                        {"name": "capability", "in": "query", "style": "form", "explode": True,
+                         "schema": {"type": "array", "items": {"enum": ["vision", "tools", "reasoning"]}},
                          "description": "Only models with these capabilities (comma-separated, or repeated)."},
                     ],
-                    "responses": {"200": _json(_ref("ModelList"), "The catalogue, filtered."),
-                                  "400": _error("A filter is not valid."), **_REFUSED},
+                    "responses": _responses({"200": _json(_ref("ModelList"), "The catalogue, filtered.")}),
                 },
                 "post": {
-                    "summary": "Refresh the model cache now",
-                    "responses": {"200": _json(_ref("Refreshed"), "Refreshed from the proxy."),
-                                  "413": _error("A body was sent, over the limit (none is needed)."),
-                                  "503": _json(_ref("RefreshFailed"), "The proxy could not be read (or LiteLLM is "
-                                               "off): the last good list is kept."), **_REFUSED},
+                    "summary": "Refresh the model cache now (no body, or `{}`)",
+                    "responses": _responses({
+                        "200": _json(_ref("Refreshed"), "Refreshed from the proxy."),
+                        "503": _json(_ref("RefreshFailed"), "The proxy could not be read (or LiteLLM is off): the "
+                                     "last good list is kept.")}, writes=True),
                 },
             },
             "/api/health": {
                 "get": {
                     "summary": "The proxy's health: the health page's probes",
-                    "responses": {"200": _json(_ref("Health"), "Healthy."),
-                                  "503": _json(_ref("Health"), "Degraded, unreachable or not configured."),
-                                  **_REFUSED},
+                    "responses": _responses({"200": _json(_ref("Health"), "Healthy."),
+                                             "503": _json(_ref("Health"), "Degraded, unreachable or not configured.")}),
                 },
             },
             "/api/usage": {
@@ -278,51 +316,59 @@ def document() -> dict[str, Any]:
                                                                      "default": "month"},
                          "description": "day (today), week (from Monday), month (this calendar month), 7d, 30d, "
                                         "90d (the last N days, today included)."},
-                        {"name": "tz", "in": "query", "schema": {"type": "string", "default": "UTC"},
+                        {"name": "tz", "in": "query", "schema": {"type": "string", "maxLength": 100,
+                                                                 "default": "UTC"},
                          "description": "The IANA time zone days and periods are counted in, e.g. Europe/Paris."},
                         {"name": "scope", "in": "query", "schema": {"enum": ["me", "team"], "default": "me"},
                          "description": "team: every analyst's usage (admins only)."},
                     ],
-                    "responses": {"200": _json(_ref("Usage"), "The period's usage."),
-                                  "400": _error("The period, time zone or scope is not one."),
-                                  "503": _error("The app's database cannot be read now."),
-                                  **_REFUSED,
-                                  "403": _error("scope=team asked by someone who is not an admin (kind "
-                                                "`forbidden`), or refused as below: sign-in is off and the caller "
-                                                "is not on this machine.")},
+                    "responses": _responses({
+                        "200": _json(_ref("Usage"), "The period's usage."),
+                        "400": _error("The period, time zone or scope is not one, or the request is not what this "
+                                      "document allows."),
+                        "503": _error("The app's database cannot be read now."),
+                        "403": _error("scope=team asked by someone who is not an admin (kind `forbidden`), or "
+                                      "refused: sign-in is off and the caller is not on this machine.")}),
                 },
             },
             "/api/compare": {
                 "post": {
                     "summary": "One prompt to 2–6 models at once; saved as a comparison",
                     "parameters": [{"name": "stream", "in": "query", "schema": {"type": "boolean"},
-                                    "description": "Answer with Server-Sent Events."}],
+                                    "description": "Answer with Server-Sent Events (`true` or `false`, exactly)."}],
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": _ref("CompareRequest")}}},
-                    "responses": {
+                    "responses": _responses({
                         "200": {"description": "Every reply, once all have ended. " + _SSE, "content": {
                             "application/json": {"schema": _ref("Comparison")},
                             "text/event-stream": {"schema": {"type": "string"}}}},
-                        "400": _error("The request is not valid (models, prompt or parameters), or the prompt is "
-                                      "longer than MAX_PROMPT_CHARS (kind `prompt_too_long`: nothing is sent)."),
+                        "400": _error("The request is not valid (models, prompt or parameters: the message names the "
+                                      "field), a model is not in the catalogue (kind `model_not_found`), or the "
+                                      "prompt is longer than MAX_PROMPT_CHARS (kind `prompt_too_long`). Nothing is "
+                                      "sent."),
                         "402": _error("Not sent: the caller's monthly budget is spent (kind `budget_exceeded`)."),
-                        "413": _error("The request body is over the limit."), **_REFUSED,
-                    },
+                    }, writes=True),
                 },
             },
             "/api/openapi.json": {
                 "get": {"summary": "This document",
-                        "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}},
-                                      **_REFUSED}},
+                        "responses": _responses({"200": {"description": "OpenAPI 3.1",
+                                                         "content": {"application/json": {}}}})},
             },
         },
         "security": [{}, {"apiToken": []}],
-        "components": {"schemas": SCHEMAS, "securitySchemes": {"apiToken": {
+        "components": {"schemas": schemas, "securitySchemes": {"apiToken": {
             "type": "http", "scheme": "bearer", "description": "AUTH_MODE=oidc: a personal API token (`dash_…`), "
             "created and revoked on the Usage page. Not used in the other modes."}}},
     }
 
 
+def _compare_request(max_output_tokens: int) -> dict[str, Any]:
+    request = {**SCHEMAS["CompareRequest"], "properties": dict(SCHEMAS["CompareRequest"]["properties"])}
+    request["properties"]["max_tokens"] = {**request["properties"]["max_tokens"], "maximum": max_output_tokens}
+    return request
+
+
 def openapi(call: Call) -> Response:
     """GET /api/openapi.json"""
-    return json_response(document(), settings=call.settings)
+    return json_response(document(call.settings.max_output_tokens), settings=call.settings)

@@ -4,7 +4,8 @@
 - `none`: nobody signs in; everyone is the one local analyst (`LOCAL`), as on a laptop.
 - `oidc`: Streamlit's own sign-in (`st.login()`); `from_claims` reads the ID token's claims (`st.user`).
 - `header`: an SSO reverse proxy (oauth2-proxy, a cloud IAP) puts the e-mail in a header (`AUTH_HEADER`);
-  `from_headers` reads it from the session's request headers (`st.context.headers`).
+  `from_headers` reads it from the session's request headers (`st.context.headers`) and from an API request's,
+  by one rule (`normalize_email`), optionally only with the proxy's shared secret (AUTH_PROXY_SECRET).
 
 An analyst's id is their e-mail, lower-cased: it owns their saved work, names them to the proxy (the OpenAI `user`
 field) and keys `[analyst_keys]` / `[analyst_budgets]`. `ADMIN_EMAILS` marks admins (they see the team's usage).
@@ -12,16 +13,22 @@ field) and keys `[analyst_keys]` / `[analyst_budgets]`. `ADMIN_EMAILS` marks adm
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import idna
 
 from gateway.config import Settings
 from gateway.store import LOCAL_OWNER
 
 MAX_EMAIL = 320  # the owner column's width
-# One @, something before it, a dotted domain after it, nothing that could smuggle markup or a second address.
-_EMAIL = re.compile(r"[^\s@<>()\[\],;:\"'`\\]+@[^\s@<>()\[\],;:\"'`\\]+\.[^\s@<>()\[\],;:\"'`\\]+")
+# The part before the @: RFC 5322's dot-atom characters in ASCII, less the quote and backquote (nothing that could
+# smuggle markup, a second address or a look-alike letter).
+_LOCAL = re.compile(r"[A-Za-z0-9.!#$%&*+/=?^_{|}~-]{1,64}")
+# The domain as sent: no space, no character that separates addresses or carries markup (IDNA checks the rest).
+_DOMAIN_TEXT = re.compile(r"[^\s@<>()\[\],;:\"'`\\/]+")
 # Headers that reverse proxies send beside the e-mail, for a display name (first found wins).
 NAME_HEADERS = ("X-Forwarded-Preferred-Username", "X-Forwarded-User", "X-Auth-Request-Preferred-Username")
 
@@ -53,23 +60,57 @@ class Refused:
     reason: str
 
 
-def normalize_email(value: object, *, namespaced: bool = False) -> str | None:
-    """The analyst id for an e-mail as a provider or a proxy sends it, or None when it is not one (lower-cased,
-    stripped). `namespaced`: a Google IAP style header value (`accounts.google.com:ana@example.com`) gives the address
-    after the last colon."""
+def normalize_email(value: object, *, prefix: str = "") -> str | None:
+    """The analyst id for an e-mail as a provider or a proxy sends it, or None when it is not exactly one address.
+
+    The one rule for every way in (OIDC claims, the sign-in header on the pages and the API):
+    - surrounding spaces are trimmed; `prefix` (AUTH_HEADER_PREFIX, e.g. Google IAP's `accounts.google.com:`) must
+      begin the value and is removed, and nothing else is ever cut off (`evil:x:boss@example.com` is not an address);
+    - one `@`; the part before it plain ASCII (letters, digits, ``.!#$%&*+/=?^_{|}~-``), lower-cased, so a look-alike
+      letter from another script (Cyrillic `о` for `o`) is refused, never a second spelling of someone;
+    - the domain lower-cased, one trailing dot dropped (`example.com.` is `example.com`) and written in its ASCII
+      (IDNA, UTS 46) form: `bücher.example` is `xn--bcher-kva.example`, whichever way it was sent, so a look-alike
+      domain reads as `xn--…`, never as the domain it imitates. It needs at least two labels.
+    """
     if not isinstance(value, str):
         return None
-    email = value.strip()
-    if namespaced:
-        email = email.rsplit(":", 1)[-1].strip()
-    email = email.lower()
-    if len(email) > MAX_EMAIL or not _EMAIL.fullmatch(email):
+    text = value.strip()
+    if prefix:
+        if not text.lower().startswith(prefix.lower()):
+            return None
+        text = text[len(prefix):]
+    if len(text) > MAX_EMAIL:
         return None
-    return email
+    local, at, domain = text.partition("@")
+    if not at or not _LOCAL.fullmatch(local) or ".." in local or local.startswith(".") or local.endswith("."):
+        return None
+    domain = domain.removesuffix(".")
+    if not domain or domain.endswith(".") or "." not in domain or not _DOMAIN_TEXT.fullmatch(domain):
+        return None
+    try:
+        ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return None
+    email = f"{local.lower()}@{ascii_domain}"
+    return email if len(email) <= MAX_EMAIL else None
+
+
+def header_text(value: str) -> str | None:
+    """A header's value as text: HTTP servers hand over its bytes as Latin-1 characters; the sign-in proxy sends
+    UTF-8, so they are decoded as UTF-8 (None when they are not UTF-8). Text that is already decoded (a character
+    past U+00FF) is kept."""
+    if value.isascii() or any(ord(c) > 0xFF for c in value):
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 def is_admin(analyst_id: str, settings: Settings) -> bool:
-    return analyst_id in settings.admin_emails
+    """The analyst is listed in ADMIN_EMAILS (each entry read by `normalize_email`, as the analyst's own id)."""
+    return analyst_id in settings.admin_emails or \
+        any(normalize_email(entry) == analyst_id for entry in settings.admin_emails)
 
 
 def from_claims(claims: Mapping[str, object], settings: Settings) -> Analyst | Refused | None:
@@ -92,16 +133,36 @@ def from_claims(claims: Mapping[str, object], settings: Settings) -> Analyst | R
     return Analyst(email, str(name), is_admin(email, settings))
 
 
-def from_headers(headers: Mapping[str, Sequence[str]], settings: Settings) -> Analyst | None:
-    """The analyst a reverse proxy names in `settings.auth_header`, else None: missing, not an e-mail, or sent more
-    than once with different values. `headers`: every value of each header, names in any case."""
+def from_headers(headers: Mapping[str, Sequence[str]], settings: Settings) -> Analyst | Refused | None:
+    """The analyst a reverse proxy names in `settings.auth_header`; None when the header is missing, `Refused` (with
+    a reason safe to show, never repeating the value) when it cannot be used: sent more than once with different
+    values, not exactly one address (`normalize_email`, after AUTH_HEADER_PREFIX), or, with AUTH_PROXY_SECRET set,
+    without that secret in AUTH_PROXY_SECRET_HEADER, which only the sign-in proxy knows (so a caller that reaches
+    the app's port directly cannot name anyone). `headers`: every value of each header, names in any case, as the
+    server decoded them (Latin-1)."""
     values = {name.lower(): [v for v in found if v.strip()] for name, found in headers.items()}
+    if settings.auth_proxy_secret and not _carries_secret(values.get(settings.auth_proxy_secret_header.lower(), []),
+                                                          settings.auth_proxy_secret):
+        return Refused(f"The request did not come through the sign-in proxy: its {settings.auth_proxy_secret_header} "
+                       "header is missing or wrong (AUTH_PROXY_SECRET).")
     given = set(values.get(settings.auth_header.lower(), ()))
+    if not given:
+        return None
     if len(given) != 1:
-        return None
-    email = normalize_email(given.pop(), namespaced=True)
+        return Refused(f"The {settings.auth_header} header was sent more than once with different values.")
+    text = header_text(given.pop())
+    email = normalize_email(text, prefix=settings.auth_header_prefix) if text is not None else None
     if email is None:
-        return None
-    name = next((found[0].strip() for header in NAME_HEADERS
-                 if (found := values.get(header.lower())) and "@" not in found[0]), email)
+        expected = f"{settings.auth_header_prefix}name@example.com" if settings.auth_header_prefix \
+            else "name@example.com (set AUTH_HEADER_PREFIX if your proxy puts a prefix before it)"
+        return Refused(f"The {settings.auth_header} header is not exactly one e-mail address of the form {expected}.")
+    name = next((plain_name for header in NAME_HEADERS
+                 if (found := values.get(header.lower())) and "@" not in found[0]
+                 and (plain_name := header_text(found[0].strip()))), email)
     return Analyst(email, name, is_admin(email, settings))
+
+
+def _carries_secret(given: Sequence[str], secret: str) -> bool:
+    """Exactly one value, equal to the secret (compared in constant time)."""
+    return len(given) == 1 and hmac.compare_digest(given[0].strip().encode("latin-1", "replace"),
+                                                   secret.strip().encode("latin-1", "replace"))

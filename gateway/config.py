@@ -30,6 +30,8 @@ DEFAULT_MAX_PROMPT_CHARS = 1_000_000  # ~250k tokens: above most context windows
 DEFAULT_EVAL_CONCURRENCY = 4  # calls an evaluation run makes at once
 AUTH_MODES = ("none", "oidc", "header")  # who is asking: nobody (one local analyst), Streamlit's sign-in, a header
 DEFAULT_AUTH_HEADER = "X-Forwarded-Email"  # what oauth2-proxy sets
+DEFAULT_AUTH_PROXY_SECRET_HEADER = "X-Auth-Proxy-Secret"  # where the sign-in proxy puts AUTH_PROXY_SECRET
+DEFAULT_MAX_OUTPUT_TOKENS = 131_072  # the largest max_tokens a request may ask for (the API refuses more)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 T = TypeVar("T")
@@ -71,9 +73,14 @@ VARIABLES = (
     # [analyst_budgets] (analyst id = lower-cased e-mail → key / USD).
     Variable("AUTH_MODE", "Sign-in"),
     Variable("AUTH_HEADER", "Identity header"),
+    Variable("AUTH_HEADER_PREFIX", "Identity header prefix"),  # e.g. accounts.google.com: (Google IAP)
+    Variable("AUTH_PROXY_SECRET", "Sign-in proxy secret", secret=True),
+    Variable("AUTH_PROXY_SECRET_HEADER", "Sign-in proxy secret header"),
     Variable("ADMIN_EMAILS", "Admins"),
     Variable("ANALYST_MONTHLY_BUDGET_USD", "Monthly budget per analyst (USD)"),
     Variable("API_ALLOW_REMOTE", "API from other hosts"),
+    Variable("ALLOWED_HOSTS", "Host names served with sign-in off"),
+    Variable("MAX_OUTPUT_TOKENS", "Largest max_tokens asked"),
 )
 REDACT_ONLY = ("LITELLM_MASTER_KEY",)  # read only to be redacted: the app never sends it
 NAMES = (*(v.name for v in VARIABLES), *REDACT_ONLY)
@@ -113,6 +120,9 @@ class Settings:
     eval_concurrency: int = DEFAULT_EVAL_CONCURRENCY
     auth_mode: str = "none"  # one of AUTH_MODES
     auth_header: str = DEFAULT_AUTH_HEADER
+    auth_header_prefix: str = ""  # removed from the header's value, which must start with it; "": no prefix
+    auth_proxy_secret: str | None = field(default=None, repr=False)  # header mode: the proxy proves itself with it
+    auth_proxy_secret_header: str = DEFAULT_AUTH_PROXY_SECRET_HEADER
     admin_emails: tuple[str, ...] = ()  # lower-cased
     analyst_monthly_budget_usd: float | None = None  # None: no budget
     # From secrets.toml only: analyst id → LiteLLM virtual key ([analyst_keys]) / monthly budget ([analyst_budgets]).
@@ -121,6 +131,10 @@ class Settings:
     # Set by for_analyst() when an analyst's own key replaced LITELLM_API_KEY: still redacted everywhere.
     shared_api_key: str | None = field(default=None, repr=False)
     api_allow_remote: bool = False  # serve the open HTTP API (/api/…) to other hosts, not only to loopback
+    # Host names (besides loopback names and IP addresses) the app answers to while sign-in is off, or in any mode
+    # once set: a page elsewhere that rebinds its own name to this machine is refused (api/policy.py). `*`: any.
+    allowed_hosts: frozenset[str] = frozenset()
+    max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -165,7 +179,7 @@ def _shown(variable: Variable, value: object) -> object:
         return mask_key(value if isinstance(value, str) else None)
     if variable.name == "DATABASE_URL":
         return _hide_password(str(value))
-    if variable.name == "REPLY_IMAGE_HOSTS":
+    if variable.name in ("REPLY_IMAGE_HOSTS", "ALLOWED_HOSTS"):
         return ", ".join(sorted(value)) or "none"  # type: ignore[call-overload]
     if isinstance(value, tuple):
         return ", ".join(value) or "none"
@@ -186,7 +200,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
             "LITELLM_BASE_URL", f"{raw['LITELLM_BASE_URL']!r} is not a URL; expected e.g. {DEFAULT_BASE_URL}"))
         base_url = raw["LITELLM_BASE_URL"].strip()
     register_secrets(raw.get("LITELLM_API_KEY"), raw.get("OPENAI_API_KEY"), raw.get("ANTHROPIC_API_KEY"),
-                     raw.get("LITELLM_MASTER_KEY"),  # redacted from every GatewayError from now on
+                     raw.get("LITELLM_MASTER_KEY"), raw.get("AUTH_PROXY_SECRET"),  # redacted from every error
                      _password(raw.get("DATABASE_URL", "")))
     analyst_keys = _table(secrets, "analyst_keys", _key, problems)
     register_secrets(*(key for _, key in analyst_keys))  # each analyst's own key: redacted like the shared one
@@ -212,11 +226,18 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         eval_concurrency=int(_parse_number(raw, "EVAL_CONCURRENCY", DEFAULT_EVAL_CONCURRENCY, problems, minimum=1)),
         auth_mode=_parse_auth_mode(raw, problems),
         auth_header=raw.get("AUTH_HEADER") or DEFAULT_AUTH_HEADER,
+        auth_header_prefix=raw.get("AUTH_HEADER_PREFIX", "").strip(),
+        auth_proxy_secret=raw.get("AUTH_PROXY_SECRET") or None,
+        auth_proxy_secret_header=raw.get("AUTH_PROXY_SECRET_HEADER") or DEFAULT_AUTH_PROXY_SECRET_HEADER,
         admin_emails=tuple(sorted({e.strip().lower() for e in raw.get("ADMIN_EMAILS", "").split(",") if e.strip()})),
         analyst_monthly_budget_usd=_parse_budget(raw, problems),
         analyst_keys=analyst_keys,
         analyst_budgets=_table(secrets, "analyst_budgets", _usd, problems),
         api_allow_remote=_parse_bool(raw, "API_ALLOW_REMOTE", problems),
+        allowed_hosts=frozenset(h.strip().lower().rstrip(".") for h in raw.get("ALLOWED_HOSTS", "").split(",")
+                                if h.strip()),
+        max_output_tokens=int(_parse_number(raw, "MAX_OUTPUT_TOKENS", DEFAULT_MAX_OUTPUT_TOKENS, problems,
+                                            minimum=1)),
         problems=tuple(problems),
     )
 

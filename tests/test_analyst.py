@@ -70,8 +70,24 @@ def test_emails_are_normalised_and_anything_else_refused():
     for bad in (None, "", "ana", "ana@localhost", "a b@example.com", "<ana@example.com>", "ana@example.com, b@x.io",
                 "x" * 320 + "@example.com", 42):
         assert normalize_email(bad) is None, bad
-    assert normalize_email("accounts.google.com:Ana@Example.com", namespaced=True) == "ana@example.com"
-    assert normalize_email("accounts.google.com:Ana@Example.com") is None  # only headers may be namespaced
+    assert normalize_email("accounts.google.com:Ana@Example.com", prefix="accounts.google.com:") == "ana@example.com"
+    assert normalize_email("accounts.google.com:Ana@Example.com") is None  # a prefix only when one is configured
+
+
+@pytest.mark.parametrize("given, analyst", [
+    ("budget1@example.com.", "budget1@example.com"),  # the trailing dot names the same domain: the same analyst
+    ("BOSS@EXAMPLE.COM", "boss@example.com"),
+    ("ana@bücher.example", "ana@xn--bcher-kva.example"),  # a Unicode domain in its one ASCII (IDNA) spelling
+    ("ana@xn--bcher-kva.example", "ana@xn--bcher-kva.example"),
+    ("boss@ex\u0430mple.com", "boss@xn--exmple-4nf.com"),  # a look-alike domain (Cyrillic а) reads as xn--…
+    ("evil:x:boss@example.com", None),  # nothing before a colon is ever dropped without AUTH_HEADER_PREFIX
+    ("accounts.google.com:boss@example.com", None),
+    ("b\u043ess@example.com", None),  # a Cyrillic о in the name: refused, never a second spelling of boss
+    ("boss@example.com..", None), ("boss@.example.com", None), ("ana@@example.com", None), ("ana@xn--zz.example", None),
+    (".ana@example.com", None), ("a..na@example.com", None), ("ana@exa_mple.com", None), ("ana@example.com\n", "ana@example.com"),
+])
+def test_an_address_is_exactly_one_normalised_address(given, analyst):
+    assert normalize_email(given) == analyst
 
 
 def test_oidc_claims_make_an_analyst():
@@ -101,17 +117,80 @@ def test_a_header_names_the_analyst():
         Analyst("ana@example.com", "ana@example.com")
     assert from_headers({"X-Forwarded-Email": ["ben@example.com"], "X-Forwarded-Preferred-Username": ["Ben"]},
                         settings) == Analyst("ben@example.com", "Ben", admin=True)
-    iap = settings_from(AUTH_HEADER="X-Goog-Authenticated-User-Email")
+    iap = settings_from(AUTH_HEADER="X-Goog-Authenticated-User-Email", AUTH_HEADER_PREFIX="accounts.google.com:")
     assert from_headers({"x-goog-authenticated-user-email": ["accounts.google.com:cy@example.com"]}, iap).id == \
         "cy@example.com"
+    for forged in ("evil:x:cy@example.com", "cy@example.com", "accounts.google.com:evil:cy@example.com"):
+        assert isinstance(from_headers({"x-goog-authenticated-user-email": [forged]}, iap), Refused), forged
+
+
+def test_a_header_is_read_as_the_utf_8_the_proxy_sent():
+    """Servers hand header bytes over as Latin-1 characters: UTF-8 is decoded, never read as Latin-1 (the bug was
+    a Cyrillic о becoming `ð¾`, a brand-new analyst); bytes that are not UTF-8 are refused."""
+    settings = settings_from(AUTH_MODE="header")
+    as_served = "ana@bücher.example".encode().decode("latin-1")
+    assert from_headers({"X-Forwarded-Email": [as_served]}, settings).id == "ana@xn--bcher-kva.example"
+    look_alike = "b\u043ess@example.com".encode().decode("latin-1")
+    assert isinstance(from_headers({"X-Forwarded-Email": [look_alike]}, settings), Refused)
+    assert isinstance(from_headers({"X-Forwarded-Email": ["ana@b\xfccher.example"]}, settings), Refused)  # Latin-1
+
+
+def test_with_a_proxy_secret_only_the_proxy_can_name_an_analyst():
+    settings = settings_from(AUTH_MODE="header", AUTH_PROXY_SECRET="s3cret-from-the-proxy-0042")
+    ana = {"X-Forwarded-Email": ["ana@example.com"]}
+    assert from_headers({**ana, "X-Auth-Proxy-Secret": ["s3cret-from-the-proxy-0042"]}, settings).id == \
+        "ana@example.com"
+    for secret in ([], ["wrong"], ["s3cret-from-the-proxy-004"], ["s3cret-from-the-proxy-0042", "other"]):
+        refused = from_headers({**ana, "X-Auth-Proxy-Secret": secret}, settings)
+        assert isinstance(refused, Refused) and "sign-in proxy" in refused.reason
+        assert "s3cret" not in refused.reason
+    assert isinstance(from_headers({}, settings), Refused)  # no secret: refused before the identity is even read
+    named = settings_from(AUTH_MODE="header", AUTH_PROXY_SECRET="x" * 20, AUTH_PROXY_SECRET_HEADER="X-From-Proxy")
+    assert from_headers({**ana, "x-from-proxy": ["x" * 20]}, named).id == "ana@example.com"
+
+
+class _Headers:
+    """What `st.context.headers` is to the pages: every value of a header by name, as the server decoded them."""
+
+    def __init__(self, pairs: list[tuple[str, str]]) -> None:
+        self.pairs = pairs
+
+    def __iter__(self):
+        return iter(dict.fromkeys(name for name, _ in self.pairs))
+
+    def get_all(self, name: str) -> list[str]:
+        return [value for key, value in self.pairs if key.lower() == name.lower()]
+
+
+@pytest.mark.parametrize("pairs, analyst", [
+    ([("X-Forwarded-Email", "budget1@example.com."), ("X-Auth-Proxy-Secret", "from-the-proxy-0042")],
+     "budget1@example.com"),
+    ([("X-Forwarded-Email", "boss@example.com")], None),  # no secret: the page names nobody
+    ([("X-Forwarded-Email", "evil:x:boss@example.com"), ("X-Auth-Proxy-Secret", "from-the-proxy-0042")], None),
+    ([("X-Forwarded-Email", "b\u043ess@example.com".encode().decode("latin-1")),
+      ("X-Auth-Proxy-Secret", "from-the-proxy-0042")], None),
+])
+def test_the_pages_read_the_header_by_the_apis_rule(monkeypatch, pairs, analyst):
+    """ui/analyst.py's header path is `from_headers` over `st.context.headers`: the same strict rule as the API."""
+    from types import SimpleNamespace
+
+    import ui.analyst
+
+    settings = settings_from(AUTH_MODE="header", AUTH_PROXY_SECRET="from-the-proxy-0042")
+    monkeypatch.setattr(ui.analyst, "st", SimpleNamespace(context=SimpleNamespace(headers=_Headers(pairs))))
+    who = ui.analyst.current(settings)
+    if analyst is None:
+        assert isinstance(who, Refused)
+    else:
+        assert isinstance(who, Analyst) and who.id == analyst
 
 
 def test_a_missing_ambiguous_or_malformed_header_is_nobody():
     settings = settings_from(AUTH_MODE="header")
     assert from_headers({}, settings) is None
     assert from_headers({"X-Forwarded-Email": [""]}, settings) is None
-    assert from_headers({"X-Forwarded-Email": ["ana"]}, settings) is None
-    assert from_headers({"X-Forwarded-Email": ["ana@example.com", "ben@example.com"]}, settings) is None
+    assert isinstance(from_headers({"X-Forwarded-Email": ["ana"]}, settings), Refused)
+    assert isinstance(from_headers({"X-Forwarded-Email": ["ana@example.com", "ben@example.com"]}, settings), Refused)
     assert from_headers({"X-Forwarded-User": ["ana@example.com"]}, settings) is None  # another header
 
 

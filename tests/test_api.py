@@ -114,8 +114,11 @@ def test_models_filter_by_provider_context_and_words(api):
 
 @pytest.mark.parametrize("query, words", [
     ("min_context=lots", "min_context='lots' is not a whole number"),
-    ("min_context=-5", "is not a whole number of tokens ≥ 0"),
-    ("capability=telepathy", "Unknown capability telepathy"),
+    ("min_context=-5", "min_context='-5' is not a whole number from 0"),
+    ("capability=telepathy", "capability='telepathy' is not one of vision, tools, reasoning"),
+    ("capability=vision,telepathy", "capability='telepathy' is not one of"),
+    ("q=a&q=b", "q is given 2 times; give it once"),
+    ("colour=red", "Unknown query parameter 'colour'"),
 ])
 def test_bad_filters_are_refused_in_plain_words(api, query, words):
     error = error_of(api.get(f"/api/models?{query}"), 400)
@@ -287,9 +290,10 @@ def test_an_api_comparison_opens_on_the_compare_page(api, server, app_env, monke
 
 
 @pytest.mark.parametrize("body, status, words", [
-    ({"models": ["demo-fast"], "prompt": "hi"}, 400, "2 to 6 different models, not 1"),
-    ({"models": ["demo-fast", "demo-fast"], "prompt": "hi"}, 400, "2 to 6 different models, not 1"),
-    ({"models": [f"m{i}" for i in range(7)], "prompt": "hi"}, 400, "2 to 6 different models, not 7"),
+    ({"models": ["demo-fast"], "prompt": "hi"}, 400, "'models' must be a list of 2 to 6 different model keys, not 1"),
+    ({"models": ["demo-fast", "demo-fast"], "prompt": "hi"}, 400, "('demo-fast' is given twice)"),
+    ({"models": [f"m{i}" for i in range(7)], "prompt": "hi"}, 400, "2 to 6 different model keys, not 7"),
+    ({"models": ["demo-fast", ""], "prompt": "hi"}, 400, "'models[1]' must be a string of 1 to 256 characters"),
     ({"models": ["demo-fast", "no-such-model"], "prompt": "hi"}, 400, "Not in the catalogue: no-such-model"),
     ({"models": ["demo-fast", "demo-slow"], "prompt": "  "}, 400, "'prompt' must be a non-empty string"),
     ({"models": ["demo-fast", "demo-slow"]}, 400, "'prompt' must be a non-empty string"),
@@ -306,8 +310,8 @@ def test_a_bad_compare_request_is_refused_in_plain_words(api, body, status, word
 
 
 @pytest.mark.parametrize("content, words", [
-    (b"", "no body"), (b"{not json", "not valid JSON"), (b"[1, 2]", "must be a JSON object, not list"),
-    (b"\xff\xfe", "not valid JSON"),
+    (b"", "no body"), (b"{not json", "not valid JSON"), (b"[1, 2]", "The body must be a JSON object"),
+    (b"\xff\xfe", "not valid UTF-8"),
 ])
 def test_a_compare_body_that_is_not_a_json_object_is_refused(api, content, words):
     error = error_of(api.post("/api/compare", content=content, headers={"content-type": "application/json"}), 400)

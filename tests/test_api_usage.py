@@ -163,7 +163,7 @@ def test_without_the_header_nothing_is_answered(api):
 @pytest.mark.parametrize("query, words", [
     ({"period": "year"}, "period='year' is not one of day, week, month, 7d, 30d, 90d"),
     ({"tz": "Mars/Olympus"}, "tz='Mars/Olympus' is not a time zone"),
-    ({"scope": "everyone"}, "scope='everyone' is not me or team"),
+    ({"scope": "everyone"}, "scope='everyone' is not one of me, team"),
 ])
 def test_bad_filters_are_refused_in_plain_words(api, query, words):
     answer = api.get("/api/usage", headers=ANA, params=query)

@@ -29,7 +29,7 @@ def current(settings: Settings | None = None) -> Analyst | Refused | None:
         return LOCAL
     if settings.auth_mode == "oidc":
         return analysts.from_claims(st.user.to_dict(), settings)
-    if settings.auth_mode == "header":
+    if settings.auth_mode == "header":  # the API's rule too (api/access.py): one address, the proxy's secret if set
         headers = st.context.headers
         return analysts.from_headers({name: headers.get_all(name) for name in headers}, settings)
     return None  # an AUTH_MODE that is not understood: nobody gets in (see config._parse_auth_mode)
@@ -64,7 +64,10 @@ def sign_in_screen(settings: Settings, refused: Refused | None) -> None:
     if settings.auth_mode == "oidc":
         _oidc_sign_in(refused)
     elif settings.auth_mode == "header":
-        log.warning("sign-in: a session arrived without a usable %s header", settings.auth_header)
+        log.warning("sign-in: a session arrived without a usable %s header%s", settings.auth_header,
+                    f": {refused.reason}" if refused is not None else "")
+        if refused is not None:  # the reason never repeats the header's value
+            st.warning(plain(refused.reason), icon=":material/person_off:")
         st.info("This dashboard is opened through your company's sign-in. Open it from the company link (or sign "
                 "in there again), then reload this page.", icon=":material/lock:")
     else:
