@@ -18,6 +18,7 @@ from gateway.compare.stats import results_frame
 from gateway.conversation import Conversation, Round
 from gateway.params import ChatParams
 from gateway.reply import Metrics, Outcome, Reply
+from gateway.safe_csv import frame_csv
 
 MetricsLine = Callable[[Metrics], str]
 
@@ -60,7 +61,7 @@ def rows(conversation: Conversation) -> list[dict[str, object]]:
 
 def to_csv(conversation: Conversation) -> str:
     """The conversation as CSV, one row per round, model and run."""
-    return pd.DataFrame(rows(conversation)).to_csv(index=False)
+    return frame_csv(pd.DataFrame(rows(conversation)))
 
 
 def to_markdown(conversation: Conversation, *, metrics_line: MetricsLine | None = None,
