@@ -10,9 +10,12 @@ feed, NUL) and their full-width and small forms (`＝`, `＋`, `－`, `＠`, `�
 (`−`), which some spreadsheets fold into the ASCII ones.
 
 Numbers the dashboard computed stay numbers (a cost difference of -0.5 is written `-0.5`): only `str` cells are
-touched, in the values, the header and the index alike. Every text cell is quoted as well, so a spreadsheet that
-splits lines on `;` or tabs (Excel in many European locales) still finds each text whole, never a formula after a
-separator inside it.
+touched, in the values, the header and the index alike. Every text cell is quoted as well (RFC 4180), so what is
+text and what is a number reads plainly, and a line break, comma or quote inside a text stays inside its cell.
+
+The guarantee is for the file as written: comma-separated, as Excel, LibreOffice and Google Sheets split a `.csv`
+by default. A spreadsheet told to split it on another character (`;`, tab) reads different cells from it; nothing
+in a text is changed but its first character, so the text stays exactly what the model or the analyst wrote.
 """
 
 from __future__ import annotations
