@@ -134,7 +134,7 @@ def catalogue(name: str, provider: str, mode: str) -> str:
 
 def leaderboard(first: str, second: str) -> str:
     votes = [Vote(f"s{i}", (first, second), Verdict.BEST, first if i % 3 else second, tag="=tag") for i in range(6)]
-    return frame_csv(ratings.leaderboard(votes, rounds=20).table)  # what pages/leaderboard.py downloads
+    return frame_csv(ratings.leaderboard(votes).table)  # what pages/leaderboard.py downloads
 
 
 def usage_csv(analyst: str, model: str) -> str:
