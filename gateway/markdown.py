@@ -30,7 +30,7 @@ from markdown_it.token import Token
 PLACEHOLDER = "🖼 image from {host} — not loaded"
 _BANG = re.compile(r"(?<!\\)((?:\\\\)*)!(?=\[)")  # a `!` before `[` that no backslash escapes already
 # control characters, line and paragraph separators, and the bidi controls that could reverse the text after them
-_INVISIBLE = re.compile("[\x00-\x1f\x7f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+INVISIBLE = re.compile("[\x00-\x1f\x7f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 _PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~<>$:])")
 _RECORDED = {"image": "image", "link": "link_close", "backticks": "code_inline", "autolink": "link_close",
              "html_inline": "html_inline"}
@@ -89,7 +89,7 @@ def live_content(text: str) -> list[str]:
 def code_span(text: str, limit: int | None = None) -> str:
     """Any text as one Markdown code span that nothing in it can break out of: control characters and line breaks
     shown as `\\n`-style escapes, cut at `limit` characters when given, fenced by more backticks than it holds."""
-    shown = _INVISIBLE.sub(lambda m: repr(m.group())[1:-1] if m.group() < " " else f"\\u{ord(m.group()):04x}", text)
+    shown = INVISIBLE.sub(lambda m: repr(m.group())[1:-1] if m.group() < " " else f"\\u{ord(m.group()):04x}", text)
     if limit is not None and len(shown) > limit:
         shown = shown[:limit] + f"… ({len(text):,} characters)"
     fence = "`" * (max((len(run) for run in re.findall(r"`+", shown)), default=0) + 1)

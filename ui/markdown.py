@@ -27,6 +27,7 @@ from collections.abc import Iterable
 
 from gateway.blocks import settled_length
 from gateway.markdown import (
+    INVISIBLE,
     PLACEHOLDER,
     code_span,
     escape_punctuation,
@@ -44,8 +45,6 @@ _DEFINITION = re.compile(r"^ {0,3}\[(?:[^\]\\\n]|\\.)+\]:", re.MULTILINE)  # `[l
 _heads: OrderedDict[tuple[str, frozenset[str]], str] = OrderedDict()
 _heads_lock = threading.Lock()
 _CODE = re.compile(r"(```.*?(?:```|$)|~~~.*?(?:~~~|$)|`[^`\n]*`)", re.DOTALL)
-# control characters, line and paragraph separators, and the bidi controls that could reverse the text after them
-_INVISIBLE = re.compile("[\x00-\x1f\x7f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
 # What makes plain text markup: emphasis, code, links and images (`[`), HTML and autolinks (`<`), LaTeX (`$`),
 # Streamlit's directives (`:red[…]`, `:material/…:`), tables, headings, entities (`&copy;`); at the start, a list.
 _PLAIN_SPECIAL = re.compile(r"([\\`*_\[\]<>$:|~&#])")
@@ -97,7 +96,7 @@ def plain(text: object) -> str:
     Markdown that shows exactly that text: the characters that make markup escaped, so nothing becomes an image, a
     link, raw HTML, a colour or an icon (`:red[…]`, `:material/…:`), and invisible control characters shown as
     escapes. For every label, caption, alert and toast that holds such text."""
-    shown = _INVISIBLE.sub(lambda m: " " if m.group() in "\n\t" else repr(m.group())[1:-1]
+    shown = INVISIBLE.sub(lambda m: " " if m.group() in "\n\t" else repr(m.group())[1:-1]
                            if m.group() < " " else f"\\u{ord(m.group()):04x}", str(text))
     escaped = _PLAIN_SPECIAL.sub(r"\\\1", shown.lstrip())  # leading spaces would make a code block
     return _PLAIN_LIST.sub(r"\1\\\2", escaped)  # `- x`, `1. x`: a list, `=`: a heading underline
