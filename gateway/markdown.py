@@ -56,7 +56,11 @@ def shown_as_text(src: str, alt: str) -> str:
 @functools.lru_cache(maxsize=512)
 def safe_markdown(text: str, image_hosts: frozenset[str] = frozenset(), image: Image = shown_placeholder) -> str:
     """The Markdown with every image not from `image_hosts` replaced by `image(src, alt)` (a placeholder) and every
-    link's host shown."""
+    link's host shown. Cached: a page draws the same replies on every rerun."""
+    return _rewritten(text, image_hosts, image)
+
+
+def _rewritten(text: str, image_hosts: frozenset[str], image: Image) -> str:
     text = normalized(text)
     if "[" not in text:
         return text  # no image, link or reference: nothing to do
@@ -74,7 +78,7 @@ def inert_markdown(text: str) -> str:
     """Markdown for a file any viewer may render: raw HTML escaped (shown as text), every image as the text
     `[image: alt](address)`; links keep working and show their host. Nothing in the result loads by itself."""
     text = _without_html(normalized(text))
-    text = safe_markdown(text, frozenset(), shown_as_text)
+    text = _rewritten(text, frozenset(), shown_as_text)  # not cached: a whole export is made once, when clicked
     if _html(text):  # never expected: an image's stand-in is a code span, and nothing else adds a `<`
         text = _escape_all_html(text)
     return text
@@ -167,9 +171,10 @@ Edit = tuple[int, int, str, str]  # replace text[start:end] (which shows as the 
 InlineEdits = Callable[[Token, Callable[[int], int | None]], list[Edit] | None]
 
 
-def _edits(text: str, md: MarkdownIt, inline_edits: InlineEdits) -> list[Edit] | None:
-    """Every change `inline_edits` makes to an inline token, at its place in `text`; None when one could not be
-    placed exactly."""
+def _edits(text: str, md: MarkdownIt, inline_edits: InlineEdits,
+           tokens: list[Token] | None = None) -> list[Edit] | None:
+    """Every change `inline_edits` makes to an inline token, at its place in `text` (parsed by `md`, or already as
+    `tokens`); None when one could not be placed exactly."""
     lines = text.split("\n")  # as the parser splits them (not str.splitlines: \u2028 and friends are no line end)
     starts = [0]
     for line in lines:
@@ -177,7 +182,7 @@ def _edits(text: str, md: MarkdownIt, inline_edits: InlineEdits) -> list[Edit] |
     edits: list[Edit] = []
     cursors: dict[int, int] = {}  # per source line: where the next table cell is looked for
     previous: Token | None = None
-    for token in md.parse(text):
+    for token in md.parse(text) if tokens is None else tokens:
         if token.type == "inline" and token.children and token.map:
             place = _placer(token, lines, starts, cursors if previous and previous.type in ("td_open", "th_open")
                             else None)
@@ -325,22 +330,29 @@ def _html(text: str) -> list[str]:
 
 def _without_html(text: str) -> str:
     """Every raw HTML block and inline tag escaped (`<` as `&lt;`), so it shows as the text it is; code spans, code
-    blocks and autolinks untouched. Escaping a block's `<` can reveal nothing new, but each pass is checked."""
+    blocks and autolinks untouched. Escaping a block's `<` could let the lines after it read differently, so each
+    pass is checked by the next."""
     for _ in range(3):
-        if not _html(text):
-            return text
-        text = _escape_html_once(text)
+        escaped = _escape_html_once(text) if "<" in text else None
+        if escaped is None:
+            return text  # no raw HTML left
+        text = escaped
     return text if not _html(text) else _escape_all_html(text)
 
 
-def _escape_html_once(text: str) -> str:
+def _escape_html_once(text: str) -> str | None:
+    """The raw HTML found in one parse escaped; None when there is none."""
     md = _PARSERS[0]
+    tokens = md.parse(text)
+    if not any(token.type == "html_block" or any(child.type == "html_inline" for child in token.children or ())
+               for token in tokens):
+        return None
     lines = text.split("\n")
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line) + 1)
     edits: list[Edit] = [(starts[number] + at, starts[number] + at + 1, "&lt;", "<")
-                         for token in md.parse(text) if token.type == "html_block" and token.map
+                         for token in tokens if token.type == "html_block" and token.map
                          for number in range(*token.map) if number < len(lines)
                          for at in (m.start() for m in re.finditer("<", lines[number]))]
 
@@ -355,7 +367,7 @@ def _escape_html_once(text: str) -> str:
                 found.append(edit)
         return found
 
-    inline_edits = _edits(text, md, inline)
+    inline_edits = _edits(text, md, inline, tokens)
     if inline_edits is None:
         return _escape_all_html(text)
     result = text
