@@ -1,7 +1,11 @@
 """Exports of a conversation (a chat or a comparison): JSON (which imports back), CSV and a Markdown report.
 
 Every text in them comes from the records, whose error messages the gateway has already redacted: no key can reach
-an export. Markdown quotes replies as they are; a page that renders an export must treat it as untrusted Markdown.
+an export. Replies, prompts and model names are untrusted, and each format is made safe for the program that opens it:
+- JSON is the exact record (data, for re-import): nothing in it is rewritten;
+- CSV goes through gateway/safe_csv.py: no text cell can be a spreadsheet formula, numbers stay numbers;
+- Markdown goes through gateway/markdown.py `inert_markdown` as a whole document: any image becomes the text
+  `[image: alt](address)`, raw HTML is escaped, so no Markdown viewer loads or runs anything from it.
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ import pandas as pd
 
 from gateway.compare.stats import results_frame
 from gateway.conversation import Conversation, Round
+from gateway.markdown import code_span, inert_markdown
 from gateway.params import ChatParams
 from gateway.reply import Metrics, Outcome, Reply
+from gateway.safe_csv import frame_csv
 
 MetricsLine = Callable[[Metrics], str]
 
@@ -60,15 +66,17 @@ def rows(conversation: Conversation) -> list[dict[str, object]]:
 
 def to_csv(conversation: Conversation) -> str:
     """The conversation as CSV, one row per round, model and run."""
-    return pd.DataFrame(rows(conversation)).to_csv(index=False)
+    return frame_csv(pd.DataFrame(rows(conversation)))
 
 
 def to_markdown(conversation: Conversation, *, metrics_line: MetricsLine | None = None,
                 share_url: str | None = None) -> str:
-    """A readable report: a chat as a transcript, a comparison round by round with a table of numbers."""
+    """A readable report: a chat as a transcript, a comparison round by round with a table of numbers. Inert: no
+    image, no raw HTML (the whole document is rewritten at once, so a reference defined in one reply and used in
+    another is found too)."""
     if conversation.kind == "chat":
-        return _chat_markdown(conversation, metrics_line)
-    return _compare_markdown(conversation, metrics_line, share_url)
+        return inert_markdown(_chat_markdown(conversation, metrics_line))
+    return inert_markdown(_compare_markdown(conversation, metrics_line, share_url))
 
 
 def _chat_markdown(conversation: Conversation, metrics_line: MetricsLine | None) -> str:
@@ -132,7 +140,7 @@ def _params_text(params: ChatParams) -> str:
 
 def _files(round_: Round) -> list[str]:
     """The files sent with a prompt, named (their content is in the JSON export)."""
-    return [f"Attached: {', '.join(f'`{a.facts}`' for a in round_.attachments)}", ""] if round_.attachments else []
+    return [f"Attached: {', '.join(code_span(a.facts) for a in round_.attachments)}", ""] if round_.attachments else []
 
 
 def _quote(text: str) -> str:

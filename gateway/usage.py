@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from gateway.safe_csv import frame_csv
 from gateway.store.usage import UsageGroup
 
 
@@ -156,4 +157,4 @@ def by_day(found: pd.DataFrame, series: str) -> pd.DataFrame:
 def csv(found: pd.DataFrame) -> bytes:
     """The period's rows per day, analyst and model, as a CSV file."""
     rows = table(found, [Col.DAY, Col.ANALYST, Col.MODEL]).sort_values([Col.DAY, Col.ANALYST, Col.MODEL])
-    return rows.to_csv(index=False).encode()
+    return frame_csv(rows).encode()

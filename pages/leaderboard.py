@@ -3,6 +3,7 @@ ratings are, and each model's real speed and cost beside its rating."""
 
 import streamlit as st
 
+from gateway.safe_csv import frame_csv
 from gateway.store import get_store
 from ui import analyst, pages
 from ui.history import saving_banner
@@ -30,7 +31,7 @@ if votes.votes == 0:
 st.caption(f"{votes.votes:,} votes · {len(table)} models")
 show_table(table)
 judge_quality(store, choice, owner)
-st.download_button("Download CSV", table.to_csv(index=False), "leaderboard.csv", "text/csv",
+st.download_button("Download CSV", frame_csv(table), "leaderboard.csv", "text/csv",
                    icon=":material/download:", on_click="ignore")
 st.altair_chart(interval_chart(table))
 

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from gateway import features
+from gateway.safe_csv import frame_csv
 from gateway.table import DIFFER_HELP, SORTS, catalogue_view, providers
 from ui import pages
 from ui.charts import price_context_spec
@@ -69,7 +70,7 @@ if selected:
 else:
     st.caption("Select rows in the table to chat with a model or compare several.")
 
-st.download_button("Download CSV", lambda: frame.to_csv(), "models.csv", "text/csv",
+st.download_button("Download CSV", lambda: frame_csv(frame, index=True), "models.csv", "text/csv",
                    icon=":material/download:")
 
 st.subheader("Price against context window")

@@ -115,7 +115,7 @@ def test_results_grid_summary_and_exports():
     exported = json.loads(results.to_json(run, found))
     assert exported["format"] == results.FORMAT and len(exported["cells"]) == 4
     assert exported["cells"][3]["calls"] == 3 and exported["cells"][3]["reply"]["outcome"] == "failed"
-    assert results.to_csv(run, found).splitlines()[0].startswith("#,Prompt,Tag,Expected,Model,Outcome,Passed")
+    assert results.to_csv(run, found).splitlines()[0].startswith('"#","Prompt","Tag","Expected","Model","Outcome","Passed"')
 
 
 def test_a_row_opens_as_the_same_comparison_every_time():

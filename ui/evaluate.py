@@ -17,6 +17,7 @@ from gateway.evaluation.prompt_sets import MAX_ROWS, PromptSet, SetError, clean_
 from gateway.evaluation.runs import MAX_MODELS, MIN_MODELS, Cell, EvalRun, RunStatus
 from gateway.evaluation.votes import eval_subject
 from gateway.params import ChatParams
+from gateway.safe_csv import frame_csv
 from gateway.store import Store, Unavailable
 from gateway.store.evaluation import Evaluations
 from ui import pages
@@ -55,7 +56,11 @@ def prompt_sets(evaluations: Evaluations, owner: str) -> PromptSet | None:
                                                 f"{by_id[i].checked} with expected answers")
     prompt_set = by_id[chosen]
     with st.expander(f"The prompts of {plain(prompt_set.name)}", icon=":material/list:"):
-        st.dataframe(pd.DataFrame([r.to_dict() for r in prompt_set.rows]), hide_index=True)
+        prompts = pd.DataFrame([r.to_dict() for r in prompt_set.rows])
+        st.dataframe(prompts, hide_index=True)
+        # The table's own toolbar download is off (.streamlit/config.toml): this one writes no live formula.
+        st.download_button("CSV", lambda: frame_csv(prompts), "prompt-set.csv", "text/csv", icon=":material/download:",
+                           on_click="ignore", key="eval_set_csv")
         if st.button("Delete this set", key="eval_set_delete", icon=":material/delete:") and _say(
                 evaluations.delete_set(prompt_set.id, owner), "Not deleted"):
             st.rerun()

@@ -16,6 +16,7 @@ import pandas as pd
 from gateway.conversation import Conversation, Round
 from gateway.evaluation.runs import Cell, EvalRun
 from gateway.reply import Outcome
+from gateway.safe_csv import frame_csv
 
 FORMAT = "llm-dashboard.evaluation/1"
 EXCERPT = 160  # characters of a reply in the long table's preview
@@ -101,7 +102,8 @@ def summary(run: EvalRun, cells: Sequence[Cell]) -> pd.DataFrame:
 
 
 def to_csv(run: EvalRun, cells: Sequence[Cell]) -> str:
-    return cells_frame(run, cells).to_csv(index=False)
+    """One row per cell, every text inert in a spreadsheet (gateway/safe_csv.py)."""
+    return frame_csv(cells_frame(run, cells))
 
 
 def to_json(run: EvalRun, cells: Sequence[Cell]) -> str:
