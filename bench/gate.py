@@ -12,7 +12,8 @@ agent API exactly as bench/load.py drives them (its sessions, its CPU accounting
   of each (the agent API's call returns when the run, and everything it sends, has ended);
 - stream: one 3,000-token reply (`upstream-long`, one long paragraph; the proxy sets the pace);
 - compare: one prompt to `stream-1`, `-2` and `-3` at once on /compare;
-- cpu: app CPU per short follow-up reply, 10 sessions side by side, 5 replies each (as bench.load.short_cpu).
+- cpu: app CPU per short follow-up reply, 10 sessions side by side, 6 replies each after the first: one whole cycle
+  of /chat's hand-over (a page run every `HAND_OVER_TURNS` = 6 turns), so its share counts as it does over a day.
 
 Each load runs `--rounds` times (3; the short replies 9): each round opens what it needs on both servers, then
 releases both timed parts at the same moment, so whatever else the machine is doing weighs on both (a busy shared
@@ -138,7 +139,7 @@ def compare(target: Target) -> Timed:
 
 def cpu(target: Target) -> Timed:
     opened = warmed_sessions(target.client, 10, page=target.chat)
-    return lambda: {"per_reply": short_replies(target.service, opened, 5)}
+    return lambda: {"per_reply": short_replies(target.service, opened, 6)}
 
 
 # --- the checks ------------------------------------------------------------------------------------------------------
