@@ -172,10 +172,10 @@ class Check:
 
 
 def checks(n: int) -> list[Check]:
-    """The checks and their limits (app / floor, median of the rounds). Measured on the shared 2-core machine at a
-    load average of ~20 (README, Load), in this order: the fix's medians 0.99 / 2.09 / 0.95 / 1.15 / 1.00 / 1.28 /
-    4.41; 01fdaf9 (a page run after every new chat's first reply) 1.10 / 4.99 / 1.51 / 1.18 / ...: the limits of
-    the checks that page run moves sit between the two, with headroom; the others over the fix's figures."""
+    """The checks and their limits (app / floor, median of the rounds). README, Load, has the figures they were set
+    from: the fix and 01fdaf9 (a page run after every new chat's first reply), each gated in one run; the limits of
+    the checks that page run moves (24 sessions' CPU per reply, a new chat's first short reply) sit between the two
+    with headroom both ways, the others over the fix's figures."""
     return [
         Check("sessions", "slowest", f"{n} sessions at once (new chats, ~3.5 s model): slowest reply", "s", 1.25),
         Check("sessions", "cpu", f"{n} sessions at once: app CPU per reply", "ms", 3.00),
