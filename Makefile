@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test test-pure lint setup litellm-versions browser clean
+.PHONY: run test test-pure bench-gate lint setup litellm-versions browser clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ test: setup litellm-versions browser lint
 test-pure: setup
 	$(PY) -m pytest -m "not proxy and not browser and not postgres and not processes and not realtime" \
 	  --hypothesis-profile=quick $(ARGS)
+
+# The speed gate (bench/gate.py): the app and the floor page (bench/floor_app.py) under the same loads at the same
+# moment, in one run; fails when a ratio to the floor passes its limit (README, Load). About three minutes; .ci/run
+# runs it after `make test`. ARGS="--rounds 5" etc.
+bench-gate: setup
+	$(PY) -m bench.gate $(ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-litellm-* .pytest_cache artifacts .run

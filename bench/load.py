@@ -138,6 +138,13 @@ def _nodes(tree: object) -> Iterator[dict]:
             yield from _nodes(child)
 
 
+def replies(snapshot: dict) -> list[str]:
+    """The text of every assistant message on the page, in order."""
+    return ["".join((n.get("props") or {}).get("body", "") for n in _nodes(message) if n.get("type") == "markdown")
+            for message in _nodes(snapshot["tree"]) if message.get("type") == "chat_message"
+            and (message.get("props") or {}).get("name") == "assistant"]
+
+
 def last_reply(snapshot: dict) -> tuple[str, str]:
     """The last assistant message of the page: its text and its caption (or the error it shows)."""
     messages = [n for n in _nodes(snapshot["tree"]) if n.get("type") == "chat_message"
@@ -152,11 +159,14 @@ def last_reply(snapshot: dict) -> tuple[str, str]:
 
 
 class Session:
-    """One analyst's browser tab on /chat, without the browser."""
+    """One analyst's browser tab on /chat (or `page`, with `query_params`; prompts go to the chat box `key`),
+    without the browser."""
 
-    def __init__(self, client: httpx.Client, model: str, page: str | None = "chat") -> None:
-        self.client, self.model = client, model
-        snapshot = self._post({**({"page": page} if page else {}), "query_params": {"model": [model]}})
+    def __init__(self, client: httpx.Client, model: str, page: str | None = "chat", *,
+                 query_params: dict[str, list[str]] | None = None, key: str = "chat_prompt") -> None:
+        self.client, self.model, self.key = client, model, key
+        snapshot = self._post({**({"page": page} if page else {}),
+                               "query_params": query_params or {"model": [model]}})
         self.id = snapshot["session_id"]
 
     def _post(self, body: dict) -> dict:
@@ -168,10 +178,14 @@ class Session:
             raise Failed(f"status {snapshot.get('status')}: {json.dumps(snapshot)[:300]}")
         return snapshot
 
-    def send(self, prompt: str, *, words: int | None = None, text: str | None = None) -> Turn:
+    def trigger(self, prompt: str) -> tuple[dict, float]:
+        """Send a prompt; the page after the run it started, and the seconds until then."""
         started = time.perf_counter()
-        snapshot = self._post({"session_id": self.id, "trigger": {"key": "chat_prompt", "value": prompt}})
-        seconds = time.perf_counter() - started
+        snapshot = self._post({"session_id": self.id, "trigger": {"key": self.key, "value": prompt}})
+        return snapshot, time.perf_counter() - started
+
+    def send(self, prompt: str, *, words: int | None = None, text: str | None = None) -> Turn:
+        snapshot, seconds = self.trigger(prompt)
         reply, notes = last_reply(snapshot)
         count = len(WORD.findall(reply))
         if (words is not None and count != words) or (text is not None and text not in reply):
@@ -375,14 +389,25 @@ def memory(app: Service, client: httpx.Client, turns: int, sessions: int, long_t
 
 def short_cpu(app: Service, client: httpx.Client, sessions: int, turns: int, page: str | None = "chat") -> float:
     """App CPU seconds per short reply (demo-fast: instant, one line), `sessions` sessions side by side."""
+    return short_replies(app, warmed_sessions(client, sessions, page), turns)
+
+
+def warmed_sessions(client: httpx.Client, sessions: int, page: str | None = "chat") -> list[Session]:
+    """Sessions with `SHORT`'s model picked, each past its first reply (a new chat's first reply is not a short
+    reply's usual cost)."""
     opened = open_sessions(client, SHORT[0], sessions, page=page)
     for session in opened:
         session.send("Warm up: hello?", text=SHORT[1])
+    return opened
+
+
+def short_replies(app: Service, opened: list[Session], turns: int) -> float:
+    """`turns` short replies in each session, the sessions side by side: the app's CPU seconds per reply."""
     cpu = proc_cpu(app.process.pid)
-    with ThreadPoolExecutor(sessions) as pool:
+    with ThreadPoolExecutor(len(opened)) as pool:
         list(pool.map(lambda i: [opened[i].send(f"Question {t} from analyst {i}: hello?", text=SHORT[1])
-                                 for t in range(turns)], range(sessions)))
-    return (proc_cpu(app.process.pid) - cpu) / (sessions * turns)
+                                 for t in range(turns)], range(len(opened))))
+    return (proc_cpu(app.process.pid) - cpu) / (len(opened) * turns)
 
 
 def floor(app: Service, proxy: Proxy, client: httpx.Client, sdk: openai.OpenAI, counts: list[int],

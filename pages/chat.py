@@ -54,7 +54,7 @@ def new_chat() -> None:
     st.query_params.pop("c", None)
 
 
-history_sidebar(store, owner, "chat", pages.CHAT, conversation, on_new=new_chat)
+new_entry = history_sidebar(store, owner, "chat", pages.CHAT, conversation, on_new=new_chat, new_in_fragment=True)
 if conversation.rounds and st.query_params.get("c") != conversation.id:
     st.query_params["c"] = conversation.id  # e.g. after a stop, which ends the run before the link is updated
 
@@ -198,10 +198,9 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
         answer(conversation.rounds[-1], model, params, images=outgoing[2] if outgoing else
                model.supports_vision is not False)
         st.query_params["c"] = conversation.id  # the link to this chat, from its first saved turn
-        if not drawn or len(conversation.rounds) - drawn >= HAND_OVER_TURNS:
-            # The whole page: it draws these turns from now on, and the fragment starts empty again. After a new
-            # chat's first reply, that is also what lists it in the history sidebar (which the fragment does not draw).
-            st.rerun()
+        if len(conversation.rounds) - drawn >= HAND_OVER_TURNS:
+            st.rerun()  # the whole page: it draws these turns from now on, and the fragment starts empty again
+    new_entry.draw(conversation)  # a new chat in the history sidebar, from its first reply, without a page run
 
     if conversation.rounds:
         regenerate_col, edit_col, clear_col, md_col, json_col = st.columns(5)

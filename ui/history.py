@@ -8,9 +8,12 @@ bookmark or another browser.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from gateway import exports
 from gateway.conversation import Conversation, Kind
@@ -48,9 +51,42 @@ def open_linked(store: Store, owner: str, kind: Kind, current: Conversation) -> 
     return found
 
 
+@dataclass(frozen=True)
+class NewEntry:
+    """The place in the history list (first after the pinned entries) of a conversation started since the page
+    drew the list, and the empty list's words, which that entry replaces.
+
+    The chat page sends prompts from a fragment and draws the list in its own run, so a new chat would wait for the
+    next full page run (many turns later) to be listed. Instead the fragment calls `draw` on every one of its runs,
+    the page's own included (that is how Streamlit keeps a fragment's place in a container outside it: it must
+    write there on the page's run too), and a new chat is listed the moment its first reply ends, at the cost of
+    one entry, not a page run. Pages without such a fragment have `history_sidebar` draw it at once.
+    """
+
+    store: Store
+    owner: str
+    kind: Kind
+    page: Page
+    listed: frozenset[str] | None  # the ids the list shows; None: it lists no new ones (a search, or unreadable)
+    note: str | None  # what the list says when it has nothing to show
+    slot: DeltaGenerator
+
+    def draw(self, current: Conversation) -> None:
+        with self.slot:
+            if (self.listed is not None and current.rounds and current.id not in self.listed
+                    and self.store.status().ok):  # not saved when the database is failing: not listed either
+                _entry(self.store, self.owner, self.kind, self.page, _summary(current), True)
+            elif self.note:
+                st.caption(self.note)
+            else:
+                st.empty()  # nothing, but the place is kept for the fragment's next runs
+
+
 def history_sidebar(store: Store, owner: str, kind: Kind, page: Page, current: Conversation, *,
-                    on_new: Callable[[], None]) -> None:
-    """The saved-work panel. `on_new` starts a new conversation (a callback: it runs before the next page run)."""
+                    on_new: Callable[[], None], new_in_fragment: bool = False) -> NewEntry:
+    """The saved-work panel. `on_new` starts a new conversation (a callback: it runs before the next page run).
+    With `new_in_fragment`, the page's fragment calls the returned entry's `draw` on each of its runs (see
+    `NewEntry`); otherwise it is drawn here."""
     one, many = NOUN[kind]
     with st.sidebar:
         st.subheader(f"Saved {many}")
@@ -58,15 +94,34 @@ def history_sidebar(store: Store, owner: str, kind: Kind, page: Page, current: C
         query = st.text_input("Search", key=f"{kind}_search", placeholder="words in titles, prompts and replies",
                               label_visibility="collapsed")
         found = store.history(owner, kind=kind, search=query.strip() or None, limit=LISTED)
+        note, listed = None, None
         if isinstance(found, Unavailable):
             st.caption(f":material/cloud_off: The list cannot be read now: {plain(found)}")
             found = []
-        elif not found:
-            st.caption(f"No {many} match." if query.strip() else f"Your {many} appear here once sent.")
-        for summary in found:
+        else:
+            if not found:
+                note = f"No {many} match." if query.strip() else f"Your {many} appear here once sent."
+            if not query.strip():  # a search lists only what matches it
+                listed = frozenset(summary.id for summary in found)
+        pinned = sum(summary.pinned for summary in found)  # the list has them first
+        for summary in found[:pinned]:
+            _entry(store, owner, kind, page, summary, summary.id == current.id)
+        new = NewEntry(store, owner, kind, page, listed, note, st.container())
+        for summary in found[pinned:]:
             _entry(store, owner, kind, page, summary, summary.id == current.id)
         _undo(store, owner, kind)
         _import(store, owner, kind, page)
+    if not new_in_fragment:
+        new.draw(current)
+    return new
+
+
+def _summary(conversation: Conversation) -> Summary:
+    """A conversation as the list shows it, from the record in memory (the store's copy may still be queued)."""
+    now = time.time()
+    return Summary(id=conversation.id, kind=conversation.kind, title=conversation.display_title,
+                   models=tuple(conversation.models or conversation.used_models()), created_at=conversation.created_at,
+                   updated_at=now, cost=conversation.cost, pinned=conversation.pinned, turns=len(conversation.rounds))
 
 
 def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, current: bool) -> None:

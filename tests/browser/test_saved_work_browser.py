@@ -61,6 +61,43 @@ def test_a_chat_survives_a_reload_and_a_restart(proxy, browser, database):
         restarted.stop()
 
 
+def test_a_new_chat_is_listed_in_the_sidebar_when_its_first_reply_ends(proxy, browser, database):
+    """The conversation fragment lists it (no page run on the reply's path, issue 23); its menu works from there."""
+    server = start_app({**proxy_env(proxy), "DATABASE_URL": database})
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        open_page(page, server.url + "/chat?model=upstream-echo")
+        sidebar = page.locator("[data-testid='stSidebar']")
+        sidebar.get_by_text("Your chats appear here once sent.").wait_for()
+        ask(page, "where do otters sleep")
+        page.locator(MESSAGES).nth(1).get_by_text("echo: where do otters sleep").wait_for()
+        entry = sidebar.get_by_role("link", name="where do otters sleep")
+        entry.wait_for()  # no reload, no click
+        wait_idle(page)
+        assert sidebar.get_by_text("Your chats appear here once sent.").count() == 0
+        assert entry.count() == 1 and re.search(r"c=[0-9a-f]{32}", entry.get_attribute("href") or "")
+
+        ask(page, "and where do beavers")  # the next turn: listed still, once
+        page.locator(MESSAGES).nth(3).get_by_text("echo: and where do beavers").wait_for()
+        wait_idle(page)
+        assert entry.count() == 1
+
+        sidebar.locator("[data-testid='stPopover'] button").first.click()  # the entry's menu, drawn by the fragment
+        title = page.get_by_label("Title")
+        title.fill("Otters at night")
+        title.press("Enter")
+        page.get_by_role("button", name="Rename").click()
+        sidebar.get_by_role("link", name="Otters at night").wait_for()
+        wait_idle(page)
+        assert sidebar.get_by_role("link", name="where do otters sleep").count() == 0
+        assert page.locator(MESSAGES).count() == 4
+        assert page.locator("[data-testid='stException']").count() == 0
+    finally:
+        context.close()
+        server.stop()
+
+
 def test_a_comparison_survives_a_restart(proxy, browser, database):
     env = {**proxy_env(proxy), "DATABASE_URL": database}
     server = start_app(env)
