@@ -154,10 +154,10 @@ def answer(round_: Round, model: ModelRecord, params: ChatParams, images: bool =
             store.save_round(conversation, len(conversation.rounds) - 1, owner)
             show_reply(reply, last=True)
             return
-        slot = st.empty()
-        live = LiveMarkdown(slot, settings.reply_image_hosts)
         stream = sending.stream
         try:
+            slot = st.empty()
+            live = LiveMarkdown(slot, settings.reply_image_hosts)
             for _ in stream.batched(resend_rate=RESEND_RATE):
                 live.update(stream.text)
         finally:  # also when the analyst stops or leaves mid-reply: the partial text is kept, marked stopped

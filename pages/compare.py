@@ -8,8 +8,8 @@ import streamlit as st
 from gateway import find_model
 from gateway.compare import MAX_MODELS, MIN_MODELS
 from gateway.conversation import Conversation, new_id
-from gateway.errors import GatewayError, PromptTooLong
-from gateway.sending import EmptyPrompt, start_compare
+from gateway.errors import GatewayError
+from gateway.sending import check_prompt, start_compare
 from gateway.store import get_store
 from ui import analyst, pages, spending
 from ui import attachments as files_ui
@@ -72,21 +72,22 @@ if not ready:
     st.info(f"Choose {MIN_MODELS} to {MAX_MODELS} models above, or select rows on the Models page and press "
             "*Compare selected*.", icon=":material/compare_arrows:")
     st.stop()
-# The one door (gateway/sending.py): the prompt's limits, the budget for every call of the round, attribution.
-outcome = start_compare(comparison, models, sending, params, repeats, settings, store,
-                        analyst.sender("compare", comparison.id), attachments) if sending else None
-if isinstance(outcome, (PromptTooLong, EmptyPrompt)):
-    show_refusal(outcome, sending or "", key="compare_refused_prompt")  # not sent, not added: the page stays light
-    sending, outcome = None, None
-elif isinstance(outcome, GatewayError):  # the budget: not sent; the prompt is kept, every reply says why
-    spending.refuse_round(comparison, models, sending or "", params, outcome, attachments)
-    store.save_round(comparison, len(comparison.rounds) - 1, owner)
-    sending, outcome = None, None
-run = outcome.run if outcome is not None else None
+if sending and (refusal := check_prompt(sending, settings, files=bool(attachments))) is not None:
+    show_refusal(refusal, sending, key="compare_refused_prompt")  # not sent, not added: the page stays light
+    sending = None
 sending_key = new_id() if sending else None  # the round's key, chosen now: its blind order and its vote are by it
 blind = blind_mode(store, owner, comparison, models, sending_key)  # names hidden and panels shuffled until the vote
 if not blind.hidden:  # the expected cost names unpriced models, and costs are hidden until the vote
     spending.expected_cost_caption(comparison, models, params, repeats)
+# The one door (gateway/sending.py): the prompt's limits (checked above too, before anything is drawn), the budget
+# for every call of the round, attribution.
+outcome = start_compare(comparison, models, sending, params, repeats, settings, store,
+                        analyst.sender("compare", comparison.id), attachments) if sending else None
+if isinstance(outcome, GatewayError):  # the budget: not sent; the prompt is kept, every reply says why
+    spending.refuse_round(comparison, models, sending or "", params, outcome, attachments)
+    store.save_round(comparison, len(comparison.rounds) - 1, owner)
+    sending, outcome = None, None
+run = outcome.run if outcome is not None else None
 try:  # the models are already answering while the panels are drawn
     slots = draw_panels(models, comparison, sending, settings.reply_image_hosts, blind)
     if run is not None:
