@@ -12,6 +12,7 @@ stops every model; what had arrived is saved, as when Stop is pressed on the pag
 from __future__ import annotations
 
 import asyncio
+import functools
 import queue
 import threading
 import time
@@ -25,13 +26,13 @@ from starlette.responses import Response, StreamingResponse
 from api.errors import answer_for
 from api.http import ApiError, Call, dumps, guard, json_response, waiting
 from api.models import shared_fetch
-from gateway import ModelRecord, Settings, find_model
-from gateway.attribution import Attribution
-from gateway.budget import Budget, BudgetExceeded, month
-from gateway.compare import MAX_MODELS, MIN_MODELS, CompareRun, jobs_for
+from gateway import ModelRecord, Settings, find_model, sending
+from gateway.budget import Budget, BudgetExceeded
+from gateway.compare import MAX_MODELS, MIN_MODELS, CompareRun
 from gateway.conversation import Conversation
+from gateway.errors import GatewayError, PromptTooLong
 from gateway.params import ChatParams
-from gateway.store import Store, Unavailable, get_store
+from gateway.store import Store, get_store
 
 MAX_REPEATS = 20  # as the page's Run ×N
 POLL = 0.05  # seconds between checks for the end of the run (and for a client that went away)
@@ -112,7 +113,7 @@ class Comparison:
 
     asked: Asked
     conversation: Conversation
-    run: CompareRun
+    sending: sending.Comparing  # the run, and the budget it holds until the round is saved
     store: Store
     analyst: str  # the owner of the saved comparison
     saved: bool = False
@@ -128,6 +129,11 @@ class Comparison:
         self.run.stop()
         self.run.record(self.conversation, self.asked.prompt, self.asked.per_model)
         self.store.save_round(self.conversation, len(self.conversation.rounds) - 1, self.analyst)  # queued
+        self.sending.settle()  # after the save: the round's cost is in the ledger (queued) before its hold goes
+
+    @property
+    def run(self) -> CompareRun:
+        return self.sending.run
 
     def started_json(self) -> dict[str, Any]:
         return {"id": self.conversation.id, "url": f"/compare?c={self.conversation.id}",
@@ -140,17 +146,31 @@ class Comparison:
         return {**self.started_json(), "replies": [r.to_dict() for key in runs for r in runs[key]]}
 
 
-def budget_refusal(call: Call, store: Store) -> BudgetExceeded | None:
-    """Why the caller may not send now (their monthly budget is spent), else None; as the pages decide it (when the
-    ledger cannot be read now nothing is refused: LiteLLM's own key budgets are the hard limit)."""
-    limit = call.settings.monthly_budget(call.analyst.id)
-    if limit is None:
-        return None
-    since, until = month(time.time())
-    spent = store.spent(call.analyst.id, since=since, until=until)
-    if isinstance(spent, Unavailable):
-        return None
-    return Budget(limit, spent, exempt=call.analyst.admin).refusal()
+def refusal_answer(refused: GatewayError, call: Call, store: Store) -> Response:
+    """The answer to a request the sending door refused (nothing was sent): 400 for the prompt, 402 for the budget,
+    with the door's own words. A 402 also says where the caller's month stands and how unpriced models count."""
+    if isinstance(refused, PromptTooLong):
+        raise ApiError(400, refused.message, kind=refused.kind,
+                       hint="Nothing was sent: shorten the prompt or send it in parts. MAX_PROMPT_CHARS, where the "
+                            "app runs, sets the limit.")
+    if not isinstance(refused, BudgetExceeded):
+        raise ApiError(400, refused.message, kind=refused.kind, hint=refused.hint)
+    error = ApiError(402, refused.message, hint=refused.hint, kind=refused.kind)
+    sender = sending.Sender(call.analyst.id, "api", admin=call.analyst.admin)
+    found = sending.budget(sender, call.settings, store)
+    return json_response({**error.body(), "budget": budget_json(found, call.settings)}, 402, settings=call.settings)
+
+
+def budget_json(found: Budget | None, settings: Settings) -> dict[str, Any]:
+    """The caller's month as a 402 body carries it: the limit, what is spent (unpriced replies at the assumed
+    rate), what requests on their way hold, and the policy for models without a price."""
+    policy = {"usdPer1kTokens": settings.unpriced_usd_per_1k_tokens,
+              "rule": "Replies from models without a price count against the budget at this rate (prompt and reply "
+                      "tokens; UNPRICED_USD_PER_1K_TOKENS where the app runs)."}
+    if found is None:
+        return {"limit": None, "spent": None, "reserved": None, "unpriced": policy}
+    return {"limit": found.limit, "spent": found.spent, "reserved": found.reserved, "left": found.left,
+            "unpricedSpent": found.unpriced, "unpriced": policy}
 
 
 async def compare(call: Call) -> Response:
@@ -158,16 +178,7 @@ async def compare(call: Call) -> Response:
     body = call.body  # already checked against the document's CompareRequest (api/validation.py)
     catalogue = await shared_fetch(call.settings)
     asked = parse(body, catalogue.models, call.request.query_params.get("stream"))
-    # gateway.tokens is imported here, once the server runs (its st.cache_data, as gateway.table in api.models).
-    from gateway.tokens import prompt_refusal
-
-    if (refusal := prompt_refusal(asked.prompt, call.settings)) is not None:  # as the pages: nothing is sent
-        raise ApiError(400, refusal.message, kind=refusal.kind,
-                       hint="Nothing was sent: shorten the prompt or send it in parts. MAX_PROMPT_CHARS, where the "
-                            "app runs, sets the limit.")
     store = await waiting(get_store, call.settings)
-    if (over_budget := await waiting(budget_refusal, call, store)) is not None:  # as the pages: nothing is sent
-        raise ApiError(402, over_budget.message, hint=over_budget.hint, kind=over_budget.kind)
     conversation = Conversation("compare", params=asked.params, models=[m.key for m in asked.models])
     pieces: queue.SimpleQueue[tuple[str, int, str]] = queue.SimpleQueue()
     loop, arrived = asyncio.get_running_loop(), asyncio.Event()
@@ -176,13 +187,18 @@ async def compare(call: Call) -> Response:
         pieces.put((key, run, piece))
         loop.call_soon_threadsafe(arrived.set)
 
-    jobs = jobs_for(conversation, asked.models, asked.prompt, asked.per_model, asked.repeats,
-                    attribution=Attribution(call.analyst.id, "api", conversation.id))  # who the proxy bills
-    run = CompareRun(jobs, call.settings, on_text=on_text if asked.stream else None)
-    comparison = Comparison(asked, conversation, run, store, call.analyst.owner())
+    # The one door (gateway/sending.py), as the pages: the prompt's limits, the budget for every call, and who the
+    # proxy bills. Nothing is sent when it refuses.
+    sender = sending.Sender(call.analyst.id, "api", conversation.id, admin=call.analyst.admin)
+    started = await waiting(functools.partial(
+        sending.start_compare, conversation, asked.models, asked.prompt, asked.per_model, asked.repeats,
+        call.settings, store, sender, on_text=on_text if asked.stream else None))
+    if isinstance(started, GatewayError):
+        return await waiting(refusal_answer, started, call, store)
+    comparison = Comparison(asked, conversation, started, store, call.analyst.owner())
     call.sent.note(f"the prompt was sent to {', '.join(m.key for m in asked.models)}; what arrives is saved as "
                    f"comparison {conversation.id} (/compare?c={conversation.id}) and counted in usage")
-    await waiting(run.start)
+    run = started.run
     if asked.stream:
         return StreamingResponse(_events(comparison, pieces, arrived, call), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 STATUS_BY_KIND = {
     "configuration": 503, "unreachable": 502, "timeout": 504, "authentication": 502, "model_not_found": 400,
     "rate_limited": 429, "context_window": 400, "provider": 502, "bad_response": 502, "stream_interrupted": 502,
-    "prompt_too_long": 400, "budget_exceeded": 402,
+    "prompt_too_long": 400, "empty_prompt": 400, "budget_exceeded": 402,
 }
 
 

@@ -73,6 +73,23 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "ErrorAnswer": {"type": "object", "required": ["error"], "properties": {"error": _ref("Error")}},
+    "BudgetRefusal": {
+        "type": "object", "required": ["error", "budget"], "properties": {
+            "error": _ref("Error"),
+            "budget": {"type": "object", "required": ["limit", "spent", "reserved", "unpriced"], "properties": {
+                "limit": {"type": ["number", "null"], "description": "The caller's monthly budget (USD)."},
+                "spent": {"type": ["number", "null"], "description": "Spent this calendar month (UTC), replies "
+                          "without a price counted at `unpriced.usdPer1kTokens`."},
+                "reserved": {"type": ["number", "null"], "description": "Held for the caller's requests still on "
+                             "their way (this app process)."},
+                "left": {"type": "number", "description": "What a new request may still cost."},
+                "unpricedSpent": {"type": "number", "description": "The part of `spent` assumed for replies "
+                                  "without a price."},
+                "unpriced": {"type": "object", "required": ["usdPer1kTokens", "rule"], "properties": {
+                    "usdPer1kTokens": {"type": "number"}, "rule": {"type": "string"}}},
+            }},
+        },
+    },
     "Model": {
         "type": "object",
         "required": ["id", "key", "name", "provider", "contextWindow", "route", "providers", "contextSource",
@@ -344,9 +361,11 @@ def document(max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS) -> dict[str, An
                             "text/event-stream": {"schema": {"type": "string"}}}},
                         "400": _error("The request is not valid (models, prompt or parameters: the message names the "
                                       "field), a model is not in the catalogue (kind `model_not_found`), or the "
-                                      "prompt is longer than MAX_PROMPT_CHARS (kind `prompt_too_long`). Nothing is "
-                                      "sent."),
-                        "402": _error("Not sent: the caller's monthly budget is spent (kind `budget_exceeded`)."),
+                                      "prompt is longer than MAX_PROMPT_CHARS (kind `prompt_too_long`) or has no "
+                                      "visible character (kind `empty_prompt`). Nothing is sent."),
+                        "402": _json(_ref("BudgetRefusal"), "Not sent: the caller's monthly budget is spent, or "
+                                     "this request's expected cost does not fit what is left of it beside the "
+                                     "requests on their way (kind `budget_exceeded`)."),
                     }, writes=True),
                 },
             },

@@ -28,6 +28,7 @@ DEFAULT_DATABASE_URL = "sqlite:///data/dashboard.db"  # relative to the app's ro
 DEFAULT_MAX_RESPONSE_MB = 50.0
 DEFAULT_MAX_PROMPT_CHARS = 1_000_000  # ~250k tokens: above most context windows, far below what freezes a page
 DEFAULT_EVAL_CONCURRENCY = 4  # calls an evaluation run makes at once
+DEFAULT_UNPRICED_USD_PER_1K_TOKENS = 0.01  # what a model without a price costs against budgets (gateway/budget.py)
 AUTH_MODES = ("none", "oidc", "header")  # who is asking: nobody (one local analyst), Streamlit's sign-in, a header
 DEFAULT_AUTH_HEADER = "X-Forwarded-Email"  # what oauth2-proxy sets
 DEFAULT_AUTH_PROXY_SECRET_HEADER = "X-Auth-Proxy-Secret"  # where the sign-in proxy puts AUTH_PROXY_SECRET
@@ -78,6 +79,7 @@ VARIABLES = (
     Variable("AUTH_PROXY_SECRET_HEADER", "Sign-in proxy secret header"),
     Variable("ADMIN_EMAILS", "Admins"),
     Variable("ANALYST_MONTHLY_BUDGET_USD", "Monthly budget per analyst (USD)"),
+    Variable("UNPRICED_USD_PER_1K_TOKENS", "Unpriced models count against budgets at (USD per 1,000 tokens)"),
     Variable("API_ALLOW_REMOTE", "API from other hosts"),
     Variable("ALLOWED_HOSTS", "Host names served with sign-in off"),
     Variable("MAX_OUTPUT_TOKENS", "Largest max_tokens asked"),
@@ -125,6 +127,7 @@ class Settings:
     auth_proxy_secret_header: str = DEFAULT_AUTH_PROXY_SECRET_HEADER
     admin_emails: tuple[str, ...] = ()  # lower-cased
     analyst_monthly_budget_usd: float | None = None  # None: no budget
+    unpriced_usd_per_1k_tokens: float = DEFAULT_UNPRICED_USD_PER_1K_TOKENS  # 0: unpriced replies are free
     # From secrets.toml only: analyst id → LiteLLM virtual key ([analyst_keys]) / monthly budget ([analyst_budgets]).
     analyst_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     analyst_budgets: tuple[tuple[str, float], ...] = ()
@@ -231,6 +234,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
         auth_proxy_secret_header=raw.get("AUTH_PROXY_SECRET_HEADER") or DEFAULT_AUTH_PROXY_SECRET_HEADER,
         admin_emails=tuple(sorted({e.strip().lower() for e in raw.get("ADMIN_EMAILS", "").split(",") if e.strip()})),
         analyst_monthly_budget_usd=_parse_budget(raw, problems),
+        unpriced_usd_per_1k_tokens=_parse_number(raw, "UNPRICED_USD_PER_1K_TOKENS",
+                                                 DEFAULT_UNPRICED_USD_PER_1K_TOKENS, problems, minimum=0),
         analyst_keys=analyst_keys,
         analyst_budgets=_table(secrets, "analyst_budgets", _usd, problems),
         api_allow_remote=_parse_bool(raw, "API_ALLOW_REMOTE", problems),

@@ -21,7 +21,7 @@ import streamlit as st
 
 from gateway.attachments import Attachment, content_tokens
 from gateway.config import Settings
-from gateway.errors import GatewayError, PromptTooLong
+from gateway.errors import GatewayError
 from gateway.http import shared_client
 from gateway.models import ModelRecord
 from gateway.reply import Outcome, Reply
@@ -176,12 +176,3 @@ def _proxy_count(base_url: str, api_key: str | None, model: str, messages_json: 
         return None
     return total if isinstance(total, int) and total >= 0 else None
 
-
-def prompt_refusal(prompt: str, settings: Settings) -> PromptTooLong | None:
-    """Why a prompt is not sent at all, or None: longer than MAX_PROMPT_CHARS (counted here, with no round trip,
-    so a 20 MB paste costs microseconds, not a proxy call)."""
-    if len(prompt) <= settings.max_prompt_chars:
-        return None
-    tokens = estimate_tokens([{"role": "user", "content": prompt}])
-    return PromptTooLong(f"Not sent: this prompt is {len(prompt):,} characters, about {tokens:,} tokens (estimated); "
-                         f"the app sends at most {settings.max_prompt_chars:,} characters in one prompt.")

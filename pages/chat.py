@@ -4,14 +4,15 @@ import streamlit as st
 
 import gateway
 from gateway import exports
-from gateway.chat import RESEND_RATE, start_chat
+from gateway.chat import RESEND_RATE
 from gateway.conversation import Conversation, Round, messages_for
-from gateway.errors import ContextWindowExceeded
+from gateway.errors import GatewayError
 from gateway.models import ModelRecord
 from gateway.params import ChatParams
 from gateway.reply import Outcome, Reply, ReplyError
+from gateway.sending import check_prompt, send_chat
 from gateway.store import get_store
-from gateway.tokens import ContextFit, context_fit, fit_before_sending, prompt_refusal, remember_reply
+from gateway.tokens import ContextFit, context_fit, remember_reply
 from ui import analyst, pages, spending
 from ui import attachments as files_ui
 from ui.history import history_sidebar, open_linked, saving_banner
@@ -141,32 +142,29 @@ def show_round(index: int) -> None:
 
 
 def answer(round_: Round, model: ModelRecord, params: ChatParams, images: bool = True) -> None:
-    """Send the conversation and stream the reply into the round; a request that cannot fit is not sent.
+    """Send the conversation through the one door (gateway/sending.py: context fit, budget, attribution) and stream
+    the reply into the round; a request the door refuses is not sent, and the refusal is the round's reply.
     Without `images`, attached images are named instead of sent (a model without vision)."""
     conversation.params = params
     messages = messages_for(conversation.history(images=images), params)
-    fit = fit_before_sending(model, messages, settings, max_tokens=params.max_tokens)
-    over_budget = spending.refusal(settings, store)
+    sending = send_chat(model, messages, params, settings, store, analyst.sender("chat", conversation.id))
     with st.chat_message("assistant"):
-        if over_budget or not fit.fits:
-            error = over_budget or ContextWindowExceeded(
-                f"Not sent: the conversation is about {fit.used:,} tokens"
-                f"{f' plus {fit.reserve:,} for the reply' if fit.reserve else ''}, "
-                f"and {model.name} takes {fit.limit:,}.")
-            reply = round_.add(Reply(model.key, outcome=Outcome.FAILED, error=ReplyError.of(error)), params)
+        if isinstance(sending, GatewayError):
+            reply = round_.add(Reply(model.key, outcome=Outcome.FAILED, error=ReplyError.of(sending)), params)
             store.save_round(conversation, len(conversation.rounds) - 1, owner)
             show_reply(reply, last=True)
             return
-        slot = st.empty()
-        live = LiveMarkdown(slot, settings.reply_image_hosts)
-        stream = start_chat(model, messages, params, settings, attribution=analyst.attribution("chat", conversation.id))
+        stream = sending.stream
         try:
+            slot = st.empty()
+            live = LiveMarkdown(slot, settings.reply_image_hosts)
             for _ in stream.batched(resend_rate=RESEND_RATE):
                 live.update(stream.text)
         finally:  # also when the analyst stops or leaves mid-reply: the partial text is kept, marked stopped
             stream.close()
             round_.add(stream.reply, params)
             store.save_round(conversation, len(conversation.rounds) - 1, owner)  # queued: never holds the page
+            sending.settle()  # after the save: the reply's cost is in the ledger (queued) before its hold goes
         remember_reply(model, messages, stream.reply, settings)  # the context meter below needs no second request
         show_reply(stream.reply, slot, last=True)
 
@@ -183,7 +181,8 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
                                   submit_mode="stop", disabled=model is None, accept_file="multiple",
                                   file_type=files_ui.ACCEPTED)
     typed = getattr(prompt, "text", None) or ""
-    if prompt and model is not None and (refusal := prompt_refusal(typed, settings)) is not None:
+    if prompt and model is not None and (refusal := check_prompt(
+            typed, settings, files=bool(getattr(prompt, "files", None)))) is not None:
         show_refusal(refusal, typed, key="chat_refused_prompt")  # not sent, not added: the page stays light
         prompt = None
     outgoing = files_ui.incoming(prompt, conversation, model, models, params, settings, key="chat_prompt")

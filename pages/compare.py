@@ -6,10 +6,11 @@ Stop (or any click) ends every stream and keeps the partial replies. Follow-ups 
 import streamlit as st
 
 from gateway import find_model
-from gateway.compare import MAX_MODELS, MIN_MODELS, CompareRun, jobs_for
+from gateway.compare import MAX_MODELS, MIN_MODELS
 from gateway.conversation import Conversation, new_id
+from gateway.errors import GatewayError
+from gateway.sending import check_prompt, start_compare
 from gateway.store import get_store
-from gateway.tokens import prompt_refusal
 from ui import analyst, pages, spending
 from ui import attachments as files_ui
 from ui.compare_inputs import choose_models, choose_params
@@ -71,29 +72,32 @@ if not ready:
     st.info(f"Choose {MIN_MODELS} to {MAX_MODELS} models above, or select rows on the Models page and press "
             "*Compare selected*.", icon=":material/compare_arrows:")
     st.stop()
-if sending and (refusal := prompt_refusal(sending, settings)) is not None:
-    show_refusal(refusal, sending, key="compare_refused_prompt")  # not sent: the page stays light
-    sending = None
-if sending and (over_budget := spending.refusal(settings, store)) is not None:  # not sent; the prompt is kept
-    spending.refuse_round(comparison, models, sending, params, over_budget, attachments)
-    store.save_round(comparison, len(comparison.rounds) - 1, owner)
+if sending and (refusal := check_prompt(sending, settings, files=bool(attachments))) is not None:
+    show_refusal(refusal, sending, key="compare_refused_prompt")  # not sent, not added: the page stays light
     sending = None
 sending_key = new_id() if sending else None  # the round's key, chosen now: its blind order and its vote are by it
 blind = blind_mode(store, owner, comparison, models, sending_key)  # names hidden and panels shuffled until the vote
 if not blind.hidden:  # the expected cost names unpriced models, and costs are hidden until the vote
     spending.expected_cost_caption(comparison, models, params, repeats)
-run = (CompareRun(jobs_for(comparison, models, sending, params, repeats, attachments,
-                           attribution=analyst.attribution("compare", comparison.id)), settings).start()
-       if sending else None)
+# The one door (gateway/sending.py): the prompt's limits (checked above too, before anything is drawn), the budget
+# for every call of the round, attribution.
+outcome = start_compare(comparison, models, sending, params, repeats, settings, store,
+                        analyst.sender("compare", comparison.id), attachments) if sending else None
+if isinstance(outcome, GatewayError):  # the budget: not sent; the prompt is kept, every reply says why
+    spending.refuse_round(comparison, models, sending or "", params, outcome, attachments)
+    store.save_round(comparison, len(comparison.rounds) - 1, owner)
+    sending, outcome = None, None
+run = outcome.run if outcome is not None else None
 try:  # the models are already answering while the panels are drawn
     slots = draw_panels(models, comparison, sending, settings.reply_image_hosts, blind)
     if run is not None:
         stream_into_panels(run, slots, repeats, settings.reply_image_hosts, blind)
 finally:  # also when Stop (or any click) ends the script run: keep the partial replies
-    if run is not None and sending is not None:
-        run.stop()
-        run.record(comparison, sending, params, attachments, key=sending_key)
+    if outcome is not None and sending is not None:
+        outcome.run.stop()
+        outcome.run.record(comparison, sending, params, attachments, key=sending_key)
         store.save_round(comparison, len(comparison.rounds) - 1, owner)  # queued: never holds the page
+        outcome.settle()  # after the save: the round's cost is in the ledger (queued) before its hold goes
 if run is not None:
     st.query_params["c"] = comparison.id  # the link to this comparison, from its first saved round
     st.rerun()

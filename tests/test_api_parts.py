@@ -211,31 +211,6 @@ def test_gzip_is_sent_only_when_the_client_takes_it(header, gzip):
     assert accepts_gzip(header) is gzip
 
 
-class _Ledger:
-    """A store that answers only what a budget asks: one analyst's spending this month."""
-
-    def __init__(self, spent) -> None:
-        self._spent = spent
-
-    def spent(self, owner: str, *, since: float, until: float):
-        return self._spent
-
-
-def test_a_spent_budget_refuses_an_api_comparison_as_it_refuses_the_page():
-    from api.compare import budget_refusal
-    from api.http import Call
-    from gateway.store import Unavailable
-
-    budgeted = settings(AUTH_MODE="header", ANALYST_MONTHLY_BUDGET_USD="1", ADMIN_EMAILS="boss@example.com")
-    ana, boss = Analyst("ana@example.com", "Ana"), Analyst("boss@example.com", "Boss", admin=True)
-    refused = budget_refusal(Call(None, budgeted, ana), _Ledger(1.25))  # type: ignore[arg-type]
-    assert refused is not None and refused.kind == "budget_exceeded" and "$1.25 of your $1.00" in refused.message
-    assert budget_refusal(Call(None, budgeted, ana), _Ledger(0.5)) is None  # type: ignore[arg-type]
-    assert budget_refusal(Call(None, budgeted, boss), _Ledger(9.0)) is None  # type: ignore[arg-type]  # admins exempt
-    assert budget_refusal(Call(None, budgeted, ana), _Ledger(Unavailable("down"))) is None  # type: ignore[arg-type]
-    assert budget_refusal(Call(None, settings(), LOCAL), _Ledger(99.0)) is None  # type: ignore[arg-type]  # no budget
-
-
 def usage_call(query: str, analyst: Analyst, **values: str):
     from starlette.requests import Request
 

@@ -84,6 +84,23 @@ def test_a_cell_is_saved_once_with_every_reply_field(store):
     assert loaded.cells_done == 2 and loaded.cost == pytest.approx(0.002)
 
 
+def test_a_sent_cell_is_in_the_usage_ledger_once_and_a_refused_one_is_not(store):
+    """Evaluation cells count in /usage and against budgets like any reply (kind "evaluate", the run's id)."""
+    ev = Evaluations(store)
+    run = EvalRun.of(PromptSet("s", (PromptRow("p"), PromptRow("q"))), ["a", "unpriced"])
+    ev.create_run(run, ANA)
+    sent = Reply("a", "x", Outcome.COMPLETE, Metrics(total=0.5, prompt_tokens=3, completion_tokens=4, cost=0.002,
+                                                     cost_source="proxy"))
+    unpriced = Reply("unpriced", "y", Outcome.COMPLETE, Metrics(total=0.5, prompt_tokens=30, completion_tokens=70))
+    refused = Reply("a", "", Outcome.FAILED, error=ReplyError("Not sent: …", "", "prompt_too_long"))  # no total
+    for cell in (Cell(0, sent), Cell(0, sent), Cell(0, unpriced), Cell(1, refused)):  # the first one twice
+        assert ev.save_cell(run.id, ANA, cell) is True
+    assert store.spending(ANA, since=0, until=time.time() + 1) == (pytest.approx(0.002), 100)
+    assert store.spending(BEN, since=0, until=time.time() + 1) == (0.0, 0)
+    groups = store.usage(ANA, since=0, until=time.time() + 1)
+    assert sorted((g.model, g.replies, g.unpriced) for g in groups) == [("a", 1, 0), ("unpriced", 1, 1)]
+
+
 def test_a_run_is_claimed_by_one_worker_until_its_heartbeat_goes_stale(store):
     ev = Evaluations(store)
     run = EvalRun.of(PromptSet("s", (PromptRow("p"),)), ["a", "b"])

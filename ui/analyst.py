@@ -17,6 +17,7 @@ from gateway import analyst as analysts
 from gateway.analyst import LOCAL, Analyst, Refused
 from gateway.attribution import Attribution
 from gateway.config import Settings
+from gateway.sending import Sender
 from ui.markdown import plain
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,12 @@ def owner() -> str:
 def attribution(page: str, conversation_id: str | None = None) -> Attribution:
     """Who this session's requests to the proxy are for (see gateway/attribution.py)."""
     return Attribution(owner(), page, conversation_id)
+
+
+def sender(page: str, conversation_id: str | None = None) -> Sender:
+    """Who this session's calls are for, as the sending door wants it (gateway/sending.py): attribution, budget."""
+    who = signed_in()
+    return Sender(who.id, page, conversation_id, admin=who.admin)
 
 
 # --- Drawing -------------------------------------------------------------------------------------------------------

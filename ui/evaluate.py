@@ -123,7 +123,9 @@ def new_run(evaluations: Evaluations, owner: str, prompt_set: PromptSet, catalog
                                help=None if quote else "Get the cost quote first")
     if started and quote is not None:
         run = EvalRun.of(prompt_set, keys, draft.params, quote.total)
-        if _say(evaluations.create_run(run, owner), "The run was not created"):
+        if (refused := worker.budget_refusal(run, owner, evaluations, settings, by_key)) is not None:
+            st.error(plain(refused), icon=":material/block:")  # over budget: not created, not started
+        elif _say(evaluations.create_run(run, owner), "The run was not created"):
             begun = worker.start(run, owner, evaluations, settings, by_key)
             if isinstance(begun, str):
                 st.session_state["_toast"] = (plain(begun), "⚠️")

@@ -1,22 +1,25 @@
-"""Spending on the chat and compare pages: the monthly budget's warning and refusal, and what a comparison is
-expected to cost before it is sent. Each page calls these; the numbers are decided in gateway/budget.py.
+"""Spending on the chat and compare pages: the monthly budget's warning, a refused round drawn as one, and what a
+comparison is expected to cost before it is sent. Each page calls these; the numbers are decided in gateway/budget.py
+and the refusals in gateway/sending.py (the one door every call goes through).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 
 import streamlit as st
 
+from gateway import sending
 from gateway.attachments import Attachment
-from gateway.budget import Budget, BudgetExceeded, expected_cost, month
+from gateway.budget import Budget, expected_cost
 from gateway.config import Settings
 from gateway.conversation import Conversation, Round, messages_for
+from gateway.errors import GatewayError
 from gateway.models import ModelRecord
 from gateway.params import ChatParams
 from gateway.reply import Outcome, Reply, ReplyError
-from gateway.store import Store, Unavailable
+from gateway.sending import Sender
+from gateway.store import Store
 from gateway.tokens import estimate_tokens
 from ui import analyst as analysts
 from ui.format import usd
@@ -24,17 +27,10 @@ from ui.markdown import escape_dollars, inline_code
 
 
 def budget(settings: Settings, store: Store) -> Budget | None:
-    """The signed-in analyst's month so far; None when no budget applies or the ledger cannot be read now (then
-    nothing is refused: LiteLLM's own key budgets are the hard limit)."""
+    """The signed-in analyst's month so far, as the sending door counts it (gateway/sending.py: unpriced replies at
+    the assumed rate, requests on their way); None when no budget applies or the ledger cannot be read now."""
     who = analysts.signed_in(settings)
-    limit = settings.monthly_budget(who.id)
-    if limit is None:
-        return None
-    since, until = month(time.time())
-    spent = store.spent(who.id, since=since, until=until)
-    if isinstance(spent, Unavailable):
-        return None
-    return Budget(limit, spent, exempt=who.admin)
+    return sending.budget(Sender(who.id, "", admin=who.admin), settings, store)
 
 
 def budget_note(settings: Settings, store: Store) -> None:
@@ -48,14 +44,8 @@ def budget_note(settings: Settings, store: Store) -> None:
         st.warning(escape_dollars(message), icon=":material/savings:")
 
 
-def refusal(settings: Settings, store: Store) -> BudgetExceeded | None:
-    """The reason not to send now (the monthly budget is spent), else None. Checked at the moment of sending."""
-    found = budget(settings, store)
-    return found.refusal() if found is not None else None
-
-
 def refuse_round(comparison: Conversation, models: Sequence[ModelRecord], prompt: str,
-                 params: Mapping[str, ChatParams], error: BudgetExceeded,
+                 params: Mapping[str, ChatParams], error: GatewayError,
                  attachments: Sequence[Attachment] = ()) -> Round:
     """Record a prompt that was not sent: every model's reply says why, and the prompt is kept with its files."""
     reason = ReplyError.of(error)

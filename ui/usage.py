@@ -8,12 +8,13 @@ import time
 import pandas as pd
 import streamlit as st
 
-from gateway import usage
+from gateway import sending, usage
 from gateway.analyst import Analyst
-from gateway.budget import Budget, month
+from gateway.budget import Budget
 from gateway.config import Settings
 from gateway.errors import GatewayError
 from gateway.keyinfo import fetch_key_info
+from gateway.sending import Sender
 from gateway.store import Store, Unavailable
 from gateway.usage import PERIOD_KEYS, Col, Period
 from ui.format import tokens, usd
@@ -66,21 +67,31 @@ def my_usage(store: Store, settings: Settings, me: Analyst) -> None:
 
 
 def _budget(store: Store, settings: Settings, me: Analyst) -> None:
-    limit = settings.monthly_budget(me.id)
-    if limit is None:
+    if settings.monthly_budget(me.id) is None:
         return
-    since, until = month(time.time())
-    spent = store.spent(me.id, since=since, until=until)
-    if isinstance(spent, Unavailable):
-        st.caption(f":material/cloud_off: Your budget cannot be checked now: {plain(spent)}")
+    budget = sending.budget(Sender(me.id, "usage", admin=me.admin), settings, store)
+    if budget is None or budget.limit is None:
+        st.caption(":material/cloud_off: Your budget cannot be checked now: saved work cannot be read.")
         return
-    budget = Budget(limit, spent, exempt=me.admin)
     fraction = budget.fraction or 0.0
     st.progress(min(fraction, 1.0), text=escape_dollars(
-        f"Monthly budget (calendar month, UTC): {usd(spent)} of {usd(limit)} ({fraction:.0%})"
+        f"Monthly budget (calendar month, UTC): {usd(budget.spent)} of {usd(budget.limit)} ({fraction:.0%})"
         + (" · admins are not held to it" if me.admin else "")))
+    st.caption(escape_dollars(unpriced_policy(settings, budget)))
     if message := budget.message():
         (st.error if budget.level == "refused" else st.warning)(escape_dollars(message), icon=":material/savings:")
+
+
+def unpriced_policy(settings: Settings, budget: Budget | None = None) -> str:
+    """How replies from models without a price count against budgets, in words."""
+    rate = settings.unpriced_usd_per_1k_tokens
+    if not rate:
+        return ("Replies from models without a price count as $0 against budgets "
+                "(UNPRICED_USD_PER_1K_TOKENS is 0).")
+    so_far = f" This month: {usd(budget.unpriced)} of your spend is such replies." if budget and budget.unpriced \
+        else ""
+    return (f"Replies from models without a price count against budgets at {usd(rate)} per 1,000 tokens (prompt "
+            f"and reply; UNPRICED_USD_PER_1K_TOKENS).{so_far}")
 
 
 def _breakdown(rows: pd.DataFrame, *, series: str, download: str) -> None:
@@ -94,7 +105,8 @@ def _breakdown(rows: pd.DataFrame, *, series: str, download: str) -> None:
         notes.append(f"{usd(shown.estimated)} of {usd(shown.cost)} is estimated from catalogue prices (the proxy "
                      "gave no cost)")
     if shown.unpriced:
-        notes.append(f"{shown.unpriced} replies had no known price and count as $0")
+        notes.append(f"{shown.unpriced} replies had no known price: they count as $0 here, and against budgets at "
+                     "the assumed rate")
     if shown.failed:
         notes.append(f"{shown.failed} of {shown.replies} replies failed")
     st.caption(escape_dollars(f"{usd(shown.cost)} · {shown.tokens:,} tokens · {shown.replies} replies"

@@ -12,10 +12,11 @@ without a price has no quote.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
+from gateway.budget import call_cost
 from gateway.config import Settings
 from gateway.evaluation.runs import EvalRun
 from gateway.models import ModelRecord
@@ -113,6 +114,21 @@ def _count(model: ModelRecord | None, run: EvalRun, rows: range, settings: Setti
     if counted.source != "proxy":
         return _estimate(run, rows), False
     return counted.tokens + PRIMING * (len(rows) - 1), True
+
+
+def cell_cost(run: EvalRun, row: int, model: ModelRecord, settings: Settings) -> float:
+    """What one cell is expected to cost against a budget (estimated, as each call is when it is sent)."""
+    return call_cost(model, estimate_tokens(run.messages(row)), run.params.max_tokens,
+                     settings.unpriced_usd_per_1k_tokens)
+
+
+def remaining_cost(run: EvalRun, missing: Sequence[tuple[int, str]], models: Mapping[str, ModelRecord],
+                   settings: Settings) -> float:
+    """What the cells still `missing` are expected to cost against a budget: their share of the run's quote when it
+    has one (every model priced), else each cell estimated (unpriced models at UNPRICED_USD_PER_1K_TOKENS)."""
+    if run.quote is not None and run.cells_total:
+        return run.quote * len(missing) / run.cells_total
+    return sum(cell_cost(run, row, models[key], settings) for row, key in missing if key in models)
 
 
 def history_medians(ledger_medians: Mapping[str, tuple[float, int]]) -> dict[str, float]:

@@ -2,9 +2,15 @@
 
 `start(...)` claims the run in the database and starts it; pages find it again with `running(owner, run_id)` and only
 read its `progress()` (a page rerun never waits for a call). The worker sends at most `concurrency` calls at once
-(`EVAL_CONCURRENCY`), each a stream through `gateway.chat.start_chat` so TTFT and tokens/s are measured as on the
-compare page. Each cell is saved as soon as it ends; a cell that was still streaming when the run stopped is not
-saved, so a resume sends exactly the cells without a saved reply.
+(`EVAL_CONCURRENCY`), each a stream through the one sending door (`gateway.sending.send_chat`: the prompt's limits,
+the context window, the analyst's budget and attribution), so TTFT and tokens/s are measured as on the compare page
+and every call reaches the proxy with the analyst's `user`. Each cell is saved as soon as it ends (into the usage
+ledger too); a cell that was still streaming when the run stopped is not saved, so a resume sends exactly the cells
+without a saved reply.
+
+Budgets: a run (or a resume) does not start when the quote of its missing cells does not fit what is left of the
+analyst's monthly budget (`budget_refusal`, in words); while it runs, each cell reserves its expected cost when it is
+sent, and the first cell the budget refuses stops the run ("stopped", resumable) with the refusal as its message.
 
 Rate limits: a 429 pauses that model's calls for the time the answer asks (`Retry-After`, else 1 s doubling up to
 `MAX_BACKOFF`) and the cell is tried again, up to `MAX_ATTEMPTS` calls; then its failure is its result.
@@ -21,12 +27,16 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gateway.chat import client_for, start_chat
+from gateway.analyst import is_admin
+from gateway.budget import BudgetExceeded
+from gateway.chat import client_for
 from gateway.config import Settings
 from gateway.errors import GatewayError
+from gateway.evaluation.quote import remaining_cost
 from gateway.evaluation.runs import HEARTBEAT_EVERY, STALE_AFTER, Cell, EvalRun, RunStatus, judge
 from gateway.models import ModelRecord
 from gateway.reply import Outcome, Reply, ReplyError
+from gateway.sending import Sender, Sending, check_spending, send_chat
 from gateway.store import Unavailable
 from gateway.store.evaluation import Evaluations
 
@@ -73,6 +83,7 @@ class EvalWorker:
         self._unsaved = 0
         self._message = ""
         self._not_before: dict[str, float] = {}  # model → when its calls may go again (after a 429)
+        self.sender = sender_of(run, owner, settings)
         self._streams: set = set()
         self._todo: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
         self._manager: threading.Thread | None = None
@@ -145,14 +156,18 @@ class EvalWorker:
                 row, key = self._todo.get_nowait()
             except queue.Empty:
                 return
+            sent: list[Sending] = []  # the cell's calls: each holds its expected cost until the cell is saved
             try:
-                cell = self._cell(row, key, clients)
+                cell = self._cell(row, key, clients, sent)
+                if cell is not None:
+                    self._save(cell)
             except _Stopped:
                 return
-            if cell is not None:
-                self._save(cell)
+            finally:
+                for sending in sent:
+                    sending.settle()
 
-    def _cell(self, row: int, key: str, clients: dict[str, object]) -> Cell | None:
+    def _cell(self, row: int, key: str, clients: dict[str, object], sent: list[Sending]) -> Cell | None:
         model = self.models.get(key)
         if model is None:
             reply = Reply(key, outcome=Outcome.FAILED,
@@ -162,8 +177,16 @@ class EvalWorker:
             clients[key] = client_for(model, self.settings)
         for attempt in range(1, MAX_ATTEMPTS + 1):
             self._wait_for(key)
-            reply, error = self._call(model, row, clients.get(key))
+            for earlier in sent:  # a retried call's failure cost nothing: only the last one holds the budget
+                earlier.settle()
+            sent.clear()
+            reply, error = self._call(model, row, clients.get(key), sent)
             if self._stop.is_set():
+                raise _Stopped
+            if isinstance(error, BudgetExceeded):  # not sent: the run stops here, resumable, and says why
+                with self._lock:
+                    self._message = f"The run stopped at the budget. {error} {error.hint}"
+                self._stop.set()
                 raise _Stopped
             kind = error.kind if error is not None else ""
             if kind in PAUSING_KINDS:
@@ -189,9 +212,15 @@ class EvalWorker:
             if self._stop.wait(pause):
                 raise _Stopped
 
-    def _call(self, model: ModelRecord, row: int, client: object) -> tuple[Reply, GatewayError | None]:
-        stream = start_chat(model, self.run.messages(row), self.run.row_params(row), self.settings,
+    def _call(self, model: ModelRecord, row: int, client: object,
+              sent: list[Sending]) -> tuple[Reply, GatewayError | None]:
+        sending = send_chat(model, self.run.messages(row), self.run.row_params(row), self.settings,
+                            self.evaluations.store, self.sender, prompt=self.run.rows[row].prompt,
                             client=client)  # type: ignore[arg-type]
+        if isinstance(sending, GatewayError):  # refused before sending: the cell's result says why
+            return Reply(model.key, outcome=Outcome.FAILED, error=ReplyError.of(sending)), sending
+        sent.append(sending)
+        stream = sending.stream
         with self._lock:
             self._streams.add(stream)
         try:
@@ -229,6 +258,21 @@ _workers: dict[tuple[str, str], EvalWorker] = {}
 _workers_lock = threading.Lock()
 
 
+def sender_of(run: EvalRun, owner: str, settings: Settings) -> Sender:
+    """Who a run's calls are for: its analyst (admins, ADMIN_EMAILS, are not held to budgets), tagged `evaluate`
+    with the run's id."""
+    return Sender(owner, "evaluate", run.id, admin=is_admin(owner, settings))
+
+
+def budget_refusal(run: EvalRun, owner: str, evaluations: Evaluations, settings: Settings,
+                   models: Mapping[str, ModelRecord], done: set[tuple[int, str]] | None = None) -> str | None:
+    """Why the run (its cells not in `done`) may not start now for its analyst's budget, in words; None when it
+    may. Expected: the missing cells' share of the run's quote (or their estimate when a model has no price)."""
+    expected = remaining_cost(run, run.missing(done or set()), models, settings)
+    refused = check_spending(sender_of(run, owner, settings), settings, evaluations.store, expected)
+    return None if refused is None else f"{refused.message} {refused.hint}"
+
+
 def running(owner: str, run_id: str) -> EvalWorker | None:
     """This process's worker of the run (alive, or ended: its last progress and message), if it had one."""
     with _workers_lock:
@@ -253,6 +297,10 @@ def start(run: EvalRun, owner: str, evaluations: Evaluations, settings: Settings
         if isinstance(cells, Unavailable):
             evaluations.set_status(run.id, owner, RunStatus.STOPPED)
             return f"The run cannot start: {cells}"
+        refused = budget_refusal(run, owner, evaluations, settings, models, {(c.row, c.model) for c in cells})
+        if refused is not None:
+            evaluations.set_status(run.id, owner, RunStatus.STOPPED)
+            return refused
         worker = EvalWorker(run, owner, evaluations, settings, models, settings.eval_concurrency)
         _workers[(owner, run.id)] = worker
     worker.start({(cell.row, cell.model) for cell in cells})

@@ -10,6 +10,7 @@ aggregates: nobody's comment or subject leaves this module for another analyst.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from gateway.params import ChatParams
 from gateway.store import rows as store_rows
 from gateway.store.records import Unavailable
 from gateway.store.rows import METRIC_COLUMNS, reply_from
-from gateway.store.schema import conversations, eval_cells, eval_runs, prompt_sets, replies, votes
+from gateway.store.schema import conversations, eval_cells, eval_runs, prompt_sets, replies, usage, votes
 from gateway.store.store import Store
 
 V, S, E, X = votes.c, prompt_sets.c, eval_runs.c, eval_cells.c
@@ -329,4 +330,19 @@ def _save_cell(connection: sa.Connection, run_id: str, owner: str, cell: Cell) -
     if added is not None:
         connection.execute(sa.update(eval_runs).where(E.pk == run_pk).values(
             cells_done=E.cells_done + 1, cost=E.cost + (reply.metrics.cost or 0.0), updated_at=time.time()))
+        if reply.metrics.total is not None:  # sent: the usage ledger counts it, for /usage and budgets
+            connection.execute(_insert(connection)(usage).values(**_usage_row(run_id, owner, cell))
+                               .on_conflict_do_nothing(index_elements=[usage.c.owner, usage.c.reply_key]))
     return True
+
+
+def _usage_row(run_id: str, owner: str, cell: Cell) -> dict[str, Any]:
+    """The ledger's row for a cell (gateway/store/usage.py), like a chat's or a comparison's reply: kind "evaluate",
+    the run's id in place of a conversation's."""
+    metrics = cell.reply.metrics
+    identity = f"evaluate|{run_id}|{cell.row}|{cell.model}"
+    return {"owner": owner, "at": time.time(), "kind": "evaluate", "conversation_id": run_id, "model": cell.model,
+            "run": 1, "outcome": cell.reply.outcome.value, "prompt_tokens": metrics.prompt_tokens,
+            "completion_tokens": metrics.completion_tokens, "cost": metrics.cost, "cost_source": metrics.cost_source,
+            "ttft": metrics.ttft, "total": metrics.total, "call_id": metrics.call_id,
+            "reply_key": hashlib.sha256(identity.encode("utf-8", "replace")).hexdigest()}

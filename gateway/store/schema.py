@@ -124,15 +124,16 @@ attachments = sa.Table(
 sa.Index("ix_rounds_pk_conversation_pk", rounds.c.pk, rounds.c.conversation_pk)
 sa.Index("ix_replies_pk_conversation_pk", replies.c.pk, replies.c.conversation_pk)
 
-# The usage ledger: one row per reply the app sent (every run), written with the round it ends. Not cascaded from
-# the conversation: clearing, regenerating or deleting saved work does not take back what was spent. `reply_key`
-# identifies the reply (saving its round again does not count it twice). Read by gateway/store/usage.py.
+# The usage ledger: one row per reply the app sent (every run, every evaluation cell), written with the round (or
+# the cell) it ends. Not cascaded from the conversation: clearing, regenerating or deleting saved work does not take
+# back what was spent. `reply_key` identifies the reply (saving its round again does not count it twice). Read by
+# gateway/store/usage.py.
 usage = sa.Table(
     "usage", metadata,
     sa.Column("pk", Key, primary_key=True, autoincrement=True),
     sa.Column("owner", sa.String(320), nullable=False),  # the analyst's id
     sa.Column("at", sa.Double, nullable=False),  # when the reply's round was saved (epoch seconds)
-    sa.Column("kind", sa.String(16), nullable=False),  # the page: "chat" | "compare"
+    sa.Column("kind", sa.String(16), nullable=False),  # the page: "chat" | "compare" | "evaluate" (a run's cell)
     sa.Column("conversation_id", sa.String(64), nullable=False),
     sa.Column("model", sa.String(200), nullable=False),
     sa.Column("run", sa.Integer, nullable=False),

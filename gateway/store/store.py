@@ -213,6 +213,10 @@ class Store:
         """What one analyst's replies cost over [since, until) (USD), for budgets."""
         return self._read(owner, lambda c: ledger.spent(c, owner, since=since, until=until))
 
+    def spending(self, owner: str, *, since: float, until: float) -> tuple[float, int] | Unavailable:
+        """What one analyst's replies cost over [since, until) (USD), and the tokens of those without a price."""
+        return self._read(owner, lambda c: ledger.spending(c, owner, since=since, until=until))
+
     def probe_history(self, base_url: str, since: float) -> list[LatencySample] | Unavailable:
         from gateway.health import LatencySample
 

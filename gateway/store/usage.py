@@ -82,6 +82,17 @@ def spent(connection: sa.Connection, owner: str, *, since: float, until: float) 
         U.owner == owner, U.at >= since, U.at < until)).scalar_one())
 
 
+def spending(connection: sa.Connection, owner: str, *, since: float, until: float) -> tuple[float, int]:
+    """What one analyst's replies saved in [since, until) cost (USD, known costs), and the tokens (prompt and reply)
+    of those whose cost nobody knew: a budget counts these at an assumed price (gateway/budget.py)."""
+    unpriced = sa.case((U.cost.is_(None), sa.func.coalesce(U.prompt_tokens, 0) + sa.func.coalesce(U.completion_tokens,
+                                                                                                    0)), else_=0)
+    row = connection.execute(sa.select(sa.func.coalesce(sa.func.sum(U.cost), 0.0),
+                                       sa.func.coalesce(sa.func.sum(unpriced), 0)).where(
+        U.owner == owner, U.at >= since, U.at < until)).one()
+    return float(row[0]), int(row[1])
+
+
 def _group(row: Any) -> UsageGroup:
     def count(name: str) -> int:
         return int(row[name] or 0)

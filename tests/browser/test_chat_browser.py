@@ -1,6 +1,7 @@
 """The chat page in headless Chromium: type a prompt, watch the reply stream in, see its numbers and errors."""
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,34 @@ def test_a_long_conversation_keeps_every_turn_once_and_in_order(app, page):
     for number in range(1, 6):
         assert texts[2 * number - 2].strip().endswith(f"prompt {number}")
         assert f"echo: prompt {number}" in texts[2 * number - 1] and "TTFT" in texts[2 * number - 1]
+
+
+
+def hand_over_turns() -> int:
+    """pages/chat.py's HAND_OVER_TURNS (a page script cannot be imported: it would run)."""
+    source = (Path(__file__).resolve().parents[2] / "pages" / "chat.py").read_text()
+    return int(re.search(r"^HAND_OVER_TURNS = (\d+)", source, re.MULTILINE).group(1))
+
+
+def test_the_seventh_turn_hands_over_to_the_page_and_keeps_every_turn_once(app, page):
+    """The first reply reruns the page; then the fragment draws HAND_OVER_TURNS new turns, and the reply that makes
+    them that many (the 7th turn) hands them over to the page (a full rerun); the next turn starts a fresh fragment.
+    Every turn shows once, in order, with its reply, and a reload of the chat's link shows the same."""
+    turns = 1 + hand_over_turns() + 1  # the first, the fragment's, and one after the hand-over
+    assert turns == 8
+    open_page(page, app.url + "/chat?model=upstream-echo")
+    for number in range(1, turns + 1):
+        ask(page, f"turn {number}")
+        page.locator(MESSAGES).nth(2 * number - 1).get_by_text(f"echo: turn {number}").wait_for()
+        wait_idle(page)
+
+        texts = [page.locator(MESSAGES).nth(i).inner_text() for i in range(page.locator(MESSAGES).count())]
+        assert len(texts) == 2 * number, (number, texts)  # no turn drawn twice (page and fragment), none lost
+        for earlier in range(1, number + 1):
+            assert texts[2 * earlier - 2].strip().endswith(f"turn {earlier}")
+            assert f"echo: turn {earlier}" in texts[2 * earlier - 1] and "TTFT" in texts[2 * earlier - 1]
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.wait_for_url(re.compile(r".*[?&]c=[^&]+"))
+    open_page(page, page.url)  # the saved chat, drawn by the page alone
+    reloaded = [page.locator(MESSAGES).nth(i).inner_text() for i in range(page.locator(MESSAGES).count())]
+    assert len(reloaded) == 2 * turns and reloaded[-1].count("echo: turn 8") == 1
