@@ -21,6 +21,7 @@ from gateway.compare.stats import (
     FASTEST,
     STATS_TIMES,
     Col,
+    best_by_measure,
     fastest_and_cheapest,
     median_intervals,
     pairwise_differences,
@@ -90,20 +91,30 @@ def highlight(frame: pd.DataFrame) -> pd.io.formats.style.Styler:
     return frame.style.apply(colour, axis=1)
 
 
-def results_chart(frame: pd.DataFrame) -> alt.FacetChart | None:
-    """One small bar chart per measure; the fastest and the cheapest model in colour."""
+def chart_data(frame: pd.DataFrame) -> pd.DataFrame:
+    """The chart's rows: one per model and measure, marked "fastest" (or "cheapest", for the cost) where that model
+    is the best at that measure (the TTFT chart marks the first to answer, not the first to finish)."""
     measures = [name for name in CHART_COLUMNS if name in frame]  # (no cost while blind)
-    long = frame.melt(id_vars=[Col.MODEL, Col.BEST], value_vars=measures, var_name="Measure",
+    long = frame.melt(id_vars=[Col.MODEL], value_vars=measures, var_name="Measure",
                       value_name="Value").dropna(subset=["Value"])
+    best = best_by_measure(frame)
+    long[Col.BEST] = [(CHEAPEST if measure == Col.COST else FASTEST) if best.get(measure) == model else "other"
+                      for model, measure in zip(long[Col.MODEL], long["Measure"])]
+    return long
+
+
+def results_chart(frame: pd.DataFrame) -> alt.FacetChart | None:
+    """One small bar chart per measure; in each, the model best at that measure in colour."""
+    measures = [name for name in CHART_COLUMNS if name in frame]
+    long = chart_data(frame)
     if long.empty:
         return None
-    long[Col.BEST] = long[Col.BEST].replace("", "other")
     bars = alt.Chart(long).mark_bar().encode(
         x=alt.X("Value:Q", title=None),
         y=alt.Y(f"{Col.MODEL}:N", title=None, sort=list(frame[Col.MODEL])),
         color=alt.Color(f"{Col.BEST}:N", title=None, scale=alt.Scale(
-            domain=[FASTEST, CHEAPEST, f"{FASTEST}, {CHEAPEST}", "other"],
-            range=["#f28e2b", "#21c354", "#9467bd", "#a0a4ab"]), legend=alt.Legend(orient="bottom")),
+            domain=[FASTEST, CHEAPEST, "other"], range=["#f28e2b", "#21c354", "#a0a4ab"]),
+            legend=alt.Legend(orient="bottom")),
         tooltip=[Col.MODEL, "Measure", alt.Tooltip("Value:Q", format=".4g"), Col.BEST],
     ).properties(width=330, height=28 * len(frame) + 10)
     return bars.facet(facet=alt.Facet("Measure:N", title=None, sort=measures), columns=2).resolve_scale(
