@@ -18,7 +18,7 @@ from ui.compare_results import show_results
 from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
 from ui.refusal import show_refusal
-from ui.vote import blind_mode, vote_on_round
+from ui.vote import blind_mode, still_blind, vote_on_round
 
 settings, catalogue = page_setup(pages.COMPARE)
 store, owner = get_store(settings), analyst.owner()
@@ -92,7 +92,7 @@ try:  # the models are already answering while the panels are drawn
 finally:  # also when Stop (or any click) ends the script run: keep the partial replies
     if run is not None and sending is not None:
         run.stop()
-        run.record(comparison, sending, params, attachments, key=sending_key)
+        run.record(comparison, sending, params, attachments, key=sending_key, blind=blind.hidden)
         store.save_round(comparison, len(comparison.rounds) - 1, owner)  # queued: never holds the page
 if run is not None:
     st.query_params["c"] = comparison.id  # the link to this comparison, from its first saved round
@@ -103,4 +103,5 @@ if run is not None:
 vote_on_round(store, owner, comparison, blind)
 if not comparison.rounds:
     st.caption("Type a prompt below: it goes to every model at once, and follow-ups continue each model's own thread.")
-show_results(comparison, keys, blind, on_diff=lambda: store.save_view(comparison, owner))  # the pair is kept
+show_results(comparison, keys, blind, on_diff=lambda: store.save_view(comparison, owner),  # the pair is kept
+             withheld=still_blind(store, owner, comparison))  # exports name no model of an unvoted blind round

@@ -7,7 +7,7 @@ saved with it, and picked again when it is reopened.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from urllib.parse import urlencode
 
 import altair as alt
@@ -31,6 +31,7 @@ from gateway.compare.stats import (
 from gateway.conversation import Conversation, diff_pair
 from gateway.diff import word_diff
 from gateway.evaluation.blind import SHOWN, Blind
+from gateway.evaluation.blind import withheld as withhold
 from gateway.reply import Reply
 from ui.diff import diff_markdown
 from ui.markdown import plain
@@ -40,9 +41,10 @@ DIFF_OF = "compare_diff_of"  # the comparison whose pair the pickers hold
 
 
 def show_results(comparison: Conversation, keys: list[str], blind: Blind = SHOWN,
-                 on_diff: Callable[[], None] | None = None) -> None:
+                 on_diff: Callable[[], None] | None = None, withheld: Collection[str] = ()) -> None:
     """The latest round's numbers: a table and a chart, repeated-run statistics, a diff, and the exports.
-    `on_diff` runs when the analyst picks other replies to diff (the pair is then in `comparison.diff`)."""
+    `on_diff` runs when the analyst picks other replies to diff (the pair is then in `comparison.diff`); `withheld`:
+    the keys of the rounds whose names the exports withhold (sent blind, not voted on)."""
     latest = comparison.latest
     if latest is None:
         return
@@ -75,10 +77,10 @@ def show_results(comparison: Conversation, keys: list[str], blind: Blind = SHOWN
         show_run_statistics(runs)
     show_diff(comparison, {key: blind.mask(latest.replies[key]) for key in order if key in latest.replies},
               blind.label, on_diff)
-    if blind.hidden:
-        st.caption(":material/visibility_off: The exports name the models: they are here once you have voted.")
-        return
-    show_exports(comparison, keys)
+    show_exports(withhold(comparison, withheld, blind.names), keys)
+    if withheld:
+        st.caption(":material/visibility_off: The exports call the models of a round you have not voted on "
+                   "\"Model A\", \"Model B\"…, without costs: vote to see the names there too.")
 
 
 def highlight(frame: pd.DataFrame) -> pd.io.formats.style.Styler:
