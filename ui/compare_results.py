@@ -77,7 +77,7 @@ def show_results(comparison: Conversation, keys: list[str], blind: Blind = SHOWN
         show_run_statistics(runs)
     show_diff(comparison, {key: blind.mask(latest.replies[key]) for key in order if key in latest.replies},
               blind.label, on_diff)
-    show_exports(withhold(comparison, withheld, blind.names), keys)
+    show_exports(withhold(comparison, withheld, blind.names), keys, link=not withheld)
     if withheld:
         st.caption(":material/visibility_off: The exports call the models of a round you have not voted on "
                    "\"Model A\", \"Model B\"…, without costs: vote to see the names there too.")
@@ -184,19 +184,21 @@ def _start_pickers(comparison: Conversation, keys: list[str]) -> None:
     state[DIFF_OF] = comparison.id
 
 
-def show_exports(comparison: Conversation, keys: list[str]) -> None:
-    """Downloads (Markdown, CSV, JSON) and the share link."""
+def show_exports(comparison: Conversation, keys: list[str], *, link: bool = True) -> None:
+    """Downloads (Markdown, CSV, JSON) and the share link (`link`: False while it would name the models of a round
+    the analyst has not voted on)."""
     st.subheader("Export")
-    link = share_link(keys)
+    shared = share_link(keys) if link else None
     md_col, csv_col, json_col = st.columns(3)
-    md_col.download_button("Markdown", exports.to_markdown(comparison, share_url=link), "comparison.md",
+    md_col.download_button("Markdown", exports.to_markdown(comparison, share_url=shared), "comparison.md",
                            "text/markdown", icon=":material/download:", width="stretch", on_click="ignore")
     csv_col.download_button("CSV", exports.to_csv(comparison), "comparison.csv", "text/csv",
                             icon=":material/download:", width="stretch", on_click="ignore")
-    json_col.download_button("JSON", exports.to_json(comparison, share_url=link), "comparison.json",
+    json_col.download_button("JSON", exports.to_json(comparison, share_url=shared), "comparison.json",
                              "application/json", icon=":material/download:", width="stretch", on_click="ignore")
-    st.caption("Share link: opens this page with the same models chosen.")
-    st.code(link, language=None)
+    if shared is not None:
+        st.caption("Share link: opens this page with the same models chosen.")
+        st.code(shared, language=None)
 
 
 def share_link(keys: list[str]) -> str:

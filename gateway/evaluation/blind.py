@@ -88,7 +88,8 @@ def of_round(conversation: Conversation, round_: Round, hidden: bool, names: Seq
 def withheld(conversation: Conversation, still_blind: Iterable[str], names: Sequence[str] = ()) -> Conversation:
     """A copy of the conversation in which every round named in `still_blind` (keys of rounds sent blind and not yet
     voted on) names no model: its replies under "Model A", "Model B"… in the round's panel order, without costs,
-    with the models' names masked in their text (`names`: other spellings to mask, as the catalogue has them)."""
+    with the models' names masked in their text (`names`: other spellings to mask, as the catalogue has them). The
+    copy lists no models and no diff pair (both name them); an export of it names no model at all."""
     keys = set(still_blind)
     if not keys.intersection(r.key for r in conversation.rounds):
         return conversation
@@ -102,4 +103,4 @@ def withheld(conversation: Conversation, still_blind: Iterable[str], names: Sequ
                 for key in blind.arrange(round_.runs)}
         params = {blind.label(key): value for key, value in round_.params.items()}
         rounds.append(replace(round_, runs=runs, params=params))
-    return replace(conversation, rounds=rounds)
+    return replace(conversation, rounds=rounds, models=[], diff=None)
