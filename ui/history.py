@@ -15,7 +15,7 @@ import streamlit as st
 from gateway import exports
 from gateway.conversation import Conversation, Kind
 from gateway.store import Store, Summary, Unavailable
-from ui.format import usd
+from ui.format import count, usd
 from ui.markdown import plain
 from ui.pages import Page
 
@@ -75,7 +75,8 @@ def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, c
     when = dt.datetime.fromtimestamp(summary.updated_at).strftime("%d %b %H:%M")
     models = plain(", ".join(summary.models))
     link_col.page_link(page.path, label=f"**{label}**" if current else label, query_params={"c": summary.id},
-                       help=f"{models} · {when} · {summary.turns} turns · {usd(summary.cost)}")
+                       help=f"{models} · {when} · {count(summary.turns, 'turn')}"  # a cost of 0 may be unknown:
+                       + (f" · {usd(summary.cost)}" if summary.cost else ""))  # (the store sums known costs)
     with menu_col.popover("", icon=":material/more_vert:"):
         title = st.text_input("Title", summary.title, key=f"{kind}_title_{summary.id}")
         if st.button("Rename", key=f"{kind}_rename_{summary.id}", icon=":material/edit:"):
