@@ -223,3 +223,12 @@ def test_an_export_of_an_unvoted_blind_round_names_no_model():
 def test_a_blind_round_says_so_in_its_record():
     round_ = Round("Q", blind=True)
     assert Round.from_dict(round_.to_dict()).blind and not Round.from_dict(Round("Q").to_dict()).blind
+
+
+def test_a_csv_with_a_quote_never_closed_is_refused_naming_the_line_it_opens_on():
+    with pytest.raises(SetError, match=r"line 4: a quoted field is never closed"):
+        parse("prompt,expected\nfirst,x\n\n\"second, unclosed,y\nthird,z\n", "set.csv")
+    rows = parse('prompt\n"a ""quoted"" word"\n"two\nlines"\nlast\n', "set.csv")
+    assert [r.prompt for r in rows] == ['a "quoted" word', "two\nlines", "last"]
+    with pytest.raises(SetError, match=r"line 4 has no prompt"):
+        parse('prompt,tag\n"one\nmore",x\n,y\n', "set.csv")

@@ -132,7 +132,7 @@ def new_run(evaluations: Evaluations, owner: str, prompt_set: PromptSet, catalog
             st.rerun()
 
 
-def _history(evaluations: Evaluations, keys: Sequence[str]) -> dict[str, float]:
+def _history(evaluations: Evaluations, keys: Sequence[str]) -> dict[str, tuple[float, int]]:
     ledger = evaluations.ledger(keys)
     if isinstance(ledger, Unavailable) or ledger.empty:
         return {}
