@@ -232,3 +232,13 @@ def test_a_csv_with_a_quote_never_closed_is_refused_naming_the_line_it_opens_on(
     assert [r.prompt for r in rows] == ['a "quoted" word', "two\nlines", "last"]
     with pytest.raises(SetError, match=r"line 4 has no prompt"):
         parse('prompt,tag\n"one\nmore",x\n,y\n', "set.csv")
+
+
+def test_counts_are_said_in_the_singular_for_one():
+    from ui.format import count, spend, spend_short
+
+    assert count(1, "word") == "1 word" and count(2, "word") == "2 words" and count(1, "reply", "replies") == "1 reply"
+    assert count(1200, "prompt") == "1,200 prompts"
+    assert spend(0.0, 0) == "$0" and spend(1.2, 0) == "$1.2"
+    assert spend(1.2, 3) == "$1.2 + 3 replies without a price" and spend(0.0, 1) == "— (1 reply without a price)"
+    assert spend_short(0.0, 2) == "—" and spend_short(1.2, 2) == "$1.2+"

@@ -34,6 +34,7 @@ from gateway.evaluation.blind import SHOWN, Blind
 from gateway.evaluation.blind import withheld as withhold
 from gateway.reply import Reply
 from ui.diff import diff_markdown
+from ui.format import count
 from ui.markdown import plain
 
 DIFF_PICKERS = ("compare_diff_first", "compare_diff_second")  # widget keys
@@ -166,8 +167,8 @@ def show_diff(comparison: Conversation, replies: dict[str, Reply], label: Callab
                    icon=":material/check:")
         return
     counts = diff.counts
-    st.caption(f"{diff.ratio:.0%} similar · {counts['delete']} words only in {plain(label(first))} (struck "
-               f"through) · {counts['insert']} only in {plain(label(second))} (green)")
+    st.caption(f"{diff.ratio:.0%} similar · {count(counts['delete'], 'word')} only in {plain(label(first))} (struck "
+               f"through) · {count(counts['insert'], 'word')} only in {plain(label(second))} (green)")
     st.markdown(diff_markdown(diff))
 
 

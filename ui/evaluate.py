@@ -52,7 +52,7 @@ def prompt_sets(evaluations: Evaluations, owner: str) -> PromptSet | None:
         return None
     by_id = {s.id: s for s in found}
     chosen = st.selectbox("Prompt set", list(by_id), key="eval_set",
-                          format_func=lambda i: f"{by_id[i].name} · {len(by_id[i].rows)} prompts, "
+                          format_func=lambda i: f"{by_id[i].name} · {count(len(by_id[i].rows), 'prompt')}, "
                                                 f"{by_id[i].checked} with expected answers")
     prompt_set = by_id[chosen]
     with st.expander(f"The prompts of {plain(prompt_set.name)}", icon=":material/list:"):
@@ -89,7 +89,7 @@ def _add_set(evaluations: Evaluations, owner: str) -> None:
         return
     prompt_set = PromptSet(clean_name(name), rows)
     if _say(evaluations.save_set(prompt_set, owner), "The set was not saved"):
-        st.session_state["_toast"] = (f"Saved {plain(prompt_set.name)}: {len(rows)} prompts.", "✅")
+        st.session_state["_toast"] = (f"Saved {plain(prompt_set.name)}: {count(len(rows), 'prompt')}.", "✅")
         st.rerun()
 
 
