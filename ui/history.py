@@ -64,12 +64,13 @@ def history_sidebar(store: Store, owner: str, kind: Kind, page: Page, current: C
         elif not found:
             st.caption(f"No {many} match." if query.strip() else f"Your {many} appear here once sent.")
         for summary in found:
-            _entry(store, owner, kind, page, summary, summary.id == current.id)
+            _entry(store, owner, kind, page, summary, summary.id == current.id, on_new)
         _undo(store, owner, kind)
         _import(store, owner, kind, page)
 
 
-def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, current: bool) -> None:
+def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, current: bool,
+           on_new: Callable[[], None]) -> None:
     link_col, menu_col = st.columns([6, 1], vertical_alignment="center")
     label = ("📌 " if summary.pinned else "") + plain(summary.title)
     when = dt.datetime.fromtimestamp(summary.updated_at).strftime("%d %b %H:%M")
@@ -87,7 +88,9 @@ def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, c
             st.rerun()
         if st.button("Delete", key=f"{kind}_delete_{summary.id}", icon=":material/delete:", type="primary"):
             if _report(store.delete(summary.id, owner)):
-                st.session_state[f"{kind}_deleted"] = (summary.id, summary.title)
+                st.session_state[f"{kind}_deleted"] = (summary.id, summary.title, current)
+                if current:  # the one on screen: the page starts anew, so nothing is answered into a deleted one
+                    on_new()
             st.rerun()
 
 
@@ -95,10 +98,12 @@ def _undo(store: Store, owner: str, kind: Kind) -> None:
     deleted = st.session_state.get(f"{kind}_deleted")
     if deleted is None:
         return
-    conversation_id, title = deleted
-    st.caption(f"Deleted “{plain(title)}”.")
+    conversation_id, title, was_open = deleted
+    st.caption(f"Deleted “{plain(title)}”." + (f" It was open: the page started a new {NOUN[kind][0]}."
+                                                 if was_open else ""))
     if st.button("Undo delete", key=f"{kind}_undo", icon=":material/undo:"):
-        _report(store.restore(conversation_id, owner))
+        if _report(store.restore(conversation_id, owner)) and was_open:
+            st.query_params["c"] = conversation_id  # reopened where it was
         del st.session_state[f"{kind}_deleted"]
         st.rerun()
 
