@@ -18,6 +18,7 @@ from ui.compare_results import show_results
 from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
 from ui.refusal import show_refusal
+from ui.stopped import finished_after_stop
 from ui.vote import blind_mode, still_blind, vote_on_round
 
 settings, catalogue = page_setup(pages.COMPARE)
@@ -85,15 +86,16 @@ if not blind.hidden:  # the expected cost names unpriced models, and costs are h
 run = (CompareRun(jobs_for(comparison, models, sending, params, repeats, attachments,
                            attribution=analyst.attribution("compare", comparison.id)), settings).start()
        if sending else None)
-try:  # the models are already answering while the panels are drawn
-    slots = draw_panels(models, comparison, sending, settings.reply_image_hosts, blind)
-    if run is not None:
-        stream_into_panels(run, slots, repeats, settings.reply_image_hosts, blind)
-finally:  # also when Stop (or any click) ends the script run: keep the partial replies
-    if run is not None and sending is not None:
-        run.stop()
-        run.record(comparison, sending, params, attachments, key=sending_key, blind=blind.hidden)
-        store.save_round(comparison, len(comparison.rounds) - 1, owner)  # queued: never holds the page
+with finished_after_stop():  # Stop: the page runs again and draws the stopped replies, their numbers, the link
+    try:  # the models are already answering while the panels are drawn
+        slots = draw_panels(models, comparison, sending, settings.reply_image_hosts, blind)
+        if run is not None:
+            stream_into_panels(run, slots, repeats, settings.reply_image_hosts, blind)
+    finally:  # also when Stop (or any click) ends the script run: keep the partial replies
+        if run is not None and sending is not None:
+            run.stop()
+            run.record(comparison, sending, params, attachments, key=sending_key, blind=blind.hidden)
+            store.save_round(comparison, len(comparison.rounds) - 1, owner)  # queued: never holds the page
 if run is not None:
     st.query_params["c"] = comparison.id  # the link to this comparison, from its first saved round
     st.rerun()
