@@ -10,7 +10,17 @@ With the browser part (default), also the page: headless Chromium on /compare wi
 from pressing Enter to all three replies visible, against compare-a with demo-fast (an instant model: the page needs
 two) — "one alone" — and against compare-a alone through the SDK.
 
-Run by hand: `python -m bench.compare [--repeat 3] [--no-browser]`.
+Isolation (issue 30, first by default): does a model's TTFT and total on /compare depend on its neighbour?
+`swift-alpha` (55 words at ~90/s) beside `slow-bravo` (30 words at 10/s), beside `firehose-golf` (3,000 words at
+~2,000/s), and in a six-model round (swift, firehose, stream-1…4). Each case, alternated in the same run:
+- raw SDK: the `openai` SDK streaming the same models at once, one plain thread each, timing each chunk as it is
+  parsed (the reference the issue names);
+- engine: `CompareRun` (no drawing);
+- page: headless Chromium on /compare, the numbers the page saved for the round (read back from the app's store).
+The upstream server runs in its own process, so that the bench's own upstream threads do not share the GIL with
+the streams measured. The load average is printed beside the figures: this machine is shared.
+
+Run by hand: `python -m bench.compare [--repeat 3] [--no-browser] [--part isolation|throughput|all]`.
 """
 
 from __future__ import annotations
@@ -18,10 +28,14 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -29,14 +43,14 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 import openai  # noqa: E402
 
 from gateway.catalogue import fetch_models  # noqa: E402
-from gateway.compare import jobs_for, run_all  # noqa: E402
+from gateway.compare import CompareRun, jobs_for, run_all  # noqa: E402
 from gateway.config import Settings, load_settings  # noqa: E402
 from gateway.conversation import Conversation  # noqa: E402
 from gateway.models import ModelRecord, find_model  # noqa: E402
 from gateway.params import ChatParams  # noqa: E402
-from gateway.reply import Outcome  # noqa: E402
+from gateway.reply import Outcome, Reply  # noqa: E402
+from gateway.store import LOCAL_OWNER, Store  # noqa: E402
 from tests.support.proxy import Proxy, start_proxy  # noqa: E402
-from tests.support.upstream import upstream_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNTS = (1, 2, 4, 6)
@@ -160,18 +174,186 @@ def bench_browser(proxy: Proxy, settings: Settings, repeat: int) -> dict[str, fl
             "one_all": one, "three_all": three}
 
 
+# --- Isolation: a model's numbers beside a slow model, a firehose, and in a six-model round ------------------------
+
+SWIFT, FIREHOSE = "swift-alpha", "firehose-golf"
+CASES = {"beside slow-bravo": [SWIFT, "slow-bravo"], "beside firehose-golf": [SWIFT, FIREHOSE],
+         "six-model round": [SWIFT, FIREHOSE, "stream-1", "stream-2", "stream-3", "stream-4"]}
+Timing = dict[str, tuple[float | None, float | None]]  # model -> (TTFT, total) in seconds
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+@contextmanager
+def upstream_process() -> Iterator[str]:
+    """The test upstream server in a child process; yields its base URL."""
+    code = ("import sys\nfrom tests.support.upstream import upstream_server\n"
+            "with upstream_server() as url:\n    print(url, flush=True)\n    sys.stdin.read()\n")
+    child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout is not None
+        yield child.stdout.readline().strip()
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        child.wait(timeout=10)
+
+
+def sdk_round(names: list[str], proxy: Proxy) -> Timing:
+    """The raw SDK streaming every model at once, one plain thread each: (TTFT, total) per model."""
+    client = openai.OpenAI(base_url=f"{proxy.base_url}/v1", api_key=proxy.master_key, max_retries=0)
+    timings: Timing = {}
+
+    def one(name: str) -> None:
+        started = time.perf_counter()
+        first = None
+        stream = client.chat.completions.create(model=name, messages=[{"role": "user", "content": PROMPT}],
+                                                stream=True, stream_options={"include_usage": True})
+        for chunk in stream:
+            if first is None and chunk.choices and chunk.choices[0].delta.content:
+                first = time.perf_counter() - started
+        timings[name] = (first, time.perf_counter() - started)
+
+    threads = [threading.Thread(target=one, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return timings
+
+
+def of(replies: dict[str, Reply]) -> Timing:
+    for key, reply in replies.items():
+        if reply.outcome is not Outcome.COMPLETE:
+            raise RuntimeError(f"{key}: {reply.outcome} {reply.error or ''}")
+    return {key: (reply.metrics.ttft, reply.metrics.total) for key, reply in replies.items()}
+
+
+def engine_round(names: list[str], settings: Settings, catalogue: Sequence[ModelRecord]) -> Timing:
+    """`CompareRun` with the models, nothing drawn."""
+    models = [model for model in (find_model(catalogue, name) for name in names) if model is not None]
+    jobs = jobs_for(Conversation("compare"), models, PROMPT, {m.key: ChatParams() for m in models})
+    run = CompareRun(jobs, settings).start()
+    run.wait(120)
+    run.stop()
+    return of({key: runs[-1] for key, runs in run.runs().items()})
+
+
+def ratio(value: float | None, reference: float | None) -> str:
+    return "   —  " if value is None or not reference else f"{value / reference:5.2f}×"
+
+
+def median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+def report(results: dict[str, dict[str, list[Timing]]]) -> None:
+    print(f"\n{'case':22s} {'model':14s} {'method':7s} {'TTFT':>7s} {'total':>7s}   TTFT/SDK  total/SDK")
+    for case, methods in results.items():
+        for name in CASES[case][:2]:
+            sdk = methods["SDK"]
+            sdk_ttft = median([t[name][0] for t in sdk])
+            sdk_total = median([t[name][1] for t in sdk])
+            for method, timings in methods.items():
+                ttft, total = median([t[name][0] for t in timings]), median([t[name][1] for t in timings])
+                print(f"{case:22s} {name:14s} {method:7s} {ttft or 0:6.3f}s {total or 0:6.3f}s   "
+                      f"{ratio(ttft, sdk_ttft)}    {ratio(total, sdk_total)}")
+    swift = {case: median([t[SWIFT][1] for t in methods.get("page", methods["engine"])])
+             for case, methods in results.items()}
+    slow = swift["beside slow-bravo"]
+    print("\nswift-alpha's total on the page beside a firehose / beside slow-bravo: "
+          + ", ".join(f"{case} {ratio(value, slow)}" for case, value in swift.items()))
+
+
+def bench_isolation(proxy: Proxy, settings: Settings, repeat: int, browser: bool) -> None:
+    catalogue = fetch_models(settings).models
+    missing = [name for names in CASES.values() for name in names if find_model(catalogue, name) is None]
+    if missing:
+        raise RuntimeError(f"{missing} are missing from the proxy: is tests/proxy_config.yaml up to date?")
+    sdk_round([SWIFT, FIREHOSE], proxy)  # warm the proxy and the upstream
+    results: dict[str, dict[str, list[Timing]]] = {case: {"SDK": [], "engine": []} for case in CASES}
+    page_round = None
+    with ExitStack() as stack:
+        if browser:
+            page_round = stack.enter_context(browser_rounds(proxy))
+            for methods in results.values():
+                methods["page"] = []
+        print(f"before: {load()}")
+        for _ in range(repeat):
+            for case, names in CASES.items():  # alternated: SDK, engine, SDK, page
+                results[case]["SDK"].append(sdk_round(names, proxy))
+                results[case]["engine"].append(engine_round(names, settings, catalogue))
+                if page_round is not None:
+                    results[case]["SDK"].append(sdk_round(names, proxy))
+                    results[case]["page"].append(page_round(names))
+        print(f"after:  {load()}")
+    report(results)
+
+
+@contextmanager
+def browser_rounds(proxy: Proxy) -> Iterator[Callable[[list[str]], Timing]]:
+    """A function that sends one round on /compare in Chromium and returns the numbers the page saved for it."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, proxy_env, start_app, wait_idle
+
+    database = f"sqlite:///{tempfile.mkdtemp(prefix='bench-compare-')}/dashboard.db"
+    app = start_app({**proxy_env(proxy), "DATABASE_URL": database})
+    store = Store.open(database)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+
+            def send(names: list[str]) -> Timing:
+                page.goto(f"{app.url}/compare?models={','.join(names)}")
+                wait_idle(page)
+                page.get_by_placeholder("Send to every model…").wait_for()
+                box = page.locator("[data-testid='stChatInput'] textarea")
+                box.fill(PROMPT)
+                box.press("Enter")
+                page.wait_for_url("**c=*", timeout=120_000)
+                wait_idle(page, 120_000)
+                conversation_id = page.url.split("c=")[1].split("&")[0]
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:  # the round is saved by the app's writer thread
+                    found = store.load(conversation_id, LOCAL_OWNER)
+                    if isinstance(found, Conversation) and found.rounds:
+                        return of({key: runs[-1] for key, runs in found.rounds[-1].runs.items()})
+                    time.sleep(0.1)
+                raise RuntimeError(f"the round of {names} was not saved")
+
+            send([SWIFT, "slow-bravo"])  # warm up
+            yield send
+            browser.close()
+    finally:
+        store.close()
+        app.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3, help="browser measurements per case (median)")
+    parser.add_argument("--repeat", type=int, default=3, help="measurements per case (median)")
     parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--part", choices=("isolation", "throughput", "all"), default="all")
     args = parser.parse_args()
 
-    with upstream_server() as upstream:
+    with upstream_process() as upstream:
         proxy = start_proxy(ROOT / "tests" / "proxy_config.yaml", env={"UPSTREAM_API_BASE": upstream}, timeout=300)
         try:
             settings = load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
                                       "LITELLM_API_KEY": proxy.master_key}, secrets={}, dotenv_path=None)
-            print(f"{os.cpu_count()} CPUs; models stream-1…6: 34–36 words at 10 words/s each (~3.5 s)\n")
+            if args.part in ("isolation", "all"):
+                print(f"{os.cpu_count()} CPUs; isolation, median of {args.repeat} per case and method")
+                bench_isolation(proxy, settings, args.repeat, not args.no_browser)
+            if args.part == "isolation":
+                return
+            print(f"\n{os.cpu_count()} CPUs; models stream-1…6: 34–36 words at 10 words/s each (~3.5 s); {load()}\n")
             print(" N   slowest alone   gateway (ratio)    raw SDK threads (ratio)   tracemalloc peak   RSS")
             for row in bench_gateway(settings, proxy):
                 slowest = row["slowest"]

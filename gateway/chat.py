@@ -19,6 +19,7 @@ import openai
 import streamlit as st
 from openai.types.chat import ChatCompletionMessageParam
 
+from gateway.arrival import ArrivalStream
 from gateway.attribution import Attribution
 from gateway.config import Settings
 from gateway.errors import GatewayError, StreamInterrupted, map_error
@@ -73,7 +74,8 @@ class ChatStream:
 
     def __init__(self, model: ModelRecord, chunks: Iterator[object] | None = None, *,
                  close: Callable[[], None] | None = None, started: float | None = None,
-                 max_chars: int | None = None, error: GatewayError | None = None) -> None:
+                 max_chars: int | None = None, error: GatewayError | None = None,
+                 arrival: ArrivalStream | None = None) -> None:
         self.model = model
         self.reply = Reply(model.key)
         self.max_chars = max_chars
@@ -84,6 +86,7 @@ class ChatStream:
         self._stopped = False
         self._cut = False
         self._error = error
+        self._arrival = arrival  # when the bytes being parsed arrived (gateway/arrival.py); else: when parsed
         if chunks is None:  # nothing to read: it failed before it started
             self._finish()
 
@@ -203,7 +206,7 @@ class ChatStream:
                 metrics.finish_reason = choice.finish_reason
         if piece:
             if metrics.ttft is None:
-                metrics.ttft = time.perf_counter() - self._started
+                metrics.ttft = self._arrived() - self._started
             if self.max_chars is not None and len(self.reply.text) + len(piece) > self.max_chars:
                 piece = piece[:max(0, self.max_chars - len(self.reply.text))]
                 self._cut = True
@@ -212,13 +215,18 @@ class ChatStream:
                 self.reply.outcome = Outcome.STREAMING
         return piece
 
+    def _arrived(self) -> float:
+        """When the bytes parsed last arrived: the reply's own clock, not the parser's (gateway/arrival.py)."""
+        arrived = self._arrival.arrived if self._arrival is not None else None
+        return time.perf_counter() if arrived is None else arrived
+
     def _finish(self) -> None:
         with self._finishing:  # the reader thread and a close() may both get here
             if self.reply.finished:
                 return
             close, self._chunks, self._close = self._close, None, None
             metrics = self.metrics
-            metrics.total = time.perf_counter() - self._started
+            metrics.total = (time.perf_counter() if self._stopped else self._arrived()) - self._started
             if self._error is not None:
                 self.reply.outcome, self.reply.error = Outcome.FAILED, ReplyError.of(self._error)
             elif self._cut:
@@ -263,11 +271,12 @@ def start_chat(model: ModelRecord, messages: list[dict[str, str]], params: ChatP
             top_p=_given(params.top_p), max_tokens=_given(params.max_tokens),
             extra_body=attribution.request_fields(model.route) if attribution else None)
         response = context.__enter__()
+        arrival = ArrivalStream.attach(response.http_response)  # timed where the bytes arrive, parsed here
         chunks = iter(response.parse())
     except Exception as exc:
         return ChatStream(model, started=started, error=map_error(exc))
     stream = ChatStream(model, chunks, close=lambda: context.__exit__(None, None, None), started=started,
-                        max_chars=settings.max_reply_chars)
+                        max_chars=settings.max_reply_chars, arrival=arrival)
     stream.metrics.call_id = response.headers.get("x-litellm-call-id")
     overhead = response.headers.get("x-litellm-overhead-duration-ms")
     stream.metrics.overhead_ms = float(overhead) if overhead else None

@@ -44,6 +44,7 @@ class Round:
     created_at: float = field(default_factory=time.time)
     attachments: list[Attachment] = field(default_factory=list)  # files sent with the prompt (gateway.attachments)
     key: str = field(default_factory=new_id)  # this round's identity in its conversation (see the module docstring)
+    blind: bool = False  # sent in blind mode: which model wrote which reply is withheld until the analyst votes on it
 
     def content(self, *, images: bool = True) -> str | list[dict[str, Any]]:
         """The prompt as a user message's content: with its files as content parts (images only with `images`)."""
@@ -78,6 +79,8 @@ class Round:
                 "runs": {key: [r.to_dict() for r in runs] for key, runs in self.runs.items()}}
         if self.attachments:
             data["attachments"] = [a.to_dict() for a in self.attachments]  # bytes as base64
+        if self.blind:
+            data["blind"] = True
         return data
 
     @classmethod
@@ -87,7 +90,7 @@ class Round:
                    runs={k: [Reply.from_dict(r) for r in v] for k, v in (data.get("runs") or {}).items()},
                    created_at=float(data.get("created_at") or time.time()),
                    attachments=[Attachment.from_dict(a) for a in data.get("attachments") or ()],
-                   key=_key(data.get("key")))
+                   key=_key(data.get("key")), blind=data.get("blind") is True)
 
 
 @dataclass

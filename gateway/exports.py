@@ -30,7 +30,9 @@ MetricsLine = Callable[[Metrics], str]
 
 def to_json(conversation: Conversation, *, share_url: str | None = None) -> str:
     """The whole record, every run of every reply with its numbers; `import_json` reads it back."""
-    data = {**conversation.to_dict(), "exported_at": _now(), "share_url": share_url}
+    data = {**conversation.to_dict(), "exported_at": _now(), "share_url": share_url,
+            "title": conversation.title or (conversation.display_title if conversation.rounds else ""),
+            "models": conversation.models or conversation.used_models()}  # a chat's record lists neither
     return json.dumps(data, indent=2, ensure_ascii=False)
 
 
@@ -44,8 +46,11 @@ def import_json(text: str | bytes) -> Conversation:
         raise ValueError("not a conversation export: the file holds no JSON object")
     try:
         conversation = Conversation.from_dict(data)
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise ValueError(f"not a conversation export: {exc!r} is missing or malformed") from None
+    except KeyError as exc:
+        raise ValueError(f"not a conversation export: a required field, {exc.args[0]!r}, is missing") from None
+    except (TypeError, AttributeError):
+        raise ValueError("not a conversation export: a field holds the wrong kind of value (a list where a text "
+                         "should be, or the like)") from None
     conversation.id = Conversation().id
     return conversation
 

@@ -21,6 +21,7 @@ from ui.live import LiveMarkdown
 from ui.markdown import displayable, escape_dollars, inline_code
 from ui.refusal import show_refusal
 from ui.reply import draw_reply, metrics_line, model_facts
+from ui.stopped import finished_after_stop
 
 CHAT_MODES = (None, "chat", "completion", "responses")
 HAND_OVER_TURNS = 6  # new turns the fragment draws before the page takes them over (a full-page rerun)
@@ -155,16 +156,17 @@ def answer(round_: Round, model: ModelRecord, params: ChatParams, images: bool =
             show_reply(reply, last=True)
             return
         stream = sending.stream
-        try:
-            slot = st.empty()
-            live = LiveMarkdown(slot, settings.reply_image_hosts)
-            for _ in stream.batched(resend_rate=RESEND_RATE):
-                live.update(stream.text)
-        finally:  # also when the analyst stops or leaves mid-reply: the partial text is kept, marked stopped
-            stream.close()
-            round_.add(stream.reply, params)
-            store.save_round(conversation, len(conversation.rounds) - 1, owner)  # queued: never holds the page
-            sending.settle()  # after the save: the reply's cost is in the ledger (queued) before its hold goes
+        slot = st.empty()
+        live = LiveMarkdown(slot, settings.reply_image_hosts)
+        with finished_after_stop():  # Stop: the page runs again and draws the stopped reply, its numbers, the link
+            try:
+                for _ in stream.batched(resend_rate=RESEND_RATE):
+                    live.update(stream.text)
+            finally:  # also when the analyst stops or leaves mid-reply: the partial text is kept, marked stopped
+                stream.close()
+                round_.add(stream.reply, params)
+                store.save_round(conversation, len(conversation.rounds) - 1, owner)  # queued: never holds the page
+                sending.settle()  # after the save: the reply's cost is in the ledger (queued) before its hold goes
         remember_reply(model, messages, stream.reply, settings)  # the context meter below needs no second request
         show_reply(stream.reply, slot, last=True)
 

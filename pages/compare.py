@@ -19,7 +19,8 @@ from ui.compare_results import show_results
 from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
 from ui.refusal import show_refusal
-from ui.vote import blind_mode, vote_on_round
+from ui.stopped import finished_after_stop
+from ui.vote import blind_mode, still_blind, vote_on_round
 
 settings, catalogue = page_setup(pages.COMPARE)
 store, owner = get_store(settings), analyst.owner()
@@ -88,16 +89,17 @@ if isinstance(outcome, GatewayError):  # the budget: not sent; the prompt is kep
     store.save_round(comparison, len(comparison.rounds) - 1, owner)
     sending, outcome = None, None
 run = outcome.run if outcome is not None else None
-try:  # the models are already answering while the panels are drawn
-    slots = draw_panels(models, comparison, sending, settings.reply_image_hosts, blind)
-    if run is not None:
-        stream_into_panels(run, slots, repeats, settings.reply_image_hosts, blind)
-finally:  # also when Stop (or any click) ends the script run: keep the partial replies
-    if outcome is not None and sending is not None:
-        outcome.run.stop()
-        outcome.run.record(comparison, sending, params, attachments, key=sending_key)
-        store.save_round(comparison, len(comparison.rounds) - 1, owner)  # queued: never holds the page
-        outcome.settle()  # after the save: the round's cost is in the ledger (queued) before its hold goes
+with finished_after_stop():  # Stop: the page runs again and draws the stopped replies, their numbers, the link
+    try:  # the models are already answering while the panels are drawn
+        slots = draw_panels(models, comparison, sending, settings.reply_image_hosts, blind)
+        if run is not None:
+            stream_into_panels(run, slots, repeats, settings.reply_image_hosts, blind)
+    finally:  # also when Stop (or any click) ends the script run: keep the partial replies
+        if outcome is not None and sending is not None:
+            outcome.run.stop()
+            outcome.run.record(comparison, sending, params, attachments, key=sending_key, blind=blind.hidden)
+            store.save_round(comparison, len(comparison.rounds) - 1, owner)  # queued: never holds the page
+            outcome.settle()  # after the save: the round's cost is in the ledger (queued) before its hold goes
 if run is not None:
     st.query_params["c"] = comparison.id  # the link to this comparison, from its first saved round
     st.rerun()
@@ -107,4 +109,5 @@ if run is not None:
 vote_on_round(store, owner, comparison, blind)
 if not comparison.rounds:
     st.caption("Type a prompt below: it goes to every model at once, and follow-ups continue each model's own thread.")
-show_results(comparison, keys, blind, on_diff=lambda: store.save_view(comparison, owner))  # the pair is kept
+show_results(comparison, keys, blind, on_diff=lambda: store.save_view(comparison, owner),  # the pair is kept
+             withheld=still_blind(store, owner, comparison))  # exports name no model of an unvoted blind round

@@ -6,6 +6,7 @@ import streamlit as st
 from gateway.safe_csv import frame_csv
 from gateway.store import get_store
 from ui import analyst, pages
+from ui.format import count
 from ui.history import saving_banner
 from ui.layout import page_setup
 from ui.leaderboard import EXPLANATION, board, counts_table, filters, heatmap, interval_chart, judge_quality, show_table
@@ -28,7 +29,7 @@ if votes.votes == 0:
     st.markdown(EXPLANATION)
     st.stop()
 
-st.caption(f"{votes.votes:,} votes · {len(table)} models")
+st.caption(f"{count(votes.votes, 'vote')} · {count(len(table), 'model')}")
 show_table(table)
 judge_quality(store, choice, owner)
 st.download_button("Download CSV", frame_csv(table), "leaderboard.csv", "text/csv",

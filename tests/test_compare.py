@@ -16,6 +16,7 @@ from gateway.diff import word_diff
 from gateway.models import ModelRecord, find_model
 from gateway.params import ChatParams
 from gateway.reply import Metrics, Outcome, Reply
+from ui.compare_results import chart_data
 from ui.diff import diff_markdown
 
 DELAY = 3.5  # mock_delay of compare-a/b/c in tests/proxy_config.yaml
@@ -190,3 +191,15 @@ def test_different_replies_show_the_words_each_has():
 def test_diff_markdown_marks_changes_and_escapes_the_text():
     text = diff_markdown(word_diff("a *b* c", "a [x] c"))
     assert text == r"a :red-background[~~\*b\*~~] :green-background[\[x\]] c"
+
+
+def test_each_chart_marks_the_model_best_at_its_own_measure():
+    """The TTFT chart colours the first to answer, the total chart the first to finish, the cost chart the cheapest."""
+    frame = results_frame({
+        "answers-first": reply("answers-first", "x", ttft=0.1, total=3.0, completion_tokens=300, cost=0.002),
+        "ends-first": reply("ends-first", "x", ttft=0.5, total=1.0, completion_tokens=20, cost=0.001),
+    })
+    marked = {(row["Measure"], row[Col.MODEL]) for _, row in chart_data(frame).iterrows() if row[Col.BEST] != "other"}
+    assert marked == {(Col.TTFT, "answers-first"), (Col.TOTAL, "ends-first"), (Col.TOKENS_PER_S, "answers-first"),
+                      (Col.COST, "ends-first")}
+    assert set(chart_data(frame)[Col.BEST]) == {"fastest", "cheapest", "other"}

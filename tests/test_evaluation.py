@@ -4,13 +4,15 @@ Run ×N statistics."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
+from gateway import exports
 from gateway.compare.stats import NO_CLEAR_DIFFERENCE, Col, median_intervals, pairwise_differences
-from gateway.conversation import new_id
+from gateway.conversation import Conversation, Round, new_id
 from gateway.evaluation import results
-from gateway.evaluation.blind import HIDDEN_NAME, SHOWN, Blind, shuffled
+from gateway.evaluation.blind import HIDDEN_NAME, SHOWN, Blind, shuffled, withheld
 from gateway.evaluation.prompt_sets import MAX_ROWS, PromptRow, PromptSet, SetError, parse, passes
 from gateway.evaluation.runs import STALE_AFTER, Cell, EvalRun, RunStatus, judge
 from gateway.evaluation.votes import Verdict, Vote, clean_tag
@@ -195,3 +197,48 @@ def test_failed_runs_are_left_out_and_one_run_says_nothing():
     medians = median_intervals(runs).set_index([Col.MODEL, Col.MEASURE])
     assert medians.loc[("a", Col.TOTAL), Col.N] == 1 and medians.loc[("a", Col.TOTAL), Col.MEDIAN] == 1.0
     assert pairwise_differences(runs).empty  # a single value has no spread to judge by
+
+
+def test_an_export_of_an_unvoted_blind_round_names_no_model():
+    conversation = Conversation("compare", models=["quick-model", "slow-model"], diff=("quick-model", "slow-model"))
+    seen = conversation.add_prompt("Seen before")
+    blind = conversation.add_prompt("Which is which?")
+    blind.blind = True
+    for round_ in (seen, blind):
+        round_.add(Reply("quick-model", "I am quick-model, fast.", Outcome.COMPLETE, Metrics(cost=0.002)))
+        round_.add(Reply("slow-model", "Slow here.", Outcome.COMPLETE, Metrics(cost=0.01)))
+
+    copy = withheld(conversation, {blind.key}, names=("Quick Model",))
+    hidden = copy.rounds[1]
+    assert set(hidden.runs) == {"Model A", "Model B"} and all(r.metrics.cost is None for r in hidden.replies.values())
+    assert all(reply.model in ("Model A", "Model B") for reply in hidden.replies.values())
+    assert "I am [model], fast." in [r.text for r in hidden.replies.values()]
+    assert copy.rounds[0] is seen and copy.models == [] and copy.diff is None
+    assert conversation.rounds[1].runs.keys() == {"quick-model", "slow-model"}  # the record itself is unchanged
+    exported = exports.to_markdown(replace(copy, rounds=[hidden])) + exports.to_csv(replace(copy, rounds=[hidden]))
+    assert "quick-model" not in exported and "slow-model" not in exported and "Model A" in exported
+    assert withheld(conversation, set()) is conversation
+
+
+def test_a_blind_round_says_so_in_its_record():
+    round_ = Round("Q", blind=True)
+    assert Round.from_dict(round_.to_dict()).blind and not Round.from_dict(Round("Q").to_dict()).blind
+
+
+def test_a_csv_with_a_quote_never_closed_is_refused_naming_the_line_it_opens_on():
+    with pytest.raises(SetError, match=r"line 4: a quoted field is never closed"):
+        parse("prompt,expected\nfirst,x\n\n\"second, unclosed,y\nthird,z\n", "set.csv")
+    rows = parse('prompt\n"a ""quoted"" word"\n"two\nlines"\nlast\n', "set.csv")
+    assert [r.prompt for r in rows] == ['a "quoted" word', "two\nlines", "last"]
+    with pytest.raises(SetError, match=r"line 4 has no prompt"):
+        parse('prompt,tag\n"one\nmore",x\n,y\n', "set.csv")
+
+
+def test_counts_are_said_in_the_singular_for_one():
+    from ui.format import count, spend, spend_short
+
+    assert count(1, "word") == "1 word" and count(2, "word") == "2 words" and count(1, "reply", "replies") == "1 reply"
+    assert count(1200, "prompt") == "1,200 prompts"
+    assert spend(0.0, 0) == "$0" and spend(1.2, 0) == "$1.2"
+    assert spend(1.2, 3) == "$1.2 + 3 replies without a price" and spend(0.0, 1) == "— (1 reply without a price)"
+    assert spend_short(0.0, 2) == "—" and spend_short(1.2, 2) == "$1.2+"

@@ -43,7 +43,7 @@ def test_a_blind_round_hides_the_names_until_the_vote_then_reveals_them(app_env)
     assert not any("$" in text for text in texts(at.caption))  # no cost under any reply
     table = at.dataframe[0].value
     assert sorted(table["Model"]) == ["Model A", "Model B"] and "Cost ($)" not in table
-    assert any("exports name the models" in text for text in texts(at.caption)), "\n".join(texts(at.caption))
+    assert any("exports call the models" in text for text in texts(at.caption)), "\n".join(texts(at.caption))
 
     comparison = at.session_state["comparison"]
     subject = compare_subject(comparison.id, comparison.latest.key)
@@ -62,6 +62,45 @@ def test_a_blind_round_hides_the_names_until_the_vote_then_reveals_them(app_env)
     assert f"**{plain('upstream-echo')}**" in revealed and f"**{plain('demo-fast')}**" in revealed
     assert "you voted: _all bad_" in revealed
     assert "Cost ($)" in at.dataframe[0].value
+
+
+def test_an_unvoted_blind_round_stays_blind_when_reopened_until_the_vote_reveals_it(app_env, database_url,
+                                                                                     monkeypatch):
+    """Blind is saved with the round: a reload (a new session, by the link), another tab, and the results name no
+    model until the vote; the vote, cast in any of them, reveals it in every one opened after."""
+    monkeypatch.setenv("DATABASE_URL", database_url)  # on SQLite and on PostgreSQL
+    at = open_page("pages/compare.py", models="upstream-echo,demo-fast")
+    at.toggle(key="compare_blind").set_value(True).run()
+    at.chat_input(key="compare_prompt").set_value("Hi there").run()
+    comparison_id = at.query_params["c"]
+    assert get_store(load_settings(secrets={}, dotenv_path=None)).flush(5)
+
+    def names_shown(page: AppTest) -> set[str]:
+        shown = " ".join(texts(page.markdown) + [m.markdown[0].value for m in page.chat_message if m.markdown])
+        table = " ".join(" ".join(map(str, frame.value["Model"])) for frame in page.dataframe
+                         if "Model" in frame.value.columns)
+        return {name for name in ("upstream-echo", "demo-fast") if f"**{plain(name)}**" in shown or name in table}
+
+    for _ in range(2):  # reopened by its link in a new session (a reload), then in another tab
+        again = open_page("pages/compare.py", c=comparison_id)
+        assert not again.exception, again.exception
+        assert again.session_state["comparison"].latest.blind
+        assert again.toggle(key="compare_blind").value is True and again.toggle(key="compare_blind").disabled
+        assert not names_shown(again)
+        assert sorted(frame_with(again, "Model")["Model"]) == ["Model A", "Model B"]
+        assert vote_box(again).options[0].startswith("Left (Model A)") or vote_box(again).options[0].startswith(
+            "Left (Model B)")
+        assert any("exports call the models" in text for text in texts(again.caption))
+
+    vote_box(again).set_value("tie")
+    again.button[[b.label for b in again.button].index("Vote")].click().run()
+    assert not again.exception, again.exception
+    assert names_shown(again) == {"upstream-echo", "demo-fast"}
+    assert get_store(load_settings(secrets={}, dotenv_path=None)).flush(5)
+    later = open_page("pages/compare.py", c=comparison_id)  # the vote reveals it everywhere
+    assert names_shown(later) == {"upstream-echo", "demo-fast"}
+    assert not later.toggle(key="compare_blind").disabled
+    assert not any("exports call the models" in text for text in texts(later.caption))
 
 
 def vote_box(at: AppTest):

@@ -35,7 +35,7 @@ def sample_set() -> PromptSet:
 def test_the_quote_counts_every_prompt_with_the_proxy_and_states_its_output_estimate(settings):
     models = {m.key: m for m in fetch_models(settings).models}
     run = EvalRun.of(sample_set(), MODELS)
-    found = quoting.quote(run, models, settings, {"eval-quick": 37.0})
+    found = quoting.quote(run, models, settings, quoting.history_medians({"eval-quick": (37.0, 2)}))
     assert found.counted == found.pairs == 60
     by_model = {m.model: m for m in found.models}
     assert by_model["eval-quick"].output_basis == "history" and by_model["eval-quick"].output_tokens_each == 37
@@ -45,6 +45,7 @@ def test_the_quote_counts_every_prompt_with_the_proxy_and_states_its_output_esti
     assert 100 < by_model["eval-quick"].input_tokens < 600  # 20 short prompts
     assert found.total == pytest.approx(sum(m.cost for m in found.models))
     assert "counted by the proxy for all 60 calls" in found.basis and "37 output tokens a reply" in found.basis
+    assert "the median of its 2 saved replies" in found.basis  # the replies it has, however few
     capped = quoting.quote(EvalRun.of(sample_set(), MODELS, run.params.__class__(max_tokens=50)), models, settings)
     assert {m.output_basis for m in capped.models} == {"max_tokens"} and "at most" in capped.basis
 

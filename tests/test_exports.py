@@ -96,3 +96,22 @@ def test_a_chat_exports_its_turns_model_parameters_and_numbers(chat):
     assert "# Chat with demo-fast" in markdown and "Be brief." in markdown and "temperature: 0.5" in markdown
     assert "Hello! I am the fast demo model." in markdown and "_8 tokens_" in markdown
     assert "**Error:** Rate limited." in markdown and "Wait a moment." in markdown
+
+
+def test_a_chat_export_names_its_models_and_its_title():
+    chat = Conversation("chat")
+    chat.add_prompt("What is the capital of France?").add(Reply("demo-fast", "Paris.", Outcome.COMPLETE))
+    data = json.loads(exports.to_json(chat))
+    assert data["models"] == ["demo-fast"] and data["title"] == chat.display_title and data["title"]
+
+
+def test_a_malformed_import_says_what_is_wrong_in_words():
+    good = json.loads(exports.to_json(Conversation("chat", [Round("Hi", {}, {"m": [Reply("m", "Hello")]})])))
+    del good["rounds"][0]["runs"]["m"][0]["model"]
+    with pytest.raises(ValueError) as missing:
+        exports.import_json(json.dumps(good))
+    assert str(missing.value) == "not a conversation export: a required field, 'model', is missing"
+    good["rounds"][0]["runs"] = {"m": 5}
+    with pytest.raises(ValueError, match="a field holds the wrong kind of value") as wrong:
+        exports.import_json(json.dumps(good))
+    assert "Error(" not in str(wrong.value) and "object" not in str(wrong.value)

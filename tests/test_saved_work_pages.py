@@ -159,6 +159,35 @@ def test_the_sidebar_searches_renames_pins_and_deletes_with_undo(app_env):
     assert first in [s.id for s in store().history(LOCAL_OWNER, kind="chat")]
 
 
+def test_deleting_the_open_chat_clears_the_page_and_the_next_prompt_starts_a_saved_new_one(app_env):
+    at = send(open_page("pages/chat.py", model="upstream-echo"), "about otters", "chat_prompt")
+    deleted = at.query_params["c"]
+    assert store().flush(5)
+    at.run()  # the sidebar lists it
+    at.button(key=f"chat_delete_{deleted}").click().run()
+    assert not at.exception, at.exception
+    assert "c" not in at.query_params and not at.session_state["chat_conversation"].rounds and said(at) == []
+    assert any("It was open: the page started a new chat." in c.value for c in at.sidebar.caption)
+    send(at, "about beavers", "chat_prompt")  # answered into a new chat, which is saved, not into the deleted one
+    fresh = at.query_params["c"]
+    assert fresh != deleted and said(at) == ["about beavers", "echo: about beavers"]
+    assert store().flush(5)
+    assert store().load(deleted, LOCAL_OWNER) is None
+    assert [r.prompt for r in store().load(fresh, LOCAL_OWNER).rounds] == ["about beavers"]
+    at.button(key="chat_undo").click().run()  # undo reopens it where it was
+    assert at.query_params["c"] == deleted and said(at) == ["about otters", "echo: about otters"]
+
+
+def test_deleting_the_open_comparison_clears_the_page(app_env):
+    at = send(open_page("pages/compare.py", models="upstream-echo,demo-fast"), "about otters", "compare_prompt")
+    deleted = at.query_params["c"]
+    assert store().flush(5)
+    at.run()
+    at.button(key=f"compare_delete_{deleted}").click().run()
+    assert not at.exception, at.exception
+    assert "c" not in at.query_params and not at.session_state["comparison"].rounds
+
+
 def test_a_json_export_imports_as_a_new_saved_chat(app_env, tmp_path):
     at = send(open_page("pages/chat.py", model="upstream-echo"), "export me", "chat_prompt")
     text = exports.to_json(at.session_state["chat_conversation"])

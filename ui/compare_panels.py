@@ -1,9 +1,10 @@
 """The compare page's panels: one per model, three to a row, each with its thread; new replies drawn as they stream.
 
-Every model streams in its own worker thread (gateway.compare.CompareRun); only the script thread draws, every
-~50 ms, into one placeholder per panel. In blind mode (`gateway.evaluation.blind.Blind`) the panels come in the
-round's shuffled order and, until the vote, show only that round, under "Model A", "Model B"…, with costs and
-self-naming text masked.
+Every model streams in its own worker thread (gateway.compare.CompareRun), its times taken where its bytes arrive
+(gateway/arrival.py); only the script thread draws, into one placeholder per panel, paced so that drawing takes at
+most a quarter of the time (DRAW_SHARE): drawing a long fast reply must not starve the reading of the others.
+In blind mode (`gateway.evaluation.blind.Blind`) the panels come in the round's shuffled order and, until the vote,
+show only that round, under "Model A", "Model B"…, with costs and self-naming text masked.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from ui.markdown import displayable, plain
 from ui.reply import draw_reply
 
 COLUMNS = 3  # panels per row
-REFRESH = 0.05  # seconds between redraws while streaming
+REFRESH = 0.05  # seconds between redraws while streaming, at the least
+DRAW_SHARE = 0.25  # the largest share of the time the script thread spends drawing while the replies stream
 
 
 def draw_panels(models: list[ModelRecord], comparison: Conversation, prompt: str | None,
@@ -85,13 +87,14 @@ def hand_off(key: str, comparison: Conversation) -> None:
 
 def stream_into_panels(run: CompareRun, slots: dict[str, DeltaGenerator], repeats: int,
                        image_hosts: frozenset[str] = frozenset(), blind: Blind = SHOWN) -> None:
-    """Draw the replies as they arrive, every ~50 ms, until all have ended."""
+    """Draw the replies as they arrive, every ~50 ms or less often when drawing is slow, until all have ended."""
     status = st.empty()
     drawn: dict[str, tuple[object, ...]] = {}
-    finished = False
+    finished, pause = False, REFRESH
     while not finished:
-        finished = run.wait(REFRESH)
-        elapsed = time.perf_counter() - run.started
+        finished = run.wait(pause)
+        began = time.perf_counter()
+        elapsed = began - run.started
         for key, reply in run.snapshot().items():
             state = (len(reply.text), reply.outcome, reply.run, None if reply.finished else round(elapsed, 1))
             if drawn.get(key) != state:
@@ -102,3 +105,4 @@ def stream_into_panels(run: CompareRun, slots: dict[str, DeltaGenerator], repeat
         done, total = run.progress
         status.progress(done / total, text=f"{done} of {total} replies · {seconds(elapsed)}"
                         + (f" · Run ×{repeats}" if repeats > 1 else ""))
+        pause = max(REFRESH, (time.perf_counter() - began) * (1 - DRAW_SHARE) / DRAW_SHARE)

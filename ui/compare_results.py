@@ -7,7 +7,7 @@ saved with it, and picked again when it is reopened.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from urllib.parse import urlencode
 
 import altair as alt
@@ -21,6 +21,7 @@ from gateway.compare.stats import (
     FASTEST,
     STATS_TIMES,
     Col,
+    best_by_measure,
     fastest_and_cheapest,
     median_intervals,
     pairwise_differences,
@@ -30,8 +31,10 @@ from gateway.compare.stats import (
 from gateway.conversation import Conversation, diff_pair
 from gateway.diff import word_diff
 from gateway.evaluation.blind import SHOWN, Blind
+from gateway.evaluation.blind import withheld as withhold
 from gateway.reply import Reply
 from ui.diff import diff_markdown
+from ui.format import count
 from ui.markdown import plain
 
 DIFF_PICKERS = ("compare_diff_first", "compare_diff_second")  # widget keys
@@ -39,9 +42,10 @@ DIFF_OF = "compare_diff_of"  # the comparison whose pair the pickers hold
 
 
 def show_results(comparison: Conversation, keys: list[str], blind: Blind = SHOWN,
-                 on_diff: Callable[[], None] | None = None) -> None:
+                 on_diff: Callable[[], None] | None = None, withheld: Collection[str] = ()) -> None:
     """The latest round's numbers: a table and a chart, repeated-run statistics, a diff, and the exports.
-    `on_diff` runs when the analyst picks other replies to diff (the pair is then in `comparison.diff`)."""
+    `on_diff` runs when the analyst picks other replies to diff (the pair is then in `comparison.diff`); `withheld`:
+    the keys of the rounds whose names the exports withhold (sent blind, not voted on)."""
     latest = comparison.latest
     if latest is None:
         return
@@ -74,10 +78,10 @@ def show_results(comparison: Conversation, keys: list[str], blind: Blind = SHOWN
         show_run_statistics(runs)
     show_diff(comparison, {key: blind.mask(latest.replies[key]) for key in order if key in latest.replies},
               blind.label, on_diff)
-    if blind.hidden:
-        st.caption(":material/visibility_off: The exports name the models: they are here once you have voted.")
-        return
-    show_exports(comparison, keys)
+    show_exports(withhold(comparison, withheld, blind.names), keys, link=not withheld)
+    if withheld:
+        st.caption(":material/visibility_off: The exports call the models of a round you have not voted on "
+                   "\"Model A\", \"Model B\"…, without costs: vote to see the names there too.")
 
 
 def highlight(frame: pd.DataFrame) -> pd.io.formats.style.Styler:
@@ -90,20 +94,30 @@ def highlight(frame: pd.DataFrame) -> pd.io.formats.style.Styler:
     return frame.style.apply(colour, axis=1)
 
 
-def results_chart(frame: pd.DataFrame) -> alt.FacetChart | None:
-    """One small bar chart per measure; the fastest and the cheapest model in colour."""
+def chart_data(frame: pd.DataFrame) -> pd.DataFrame:
+    """The chart's rows: one per model and measure, marked "fastest" (or "cheapest", for the cost) where that model
+    is the best at that measure (the TTFT chart marks the first to answer, not the first to finish)."""
     measures = [name for name in CHART_COLUMNS if name in frame]  # (no cost while blind)
-    long = frame.melt(id_vars=[Col.MODEL, Col.BEST], value_vars=measures, var_name="Measure",
+    long = frame.melt(id_vars=[Col.MODEL], value_vars=measures, var_name="Measure",
                       value_name="Value").dropna(subset=["Value"])
+    best = best_by_measure(frame)
+    long[Col.BEST] = [(CHEAPEST if measure == Col.COST else FASTEST) if best.get(measure) == model else "other"
+                      for model, measure in zip(long[Col.MODEL], long["Measure"])]
+    return long
+
+
+def results_chart(frame: pd.DataFrame) -> alt.FacetChart | None:
+    """One small bar chart per measure; in each, the model best at that measure in colour."""
+    measures = [name for name in CHART_COLUMNS if name in frame]
+    long = chart_data(frame)
     if long.empty:
         return None
-    long[Col.BEST] = long[Col.BEST].replace("", "other")
     bars = alt.Chart(long).mark_bar().encode(
         x=alt.X("Value:Q", title=None),
         y=alt.Y(f"{Col.MODEL}:N", title=None, sort=list(frame[Col.MODEL])),
         color=alt.Color(f"{Col.BEST}:N", title=None, scale=alt.Scale(
-            domain=[FASTEST, CHEAPEST, f"{FASTEST}, {CHEAPEST}", "other"],
-            range=["#f28e2b", "#21c354", "#9467bd", "#a0a4ab"]), legend=alt.Legend(orient="bottom")),
+            domain=[FASTEST, CHEAPEST, "other"], range=["#f28e2b", "#21c354", "#a0a4ab"]),
+            legend=alt.Legend(orient="bottom")),
         tooltip=[Col.MODEL, "Measure", alt.Tooltip("Value:Q", format=".4g"), Col.BEST],
     ).properties(width=330, height=28 * len(frame) + 10)
     return bars.facet(facet=alt.Facet("Measure:N", title=None, sort=measures), columns=2).resolve_scale(
@@ -153,8 +167,8 @@ def show_diff(comparison: Conversation, replies: dict[str, Reply], label: Callab
                    icon=":material/check:")
         return
     counts = diff.counts
-    st.caption(f"{diff.ratio:.0%} similar · {counts['delete']} words only in {plain(label(first))} (struck "
-               f"through) · {counts['insert']} only in {plain(label(second))} (green)")
+    st.caption(f"{diff.ratio:.0%} similar · {count(counts['delete'], 'word')} only in {plain(label(first))} (struck "
+               f"through) · {count(counts['insert'], 'word')} only in {plain(label(second))} (green)")
     st.markdown(diff_markdown(diff))
 
 
@@ -171,19 +185,21 @@ def _start_pickers(comparison: Conversation, keys: list[str]) -> None:
     state[DIFF_OF] = comparison.id
 
 
-def show_exports(comparison: Conversation, keys: list[str]) -> None:
-    """Downloads (Markdown, CSV, JSON) and the share link."""
+def show_exports(comparison: Conversation, keys: list[str], *, link: bool = True) -> None:
+    """Downloads (Markdown, CSV, JSON) and the share link (`link`: False while it would name the models of a round
+    the analyst has not voted on)."""
     st.subheader("Export")
-    link = share_link(keys)
+    shared = share_link(keys) if link else None
     md_col, csv_col, json_col = st.columns(3)
-    md_col.download_button("Markdown", exports.to_markdown(comparison, share_url=link), "comparison.md",
+    md_col.download_button("Markdown", exports.to_markdown(comparison, share_url=shared), "comparison.md",
                            "text/markdown", icon=":material/download:", width="stretch", on_click="ignore")
     csv_col.download_button("CSV", exports.to_csv(comparison), "comparison.csv", "text/csv",
                             icon=":material/download:", width="stretch", on_click="ignore")
-    json_col.download_button("JSON", exports.to_json(comparison, share_url=link), "comparison.json",
+    json_col.download_button("JSON", exports.to_json(comparison, share_url=shared), "comparison.json",
                              "application/json", icon=":material/download:", width="stretch", on_click="ignore")
-    st.caption("Share link: opens this page with the same models chosen.")
-    st.code(link, language=None)
+    if shared is not None:
+        st.caption("Share link: opens this page with the same models chosen.")
+        st.code(shared, language=None)
 
 
 def share_link(keys: list[str]) -> str:

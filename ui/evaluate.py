@@ -22,7 +22,7 @@ from gateway.store import Store, Unavailable
 from gateway.store.evaluation import Evaluations
 from ui import pages
 from ui.compare_inputs import sampling_inputs
-from ui.format import seconds, usd
+from ui.format import count, seconds, usd
 from ui.markdown import displayable, plain
 from ui.reply import draw_reply
 from ui.vote import vote_form
@@ -52,12 +52,12 @@ def prompt_sets(evaluations: Evaluations, owner: str) -> PromptSet | None:
         return None
     by_id = {s.id: s for s in found}
     chosen = st.selectbox("Prompt set", list(by_id), key="eval_set",
-                          format_func=lambda i: f"{by_id[i].name} · {len(by_id[i].rows)} prompts, "
+                          format_func=lambda i: f"{by_id[i].name} · {count(len(by_id[i].rows), 'prompt')}, "
                                                 f"{by_id[i].checked} with expected answers")
     prompt_set = by_id[chosen]
     with st.expander(f"The prompts of {plain(prompt_set.name)}", icon=":material/list:"):
         prompts = pd.DataFrame([r.to_dict() for r in prompt_set.rows])
-        st.dataframe(prompts, hide_index=True)
+        st.dataframe(prompts, hide_index=True, placeholder="—")
         # The table's own toolbar download is off (.streamlit/config.toml): this one writes no live formula.
         st.download_button("CSV", lambda: frame_csv(prompts), "prompt-set.csv", "text/csv", icon=":material/download:",
                            on_click="ignore", key="eval_set_csv")
@@ -89,7 +89,7 @@ def _add_set(evaluations: Evaluations, owner: str) -> None:
         return
     prompt_set = PromptSet(clean_name(name), rows)
     if _say(evaluations.save_set(prompt_set, owner), "The set was not saved"):
-        st.session_state["_toast"] = (f"Saved {plain(prompt_set.name)}: {len(rows)} prompts.", "✅")
+        st.session_state["_toast"] = (f"Saved {plain(prompt_set.name)}: {count(len(rows), 'prompt')}.", "✅")
         st.rerun()
 
 
@@ -134,7 +134,7 @@ def new_run(evaluations: Evaluations, owner: str, prompt_set: PromptSet, catalog
             st.rerun()
 
 
-def _history(evaluations: Evaluations, keys: Sequence[str]) -> dict[str, float]:
+def _history(evaluations: Evaluations, keys: Sequence[str]) -> dict[str, tuple[float, int]]:
     ledger = evaluations.ledger(keys)
     if isinstance(ledger, Unavailable) or ledger.empty:
         return {}
@@ -145,15 +145,29 @@ def _history(evaluations: Evaluations, keys: Sequence[str]) -> dict[str, float]:
 def _show_quote(quote: quoting.Quote, draft: EvalRun) -> None:
     total = quote.total
     st.markdown(f"**Quote:** {usd(total) if total is not None else 'unknown (a model has no price)'} for "
-                f"{draft.cells_total:,} calls ({quote.rows} prompts × {len(quote.models)} models)")
+                f"{count(draft.cells_total, 'call')} ({count(quote.rows, 'prompt')} × "
+                f"{count(len(quote.models), 'model')})")
     st.dataframe(pd.DataFrame([{"Model": m.model, "Input tokens": m.input_tokens,
                                 "Output tokens a reply (est.)": m.output_tokens_each, "Cost ($)": m.cost}
-                               for m in quote.models]), hide_index=True,
+                               for m in quote.models]), hide_index=True, placeholder="—",
                  column_config={"Cost ($)": st.column_config.NumberColumn(format="$%.6g")})
     st.caption(f"Based on: {plain(quote.basis)} Prices from the catalogue.")
 
 
 # --- Runs ------------------------------------------------------------------------------------------------------------
+
+def known_cost(run: EvalRun) -> float | None:
+    """What a run cost, None when unknown: a run whose quote was unknown (a model has no price) and whose known costs
+    add up to nothing never reports $0."""
+    return None if run.quote is None and not run.cost else run.cost
+
+
+def run_cost(run: EvalRun) -> str:
+    """A run's cost in words: `$0.0123`, `at least $0.0123` (a model has no price), `cost unknown`."""
+    if run.quote is not None:
+        return usd(run.cost)
+    return f"at least {usd(run.cost)} (a model has no price)" if run.cost else "cost unknown (a model has no price)"
+
 
 def choose_run(evaluations: Evaluations, owner: str) -> EvalRun | None:
     """The analyst's runs (who, when, set, models, cost, status); the one in `?run=` is opened."""
@@ -165,10 +179,11 @@ def choose_run(evaluations: Evaluations, owner: str) -> EvalRun | None:
         st.caption("No runs yet: pick a prompt set and models above, get the quote, and start.")
         return None
     table = pd.DataFrame([{"Who": r.owner, "When": dt.datetime.fromtimestamp(r.created_at).strftime("%d %b %H:%M"),
-                           "Set": r.set_name, "Models": ", ".join(r.models), "Cost ($)": r.cost,
+                           "Set": r.set_name, "Models": ", ".join(r.models), "Cost ($)": known_cost(r),
                            "Quote ($)": r.quote, "Status": r.state().value,
                            "Done": f"{r.cells_done}/{r.cells_total}"} for r in found])
-    picked = st.dataframe(table, hide_index=True, on_select="rerun", selection_mode="single-row", key="eval_runs",
+    picked = st.dataframe(table, hide_index=True, placeholder="—", on_select="rerun", selection_mode="single-row",
+                          key="eval_runs",
                           column_config={"Cost ($)": st.column_config.NumberColumn(format="$%.6g"),
                                          "Quote ($)": st.column_config.NumberColumn(format="$%.6g")})
     rows = picked.selection.rows if picked is not None else []
@@ -204,7 +219,7 @@ def _progress(evaluations: Evaluations, owner: str, run_id: str, catalogue: Cata
         done = max(done, now.done)
         eta = f" · about {seconds(now.eta)} left" if now.eta is not None else ""
         st.progress(done / run.cells_total, text=f"{done:,} of {run.cells_total:,} cells · "
-                                                 f"{seconds(now.elapsed)}{eta} · {usd(run.cost)} so far")
+                                                 f"{seconds(now.elapsed)}{eta} · {run_cost(run)} so far")
         if now.message:
             st.caption(plain(now.message))
         if st.button("Stop", key="eval_stop", icon=":material/stop_circle:"):
@@ -215,7 +230,7 @@ def _progress(evaluations: Evaluations, owner: str, run_id: str, catalogue: Cata
     if live and state is not RunStatus.RUNNING:
         st.rerun(scope="app")  # it has just ended: draw the results and stop refreshing
     st.progress(done / run.cells_total if run.cells_total else 1.0,
-                text=f"{state.value.capitalize()} · {done:,} of {run.cells_total:,} cells · {usd(run.cost)}")
+                text=f"{state.value.capitalize()} · {done:,} of {run.cells_total:,} cells · {run_cost(run)}")
     if working is not None and working.progress().message:
         st.warning(plain(working.progress().message), icon=":material/pause_circle:")
     if state is RunStatus.RUNNING:
@@ -238,13 +253,14 @@ def run_results(store: Store, evaluations: Evaluations, owner: str, run: EvalRun
         return
     st.subheader("Per model")
     number = st.column_config.NumberColumn
-    st.dataframe(results.summary(run, cells), hide_index=True, column_config={
+    st.dataframe(results.summary(run, cells), hide_index=True, placeholder="—", column_config={
         results.Col.PASS_RATE: number(format="percent", help="Of the rows with an expected answer"),
         results.Col.TTFT_MEDIAN: number(format="%.3f"), results.Col.TOTAL_COST: number(format="$%.6g")})
     st.subheader("Prompt × model")
     st.caption("✓ passed its check · ✗ failed it · · no check; then the reply's total time. Select a row to see its "
                "replies side by side, vote on it, or open it as a comparison.")
-    grid = st.dataframe(results.grid(run, cells), hide_index=True, on_select="rerun", selection_mode="single-row",
+    grid = st.dataframe(results.grid(run, cells), hide_index=True, placeholder="—", on_select="rerun",
+                        selection_mode="single-row",
                         key=f"eval_grid_{run.id}")
     csv_col, json_col, _ = st.columns([1, 1, 2])
     csv_col.download_button("CSV", results.to_csv(run, cells), f"evaluation-{run.id[:8]}.csv", "text/csv",

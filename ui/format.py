@@ -42,3 +42,24 @@ def seconds(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def count(number: int, singular: str, plural: str | None = None) -> str:
+    """`1 word`, `2 words`, `1,200 replies` (`plural` when adding an s is wrong)."""
+    return f"{number:,} {singular if number == 1 else plural or singular + 's'}"
+
+
+def spend(cost: float | None, unpriced: int = 0) -> str:
+    """A total cost that may leave replies out: `$1.20`; `$1.20 + 3 replies without a price`; `— (3 replies without
+    a price)` when none had one. Never `$0` for what is unknown: `$0` only when every reply had a price."""
+    if not unpriced:
+        return usd(cost)
+    without = f"{count(unpriced, 'reply', 'replies')} without a price"
+    return f"{usd(cost)} + {without}" if cost else f"— ({without})"
+
+
+def spend_short(cost: float | None, unpriced: int = 0) -> str:
+    """As `spend`, for a metric's value: `$1.20+` when replies without a price are left out, `—` when none had one."""
+    if not unpriced:
+        return usd(cost)
+    return f"{usd(cost)}+" if cost else "—"

@@ -18,7 +18,7 @@ from streamlit.delta_generator import DeltaGenerator
 from gateway import exports
 from gateway.conversation import Conversation, Kind
 from gateway.store import Store, Summary, Unavailable
-from ui.format import usd
+from ui.format import count, usd
 from ui.markdown import plain
 from ui.pages import Page
 
@@ -70,12 +70,13 @@ class NewEntry:
     listed: frozenset[str] | None  # the ids the list shows; None: it lists no new ones (a search, or unreadable)
     note: str | None  # what the list says when it has nothing to show
     slot: DeltaGenerator
+    on_new: Callable[[], None]  # starts a new conversation (deleting the open one from its entry does)
 
     def draw(self, current: Conversation) -> None:
         with self.slot:
             if (self.listed is not None and current.rounds and current.id not in self.listed
                     and self.store.status().ok):  # not saved when the database is failing: not listed either
-                _entry(self.store, self.owner, self.kind, self.page, _summary(current), True)
+                _entry(self.store, self.owner, self.kind, self.page, _summary(current), True, self.on_new)
             elif self.note:
                 st.caption(self.note)
             else:
@@ -105,10 +106,10 @@ def history_sidebar(store: Store, owner: str, kind: Kind, page: Page, current: C
                 listed = frozenset(summary.id for summary in found)
         pinned = sum(summary.pinned for summary in found)  # the list has them first
         for summary in found[:pinned]:
-            _entry(store, owner, kind, page, summary, summary.id == current.id)
-        new = NewEntry(store, owner, kind, page, listed, note, st.container())
+            _entry(store, owner, kind, page, summary, summary.id == current.id, on_new)
+        new = NewEntry(store, owner, kind, page, listed, note, st.container(), on_new)
         for summary in found[pinned:]:
-            _entry(store, owner, kind, page, summary, summary.id == current.id)
+            _entry(store, owner, kind, page, summary, summary.id == current.id, on_new)
         _undo(store, owner, kind)
         _import(store, owner, kind, page)
     if not new_in_fragment:
@@ -124,13 +125,15 @@ def _summary(conversation: Conversation) -> Summary:
                    updated_at=now, cost=conversation.cost, pinned=conversation.pinned, turns=len(conversation.rounds))
 
 
-def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, current: bool) -> None:
+def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, current: bool,
+           on_new: Callable[[], None]) -> None:
     link_col, menu_col = st.columns([6, 1], vertical_alignment="center")
     label = ("📌 " if summary.pinned else "") + plain(summary.title)
     when = dt.datetime.fromtimestamp(summary.updated_at).strftime("%d %b %H:%M")
     models = plain(", ".join(summary.models))
     link_col.page_link(page.path, label=f"**{label}**" if current else label, query_params={"c": summary.id},
-                       help=f"{models} · {when} · {summary.turns} turns · {usd(summary.cost)}")
+                       help=f"{models} · {when} · {count(summary.turns, 'turn')}"  # a cost of 0 may be unknown:
+                       + (f" · {usd(summary.cost)}" if summary.cost else ""))  # (the store sums known costs)
     with menu_col.popover("", icon=":material/more_vert:"):
         title = st.text_input("Title", summary.title, key=f"{kind}_title_{summary.id}")
         if st.button("Rename", key=f"{kind}_rename_{summary.id}", icon=":material/edit:"):
@@ -141,7 +144,9 @@ def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, c
             st.rerun()
         if st.button("Delete", key=f"{kind}_delete_{summary.id}", icon=":material/delete:", type="primary"):
             if _report(store.delete(summary.id, owner)):
-                st.session_state[f"{kind}_deleted"] = (summary.id, summary.title)
+                st.session_state[f"{kind}_deleted"] = (summary.id, summary.title, current)
+                if current:  # the one on screen: the page starts anew, so nothing is answered into a deleted one
+                    on_new()
             st.rerun()
 
 
@@ -149,10 +154,12 @@ def _undo(store: Store, owner: str, kind: Kind) -> None:
     deleted = st.session_state.get(f"{kind}_deleted")
     if deleted is None:
         return
-    conversation_id, title = deleted
-    st.caption(f"Deleted “{plain(title)}”.")
+    conversation_id, title, was_open = deleted
+    st.caption(f"Deleted “{plain(title)}”." + (f" It was open: the page started a new {NOUN[kind][0]}."
+                                                 if was_open else ""))
     if st.button("Undo delete", key=f"{kind}_undo", icon=":material/undo:"):
-        _report(store.restore(conversation_id, owner))
+        if _report(store.restore(conversation_id, owner)) and was_open:
+            st.query_params["c"] = conversation_id  # reopened where it was
         del st.session_state[f"{kind}_deleted"]
         st.rerun()
 

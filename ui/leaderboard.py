@@ -130,7 +130,7 @@ def board(store: Store, choice: Choice, owner: str) -> tuple[Board, pd.DataFrame
 
 def show_table(table: pd.DataFrame) -> None:
     number = st.column_config.NumberColumn
-    st.dataframe(table, hide_index=True, column_config={
+    st.dataframe(table, hide_index=True, placeholder="—", column_config={
         Col.RANK: st.column_config.TextColumn(help="A range when the 95 % intervals overlap: the data cannot tell "
                                                    "those models apart"),
         Col.RATING: number(format="%.0f", help="Bradley–Terry rating on the Elo scale (1000 = average)"),

@@ -17,7 +17,7 @@ from gateway.keyinfo import fetch_key_info
 from gateway.sending import Sender
 from gateway.store import Store, Unavailable
 from gateway.usage import PERIOD_KEYS, Col, Period
-from ui.format import tokens, usd
+from ui.format import count, spend, spend_short, tokens, usd
 from ui.markdown import escape_dollars, inline_code, plain
 from ui.usage_charts import cost_by_day, per_model
 
@@ -54,11 +54,14 @@ def my_usage(store: Store, settings: Settings, me: Analyst) -> None:
     for column, key in zip(st.columns(3), ("day", "week", "month")):
         period = periods[key]
         shown = usage.totals(usage.within(rows, period))
-        column.metric(f"My spend · {period.label.lower()}", usd(shown.cost),
-                      help=escape_dollars(f"{shown.replies} replies, {shown.tokens:,} tokens"
+        column.metric(f"My spend · {period.label.lower()}", spend_short(shown.cost, shown.unpriced),
+                      help=escape_dollars(f"{spend(shown.cost, shown.unpriced)}; "
+                                          f"{count(shown.replies, 'reply', 'replies')}, {shown.tokens:,} tokens"
                                           + (f"; {usd(shown.estimated)} estimated from catalogue prices"
                                              if shown.estimated else "")))
-        column.caption(f"{tokens(shown.tokens)} tokens · {shown.replies} replies")
+        column.caption(f"{tokens(shown.tokens)} tokens · {count(shown.replies, 'reply', 'replies')}"
+                       + (f" · {count(shown.unpriced, 'reply', 'replies')} without a price" if shown.unpriced
+                          else ""))
     _budget(store, settings, me)
 
     st.subheader("By model and by day")
@@ -105,11 +108,12 @@ def _breakdown(rows: pd.DataFrame, *, series: str, download: str) -> None:
         notes.append(f"{usd(shown.estimated)} of {usd(shown.cost)} is estimated from catalogue prices (the proxy "
                      "gave no cost)")
     if shown.unpriced:
-        notes.append(f"{shown.unpriced} replies had no known price: they count as $0 here, and against budgets at "
-                     "the assumed rate")
+        notes.append(f"{count(shown.unpriced, 'reply', 'replies')} without a price count against budgets at the "
+                     "assumed rate")
     if shown.failed:
-        notes.append(f"{shown.failed} of {shown.replies} replies failed")
-    st.caption(escape_dollars(f"{usd(shown.cost)} · {shown.tokens:,} tokens · {shown.replies} replies"
+        notes.append(f"{shown.failed} of {count(shown.replies, 'reply', 'replies')} failed")
+    st.caption(escape_dollars(f"{spend(shown.cost, shown.unpriced)} · {shown.tokens:,} tokens · "
+                              f"{count(shown.replies, 'reply', 'replies')}"
                               + "".join(f" · {n}" for n in notes)))
     st.altair_chart(cost_by_day(usage.by_day(rows, series), series), width="stretch")
 
@@ -117,7 +121,8 @@ def _breakdown(rows: pd.DataFrame, *, series: str, download: str) -> None:
     cost_col, tokens_col = st.columns(2)
     cost_col.altair_chart(per_model(models, Col.COST, "Cost ($)", "$.4f"), width="stretch")
     tokens_col.altair_chart(per_model(models, Col.TOKENS, "Tokens", ","), width="stretch")
-    st.dataframe(usage.table(rows, [Col.MODEL]), hide_index=True, column_config=MONEY, key=f"{download}-models")
+    st.dataframe(usage.table(rows, [Col.MODEL]), hide_index=True, placeholder="—", column_config=MONEY,
+                 key=f"{download}-models")
 
     slow_col, dear_col = st.columns(2)
     slow_col.markdown("**Slowest models** (mean time to first token)")
@@ -193,9 +198,10 @@ def team_usage(store: Store, settings: Settings) -> None:
     analysts = usage.table(rows, [Col.ANALYST])
     analysts["Monthly budget ($)"] = [settings.monthly_budget(a) for a in analysts[Col.ANALYST]]
     st.markdown("**Per analyst**")
-    st.dataframe(analysts, hide_index=True, column_config=MONEY, key="team-analysts")
+    st.dataframe(analysts, hide_index=True, placeholder="—", column_config=MONEY, key="team-analysts")
     st.altair_chart(cost_by_day(usage.by_day(rows, Col.ANALYST), Col.ANALYST), width="stretch")
     st.markdown("**Per model**")
-    st.dataframe(usage.table(rows, [Col.MODEL]), hide_index=True, column_config=MONEY, key="team-models")
+    st.dataframe(usage.table(rows, [Col.MODEL]), hide_index=True, placeholder="—", column_config=MONEY,
+                 key="team-models")
     st.download_button("Team CSV", usage.csv(rows), "team-usage.csv", "text/csv", icon=":material/download:",
                        on_click="ignore", key="team-csv", help="One row per day, analyst and model")

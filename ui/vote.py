@@ -1,10 +1,12 @@
 """Votes and blind mode on the compare page: the toggle, how the round on screen is shown, and the vote on it.
 
 `blind_mode` draws the toggle (remembered for the session) and says how the round is shown (`gateway.evaluation.
-blind.Blind`); `vote_on_round` draws the vote once every reply of the latest round has ended. A vote is saved at
-once, one per round per analyst (voting again changes it), with its tag, comment and whether it was cast blind;
-casting it reveals the names. A round is named by its key (`gateway.evaluation.votes.compare_subject`), never by its
-place: another tab's round can move it down.
+blind.Blind`): a round sent blind (`Round.blind`, saved with it) stays hidden until the vote however it is opened
+again (a reload, its link, the history, another tab), and the toggle stays on while it is. `vote_on_round` draws
+the vote once every reply of the latest round has ended. A vote is saved at once, one per round per analyst (voting
+again changes it), with its tag, comment and whether it was cast blind; casting it reveals the names. A round is
+named by its key (`gateway.evaluation.votes.compare_subject`), never by its place: another tab's round can move it
+down.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import streamlit as st
 
 from gateway import ModelRecord
 from gateway.conversation import Conversation
-from gateway.evaluation.blind import SHOWN, Blind, shuffled
+from gateway.evaluation.blind import SHOWN, Blind, of_round, shuffled
 from gateway.evaluation.votes import COMMENT_LENGTH, TAG_LENGTH, Verdict, Vote, clean_tag, compare_subject
 from gateway.store import Store, Unavailable
 from gateway.store.evaluation import Evaluations
@@ -25,30 +27,52 @@ REMEMBERED = "blind_mode"  # session key that outlives the widget (pages drop th
 def blind_mode(store: Store, owner: str, comparison: Conversation, models: list[ModelRecord],
                sending_key: str | None) -> Blind:
     """The blind-mode toggle, and how this page run shows the comparison's latest round, or the round being sent
-    now (`sending_key`: the key it will have; None when nothing is sent)."""
-    st.session_state.setdefault("compare_blind", st.session_state.get(REMEMBERED, False))
-    on = st.toggle("Blind mode", key="compare_blind", help="Hide model names, providers and costs, and shuffle the "
-                   "panels, until you have voted on the round. Votes remember whether they were cast blind.")
-    st.session_state[REMEMBERED] = on
-    if not on:
-        return SHOWN
+    now (`sending_key`: the key it will have; None when nothing is sent). A latest round sent blind and not voted on
+    stays hidden whatever the toggle said in this session (a reload or a link starts a new one): the toggle is on
+    and cannot be turned off until the vote."""
     latest = comparison.latest
-    round_key = sending_key or (latest.key if latest is not None else "")
-    keys = [m.key for m in models]
-    if not sending_key and latest is not None and latest.runs:
-        keys = latest.models
-    hidden = bool(sending_key) or latest is None or not _voted(store, owner, comparison, round_key)
     names = tuple(n for m in models for n in (m.key, m.id, m.name))
-    blind = Blind(tuple(shuffled(keys, comparison.id, round_key)), hidden, names)
-    if hidden:
+    unvoted = (not sending_key and latest is not None and latest.blind
+               and not _voted(store, owner, comparison, latest.key))
+    if unvoted:
+        st.session_state["compare_blind"] = True
+    st.session_state.setdefault("compare_blind", st.session_state.get(REMEMBERED, False))
+    on = st.toggle("Blind mode", key="compare_blind", disabled=unvoted,
+                   help="Vote on this round to see the names (the toggle is on until you do)." if unvoted else
+                   "Hide model names, providers and costs, and shuffle the panels, until you have voted on the "
+                   "round. Votes remember whether they were cast blind.")
+    st.session_state[REMEMBERED] = on
+    if sending_key:
+        if not on:
+            return SHOWN
+        blind = Blind(tuple(shuffled([m.key for m in models], comparison.id, sending_key)), True, names)
+    elif latest is not None and latest.blind:
+        blind = of_round(comparison, latest, unvoted, names)
+    elif on and latest is None:
+        blind = Blind((), True, names)
+    else:
+        return SHOWN
+    if blind.hidden:
         st.caption(":material/visibility_off: Names, providers and costs are hidden and the panels shuffled "
                    "until you vote on this round.")
     return blind
 
 
 def _voted(store: Store, owner: str, comparison: Conversation, round_key: str) -> bool:
+    """Whether the owner has voted on the round. When votes cannot be read, a blind round stays blind."""
     found = Evaluations(store).my_vote(compare_subject(comparison.id, round_key), owner)
     return isinstance(found, Vote)
+
+
+def still_blind(store: Store, owner: str, comparison: Conversation) -> set[str]:
+    """The keys of the comparison's rounds whose names are withheld everywhere, exports included (`gateway.
+    evaluation.blind.withheld`): while the latest round is blind and not voted on, every round sent blind and not
+    voted on. The page shows the earlier rounds again, names and all, once the latest is voted on: so do the exports."""
+    latest = comparison.latest
+    if latest is None or not latest.blind or _voted(store, owner, comparison, latest.key):
+        return set()
+    return {r.key for r in comparison.rounds
+            if r.blind and (r is latest or not _voted(store, owner, comparison, r.key))}
 
 
 def vote_on_round(store: Store, owner: str, comparison: Conversation, blind: Blind) -> None:

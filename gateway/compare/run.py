@@ -109,10 +109,11 @@ class CompareRun:
             return {key: list(runs) for key, runs in self._runs.items()}
 
     def record(self, comparison: Conversation, prompt: str, params: Mapping[str, ChatParams],
-               attachments: Sequence[Attachment] = (), *, key: str | None = None) -> Round:
+               attachments: Sequence[Attachment] = (), *, key: str | None = None, blind: bool = False) -> Round:
         """Add this run, finished or stopped, to the comparison as its next round (with the prompt's files). `key`:
-        the round's key when the page chose it before sending (the blind order of the round on screen is by it)."""
-        round_ = Round(prompt, dict(params), self.runs(), attachments=list(attachments))
+        the round's key when the page chose it before sending (the blind order of the round on screen is by it);
+        `blind`: sent in blind mode (its names withheld until the vote, wherever it is opened)."""
+        round_ = Round(prompt, dict(params), self.runs(), attachments=list(attachments), blind=blind)
         if key is not None:
             round_.key = key
         comparison.rounds.append(round_)

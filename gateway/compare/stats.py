@@ -87,6 +87,21 @@ def fastest_and_cheapest(frame: pd.DataFrame) -> tuple[str | None, str | None]:
     return fastest, cheapest
 
 
+def best_by_measure(frame: pd.DataFrame) -> dict[str, str]:
+    """For each chart measure, the model best at it among the replies that completed: the shortest TTFT, the
+    shortest total, the most tokens a second ("fastest" for each), the lowest cost ("cheapest")."""
+    done = frame[frame[Col.OUTCOME] == Outcome.COMPLETE.value]
+    best = {}
+    for measure in CHART_COLUMNS:
+        if measure not in done:
+            continue
+        known = done.dropna(subset=[measure])
+        if len(known):
+            values = known[measure].astype(float)
+            best[measure] = known.loc[values.idxmax() if measure == Col.TOKENS_PER_S else values.idxmin(), Col.MODEL]
+    return best
+
+
 def stats_frame(runs: Mapping[str, Sequence[Reply]]) -> pd.DataFrame:
     """Per model over repeated runs: median and p95 of TTFT and total time, mean cost, and the failures."""
     rows = []

@@ -5,6 +5,10 @@ key, so every rerun and every replica shows the same order, also after another t
 are called "Model A", "Model B"… by their place, and what would give a model away is masked: its cost (prices differ
 by model) and its own name where the reply or an error message spells it ("demo-quick · offline demo model"). The
 analyst still knows which models were chosen, not which panel is which.
+
+Blind is a property of the round (`Round.blind`, saved with it): a round sent blind stays blind until its owner's vote
+on it, wherever it is shown (a reload, its link, the history, another tab), and `withheld()` is the copy of a
+conversation that an export may name (its unvoted blind rounds under "Model A"…, without costs).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import string
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from gateway.conversation import Conversation, Round
 from gateway.reply import Reply, ReplyError
 
 HIDDEN_NAME = "[model]"
@@ -73,3 +78,29 @@ class Blind:
 
 
 SHOWN = Blind((), hidden=False)  # blind mode off
+
+
+def of_round(conversation: Conversation, round_: Round, hidden: bool, names: Sequence[str] = ()) -> Blind:
+    """How a saved round is shown: in its own shuffled order, its names hidden when `hidden` (sent blind, no vote)."""
+    return Blind(tuple(shuffled(round_.models, conversation.id, round_.key)), hidden, (*names, *round_.models))
+
+
+def withheld(conversation: Conversation, still_blind: Iterable[str], names: Sequence[str] = ()) -> Conversation:
+    """A copy of the conversation in which every round named in `still_blind` (keys of rounds sent blind and not yet
+    voted on) names no model: its replies under "Model A", "Model B"… in the round's panel order, without costs,
+    with the models' names masked in their text (`names`: other spellings to mask, as the catalogue has them). The
+    copy lists no models and no diff pair (both name them); an export of it names no model at all."""
+    keys = set(still_blind)
+    if not keys.intersection(r.key for r in conversation.rounds):
+        return conversation
+    rounds = []
+    for round_ in conversation.rounds:
+        if round_.key not in keys:
+            rounds.append(round_)
+            continue
+        blind = of_round(conversation, round_, True, names)
+        runs = {blind.label(key): [replace(blind.mask(r), model=blind.label(key)) for r in round_.runs[key]]
+                for key in blind.arrange(round_.runs)}
+        params = {blind.label(key): value for key, value in round_.params.items()}
+        rounds.append(replace(round_, runs=runs, params=params))
+    return replace(conversation, rounds=rounds, models=[], diff=None)

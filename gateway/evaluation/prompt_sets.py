@@ -121,16 +121,34 @@ def _looks_like_csv(text: str) -> bool:
 
 
 def _csv(text: str) -> list[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [(h or "").strip().lower() for h in reader.fieldnames or ()]
+    """The rows, each with the line it starts on. Strict: a quote never closed would otherwise swallow every line
+    after it into one garbled prompt, so the set is refused, naming the line where that quote opens."""
+    reader = csv.DictReader(io.StringIO(text), strict=True)
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as problem:
+        raise SetError(f"line 1 (the column names): {_csv_problem(problem)}") from None
+    header = [(h or "").strip().lower() for h in fieldnames or ()]
     if "prompt" not in header:
         raise SetError("the CSV has no `prompt` column: its first line must name the columns "
                        f"({', '.join(COLUMNS)})")
     reader.fieldnames = header
+    rows, ended = [], reader.line_num  # the last line of the last row read
     try:
-        return [(reader.line_num, row) for row in reader]
+        for row in reader:  # a row starts as many lines before its last as its fields hold line breaks
+            rows.append((reader.line_num - sum(v.count("\n") for v in row.values() if isinstance(v, str)), row))
+            ended = reader.line_num
     except csv.Error as problem:
-        raise SetError(f"line {reader.line_num}: {problem}") from None
+        lines = text.splitlines()
+        start = next((n for n in range(ended + 1, len(lines) + 1) if lines[n - 1].strip()), ended + 1)
+        raise SetError(f"line {start}: {_csv_problem(problem)}") from None
+    return rows
+
+
+def _csv_problem(problem: csv.Error) -> str:
+    if "unexpected end of data" in str(problem):
+        return 'a quoted field is never closed (a " without its pair): nothing was saved'
+    return f"{problem} (nothing was saved)"
 
 
 def _jsonl(text: str) -> list[tuple[int, dict[str, Any]]]:

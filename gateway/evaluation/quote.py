@@ -4,8 +4,8 @@ Input tokens are counted by the proxy (`POST /utils/token_counter`, the model's 
 through `gateway.tokens`), up to `CHUNK` prompts a call, several calls at once, within `BUDGET` seconds; rows not
 counted by then are estimated (about four characters a token) and the quote says how many. Output tokens cannot be
 counted before the replies exist, so they are estimated and the estimate is stated: `max_tokens` when it is set
-(then the quote is an upper bound), else the median length of the model's saved replies when it has at least
-`MIN_HISTORY` of them, else `DEFAULT_OUTPUT` tokens. Prices are the catalogue's (USD per 1M tokens); a model
+(then the quote is an upper bound), else the median length of the model's saved replies when it has any (the
+quote says how many), else `DEFAULT_OUTPUT` tokens. Prices are the catalogue's (USD per 1M tokens); a model
 without a price has no quote.
 """
 
@@ -23,7 +23,7 @@ from gateway.models import ModelRecord
 from gateway.tokens import count_tokens, estimate_tokens
 
 DEFAULT_OUTPUT = 400  # tokens a reply, when nothing better is known
-MIN_HISTORY = 5  # saved replies of a model before their median length is used
+MIN_HISTORY = 1  # saved replies of a model before their median length is used (the quote says how many)
 BUDGET = 10.0  # seconds the proxy's counts may take in all
 COUNT_TIMEOUT = 5.0  # seconds one count of up to CHUNK prompts may take (a page's own counts allow 1.5 s)
 THREADS = 8
@@ -38,6 +38,7 @@ class ModelQuote:
     output_tokens_each: int  # the output estimate per reply
     output_basis: str  # "max_tokens" | "history" | "default"
     cost: float | None  # USD; None when the model has no price
+    history: int = 0  # saved replies the output estimate is the median of ("history")
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,8 @@ class Quote:
         """The quote's assumptions in words."""
         parts = []
         for m in self.models:
-            how = {"max_tokens": "max tokens, so at most", "history": "the median of its saved replies",
+            how = {"max_tokens": "max tokens, so at most",
+                   "history": f"the median of its {m.history:,} saved {'reply' if m.history == 1 else 'replies'}",
                    "default": "no saved replies to go by"}[m.output_basis]
             parts.append(f"{m.model}: {m.output_tokens_each:,} output tokens a reply ({how})")
         counted = (f"input tokens counted by the proxy for all {self.pairs} calls" if self.counted == self.pairs
@@ -68,9 +70,9 @@ class Quote:
 
 
 def quote(run: EvalRun, models: Mapping[str, ModelRecord], settings: Settings,
-          output_history: Mapping[str, float] | None = None) -> Quote:
-    """The quote for `run` (not started). `output_history`: median completion tokens of each model's saved replies,
-    with at least MIN_HISTORY replies behind it."""
+          output_history: Mapping[str, tuple[float, int]] | None = None) -> Quote:
+    """The quote for `run` (not started). `output_history`: (median completion tokens, how many replies) of each
+    model's saved replies (`history_medians`)."""
     history = output_history or {}
     deadline = time.monotonic() + BUDGET
     chunks = [range(start, min(start + CHUNK, len(run.rows))) for start in range(0, len(run.rows), CHUNK)]
@@ -91,11 +93,11 @@ def quote(run: EvalRun, models: Mapping[str, ModelRecord], settings: Settings,
         if run.params.max_tokens:
             each, basis = run.params.max_tokens, "max_tokens"
         elif key in history:
-            each, basis = max(1, round(history[key])), "history"
+            each, basis = max(1, round(history[key][0])), "history"
         else:
             each, basis = DEFAULT_OUTPUT, "default"
         cost = model.cost(tokens_in[key], each * len(run.rows)) if model is not None else None
-        quotes.append(ModelQuote(key, tokens_in[key], each, basis, cost))
+        quotes.append(ModelQuote(key, tokens_in[key], each, basis, cost, history[key][1] if basis == "history" else 0))
     return Quote(len(run.rows), tuple(quotes), counted, len(run.rows) * len(run.models))
 
 
@@ -131,6 +133,6 @@ def remaining_cost(run: EvalRun, missing: Sequence[tuple[int, str]], models: Map
     return sum(cell_cost(run, row, models[key], settings) for row, key in missing if key in models)
 
 
-def history_medians(ledger_medians: Mapping[str, tuple[float, int]]) -> dict[str, float]:
-    """{model: median completion tokens} for the models with at least MIN_HISTORY saved replies."""
-    return {k: median for k, (median, n) in ledger_medians.items() if n >= MIN_HISTORY}
+def history_medians(ledger_medians: Mapping[str, tuple[float, int]]) -> dict[str, tuple[float, int]]:
+    """{model: (median completion tokens, replies)} for the models with at least MIN_HISTORY saved replies."""
+    return {k: (median, n) for k, (median, n) in ledger_medians.items() if n >= MIN_HISTORY}

@@ -73,8 +73,9 @@ class HealthReport:
             return self.problem
         if self.overall == "healthy":
             version = f"LiteLLM {self.proxy_version}" if self.proxy_version else "LiteLLM (version unknown)"
+            deployments = f"{self.deployment_count} deployments, " if self.deployment_count is not None else ""
             return (f"{version} at {self.base_url} answers every check: {self.model_count} models, "
-                    f"{self.deployment_count} deployments, database {self.database or 'unknown'}.")
+                    f"{deployments}database {self.database or 'unknown'}.")
         first = self.failures[0]
         if self.overall == "unreachable":
             return f"No LiteLLM proxy answered at {self.base_url}: {first.detail}"

@@ -67,7 +67,7 @@ def _conversation_upsert(dialect: str, auto_title: bool, whole: bool, view: bool
     return insert.on_conflict_do_update(index_elements=[C.owner, C.id], set_=changes).returning(C.pk)
 
 
-_ROUND_VALUES = ("prompt", "params", "created_at")
+_ROUND_VALUES = ("prompt", "params", "created_at", "blind")
 # The stored round with this key, and the rounds at or after this place (in place order).
 _ROUNDS_FROM = sa.select(R.pk, R.key, R.position, R.created_at).where(
     R.conversation_pk == sa.bindparam("conversation_pk"),
@@ -151,7 +151,7 @@ def place(position: int, created_at: float, key: str,
 def _round_pk(connection: sa.Connection, conversation_pk: int, round_: rows.RoundRows) -> int:
     """The round's row, updated where it is when stored under its key, else inserted at its place."""
     values = {"prompt": rows.clean(round_.prompt), "params": rows.clean_json(round_.params),
-              "created_at": round_.created_at}
+              "created_at": round_.created_at, "blind": round_.blind}
     found = connection.execute(_ROUNDS_FROM, {"conversation_pk": conversation_pk, "key": round_.key,
                                               "position": round_.position}).all()
     same = next((row.pk for row in found if row.key == round_.key), None)
@@ -205,7 +205,7 @@ def _write_attachments(connection: sa.Connection, conversation_pk: int, round_pk
 
 _LOAD_HEADER = sa.select(conversations).where(C.owner == sa.bindparam("owner"), C.id == sa.bindparam("id"),
                                               C.deleted_at.is_(None))
-_LOAD_ROUNDS = sa.select(R.pk, R.key, R.prompt, R.params, R.created_at).where(
+_LOAD_ROUNDS = sa.select(R.pk, R.key, R.prompt, R.params, R.created_at, R.blind).where(
     R.conversation_pk == sa.bindparam("conversation_pk")).order_by(R.position)
 _LOAD_ATTACHMENTS = sa.select(attachments).where(A.conversation_pk == sa.bindparam("conversation_pk")).order_by(
     A.round_pk, A.position)

@@ -71,6 +71,7 @@ class RoundRows:
     created_at: float
     replies: tuple[Mapping[str, Any], ...] = ()  # reply column values, without the keys of the round
     attachments: tuple[Attachment, ...] = ()  # the files sent with the prompt (immutable records)
+    blind: bool = False  # Round.blind
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,8 @@ def round_rows(round_: Round, position: int, now: float) -> RoundRows:
                     for place, runs in enumerate(round_.runs.values()) for reply in runs)
     return RoundRows(key=round_.key, position=position, prompt=round_.prompt,
                      params={key: p.to_dict() for key, p in round_.params.items()},
-                     created_at=round_.created_at, replies=replies, attachments=tuple(round_.attachments))
+                     created_at=round_.created_at, replies=replies, attachments=tuple(round_.attachments),
+                     blind=round_.blind)
 
 
 _ATTACHMENT_COLUMNS = ("name", "kind", "mime", "size", "text", "data")
@@ -181,7 +183,7 @@ def build(conversation: Mapping[Any, Any], rounds: Sequence[Mapping[Any, Any]],
             runs.setdefault(reply.model, []).append(reply)
         built.append(Round(prompt=row["prompt"], params={k: params(v) for k, v in row["params"].items()},
                            runs=runs, created_at=row["created_at"], attachments=files.get(row["pk"], []),
-                           key=row["key"]))
+                           key=row["key"], blind=bool(row["blind"])))
     chosen = conversation["view"] or {}
     return Conversation(kind=conversation["kind"], rounds=built, params=ChatParams.from_dict(conversation["params"]),
                         models=list(conversation["models"]), id=conversation["id"], title=conversation["title"],

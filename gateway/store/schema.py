@@ -67,6 +67,8 @@ rounds = sa.Table(
     sa.Column("params", Json, nullable=False),  # {model key: ChatParams.to_dict()}
     sa.Column("created_at", sa.Double, nullable=False),
     sa.Column("key", sa.String(32), nullable=False),  # Round.key: what a round is saved again by (migration 0008)
+    # Round.blind: sent in blind mode; its names are withheld until the owner's vote on it (migration 0011)
+    sa.Column("blind", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.UniqueConstraint("conversation_pk", "position"),
 )
 sa.Index("uq_rounds_conversation_pk_key", rounds.c.conversation_pk, rounds.c.key, unique=True)

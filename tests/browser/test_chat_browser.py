@@ -50,17 +50,22 @@ def test_an_error_stays_in_the_conversation_with_the_prompt(app, page):
     screenshot(page, "chat")
 
 
-def test_stop_keeps_the_partial_reply_and_the_next_turn_shows_it_stopped(app, page):
+def test_stop_ends_in_a_finished_state_at_once_and_the_next_turn_goes_on(app, page):
     open_page(page, app.url + "/chat?model=upstream-slow")
     ask(page, "Take your time")
     page.locator(MESSAGES).nth(1).get_by_text("w0 w1 w2 w3", exact=False).wait_for()
     page.locator("[data-testid='stChatInputStopButton']").click()
-    page.locator("[data-testid='stChatInputSubmitButton']").wait_for()  # the run has ended
+    # At once, without another prompt: the reply marked stopped with its numbers, the buttons, the link.
+    page.get_by_text("Stopped: partial reply.").wait_for()
+    page.locator(MESSAGES).nth(1).get_by_text("TTFT").wait_for()
+    page.get_by_role("button", name="Regenerate").wait_for()
+    page.wait_for_url(re.compile(r".*[?&]c=[0-9a-f]{32}(&|$)"))
     wait_idle(page)
     partial = page.locator(MESSAGES).nth(1).inner_text()
-    assert "w0 w1 w2 w3" in partial and "w299" not in partial
-    ask(page, "Thanks")  # Streamlit draws nothing after a stop: the next run shows the reply as the record has it
-    page.get_by_text("Stopped: partial reply.").wait_for()
+    assert "w0 w1 w2 w3" in partial and "w299" not in partial and "▌" not in partial
+    assert page.locator(MESSAGES).count() == 2  # the prompt was not sent again
+    screenshot(page, "chat_stopped")
+    ask(page, "Thanks")
     page.locator(MESSAGES).nth(3).get_by_text("w299", exact=False).wait_for(timeout=60_000)
     wait_idle(page)
     messages = page.locator(MESSAGES)

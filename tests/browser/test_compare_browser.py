@@ -1,5 +1,7 @@
 """The Compare page in headless Chromium: one prompt, three models, three replies side by side."""
 
+import re
+
 import pytest
 
 from tests.browser.conftest import open_page, screenshot, wait_idle
@@ -44,14 +46,14 @@ def test_stop_halts_every_stream_and_keeps_the_partial_replies(app, page):
     page.get_by_text("w5").first.wait_for(timeout=30_000)
 
     page.locator("[data-testid='stChatInputStopButton']").click()
-    wait_idle(page)
-    repeats = page.get_by_role("spinbutton", name="Run ×N")
-    repeats.fill("2")  # any rerun draws the recorded round
-    repeats.press("Enter")
 
+    # At once, without another click: every panel marked stopped, the numbers, and the link.
     panels = page.locator("[data-testid='stColumn']").filter(has=page.locator("[data-testid='stChatMessage']"))
     panels.filter(has_text="Stopped: partial reply.").nth(2).wait_for()
+    page.get_by_role("heading", name="Results").wait_for()
+    page.wait_for_url(re.compile(r".*[?&]c=[0-9a-f]{32}(&|$)"))
     wait_idle(page)
+    assert "▌" not in " ".join(panels.all_inner_texts())
     assert panels.filter(has_text="Stopped: partial reply.").count() == 3
     assert panels.filter(has_text="w5").count() == 2  # both partial replies are still there...
     assert panels.filter(has_text="w33").count() == 0  # ...and neither went on to the end

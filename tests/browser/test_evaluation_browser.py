@@ -152,3 +152,49 @@ def test_a_prompt_set_stopped_half_way_resumes_after_a_restart_without_running_a
         assert again["reply"]["text"] == cell["reply"]["text"]
     passed = {name: sum(bool(c["passed"]) for c in after["cells"] if c["reply"]["model"] == name) for name in MODELS}
     assert passed == PASSES
+
+
+def test_an_unvoted_blind_round_stays_blind_after_a_reload_in_a_new_tab_and_in_its_export(app, page, browser):
+    open_page(page, app.url + "/compare?models=" + ",".join(NAMES))
+    page.get_by_placeholder("Send to every model…").wait_for()
+    page.get_by_text("Blind mode").click()
+    page.get_by_text("hidden and the panels shuffled").wait_for()
+    wait_idle(page)
+    page.locator(PROMPT).fill("Blind round: say hello")
+    page.locator(PROMPT).press("Enter")
+    page.get_by_text("Which reply is best?").wait_for(timeout=60_000)
+    page.wait_for_url("**c=*")
+    wait_idle(page)
+    link = page.url
+    panels = page.locator("[data-testid='stColumn']").filter(has=page.locator("[data-testid='stChatMessage']"))
+
+    def still_blind(tab) -> None:
+        tab.get_by_text("Which reply is best?").wait_for(timeout=60_000)
+        wait_idle(tab)
+        tab_panels = tab.locator("[data-testid='stColumn']").filter(has=tab.locator("[data-testid='stChatMessage']"))
+        shown = " ".join(tab_panels.all_inner_texts()) + " ".join(tab.get_by_role("radiogroup").all_inner_texts())
+        assert "Model A" in shown and "Model B" in shown and FAST_REPLY in shown
+        assert not any(name in shown for name in NAMES), shown
+        exported = download(tab, "Markdown").decode()
+        assert "Model A" in exported and FAST_REPLY in exported
+        assert not any(name in exported for name in NAMES), exported
+
+    page.reload()  # a reload starts a new session
+    still_blind(page)
+    screenshot(page, "compare_blind_after_reload")
+    other = browser.new_page(viewport={"width": 1400, "height": 1600})  # another tab, by the link
+    try:
+        other.goto(link)
+        still_blind(other)
+        other.get_by_text("Tie").click()
+        other.get_by_role("button", name="Vote").click()
+        other.get_by_text("you voted:").wait_for()
+        wait_idle(other)
+    finally:
+        other.close()
+    page.reload()  # the vote, cast in the other tab, reveals the round here too
+    page.get_by_text("you voted:").wait_for(timeout=60_000)
+    wait_idle(page)
+    panels.filter(has_text="demo-fast").first.wait_for()
+    exported = download(page, "Markdown").decode()
+    assert all(name in exported for name in NAMES)
