@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +25,7 @@ from gateway.evaluation.prompt_sets import PromptRow, PromptSet
 from gateway.evaluation.runs import Cell, EvalRun, RunStatus
 from gateway.evaluation.votes import Verdict, Vote
 from gateway.params import ChatParams
+from gateway.reply import Reply
 from gateway.store import rows as store_rows
 from gateway.store.records import Unavailable
 from gateway.store.rows import METRIC_COLUMNS, reply_from
@@ -81,6 +83,15 @@ class Evaluations:
     def votes(self, which: VoteFilter) -> pd.DataFrame | Unavailable:
         """The votes the leaderboard counts, by kind: columns models (sorted tuple), verdict, winner, count."""
         return self.store._read(None, lambda c: _votes(c, which))
+
+    def judge_votes(self, prefix: str, owner: str, judge: str) -> dict[str, Vote] | Unavailable:
+        """The verdicts of one judge model, run by the analyst, on subjects starting with `prefix`, by subject."""
+        return self.store._read(None, lambda c: _my_votes(c, prefix, owner, judge))
+
+    def record_call(self, owner: str, kind: str, about: str, reply: Reply) -> bool | Unavailable:
+        """A call that is no saved reply of a chat, comparison or run (a judge's): into the usage ledger, so /usage
+        and the budget count it. `about`: the run (or conversation) it was made for."""
+        return self.store._change(owner, lambda c: _record_call(c, owner, kind, about, reply))
 
     def judged(self, which: VoteFilter, limit: int = JUDGED_LIMIT) -> list[Vote] | Unavailable:
         """Every vote (people's and judges') on the subjects a judge has judged, within the filter's period, tag and
@@ -199,9 +210,9 @@ def _my_vote(connection: sa.Connection, subject: str, owner: str) -> Vote | None
     return _vote_from(row) if row is not None else None
 
 
-def _my_votes(connection: sa.Connection, prefix: str, owner: str) -> dict[str, Vote]:
+def _my_votes(connection: sa.Connection, prefix: str, owner: str, judge: str = "") -> dict[str, Vote]:
     escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    found = connection.execute(sa.select(votes).where(V.owner == owner, V.judge == "",
+    found = connection.execute(sa.select(votes).where(V.owner == owner, V.judge == judge,
                                                       V.subject.like(escaped + "%", escape="\\"))).mappings()
     return {row["subject"]: _vote_from(row) for row in found}
 
@@ -333,6 +344,20 @@ def _save_cell(connection: sa.Connection, run_id: str, owner: str, cell: Cell) -
         if reply.metrics.total is not None:  # sent: the usage ledger counts it, for /usage and budgets
             connection.execute(_insert(connection)(usage).values(**_usage_row(run_id, owner, cell))
                                .on_conflict_do_nothing(index_elements=[usage.c.owner, usage.c.reply_key]))
+    return True
+
+
+def _record_call(connection: sa.Connection, owner: str, kind: str, about: str, reply: Reply) -> bool:
+    metrics = reply.metrics
+    if metrics.total is None:  # never sent
+        return False
+    identity = f"{kind}|{about}|{reply.model}|{metrics.call_id or uuid.uuid4().hex}"
+    connection.execute(_insert(connection)(usage).values(
+        owner=owner, at=time.time(), kind=kind, conversation_id=about, model=reply.model, run=1,
+        outcome=reply.outcome.value, prompt_tokens=metrics.prompt_tokens, completion_tokens=metrics.completion_tokens,
+        cost=metrics.cost, cost_source=metrics.cost_source, ttft=metrics.ttft, total=metrics.total,
+        call_id=metrics.call_id, reply_key=hashlib.sha256(identity.encode("utf-8", "replace")).hexdigest(),
+    ).on_conflict_do_nothing(index_elements=[usage.c.owner, usage.c.reply_key]))
     return True
 
 

@@ -1,0 +1,150 @@
+"""A pairwise judge pass over an evaluation run: for two models of the run, every row where both replied in full is
+shown to a judge model in both orders (gateway/evaluation/judge.py), and each verdict is saved as the judge's vote on
+that row (`eval:<run id>:<row>`, `votes.judge` = the judge model).
+
+Every judge call goes through the one sending door (`gateway.sending.send_chat`: the analyst's budget, reserved per
+call, and attribution — the calls reach LiteLLM with the analyst's `user`, tagged `judge`), and is written to the
+usage ledger (kind "judge") so /usage and the budget count it. The pass is quoted before it starts (`quote`, beside
+the run's own cost) and refused when the quote does not fit what is left of the budget; a call the budget refuses
+part-way stops the pass and says so (the verdicts saved so far stay, a new pass skips them).
+
+Calls run `concurrency` at a time (EVAL_CONCURRENCY, like the run). Nothing here draws: the page shows `Progress`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from gateway.budget import BudgetExceeded
+from gateway.config import Settings
+from gateway.errors import GatewayError
+from gateway.evaluation import judge
+from gateway.evaluation.judge import Mode, PairJudgement
+from gateway.evaluation.runs import Cell, EvalRun
+from gateway.evaluation.votes import Vote, eval_subject
+from gateway.models import ModelRecord
+from gateway.params import ChatParams
+from gateway.reply import Outcome, Reply
+from gateway.sending import Sender, check_spending, expected_cost, send_chat
+from gateway.store import Unavailable
+from gateway.store.evaluation import Evaluations
+
+PARAMS = ChatParams(temperature=0.0, max_tokens=300)  # a verdict and a sentence: short, and as repeatable as it gets
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One row to judge: the prompt and the two models' complete replies."""
+
+    row: int
+    question: str
+    first: str  # model keys, in the run's order
+    second: str
+    first_text: str
+    second_text: str
+
+    def messages(self, template: str) -> tuple[list[dict[str, str]], ...]:
+        return judge.pair_messages(template, self.question, self.first_text, self.second_text)
+
+
+def pairs(run: EvalRun, cells: Sequence[Cell], first: str, second: str,
+          skip: frozenset[int] = frozenset()) -> list[Pair]:
+    """The rows where both models replied in full (and not in `skip`: rows the judge has a verdict on already)."""
+    found = {(c.row, c.model): c.reply for c in cells}
+    out = []
+    for row in range(len(run.rows)):
+        a, b = found.get((row, first)), found.get((row, second))
+        if row in skip or a is None or b is None or a.outcome is not Outcome.COMPLETE \
+                or b.outcome is not Outcome.COMPLETE:
+            continue
+        out.append(Pair(row, run.rows[row].prompt, first, second, a.text, b.text))
+    return out
+
+
+def quote(judge_model: ModelRecord, todo: Sequence[Pair], template: str, settings: Settings) -> float:
+    """Expected cost of the pass: two calls per pair (the prompt counted, the verdict at most PARAMS.max_tokens)."""
+    return sum(expected_cost(judge_model, messages, PARAMS.max_tokens, settings)
+               for pair in todo for messages in pair.messages(template))
+
+
+@dataclass
+class Progress:
+    total: int
+    done: int = 0
+    flagged: int = 0
+    unreadable: int = 0
+    cost: float = 0.0
+    stopped: str = ""  # why the pass stopped early (the budget), in words
+    judgements: list[PairJudgement] = field(default_factory=list)
+
+
+def run_pass(run: EvalRun, owner: str, todo: Sequence[Pair], judge_model: ModelRecord, template: str,
+             evaluations: Evaluations, settings: Settings, sender: Sender, concurrency: int,
+             on_progress: Callable[[Progress], None] | None = None) -> Progress:
+    """Judge every pair (both orders), save each verdict as the judge's vote, and return what happened."""
+    judge.check_template(Mode.PAIRWISE, template)
+    progress = Progress(len(todo))
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def ask(messages: list[dict[str, str]]) -> Reply | None:
+        if stop.is_set():
+            return None
+        sending = send_chat(judge_model, messages, PARAMS, settings, evaluations.store, sender)
+        if isinstance(sending, GatewayError):
+            if isinstance(sending, BudgetExceeded):
+                with lock:
+                    progress.stopped = f"The judge stopped: {sending}"
+                stop.set()
+            return None
+        try:
+            for _ in sending.stream:
+                pass
+            reply = sending.stream.reply
+            evaluations.record_call(owner, "judge", run.id, reply)  # (the ledger: /usage and the budget)
+        finally:
+            sending.settle()
+        return reply
+
+    def one(pair: Pair) -> None:
+        forward, backward = pair.messages(template)
+        replies = [ask(forward), ask(backward)]
+        if any(r is None for r in replies):
+            return
+        found = judge.judge_pair(pair.first, pair.second, replies[0].text, replies[1].text)  # type: ignore[union-attr]
+        vote = found.vote(eval_subject(run.id, pair.row))
+        if vote is not None:
+            evaluations.vote(Vote(vote.subject, vote.models, vote.verdict, vote.winner, comment=vote.comment,
+                                  judge=judge_model.key, flagged=found.flagged), owner)
+        with lock:
+            progress.done += 1
+            progress.flagged += found.flagged
+            progress.unreadable += vote is None
+            progress.cost += sum(r.metrics.cost or 0.0 for r in replies if r is not None)
+            progress.judgements.append(found)
+            if on_progress is not None:
+                on_progress(progress)
+
+    with ThreadPoolExecutor(max(1, concurrency)) as pool:
+        list(pool.map(one, todo))
+    return progress
+
+
+def refusal(judge_model: ModelRecord, todo: Sequence[Pair], template: str, settings: Settings,
+            evaluations: Evaluations, sender: Sender) -> BudgetExceeded | None:
+    """Why the pass may not start (its quote does not fit what is left of the budget), or None."""
+    return check_spending(sender, settings, evaluations.store, quote(judge_model, todo, template, settings))
+
+
+def judged_rows(evaluations: Evaluations, run: EvalRun, owner: str, judge_key: str, first: str,
+                second: str) -> frozenset[int]:
+    """Rows of the run the judge has a verdict on for these two models already."""
+    found = evaluations.judge_votes(f"eval:{run.id}:", owner, judge_key)
+    if isinstance(found, Unavailable):
+        return frozenset()
+    return frozenset(int(subject.rsplit(":", 1)[1]) for subject, vote in found.items()
+                     if set(vote.models) == {first, second})
+

@@ -1,0 +1,103 @@
+"""The evaluate page's "Judge this run": a judge model compares two models of the open run row by row, each pair in
+both orders (gateway/evaluation/judge_run.py); the prompt is shown and editable, the pass quoted before it starts,
+its verdicts saved as the judge's votes (the leaderboard's *Verdicts: Judge*)."""
+
+from __future__ import annotations
+
+import threading
+
+import streamlit as st
+
+from gateway import Catalogue, Settings
+from gateway.analyst import is_admin
+from gateway.errors import GatewayError
+from gateway.evaluation import judge_run
+from gateway.evaluation.judge import TEMPLATES, Mode, TemplateError, check_template
+from gateway.evaluation.runs import EvalRun
+from gateway.sending import Sender
+from gateway.store import Unavailable
+from gateway.store.evaluation import Evaluations
+from ui.format import usd
+from ui.markdown import plain
+
+POLL = 0.25  # seconds between progress redraws while a pass runs
+
+
+def judge_section(evaluations: Evaluations, owner: str, run: EvalRun, catalogue: Catalogue,
+                  settings: Settings) -> None:
+    with st.expander("Judge this run with a model", icon=":material/gavel:"):
+        models = {m.key: m for m in catalogue.models}
+        if not models or len(run.models) < 2:
+            st.caption("No judge can be chosen now (the catalogue is empty).")
+            return
+        keys = list(models)
+        default = next((i for i, key in enumerate(keys) if "judge" in key), 0)
+        judge_col, pair_col = st.columns([1, 2])
+        judge_key = judge_col.selectbox("Judge model", keys, index=default, key=f"judge_model_{run.id}")
+        pair = pair_col.multiselect("Two models of this run", run.models, default=list(run.models[:2]),
+                                    max_selections=2, key=f"judge_pair_{run.id}")
+        template = st.text_area("The judge's prompt", TEMPLATES[Mode.PAIRWISE], height=260,
+                                key=f"judge_prompt_{run.id}",
+                                help="{question}, {first} and {second} are filled in; each pair is asked twice, the "
+                                     "two replies swapped the second time.")
+        if len(pair) != 2:
+            st.caption("Pick two models of the run.")
+            return
+        try:
+            check_template(Mode.PAIRWISE, template)
+        except TemplateError as error:
+            st.error(plain(str(error)), icon=":material/edit_note:")
+            return
+        cells = evaluations.cells(run.id, owner)
+        if isinstance(cells, Unavailable):
+            st.error(f"The results cannot be read now: {plain(cells)}", icon=":material/cloud_off:")
+            return
+        judge_model = models[judge_key]
+        done = judge_run.judged_rows(evaluations, run, owner, judge_key, pair[0], pair[1])
+        todo = judge_run.pairs(run, cells, pair[0], pair[1], skip=done)
+        quote = judge_run.quote(judge_model, todo, template, settings)
+        st.caption(f"{len(todo):,} {'row' if len(todo) == 1 else 'rows'} to judge ({len(done):,} already judged), "
+                   f"{2 * len(todo):,} calls: quote {usd(quote)} (the run itself cost {usd(run.cost)}).")
+        if not todo or not st.button("Judge", key=f"judge_start_{run.id}", icon=":material/gavel:"):
+            return
+        sender = Sender(owner, "judge", run.id, admin=is_admin(owner, settings))
+        refused = judge_run.refusal(judge_model, todo, template, settings, evaluations, sender)
+        if refused is not None:
+            st.error(plain(str(refused)), icon=":material/account_balance_wallet:")
+            return
+        _run(evaluations, owner, run, todo, judge_model, template, settings, sender)
+
+
+def _run(evaluations: Evaluations, owner: str, run: EvalRun, todo: list[judge_run.Pair], judge_model: object,
+         template: str, settings: Settings, sender: Sender) -> None:
+    result: dict[str, object] = {}
+
+    def work() -> None:
+        try:
+            result["progress"] = judge_run.run_pass(run, owner, todo, judge_model, template,  # type: ignore[arg-type]
+                                                    evaluations, settings, sender, settings.eval_concurrency,
+                                                    on_progress=lambda p: result.__setitem__("live", p))
+        except GatewayError as error:
+            result["error"] = error
+
+    worker = threading.Thread(target=work, name="judge-pass", daemon=True)
+    worker.start()
+    bar = st.progress(0.0, text="Judging…")
+    while worker.is_alive():
+        worker.join(POLL)
+        live = result.get("live")
+        if isinstance(live, judge_run.Progress) and live.total:
+            bar.progress(live.done / live.total, text=f"Judged {live.done:,} of {live.total:,}")
+    if "error" in result:
+        st.error(plain(str(result["error"])), icon=":material/error:")
+        return
+    found = result["progress"]
+    assert isinstance(found, judge_run.Progress)
+    bar.progress(1.0, text=f"Judged {found.done:,} of {found.total:,}")
+    words = (f"{found.done:,} {'row' if found.done == 1 else 'rows'} judged in both orders: {found.flagged:,} "
+             f"flagged (the verdict changed when the replies swapped places, so counted as a tie), "
+             f"{found.unreadable:,} unreadable; cost {usd(found.cost)}. The verdicts are on the Leaderboard "
+             f"(Verdicts: Judge).")
+    st.success(words, icon=":material/gavel:")
+    if found.stopped:
+        st.warning(plain(found.stopped), icon=":material/account_balance_wallet:")
