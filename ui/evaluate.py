@@ -22,6 +22,7 @@ from gateway.store import Store, Unavailable
 from gateway.store.evaluation import Evaluations
 from ui import pages
 from ui.compare_inputs import sampling_inputs
+from ui.downloads import download_button
 from ui.format import count, seconds, usd
 from ui.markdown import displayable, plain
 from ui.reply import draw_reply
@@ -263,10 +264,10 @@ def run_results(store: Store, evaluations: Evaluations, owner: str, run: EvalRun
                         selection_mode="single-row",
                         key=f"eval_grid_{run.id}")
     csv_col, json_col, _ = st.columns([1, 1, 2])
-    csv_col.download_button("CSV", results.to_csv(run, cells), f"evaluation-{run.id[:8]}.csv", "text/csv",
-                            icon=":material/download:", width="stretch", on_click="ignore")
-    json_col.download_button("JSON", results.to_json(run, cells), f"evaluation-{run.id[:8]}.json",
-                             "application/json", icon=":material/download:", width="stretch", on_click="ignore")
+    download_button(csv_col, "CSV", lambda: results.to_csv(run, cells), f"evaluation-{run.id[:8]}.csv", "text/csv",
+                    width="stretch", key=f"eval_csv_{run.id}")
+    download_button(json_col, "JSON", lambda: results.to_json(run, cells), f"evaluation-{run.id[:8]}.json",
+                    "application/json", width="stretch", key=f"eval_json_{run.id}")
     chosen = grid.selection.rows if grid is not None else []
     if chosen:
         row_detail(store, owner, run, chosen[0], cells)
