@@ -1,4 +1,4 @@
-"""Streamlit's `/media/…` files, for their owner only, once.
+"""Streamlit's `/media/…` files, for their owner only, while the download lasts.
 
 Streamlit serves what `st.image`, `st.download_button` and the like hand the browser from its media file manager at
 `/media/<hash of the content>.<ext>`, to anyone who has the link, for as long as a session refers to it. This app
@@ -6,8 +6,9 @@ draws images inline (gateway/attachments/thumbnail.py) and builds every download
 (ui/downloads.py), handing it to the analyst who clicked (gateway/handouts.py). `MediaGuard`, a Starlette
 middleware in front of Streamlit's routes, answers a `/media/` request only when it fetches such a handout and comes
 from that analyst's browser (api/browser.py: their identity cookie or proxy header, under the session rules), and
-only once: any other `/media/` request, a second fetch, another analyst's browser or a request with no cookie gets
-404, like a link that never existed.
+only for the download itself (gateway/handouts.py: the page's two fetches, within two minutes): any other `/media/`
+request, a fetch after those, another analyst's browser, a signed-out copy of their cookie or a request with no
+cookie gets 404, like a link that never existed.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from api.http import current_settings
 from gateway.handouts import HANDOUTS
 
 log = logging.getLogger(__name__)
-MEDIA = re.compile(r"(?:^|/)media/(?P<name>[^/]+)$")
+MEDIA = re.compile(r"/media/(?P<name>[^/]+)")  # after server.baseUrlPath (not /static/media/: the page's fonts)
 NOT_FOUND = PlainTextResponse("Not found", status_code=404, headers={"Cache-Control": "no-store"})
 
 
@@ -36,13 +37,23 @@ class MediaGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or (found := MEDIA.search(scope.get("path", ""))) is None:
+        if scope["type"] != "http" or (found := MEDIA.fullmatch(_below_base(scope.get("path", "")))) is None:
             await self.app(scope, receive, send)
             return
         if await run_in_threadpool(_handed_out, Request(scope), found["name"]):
-            await self.app(scope, receive, send)  # Streamlit serves it (its headers, ranges): once
+            await self.app(scope, receive, send)  # Streamlit serves it (its headers, ranges)
             return
         await NOT_FOUND(scope, receive, send)
+
+
+def _below_base(path: str) -> str:
+    """The path without `server.baseUrlPath` ("" when it is not below it)."""
+    from streamlit import config
+
+    base = "/" + (config.get_option("server.baseUrlPath") or "").strip("/")
+    if base == "/":
+        return path
+    return path[len(base):] if path.startswith(base + "/") else ""
 
 
 def _handed_out(request: Request, name: str) -> bool:

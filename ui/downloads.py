@@ -1,9 +1,9 @@
-"""Download buttons whose file is built when clicked and handed to the analyst who clicked, once.
+"""Download buttons whose file is built when clicked and handed to the analyst who clicked, for that download only.
 
 Every download in the app goes through `download_button`: Streamlit runs `build` only on a click (not on every page
 run), and the bytes are handed out (gateway/handouts.py) to this session's analyst. Streamlit then serves them at a
-`/media/` link that api/media_guard.py answers once, for that analyst's browser; a copied link, another analyst's
-browser, or a request without the analyst's cookie gets nothing, whether sign-in is on or off.
+`/media/` link that api/media_guard.py answers only for that download and that analyst's browser; a copied link,
+another analyst's browser, or a request without the analyst's cookie gets nothing, whether sign-in is on or off.
 """
 
 from __future__ import annotations
