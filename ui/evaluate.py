@@ -176,7 +176,10 @@ def choose_run(evaluations: Evaluations, owner: str) -> EvalRun | None:
     if isinstance(found, Unavailable):
         st.error(f"Your runs cannot be read now: {plain(found)}", icon=":material/cloud_off:")
         return None
+    wanted = st.query_params.get("run")
     if not found:
+        if wanted:  # a link to a run, and this analyst has none: not theirs (or gone)
+            st.warning("No run of yours has that link.", icon=":material/link_off:")
         st.caption("No runs yet: pick a prompt set and models above, get the quote, and start.")
         return None
     table = pd.DataFrame([{"Who": r.owner, "When": dt.datetime.fromtimestamp(r.created_at).strftime("%d %b %H:%M"),
