@@ -22,6 +22,7 @@ from gateway.analyst import (
 from gateway.config import load_settings
 from gateway.store import Store, get_store
 from gateway.store import sign_outs as sign_out_times
+from gateway.store.records import Unavailable
 from gateway.store.sign_outs import SignOuts
 from tests.support.pages import signed_in
 
@@ -117,16 +118,14 @@ def test_sign_out_times_are_kept_per_analyst_and_only_move_forward(database_url)
         store.close()
 
 
-def test_a_database_that_does_not_answer_keeps_the_last_time_known(tmp_path):
+def test_a_database_that_does_not_answer_keeps_the_last_time_known(tmp_path, monkeypatch):
     store = Store.open(f"sqlite:///{tmp_path}/db.sqlite")
     try:
         sign_out_times.forget()
         outs = SignOuts(store)
         outs.record("ana@example.com", 2000.0)
-        (tmp_path / "db.sqlite").unlink()
-        store._engine.dispose()
-        (tmp_path / "db.sqlite").mkdir()  # the file is now a directory: every read fails
-        sign_out_times._known[(id(store), "ana@example.com")] = (2000.0, 0.0)  # remembered long ago
+        monkeypatch.setattr(store, "_read", lambda owner, query: Unavailable("the database is not answering"))
+        monkeypatch.setattr(sign_out_times, "REMEMBER", 0.0)  # every call asks the database
         assert outs.last("ana@example.com") == 2000.0
         assert outs.last("ben@example.com") is None
     finally:
