@@ -32,7 +32,8 @@ def browser_analyst(request: HTTPConnection, settings: Settings) -> Analyst | No
         return LOCAL
     if settings.auth_mode == "header":
         headers = request.headers
-        return analysts.from_headers({name: headers.getlist(name) for name in headers}, settings)
+        found = analysts.from_headers({name: headers.getlist(name) for name in headers}, settings)
+        return found if isinstance(found, Analyst) else None
     if settings.auth_mode == "oidc":
         claims = identity_claims(request.cookies)
         who = analysts.from_claims(claims, settings) if claims else None

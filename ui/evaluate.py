@@ -60,8 +60,7 @@ def prompt_sets(evaluations: Evaluations, owner: str) -> PromptSet | None:
         prompts = pd.DataFrame([r.to_dict() for r in prompt_set.rows])
         st.dataframe(prompts, hide_index=True, placeholder="—")
         # The table's own toolbar download is off (.streamlit/config.toml): this one writes no live formula.
-        st.download_button("CSV", lambda: frame_csv(prompts), "prompt-set.csv", "text/csv", icon=":material/download:",
-                           on_click="ignore", key="eval_set_csv")
+        download_button(st, "CSV", lambda: frame_csv(prompts), "prompt-set.csv", "text/csv", key="eval_set_csv")
         if st.button("Delete this set", key="eval_set_delete", icon=":material/delete:") and _say(
                 evaluations.delete_set(prompt_set.id, owner), "Not deleted"):
             st.rerun()
