@@ -14,13 +14,14 @@ field) and keys `[analyst_keys]` / `[analyst_budgets]`. `ADMIN_EMAILS` marks adm
 from __future__ import annotations
 
 import hmac
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import idna
 
-from gateway.config import Settings
+from gateway.config import DEFAULT_SESSION_HOURS, Settings
 from gateway.store import LOCAL_OWNER
 
 MAX_EMAIL = 320  # the owner column's width
@@ -166,3 +167,86 @@ def _carries_secret(given: Sequence[str], secret: str) -> bool:
     """Exactly one value, equal to the secret (compared in constant time)."""
     return len(given) == 1 and hmac.compare_digest(given[0].strip().encode("latin-1", "replace"),
                                                    secret.strip().encode("latin-1", "replace"))
+
+
+# --- How long a sign-in lasts ---------------------------------------------------------------------------------------
+# Kept apart from the parsing above: these rules decide whether a sign-in that names an analyst is still good.
+
+@dataclass(frozen=True)
+class Ended:
+    """A sign-in that named an analyst but is over: they signed out since, or it is older than a session lasts.
+    `reason` is safe to show; `analyst` is who it named (for the log, never for access)."""
+
+    reason: str
+    analyst: str
+
+
+def issued_at(claims: Mapping[str, object]) -> float | None:
+    """When the provider issued the ID token behind a sign-in (its `iat` claim, epoch seconds), else None."""
+    return _seconds(claims.get("iat"))
+
+
+def session_hours(claims: Mapping[str, object], settings: Settings) -> float:
+    """How long a session lasts, in hours: `SESSION_MAX_HOURS` when set; else, for an OpenID Connect sign-in, the
+    lifetime the provider gave its ID token (`exp` − `iat`); else DEFAULT_SESSION_HOURS."""
+    if settings.session_max_hours is not None:
+        return settings.session_max_hours
+    issued, expires = issued_at(claims), _seconds(claims.get("exp"))
+    if issued is not None and expires is not None and expires > issued:
+        return (expires - issued) / 3600
+    return DEFAULT_SESSION_HOURS
+
+
+def session_end(analyst: Analyst, claims: Mapping[str, object], settings: Settings, *,
+                signed_out_at: float | None, now: float) -> Ended | None:
+    """Why an OpenID Connect sign-in of `analyst` (the ID token's `claims`, as the identity cookie keeps them) no
+    longer opens the app, or None while it does: it was issued before the analyst's last sign-out (`signed_out_at`),
+    or more than `session_hours` ago, or it does not say when it was issued."""
+    issued = issued_at(claims)
+    if issued is None:
+        return Ended("Your sign-in does not say when it was made (the provider's token has no “iat”), so this app "
+                     "cannot tell whether it is still good. Sign in again.", analyst.id)
+    if signed_out_at is not None and issued <= signed_out_at:
+        return Ended("You signed out. Sign in again to continue.", analyst.id)
+    hours = session_hours(claims, settings)
+    if now >= issued + hours * 3600:
+        return Ended(f"Your session ended: a sign-in lasts {describe_hours(hours)}. Sign in again to continue.",
+                     analyst.id)
+    return None
+
+
+def header_session_end(analyst: Analyst, connected_at: float, settings: Settings, *, now: float) -> Ended | None:
+    """Why a page opened through the sign-in proxy (`AUTH_MODE=header`) must be opened through it again, or None:
+    it has been open longer than a session lasts (`SESSION_MAX_HOURS`, else DEFAULT_SESSION_HOURS). The proxy checks
+    its own session (and its own sign-out) when the page is loaded again; an open page would never ask it."""
+    hours = settings.session_max_hours if settings.session_max_hours is not None else DEFAULT_SESSION_HOURS
+    if now >= connected_at + hours * 3600:
+        return Ended(f"This page has been open longer than a session lasts ({describe_hours(hours)}). Reload it: "
+                     "your company's sign-in checks that you are still signed in.", analyst.id)
+    return None
+
+
+def sign_out_time(claims: Mapping[str, object], now: float) -> float:
+    """The time to keep as an analyst's sign-out: now, or the sign-in's own issue time when the provider's clock is
+    ahead of this one (so the sign-in being ended is refused whatever the clocks say)."""
+    issued = issued_at(claims)
+    return now if issued is None else max(now, issued)
+
+
+def describe_hours(hours: float) -> str:
+    if hours < 1:
+        minutes = max(1, round(hours * 60))
+        return f"{minutes} minute{'s' * (minutes != 1)}"
+    whole = round(hours, 1)
+    text = f"{whole:g}"
+    return f"{text} hour{'s' * (text != '1')}"
+
+
+def _seconds(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None

@@ -33,6 +33,7 @@ AUTH_MODES = ("none", "oidc", "header")  # who is asking: nobody (one local anal
 DEFAULT_AUTH_HEADER = "X-Forwarded-Email"  # what oauth2-proxy sets
 DEFAULT_AUTH_PROXY_SECRET_HEADER = "X-Auth-Proxy-Secret"  # where the sign-in proxy puts AUTH_PROXY_SECRET
 DEFAULT_MAX_OUTPUT_TOKENS = 131_072  # the largest max_tokens a request may ask for (the API refuses more)
+DEFAULT_SESSION_HOURS = 12.0  # how long a session lasts when nothing else says (header mode; a token without `exp`)
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 T = TypeVar("T")
@@ -83,6 +84,7 @@ VARIABLES = (
     Variable("API_ALLOW_REMOTE", "API from other hosts"),
     Variable("ALLOWED_HOSTS", "Host names served with sign-in off"),
     Variable("MAX_OUTPUT_TOKENS", "Largest max_tokens asked"),
+    Variable("SESSION_MAX_HOURS", "Longest session (hours)"),
 )
 REDACT_ONLY = ("LITELLM_MASTER_KEY",)  # read only to be redacted: the app never sends it
 NAMES = (*(v.name for v in VARIABLES), *REDACT_ONLY)
@@ -138,6 +140,9 @@ class Settings:
     # once set: a page elsewhere that rebinds its own name to this machine is refused (api/policy.py). `*`: any.
     allowed_hosts: frozenset[str] = frozenset()
     max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
+    # How long a signed-in session lasts (gateway/analyst.py `session_end`); None: the provider's ID token's lifetime
+    # (oidc), DEFAULT_SESSION_HOURS (header).
+    session_max_hours: float | None = None
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -243,6 +248,7 @@ def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[
                                 if h.strip()),
         max_output_tokens=int(_parse_number(raw, "MAX_OUTPUT_TOKENS", DEFAULT_MAX_OUTPUT_TOKENS, problems,
                                             minimum=1)),
+        session_max_hours=_parse_session_hours(raw, problems),
         problems=tuple(problems),
     )
 
@@ -350,6 +356,21 @@ def _parse_budget(raw: Mapping[str, str], problems: list[ConfigProblem]) -> floa
         problems.append(ConfigProblem("ANALYST_MONTHLY_BUDGET_USD", f"{raw['ANALYST_MONTHLY_BUDGET_USD']!r} is not "
                                       "an amount in USD ≥ 0; no budget applies"))
         return None
+
+
+def _parse_session_hours(raw: Mapping[str, str], problems: list[ConfigProblem]) -> float | None:
+    if not raw.get("SESSION_MAX_HOURS"):
+        return None
+    value = raw["SESSION_MAX_HOURS"]
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = float("nan")
+    if not (hours >= 0.01 and math.isfinite(hours)):
+        problems.append(ConfigProblem("SESSION_MAX_HOURS", f"{value!r} is not a number of hours ≥ 0.01; sessions "
+                                      "last as long as the sign-in says (the provider's token)"))
+        return None
+    return hours
 
 
 def _key(value: object) -> str:

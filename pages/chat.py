@@ -15,6 +15,7 @@ from gateway.store import get_store
 from gateway.tokens import ContextFit, context_fit, remember_reply
 from ui import analyst, pages, spending
 from ui import attachments as files_ui
+from ui.downloads import download_button
 from ui.history import history_sidebar, open_linked, saving_banner
 from ui.layout import page_setup, status_banner
 from ui.live import LiveMarkdown
@@ -224,11 +225,10 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
             st.rerun()
         # Made when clicked, not on every run: a long conversation's exports would otherwise be rebuilt (and kept
         # in memory) after every reply.
-        md_col.download_button("Markdown", lambda: exports.to_markdown(conversation, metrics_line=metrics_line),
-                               "chat.md", "text/markdown", icon=":material/download:", on_click="ignore",
-                               width="stretch", key="chat_md")
-        json_col.download_button("JSON", lambda: exports.to_json(conversation), "chat.json", "application/json",
-                                 icon=":material/download:", on_click="ignore", width="stretch", key="chat_json")
+        download_button(md_col, "Markdown", lambda: exports.to_markdown(conversation, metrics_line=metrics_line),
+                        "chat.md", "text/markdown", width="stretch", key="chat_md")
+        download_button(json_col, "JSON", lambda: exports.to_json(conversation), "chat.json", "application/json",
+                        width="stretch", key="chat_json")
 
     saving_banner(store)  # here, so that a prompt (which reruns only this fragment) shows it too
     if model is not None:

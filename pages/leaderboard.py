@@ -6,6 +6,7 @@ import streamlit as st
 from gateway.safe_csv import frame_csv
 from gateway.store import get_store
 from ui import analyst, pages
+from ui.downloads import download_button
 from ui.format import count
 from ui.history import saving_banner
 from ui.layout import page_setup
@@ -32,8 +33,7 @@ if votes.votes == 0:
 st.caption(f"{count(votes.votes, 'vote')} · {count(len(table), 'model')}")
 show_table(table)
 judge_quality(store, choice, owner)
-st.download_button("Download CSV", frame_csv(table), "leaderboard.csv", "text/csv",
-                   icon=":material/download:", on_click="ignore")
+download_button(st, "Download CSV", lambda: frame_csv(table), "leaderboard.csv", "text/csv")
 st.altair_chart(interval_chart(table))
 
 st.subheader("Head to head")

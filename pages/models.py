@@ -7,6 +7,7 @@ from gateway.safe_csv import frame_csv
 from gateway.table import DIFFER_HELP, SORTS, catalogue_view, providers
 from ui import pages
 from ui.charts import price_context_spec
+from ui.downloads import download_button
 from ui.format import ago
 from ui.layout import page_setup, status_banner
 from ui.markdown import inline_code, plain
@@ -70,8 +71,7 @@ if selected:
 else:
     st.caption("Select rows in the table to chat with a model or compare several.")
 
-st.download_button("Download CSV", lambda: frame_csv(frame, index=True), "models.csv", "text/csv",
-                   icon=":material/download:")
+download_button(st, "Download CSV", lambda: frame_csv(frame, index=True), "models.csv", "text/csv")
 
 st.subheader("Price against context window")
 if points.empty:

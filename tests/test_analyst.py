@@ -177,7 +177,8 @@ def test_the_pages_read_the_header_by_the_apis_rule(monkeypatch, pairs, analyst)
     import ui.analyst
 
     settings = settings_from(AUTH_MODE="header", AUTH_PROXY_SECRET="from-the-proxy-0042")
-    monkeypatch.setattr(ui.analyst, "st", SimpleNamespace(context=SimpleNamespace(headers=_Headers(pairs))))
+    monkeypatch.setattr(ui.analyst, "st", SimpleNamespace(context=SimpleNamespace(headers=_Headers(pairs)),
+                                                          session_state={}))  # (how long the page has been open)
     who = ui.analyst.current(settings)
     if analyst is None:
         assert isinstance(who, Refused)

@@ -11,11 +11,12 @@ from gateway import api_tokens, config
 from gateway.config import load_settings
 from gateway.store import get_store
 from gateway.store.api_tokens import ApiTokens
+from tests.support.pages import signed_in
 from ui.markdown import plain
 
 APP = "../home.py"
-ANA = {"is_logged_in": True, "email": "ana@example.com", "name": "Ana Analyst"}
-BEN = {"is_logged_in": True, "email": "ben@example.com", "name": "Ben Boss"}
+ANA = signed_in("ana@example.com", "Ana Analyst")
+BEN = signed_in("ben@example.com", "Ben Boss")
 HOSTILE = "![x](https://example.invalid/pixel.png) **bold** :red[red]"
 
 

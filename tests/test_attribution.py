@@ -13,6 +13,7 @@ from gateway.chat import start_chat
 from gateway.compare import CompareRun, jobs_for
 from gateway.conversation import Conversation
 from gateway.params import ChatParams
+from tests.support.pages import signed_in
 
 ANA, BEN = "ana@example.com", "ben@example.com"
 
@@ -115,7 +116,7 @@ def test_the_pages_attribute_every_call_to_the_signed_in_analyst(app_env, monkey
 
     def visit(path: str, **query: str) -> AppTest:
         at = AppTest.from_file("../home.py", default_timeout=60)
-        at.user = {"is_logged_in": True, "email": "Ana@Example.com", "name": "Ana"}
+        at.user = signed_in("Ana@Example.com", "Ana")
         at.run()
         for name, value in query.items():
             at.query_params[name] = value

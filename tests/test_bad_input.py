@@ -40,14 +40,16 @@ def inert(markdown: str) -> bool:
 @pytest.fixture
 def downloads(monkeypatch):
     files: dict[str, str] = {}
-    add = MediaFileManager.add
+    add_deferred = MediaFileManager.add_deferred
 
-    def capture(self, data, mimetype, coordinates, file_name=None, is_for_static_download=False):
+    def capture(self, data_callable, mimetype, coordinates, file_name=None, **more):
+        """What the button would download when clicked (downloads are built on click: ui/downloads.py)."""
         if file_name:
+            data = data_callable()
             files[file_name] = data.decode() if isinstance(data, bytes) else data
-        return add(self, data, mimetype, coordinates, file_name, is_for_static_download)
+        return add_deferred(self, data_callable, mimetype, coordinates, file_name=file_name, **more)
 
-    monkeypatch.setattr(MediaFileManager, "add", capture)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", capture)
     return files
 
 

@@ -25,6 +25,7 @@ from gateway.store.evaluation import Evaluations
 from gateway.usage import Col
 from tests.conftest import APP_ENV
 from tests.support.hostile import MARKUP_ERROR, MARKUP_MODELS, hostile_server
+from tests.support.pages import signed_in
 
 APP = "../home.py"
 RENDER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])  # as Streamlit: HTML is text
@@ -171,7 +172,7 @@ def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_prox
     monkeypatch.setenv("AUTH_MODE", "oidc")
     monkeypatch.setenv("ADMIN_EMAILS", "ana@example.com")
     at = AppTest.from_file(APP, default_timeout=30)
-    at.user = {"is_logged_in": True, "email": "ana@example.com", "name": MARKUP_ERROR}
+    at.user = signed_in("ana@example.com", MARKUP_ERROR)
     at.secrets = {"analyst_keys": {"ana@example.com": "sk-ana-own-markup-key"}}
     at.run()
     at.switch_page("pages/usage.py").run()

@@ -13,11 +13,12 @@ from gateway.conversation import Conversation
 from gateway.reply import Metrics, Outcome, Reply
 from gateway.store import get_store
 from gateway.usage import Col
+from tests.support.pages import signed_in
 from ui.format import usd
 
 APP = "../home.py"
-ANA = {"is_logged_in": True, "email": "Ana@Example.com", "name": "Ana Analyst"}
-BEN = {"is_logged_in": True, "email": "ben@example.com", "name": "Ben Boss"}
+ANA = signed_in("Ana@Example.com", "Ana Analyst")
+BEN = signed_in("ben@example.com", "Ben Boss")
 PAGES = ("pages/chat.py", "pages/compare.py", "pages/models.py", "pages/health.py", "pages/usage.py")
 
 

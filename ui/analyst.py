@@ -9,31 +9,59 @@ the app only ever sees an `Analyst`: `owner()` for saved work, `attribution()` f
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Mapping
 
 import streamlit as st
 
 import gateway
 from gateway import analyst as analysts
-from gateway.analyst import LOCAL, Analyst, Refused
+from gateway.analyst import LOCAL, Analyst, Ended, Refused
 from gateway.attribution import Attribution
 from gateway.config import Settings
 from gateway.sending import Sender
+from gateway.store import get_store
+from gateway.store.records import Unavailable
+from gateway.store.sign_outs import SignOuts
 from ui.markdown import plain
 
 log = logging.getLogger(__name__)
 
 
-def current(settings: Settings | None = None) -> Analyst | Refused | None:
-    """The analyst of this session; None when nobody is signed in; `Refused` for a sign-in that cannot be used."""
+CONNECTED = "_analyst_connected"  # session key: (analyst id, when this session first saw them) in header mode
+
+
+def current(settings: Settings | None = None) -> Analyst | Refused | Ended | None:
+    """The analyst of this session; None when nobody is signed in; `Refused` for a sign-in that cannot be used;
+    `Ended` for one that is over (signed out since, or older than a session lasts)."""
     settings = settings or gateway.load_settings()
     if settings.auth_mode == "none":
         return LOCAL
     if settings.auth_mode == "oidc":
-        return analysts.from_claims(st.user.to_dict(), settings)
+        claims = st.user.to_dict()
+        who = analysts.from_claims(claims, settings)
+        return _oidc_session(who, claims, settings) if isinstance(who, Analyst) else who
     if settings.auth_mode == "header":  # the API's rule too (api/access.py): one address, the proxy's secret if set
         headers = st.context.headers
-        return analysts.from_headers({name: headers.get_all(name) for name in headers}, settings)
+        found = analysts.from_headers({name: headers.get_all(name) for name in headers}, settings)
+        return _header_session(found, settings) if isinstance(found, Analyst) else found
     return None  # an AUTH_MODE that is not understood: nobody gets in (see config._parse_auth_mode)
+
+
+def _oidc_session(analyst: Analyst, claims: Mapping[str, object], settings: Settings) -> Analyst | Ended:
+    """The analyst, while their sign-in is still good (gateway/analyst.py `session_end`)."""
+    signed_out_at = SignOuts(get_store(settings)).last(analyst.id)
+    ended = analysts.session_end(analyst, claims, settings, signed_out_at=signed_out_at, now=time.time())
+    return analyst if ended is None else ended
+
+
+def _header_session(analyst: Analyst, settings: Settings) -> Analyst | Ended:
+    """The analyst the proxy names, while this page has not been open longer than a session lasts."""
+    seen = st.session_state.get(CONNECTED)
+    if not seen or seen[0] != analyst.id:
+        seen = st.session_state[CONNECTED] = (analyst.id, time.time())
+    ended = analysts.header_session_end(analyst, seen[1], settings, now=time.time())
+    return analyst if ended is None else ended
 
 
 def signed_in(settings: Settings | None = None) -> Analyst:
@@ -65,9 +93,15 @@ def sender(page: str, conversation_id: str | None = None) -> Sender:
 
 # --- Drawing -------------------------------------------------------------------------------------------------------
 
-def sign_in_screen(settings: Settings, refused: Refused | None) -> None:
+def sign_in_screen(settings: Settings, refused: Refused | Ended | None) -> None:
     """What a visitor who is not signed in sees, whatever page they asked for: no models, no health, no history."""
     st.title("Sign in")
+    if isinstance(refused, Ended):
+        log.info("sign-in: a sign-in that is over was refused (signed out since, or older than a session lasts)")
+        st.info(plain(refused.reason), icon=":material/timer_off:")
+        refused = None
+        if settings.auth_mode == "header":
+            return
     if settings.auth_mode == "oidc":
         _oidc_sign_in(refused)
     elif settings.auth_mode == "header":
@@ -125,5 +159,17 @@ def sidebar_identity(analyst: Analyst, settings: Settings) -> None:
     if analyst.name != analyst.id:
         st.caption(plain(analyst.id))
     if settings.auth_mode == "oidc":
-        st.button("Sign out", icon=":material/logout:", on_click=st.logout, key="analyst_sign_out", width="stretch")
+        st.button("Sign out", icon=":material/logout:", on_click=sign_out, args=(analyst, settings),
+                  key="analyst_sign_out", width="stretch")
+
+
+def sign_out(analyst: Analyst, settings: Settings) -> None:
+    """End the analyst's sign-in: keep the time (so copies of this browser's identity cookies, and every older
+    sign-in of theirs, are refused from now on), then Streamlit clears the cookies and ends the provider's session."""
+    at = analysts.sign_out_time(st.user.to_dict(), time.time())
+    kept = SignOuts(get_store(settings)).record(analyst.id, at)
+    if isinstance(kept, Unavailable):  # the cookies are still cleared; a copy lasts until the session's end
+        log.warning("sign-out: the time could not be kept (%s); copies of the identity cookie stay good until the "
+                    "session ends", kept)
+    st.logout()
 

@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from gateway.attachments import FILE_TYPES, Attachment, Limits, prepare_message, table_preview, user_content
+from gateway.attachments.thumbnail import thumbnail_url
 from gateway.config import Settings
 from gateway.conversation import Conversation, messages_for
 from gateway.models import ModelRecord
@@ -23,13 +24,17 @@ ACCEPTED = list(FILE_TYPES)  # for st.chat_input(file_type=...)
 
 
 def draw_attachments(attachments: Sequence[Attachment]) -> None:
-    """The files of one prompt, under it: image thumbnails (served by the app itself), table previews with their
-    size, documents' page counts; each with its token cost (the proxy's count, or an estimate)."""
+    """The files of one prompt, under it: image thumbnails (inline in the page: no link to them exists), table
+    previews with their size, documents' page counts; each with its token cost (the proxy's count, or an estimate)."""
     for attachment in attachments:
         cost = (f"{attachment.tokens:,} tokens (counted by the proxy)" if attachment.counted_tokens is not None
                 else f"≈ {attachment.tokens:,} tokens (estimated)")
         if attachment.kind == "image":
-            st.image(attachment.data, caption=f"{plain(attachment.facts)} · {cost}", width=THUMBNAIL_WIDTH)
+            url = thumbnail_url(attachment.data, THUMBNAIL_WIDTH)
+            if url is None:
+                st.caption(f":material/broken_image: {plain(attachment.facts)} · {cost}")
+            else:
+                st.image(url, caption=f"{plain(attachment.facts)} · {cost}", width=THUMBNAIL_WIDTH)
         elif attachment.kind == "table":
             st.caption(f":material/table: {plain(attachment.facts)} · {cost}")
             st.dataframe(table_preview(attachment, PREVIEW_ROWS), height=200, hide_index=True)

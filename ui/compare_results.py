@@ -34,6 +34,7 @@ from gateway.evaluation.blind import SHOWN, Blind
 from gateway.evaluation.blind import withheld as withhold
 from gateway.reply import Reply
 from ui.diff import diff_markdown
+from ui.downloads import download_button
 from ui.format import count
 from ui.markdown import plain
 
@@ -191,12 +192,13 @@ def show_exports(comparison: Conversation, keys: list[str], *, link: bool = True
     st.subheader("Export")
     shared = share_link(keys) if link else None
     md_col, csv_col, json_col = st.columns(3)
-    md_col.download_button("Markdown", exports.to_markdown(comparison, share_url=shared), "comparison.md",
-                           "text/markdown", icon=":material/download:", width="stretch", on_click="ignore")
-    csv_col.download_button("CSV", exports.to_csv(comparison), "comparison.csv", "text/csv",
-                            icon=":material/download:", width="stretch", on_click="ignore")
-    json_col.download_button("JSON", exports.to_json(comparison, share_url=shared), "comparison.json",
-                             "application/json", icon=":material/download:", width="stretch", on_click="ignore")
+    # Built when clicked and fetched by this analyst's browser only (ui/downloads.py): no link outlives the click.
+    download_button(md_col, "Markdown", lambda: exports.to_markdown(comparison, share_url=shared), "comparison.md",
+                    "text/markdown", width="stretch", key="compare_md")
+    download_button(csv_col, "CSV", lambda: exports.to_csv(comparison), "comparison.csv", "text/csv",
+                    width="stretch", key="compare_csv")
+    download_button(json_col, "JSON", lambda: exports.to_json(comparison, share_url=shared), "comparison.json",
+                    "application/json", width="stretch", key="compare_json")
     if shared is not None:
         st.caption("Share link: opens this page with the same models chosen.")
         st.code(shared, language=None)

@@ -22,6 +22,7 @@ from gateway.store import Store, Unavailable
 from gateway.store.evaluation import Evaluations
 from ui import pages
 from ui.compare_inputs import sampling_inputs
+from ui.downloads import download_button
 from ui.format import count, seconds, usd
 from ui.markdown import displayable, plain
 from ui.reply import draw_reply
@@ -59,8 +60,7 @@ def prompt_sets(evaluations: Evaluations, owner: str) -> PromptSet | None:
         prompts = pd.DataFrame([r.to_dict() for r in prompt_set.rows])
         st.dataframe(prompts, hide_index=True, placeholder="—")
         # The table's own toolbar download is off (.streamlit/config.toml): this one writes no live formula.
-        st.download_button("CSV", lambda: frame_csv(prompts), "prompt-set.csv", "text/csv", icon=":material/download:",
-                           on_click="ignore", key="eval_set_csv")
+        download_button(st, "CSV", lambda: frame_csv(prompts), "prompt-set.csv", "text/csv", key="eval_set_csv")
         if st.button("Delete this set", key="eval_set_delete", icon=":material/delete:") and _say(
                 evaluations.delete_set(prompt_set.id, owner), "Not deleted"):
             st.rerun()
@@ -175,7 +175,10 @@ def choose_run(evaluations: Evaluations, owner: str) -> EvalRun | None:
     if isinstance(found, Unavailable):
         st.error(f"Your runs cannot be read now: {plain(found)}", icon=":material/cloud_off:")
         return None
+    wanted = st.query_params.get("run")
     if not found:
+        if wanted:  # a link to a run, and this analyst has none: not theirs (or gone)
+            st.warning("No run of yours has that link.", icon=":material/link_off:")
         st.caption("No runs yet: pick a prompt set and models above, get the quote, and start.")
         return None
     table = pd.DataFrame([{"Who": r.owner, "When": dt.datetime.fromtimestamp(r.created_at).strftime("%d %b %H:%M"),
@@ -263,10 +266,10 @@ def run_results(store: Store, evaluations: Evaluations, owner: str, run: EvalRun
                         selection_mode="single-row",
                         key=f"eval_grid_{run.id}")
     csv_col, json_col, _ = st.columns([1, 1, 2])
-    csv_col.download_button("CSV", results.to_csv(run, cells), f"evaluation-{run.id[:8]}.csv", "text/csv",
-                            icon=":material/download:", width="stretch", on_click="ignore")
-    json_col.download_button("JSON", results.to_json(run, cells), f"evaluation-{run.id[:8]}.json",
-                             "application/json", icon=":material/download:", width="stretch", on_click="ignore")
+    download_button(csv_col, "CSV", lambda: results.to_csv(run, cells), f"evaluation-{run.id[:8]}.csv", "text/csv",
+                    width="stretch", key=f"eval_csv_{run.id}")
+    download_button(json_col, "JSON", lambda: results.to_json(run, cells), f"evaluation-{run.id[:8]}.json",
+                    "application/json", width="stretch", key=f"eval_json_{run.id}")
     chosen = grid.selection.rows if grid is not None else []
     if chosen:
         row_detail(store, owner, run, chosen[0], cells)

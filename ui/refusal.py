@@ -6,11 +6,11 @@ from __future__ import annotations
 import streamlit as st
 
 from gateway.errors import GatewayError
+from ui.downloads import download_button
 
 
 def show_refusal(error: GatewayError, prompt: str, key: str) -> None:
     """The refusal with the prompt's size, and the prompt itself as a download: nothing typed or pasted is lost."""
     st.error(str(error), icon=":material/block:")
     st.caption(error.hint)
-    st.download_button("Download your text", prompt, "prompt.txt", "text/plain", icon=":material/download:",
-                       on_click="ignore", key=key)
+    download_button(st, "Download your text", lambda: prompt, "prompt.txt", "text/plain", key=key)

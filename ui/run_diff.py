@@ -15,6 +15,7 @@ from gateway.evaluation.runs import EvalRun
 from gateway.safe_csv import frame_csv
 from gateway.store import Unavailable
 from gateway.store.evaluation import Evaluations
+from ui.downloads import download_button
 from ui.markdown import plain
 
 
@@ -77,10 +78,10 @@ def show(comparison: RunComparison) -> None:
                                     Col.TOTAL_B: st.column_config.NumberColumn(format="%.2f")})
     name = f"runs-{comparison.a.run.id[:8]}-{comparison.b.run.id[:8]}"
     csv_col, json_col, _ = st.columns([1, 1, 2])
-    csv_col.download_button("CSV", lambda: frame_csv(comparison.rows), f"{name}.csv", "text/csv",
-                            icon=":material/download:", width="stretch", on_click="ignore", key=f"{name}_csv")
-    json_col.download_button("JSON", lambda: to_json(comparison), f"{name}.json", "application/json",
-                             icon=":material/download:", width="stretch", on_click="ignore", key=f"{name}_json")
+    download_button(csv_col, "CSV", lambda: frame_csv(comparison.rows), f"{name}.csv", "text/csv",
+                    width="stretch", key=f"{name}_csv")
+    download_button(json_col, "JSON", lambda: to_json(comparison), f"{name}.json", "application/json",
+                    width="stretch", key=f"{name}_json")
 
 
 def to_json(comparison: RunComparison) -> str:

@@ -17,6 +17,7 @@ from gateway.keyinfo import fetch_key_info
 from gateway.sending import Sender
 from gateway.store import Store, Unavailable
 from gateway.usage import PERIOD_KEYS, Col, Period
+from ui.downloads import download_button
 from ui.format import count, spend, spend_short, tokens, usd
 from ui.markdown import escape_dollars, inline_code, plain
 from ui.usage_charts import cost_by_day, per_model
@@ -129,8 +130,8 @@ def _breakdown(rows: pd.DataFrame, *, series: str, download: str) -> None:
     slow_col.dataframe(usage.slowest(rows), hide_index=True, column_config=MONEY, key=f"{download}-slowest")
     dear_col.markdown("**Most expensive models**")
     dear_col.dataframe(usage.most_expensive(rows), hide_index=True, column_config=MONEY, key=f"{download}-dearest")
-    st.download_button("CSV", usage.csv(rows), download, "text/csv", icon=":material/download:", on_click="ignore",
-                       key=f"{download}-csv", help="One row per day, analyst and model")
+    download_button(st, "CSV", lambda: usage.csv(rows), download, "text/csv", key=f"{download}-csv",
+                    help="One row per day, analyst and model")
 
 
 def key_section(settings: Settings) -> None:
@@ -203,5 +204,5 @@ def team_usage(store: Store, settings: Settings) -> None:
     st.markdown("**Per model**")
     st.dataframe(usage.table(rows, [Col.MODEL]), hide_index=True, placeholder="—", column_config=MONEY,
                  key="team-models")
-    st.download_button("Team CSV", usage.csv(rows), "team-usage.csv", "text/csv", icon=":material/download:",
-                       on_click="ignore", key="team-csv", help="One row per day, analyst and model")
+    download_button(st, "Team CSV", lambda: usage.csv(rows), "team-usage.csv", "text/csv", key="team-csv",
+                    help="One row per day, analyst and model")

@@ -21,6 +21,8 @@ from gateway.store import Store, Unavailable
 from gateway.store.evaluation import Evaluations
 from ui.markdown import plain
 
+TEAM_SEES = (":material/group: Your vote counts in the team's leaderboard (not under your name), and your tag is "
+             "listed there for everyone as a filter. Your comment, prompts and replies stay yours.")
 REMEMBERED = "blind_mode"  # session key that outlives the widget (pages drop the state of widgets they do not draw)
 
 
@@ -105,6 +107,7 @@ def vote_form(store: Store, owner: str, subject: str, keys: list[str], blind: Bl
             "vote_last_tag", ""), max_chars=TAG_LENGTH, placeholder="e.g. sql, summaries", key=f"vote_tag_{subject}")
         comment = comment_col.text_input("Comment (optional)", existing.comment if existing else "",
                                          max_chars=COMMENT_LENGTH, key=f"vote_comment_{subject}")
+        st.caption(TEAM_SEES)
         submitted = st.form_submit_button("Change vote" if existing else "Vote", icon=":material/how_to_vote:")
     if not submitted:
         return

@@ -286,3 +286,11 @@ api_tokens = sa.Table(
     sa.UniqueConstraint("digest"),
 )
 sa.Index("ix_api_tokens_owner_created_at", api_tokens.c.owner, api_tokens.c.created_at)
+
+# --- Sign-outs (migration 0010; queries in gateway/store/sign_outs.py) -----------------------------------------------
+# One row per analyst who ever signed out: when they last did. Identity cookies issued before it are refused.
+sign_outs = sa.Table(
+    "sign_outs", metadata,
+    sa.Column("owner", sa.String(320), primary_key=True),
+    sa.Column("signed_out_at", sa.Double, nullable=False),
+)

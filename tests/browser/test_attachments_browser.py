@@ -43,7 +43,8 @@ def test_an_image_and_a_csv_are_sent_shown_and_come_back_after_a_reload(proxy, b
             user.get_by_text("chart.png · 2,048×1,024 px (from 3,000×1,500)").wait_for(timeout=60_000)
             thumbnail = user.locator("img").first
             thumbnail.wait_for()
-            assert thumbnail.get_attribute("src").startswith(("/media/", server.url))  # served by the app
+            assert thumbnail.get_attribute("src").startswith("data:image/webp;base64,")  # inline: no link to it
+            assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 480  # 2 × its 240 px width
             user.get_by_text("sales.csv · 3 rows × 2 columns").wait_for()
             user.locator("[data-testid='stDataFrame']").wait_for()
             page.locator(MESSAGES).nth(1).get_by_text("2048×1024").first.wait_for(timeout=60_000)

@@ -3,6 +3,7 @@ page, with the link's query parameters and any session state set beforehand; a p
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,3 +25,10 @@ def open_page(path: str | None = None, *, timeout: float = 60, state: dict[str, 
         at.switch_page(path).run()
     assert not at.exception, at.exception
     return at
+
+
+def signed_in(email: str, name: str, **claims: Any) -> dict[str, Any]:
+    """`st.user` as Streamlit's OpenID Connect sign-in fills it (AppTest's `at.user`): the provider's claims, with
+    the ID token's issue and expiry times (an hour, as providers give)."""
+    issued = int(time.time())
+    return {"is_logged_in": True, "email": email, "name": name, "iat": issued, "exp": issued + 3600, **claims}
