@@ -7,6 +7,7 @@ Streamlit finds `app` below (an `st.App`, on Starlette) and serves `home.py` as 
 
 import streamlit as st
 
+import ui.secrets  # noqa: F401  (the API's settings read st.secrets too)
 from api import MIDDLEWARE, ROUTES
 
 app = st.App("home.py", routes=ROUTES, middleware=MIDDLEWARE)

@@ -17,13 +17,13 @@ import atexit
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
+from gateway.cache import Cache
 from gateway.conversation import Conversation
 from gateway.store import engine as engines
 from gateway.store import migrate, queries, rows
@@ -80,7 +80,7 @@ class Store:
         self._ready = False
         self._ready_lock = threading.Lock()
         self._state_lock = threading.Lock()
-        self._saved_through: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._saved_through: Cache[tuple[str, str], int] = Cache(TRACKED_CONVERSATIONS)  # (owner, id) → round
         self._housekept = 0.0
         self._writer = WriteBehind(self._write, _merge, probe=self._probe, on_success=self._succeeded,
                                    on_failure=self._failed)
@@ -252,10 +252,7 @@ class Store:
     # --- inside ------------------------------------------------------------------------------------------------
 
     def _remember(self, key: tuple[str, str], through: int) -> None:
-        self._saved_through[key] = through
-        self._saved_through.move_to_end(key)
-        while len(self._saved_through) > TRACKED_CONVERSATIONS:
-            self._saved_through.popitem(last=False)
+        self._saved_through.put(key, through)
 
     def _ensure_ready(self) -> None:
         if self._ready:
