@@ -181,7 +181,7 @@ class Settings:
         "(#admins-budgets-and-per-analyst-keys).", section="analysts", commented=True)
     api_allow_remote: bool = setting(
         "API from other hosts", Flag(), False, "Serve the HTTP API (`/api/…`) to other hosts, not only to "
-        "loopback (see [API](#api)).", commented=True)
+        "loopback (README \"API\": only on a network you trust).", commented=True)
     # Host names (besides loopback names and IP addresses) the app answers to while sign-in is off, or in any mode
     # once set: a page elsewhere that rebinds its own name to this machine is refused (api/policy.py). `*`: any.
     allowed_hosts: frozenset[str] = setting(
@@ -189,8 +189,8 @@ class Settings:
         "addresses and `localhost`, while sign-in is off (in every mode once set): comma-separated, `*.example.com` "
         "for subdomains, `*` for any. Others get 421 (DNS rebinding).")
     max_output_tokens: int = setting(
-        "Largest max_tokens asked", Number(1, whole=True), DEFAULT_MAX_OUTPUT_TOKENS, "The largest `max_tokens` an API request may ask "
-        "for (400 above it).", commented=True)
+        "Largest max_tokens asked", Number(1, whole=True), DEFAULT_MAX_OUTPUT_TOKENS, "The largest `max_tokens` an "
+        "API request may ask for (400 above it).", commented=True)
     # Not variables. From secrets.toml only: analyst id → LiteLLM virtual key ([analyst_keys]) / monthly budget.
     analyst_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     analyst_budgets: tuple[tuple[str, float], ...] = ()

@@ -146,19 +146,26 @@ class Setting:
             return self.shown_default
         if self.default in (None, "", (), frozenset()):
             return "none"
-        if isinstance(self.default, bool):
-            return f"`{str(self.default).lower()}`"
-        if isinstance(self.default, float) and self.default.is_integer():
-            return f"`{int(self.default)}`"
-        return f"`{self.default}`"
+        return f"`{_spelled(self.default)}`"
 
     @property
     def example_value(self) -> str:
+        """Its value in .env.example: `example`, else the default as a variable would spell it."""
         if self.example is not None:
             return self.example
-        if self.default in (None, "", (), frozenset()):
-            return ""
-        return self.default_text.strip("`")
+        return _spelled(self.default)
+
+
+def _spelled(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (tuple, frozenset)):
+        return ",".join(sorted(str(v) for v in value))
+    return str(value)
 
 
 def setting(label: str, parse: Parser, default: Any, doc: str, *, secret: bool = False, repr: bool = True,
