@@ -11,11 +11,12 @@ from gateway import api_tokens, config
 from gateway.config import load_settings
 from gateway.store import get_store
 from gateway.store.api_tokens import ApiTokens
+from tests.support.pages import open_page, signed_in
 from ui.markdown import plain
 
 APP = "../home.py"
-ANA = {"is_logged_in": True, "email": "ana@example.com", "name": "Ana Analyst"}
-BEN = {"is_logged_in": True, "email": "ben@example.com", "name": "Ben Boss"}
+ANA = signed_in("ana@example.com", "Ana Analyst")
+BEN = signed_in("ben@example.com", "Ben Boss")
 HOSTILE = "![x](https://example.invalid/pixel.png) **bold** :red[red]"
 
 
@@ -33,12 +34,7 @@ def store():
 
 
 def visit(user: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.user = user
-    at.run()
-    at.switch_page("pages/usage.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("pages/usage.py", user=user)
 
 
 def create(at: AppTest, name: str) -> AppTest:
