@@ -181,6 +181,11 @@ class Store:
         `DELETED_RETENTION` ago. Done by itself at start-up and then hourly; `now` is for tests."""
         self._writer.put(("housekeeping",), None, _Housekeeping(time.time() if now is None else now))
 
+    def settled(self, owner: str, timeout: float) -> bool:
+        """Wait up to `timeout` s until nothing of `owner`'s is waiting to be written. False when something still is
+        (the database is slow, or down and retried)."""
+        return self._writer.wait(owner, timeout)
+
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued change is written. False when some are still waiting after `timeout` s."""
         return self._writer.wait(None, timeout)
