@@ -65,7 +65,7 @@ class GatewayError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
-    def __reduce__(self):  # pickling (st.cache_data) keeps only the redacted fields
+    def __reduce__(self):  # pickling (another process, a page cache) keeps only the redacted fields
         return _rebuild, (type(self), self.message, self.hint, self.status, self.retry_after)
 
 
