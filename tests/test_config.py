@@ -169,3 +169,19 @@ def test_every_variable_is_a_field_and_every_field_but_the_secrets_tables_is_a_v
     fields = {f.name for f in dataclasses.fields(Settings)}
     assert {v.field for v in VARIABLES} == fields - {"analyst_keys", "analyst_budgets", "shared_api_key", "problems"}
     assert len(set(config.NAMES)) == len(config.NAMES)
+
+
+# --- secrets.toml reaches the gateway through one seam (ui/secrets.py), not through Streamlit inside gateway/ -----
+
+def test_the_pages_hand_streamlit_secrets_to_the_settings(monkeypatch):
+    import ui  # noqa: F401  (importing the drawing package registers the seam)
+    from ui import secrets as ui_secrets
+
+    assert config._secrets_source is ui_secrets.streamlit_secrets
+    monkeypatch.setattr(config, "_secrets_source", None)
+    config.use_secrets(lambda: {"LITELLM_BASE_URL": "http://from-secrets:1", "analyst_budgets": {"Ana@X.com": 5}})
+    settings_ = load_settings({}, dotenv_path=None)
+    assert settings_.litellm_base_url == "http://from-secrets:1"
+    assert settings_.monthly_budget("ana@x.com") == 5
+    config.use_secrets(lambda: 1 / 0)  # a broken secrets file: no secrets, no crash
+    assert load_settings({}, dotenv_path=None).litellm_base_url == DEFAULT_BASE_URL
