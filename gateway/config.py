@@ -176,9 +176,9 @@ class Settings:
         "`[analyst_budgets]` in secrets.toml overrides it per analyst.", section="analysts")
     unpriced_usd_per_1k_tokens: float = setting(
         "Unpriced models count against budgets at (USD per 1,000 tokens)", Number(0),
-        DEFAULT_UNPRICED_USD_PER_1K_TOKENS, "What a reply from a model without a price counts against budgets, per 1,000 tokens (prompt and reply); `0`: "
-        "such replies are free against budgets. See [Admins, budgets and per-analyst keys]"
-        "(#admins-budgets-and-per-analyst-keys).", section="analysts", commented=True)
+        DEFAULT_UNPRICED_USD_PER_1K_TOKENS, "What a reply from a model without a price counts against budgets, per "
+        "1,000 tokens (prompt and reply); `0`: such replies are free against budgets. See [Admins, budgets and "
+        "per-analyst keys](#admins-budgets-and-per-analyst-keys).", section="analysts", commented=True)
     api_allow_remote: bool = setting(
         "API from other hosts", Flag(), False, "Serve the HTTP API (`/api/…`) to other hosts, not only to "
         "loopback (README \"API\": only on a network you trust).", commented=True)

@@ -112,7 +112,7 @@ class ModelNotFound(GatewayError):
     """The proxy does not serve that model name."""
 
     kind = "model_not_found"
-    http_status = 404
+    http_status = 400  # a request naming a model not on offer
     hint = "The model list may be out of date: refresh the models, then pick one the proxy serves."
 
 
