@@ -10,6 +10,7 @@ Streamlit's `/media/` links only for the analyst a download was built for, durin
 import streamlit as st
 from starlette.middleware import Middleware
 
+import ui.secrets  # noqa: F401  (the API's settings read st.secrets too)
 from api import MIDDLEWARE, ROUTES
 from api.media_guard import MediaGuard
 

@@ -3,9 +3,9 @@ answer (`error_object`), and the one mapping from anything a handler raises to a
 
 `answer_for` maps:
 - an `ApiError` to itself;
-- a gateway error (`gateway.errors.GatewayError`) by its kind (`kind_of`, the one place the kind is read) to the
-  status of `STATUS_BY_KIND` (the proxy unreachable 502, slow 504, rate-limited 429 with `Retry-After`…), with its
-  redacted message and hint;
+- a gateway error (`gateway.errors.GatewayError`) to the status its class declares (`http_status`: the proxy
+  unreachable 502, slow 504, rate-limited 429 with `Retry-After`…) and its kind (`kind_of`), with its redacted
+  message and hint;
 - anything else to a 500 that says plainly whether anything was sent to a model before the failure, and what of it
   was recorded (`Sent`), so a client never retries blindly into a second spend.
 """
@@ -20,13 +20,6 @@ from typing import Any
 from gateway.redaction import redact
 
 log = logging.getLogger(__name__)
-
-# A gateway error's kind → the API's status for it. A kind not listed (a new one) is a 502: the app's side failed.
-STATUS_BY_KIND = {
-    "configuration": 503, "unreachable": 502, "timeout": 504, "authentication": 502, "model_not_found": 400,
-    "rate_limited": 429, "context_window": 400, "provider": 502, "bad_response": 502, "stream_interrupted": 502,
-    "prompt_too_long": 400, "empty_prompt": 400, "budget_exceeded": 402,
-}
 
 
 class ApiError(Exception):
@@ -51,8 +44,7 @@ def error_object(message: str, hint: str, kind: str, status: int | None = None) 
 
 
 def kind_of(error: BaseException) -> str:
-    """A gateway error's kind (`rate_limited`, `unreachable`…): read here only, so where the gateway keeps it (a
-    property today, a class attribute tomorrow) changes one line."""
+    """A gateway error's kind (`rate_limited`, `unreachable`…: a class attribute of its class), read here only."""
     kind = getattr(error, "kind", None)
     return kind if isinstance(kind, str) and kind else "error"
 
@@ -77,7 +69,7 @@ def answer_for(exc: Exception, secrets: tuple[str | None, ...], sent: Sent, wher
     if isinstance(exc, GatewayError):
         kind = kind_of(exc)
         retry = {"Retry-After": str(max(1, round(exc.retry_after)))} if exc.retry_after else None
-        return ApiError(STATUS_BY_KIND.get(kind, 502), redact(exc.message, secrets), hint=redact(exc.hint, secrets),
+        return ApiError(exc.http_status, redact(exc.message, secrets), hint=redact(exc.hint, secrets),
                         kind=kind, headers=retry)
     message = redact(f"{type(exc).__name__}: {exc}", secrets)[:300]
     log.error("api: %s failed: %s", where, redact("".join(traceback.format_exception(exc)), secrets))

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import threading
 import time
-from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +18,8 @@ from starlette.responses import Response
 import gateway
 from api.http import ApiError, Call, computing, dumps, error_object, guard, json_response
 from gateway import Catalogue, ModelRecord, Settings
+from gateway.cache import Cache
+from gateway.table import filter_models
 
 CAPABILITIES = ("vision", "tools", "reasoning")
 # Where a list came from, by the catalogue's status (`live` is split into live and cached by the fetch time).
@@ -130,45 +130,19 @@ async def shared_fetch(settings: Settings) -> Catalogue:
         del _reading[settings]
 
 
-class _Kept:
-    """The last few answers made, by what makes them (a small least-recently-used map, safe across threads)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._found: OrderedDict[tuple, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Any:
-        with self._lock:
-            if (found := self._found.get(key)) is not None:
-                self._found.move_to_end(key)
-            return found
-
-    def put(self, key: tuple, value: Any) -> Any:
-        with self._lock:
-            self._found[key] = value
-            while len(self._found) > self.size:
-                self._found.popitem(last=False)
-        return value
-
-
 # What a warm GET reuses. A list is known by its proxy and key, when it was fetched (each fetch is a new list), which
 # direct models' keys are set, and the filters: its models are turned into JSON once. An answer adds where the list
 # came from and its age in whole seconds: a burst of GETs within a second is one answer (and, for the clients that
 # take gzip, one compression).
-_parts = _Kept(64)
-_answers = _Kept(32)
-_packed = _Kept(32)
+_parts: Cache[tuple, tuple[int, str]] = Cache(64)
+_answers: Cache[tuple, bytes] = Cache(32)
+_packed: Cache[tuple, bytes] = Cache(32)
 
 
 def _answer(key: tuple, list_key: tuple, catalogue: Catalogue, asked_at: float, settings: Settings,
             filters: tuple) -> bytes:
     part = _parts.get(list_key)
     if part is None:
-        # gateway.table is imported here, once the server runs: its page cache (st.cache_data) warns when it is
-        # declared before Streamlit's runtime exists, which is when streamlit_app.py imports this module.
-        from gateway.table import filter_models
-
         search, providers, min_context, capabilities = filters
         shown = filter_models(catalogue.models, search=search, providers=providers, min_context=min_context,
                               capabilities=capabilities)

@@ -2,7 +2,7 @@
 
 Measures, in one run against the same proxy:
 - raw: `httpx.get("/model/info").json()` (the floor: fetch + JSON parse);
-- first load: `gateway.fetch_models()` with empty caches (fetch + parse + records + st.cache_data pickling);
+- first load: `gateway.fetch_models()` with empty caches (fetch + parse + records);
 - cached: `gateway.fetch_models()` again (what every rerun pays);
 - page rerun: the Models page re-run with AppTest on a warm cache, and in headless Chromium (rerun after a
   filter change, to the script's idle state).
@@ -23,10 +23,9 @@ from pathlib import Path
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import httpx  # noqa: E402
-import streamlit as st  # noqa: E402
 import yaml  # noqa: E402
 
-from gateway import catalogue  # noqa: E402
+from gateway import cache, catalogue  # noqa: E402
 from gateway.config import load_settings  # noqa: E402
 from tests.support.proxy import start_proxy  # noqa: E402
 
@@ -65,7 +64,7 @@ def timed(fn, repeat: int) -> tuple[float, object]:
 
 
 def cold_load(settings):
-    st.cache_data.clear()
+    cache.clear_all()
     catalogue.clear_cache()
     return catalogue.fetch_models(settings)
 

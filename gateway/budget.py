@@ -38,11 +38,9 @@ class BudgetExceeded(GatewayError):
     """The analyst has spent their monthly budget (or this request would pass it): nothing is sent until the month
     ends or the budget is raised."""
 
+    kind = "budget_exceeded"
+    http_status = 402
     hint = "Ask an admin to raise your budget ([analyst_budgets] in secrets.toml), or wait for the next month."
-
-    @property
-    def kind(self) -> str:
-        return "budget_exceeded"
 
 
 def month(now: float) -> tuple[float, float]:

@@ -1,6 +1,7 @@
 """The model catalogue: built-in models plus what the proxy serves, cached, and still there when the proxy is not.
 
-Discovery results are cached with `st.cache_data` for MODELS_CACHE_TTL seconds (compact records, not raw JSON).
+Discovery results are cached (gateway/cache.py) for MODELS_CACHE_TTL seconds (compact records, not raw JSON); many
+sessions asking at once for a list that is not cached wait for one discovery.
 The last good list is also kept for the whole process, so a failed refresh, in any session, shows it with its age.
 A failure is remembered for a short while so that reruns do not hammer (or wait on) a proxy that is down;
 `refresh()` always tries again.
@@ -12,10 +13,9 @@ import hashlib
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-import streamlit as st
-
+from gateway.cache import Cache
 from gateway.config import Settings, load_settings
 from gateway.discovery import discover
 from gateway.errors import ConfigurationError, GatewayError, map_error
@@ -55,7 +55,8 @@ class _LastGood:
 _lock = threading.Lock()
 _last_good: dict[str, _LastGood] = {}
 _last_failure: dict[str, tuple[float, GatewayError]] = {}
-_cached_fetchers: dict[int, Any] = {}  # st.cache_data-wrapped discovery, one per TTL
+# (proxy, key, connect timeout, TTL) → (models, fetched at, endpoint): discovery results while fresh
+_discovered: Cache[tuple, tuple[tuple[ModelRecord, ...], float, str]] = Cache(16, name="gateway.catalogue.discovered")
 
 
 def is_configured(settings: Settings | None = None) -> bool:
@@ -70,8 +71,7 @@ def get_config(settings: Settings | None = None) -> dict[str, object]:
 
 def clear_cache() -> None:
     """Forget cached discovery results (the last good list stays)."""
-    for fetcher in _cached_fetchers.values():
-        fetcher.clear()
+    _discovered.clear()
     with _lock:
         _last_failure.clear()
 
@@ -124,8 +124,9 @@ def _fetch(settings: Settings, slot: str) -> tuple[tuple[ModelRecord, ...], floa
     if failure and time.monotonic() - failure[0] < FAILURE_BACKOFF:
         raise failure[1]
     try:
-        result = _fetcher(settings.models_cache_ttl)(settings.litellm_base_url, settings.litellm_api_key,
-                                                    settings.connect_timeout, _settings=settings)
+        result = _discovered.get_or_compute(
+            (settings.litellm_base_url, settings.litellm_api_key, settings.connect_timeout, settings.models_cache_ttl),
+            lambda: _discover(settings), ttl=settings.models_cache_ttl)
     except Exception as exc:
         error = map_error(exc, secrets=settings.secrets)
         with _lock:
@@ -139,16 +140,9 @@ def _fetch(settings: Settings, slot: str) -> tuple[tuple[ModelRecord, ...], floa
     return result
 
 
-def _fetcher(ttl: int):
-    """The cached discovery function for one TTL (st.cache_data fixes its TTL when it wraps a function)."""
-    with _lock:
-        if ttl not in _cached_fetchers:
-            def fetch(base_url: str, api_key: str | None, connect_timeout: float, *, _settings: Settings):
-                found = discover(_settings)
-                return found.models, time.time(), found.endpoint
-
-            _cached_fetchers[ttl] = st.cache_data(ttl=ttl, show_spinner=False, max_entries=16)(fetch)
-        return _cached_fetchers[ttl]
+def _discover(settings: Settings) -> tuple[tuple[ModelRecord, ...], float, str]:
+    found = discover(settings)
+    return found.models, time.time(), found.endpoint
 
 
 def _slot(settings: Settings) -> str:

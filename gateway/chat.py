@@ -16,11 +16,11 @@ from types import TracebackType
 from typing import TypeVar, cast
 
 import openai
-import streamlit as st
 from openai.types.chat import ChatCompletionMessageParam
 
 from gateway.arrival import ArrivalStream
 from gateway.attribution import Attribution
+from gateway.cache import cached
 from gateway.config import Settings
 from gateway.errors import GatewayError, StreamInterrupted, map_error
 from gateway.models import ModelRecord
@@ -48,7 +48,7 @@ def _count_streaming(step: int) -> None:
         _streaming += step
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@cached(size=32)
 def _client(base_url: str | None, api_key: str, max_retries: int, connect: float, read: float) -> openai.OpenAI:
     return openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=max_retries,
                          timeout=openai.Timeout(read, connect=connect))

@@ -1,148 +1,222 @@
-"""Settings: read from the environment, then `.streamlit/secrets.toml`, then a `.env` file, in that order.
+"""Settings: every variable the app, `make run` and the proxy read, each declared once, with its default, parser
+(bounds), doc and label; read from the environment, then secrets.toml, then a `.env` file, in that order.
 
-`load_settings()` never raises. A malformed value is reported as a `ConfigProblem` naming the variable,
-and the setting it governs is switched off (LiteLLM) or falls back to its default (timeouts, TTL).
+`Settings` (the app's) and `StackSettings` (`make run`'s and the proxy's) are dataclasses whose fields are the
+declarations (gateway/setting.py); `load_settings()` and `load_stack_settings()` are built from them, and so are the
+health page's configuration table, README's settings table and `.env.example` (`python -m scripts.settings_doc
+--write`; tests/test_config.py fails when they drift).
+
+`load_settings()` never raises. A malformed value is reported as a `ConfigProblem` naming the variable, and the
+setting it governs is switched off (LiteLLM) or falls back to its default (timeouts, TTL).
+
+secrets.toml is read by whoever owns it: gateway/ has no Streamlit, so the app's pages hand Streamlit's secrets in
+with `use_secrets()` (ui/secrets.py); scripts and notebooks pass `secrets=` or get none.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
 from gateway.errors import mask_key, register_secrets
+from gateway.setting import Choice, Custom, Flag, Invalid, Key, Number, Setting, Text, declared, setting
 
 DEFAULT_BASE_URL = "http://localhost:4000"
-DEFAULT_CACHE_TTL = 300
-DEFAULT_MAX_REPLY_CHARS = 200_000
-DEFAULT_MAX_ATTACHMENT_MB = 20  # attachments (gateway/attachments/): per file,
-DEFAULT_MAX_ATTACHMENTS = 5  # files per message,
-DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB = 100  # and stored per conversation
 DEFAULT_DATABASE_URL = "sqlite:///data/dashboard.db"  # relative to the app's root
-DEFAULT_MAX_RESPONSE_MB = 50.0
-DEFAULT_MAX_PROMPT_CHARS = 1_000_000  # ~250k tokens: above most context windows, far below what freezes a page
-DEFAULT_EVAL_CONCURRENCY = 4  # calls an evaluation run makes at once
 DEFAULT_UNPRICED_USD_PER_1K_TOKENS = 0.01  # what a model without a price costs against budgets (gateway/budget.py)
-AUTH_MODES = ("none", "oidc", "header")  # who is asking: nobody (one local analyst), Streamlit's sign-in, a header
-DEFAULT_AUTH_HEADER = "X-Forwarded-Email"  # what oauth2-proxy sets
-DEFAULT_AUTH_PROXY_SECRET_HEADER = "X-Auth-Proxy-Secret"  # where the sign-in proxy puts AUTH_PROXY_SECRET
-DEFAULT_MAX_OUTPUT_TOKENS = 131_072  # the largest max_tokens a request may ask for (the API refuses more)
 DEFAULT_SESSION_HOURS = 12.0  # how long a session lasts when nothing else says (header mode; a token without `exp`)
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+DEFAULT_MAX_OUTPUT_TOKENS = 131_072  # the largest max_tokens a request may ask for (the API refuses more)
+AUTH_MODES = ("none", "oidc", "header")  # who is asking: nobody (one local analyst), Streamlit's sign-in, a header
+DATABASES = ("sqlite", "postgresql", "postgresql+psycopg", "postgres")
 T = TypeVar("T")
+# .env.example's blocks, in order: section → its heading
+SECTIONS = {
+    "app": "The app (Streamlit)",
+    "analysts": "Analysts and sign-in (README \"Analysts and sign-in\")",
+    "stack": "The local LiteLLM proxy (`make run`)",
+    "providers": "Provider keys: read by the proxy (litellm_config.yaml); OpenAI and Anthropic also by the app's "
+                 "direct routes",
+    "attachments": "Attachments (files in chat and compare; README \"Attachments\")",
+    "evaluation": "Evaluation (prompt-set runs on /evaluate; README \"Evaluation\")",
+}
 
 
-@dataclass(frozen=True)
-class Variable:
-    """One setting the app reads: its environment name, the `Settings` field it fills, and how it is shown."""
-
-    name: str
-    label: str  # how the health page's configuration table names it
-    secret: bool = False  # shown masked, and redacted from every message
-
-    @property
-    def field(self) -> str:
-        return self.name.lower()
+def _base_url(text: str, default: Any) -> str:
+    url = normalize_base_url(text)
+    if url is None:  # kept as written: LiteLLM is off until it is fixed (Settings.litellm_usable)
+        raise Invalid(f"{text!r} is not a URL; expected e.g. {DEFAULT_BASE_URL}", text.strip())
+    return url
 
 
-# Every setting the app reads, in the order pages show them: the one list (tests and `make run` import it).
-VARIABLES = (
-    Variable("LITELLM_ENABLED", "LiteLLM"),
-    Variable("LITELLM_BASE_URL", "Base URL"),
-    Variable("LITELLM_API_KEY", "LiteLLM key", secret=True),
-    Variable("OPENAI_API_KEY", "OpenAI key (direct)", secret=True),
-    Variable("ANTHROPIC_API_KEY", "Anthropic key (direct)", secret=True),
-    Variable("MODELS_CACHE_TTL", "Model cache TTL"),
-    Variable("CONNECT_TIMEOUT", "Connect timeout"),
-    Variable("REQUEST_TIMEOUT", "Request timeout"),
-    Variable("MAX_REPLY_CHARS", "Longest reply kept"),
-    Variable("DATABASE_URL", "Database"),
-    Variable("MAX_RESPONSE_MB", "Largest proxy answer read (MB)"),
-    Variable("MAX_PROMPT_CHARS", "Longest prompt sent"),
-    Variable("REPLY_IMAGE_HOSTS", "Hosts replies may show images from"),
-    Variable("MAX_ATTACHMENT_MB", "Largest attachment (MB)"),
-    Variable("MAX_ATTACHMENTS", "Attachments per message"),
-    Variable("MAX_CONVERSATION_ATTACHMENTS_MB", "Attachments per conversation (MB)"),
-    Variable("EVAL_CONCURRENCY", "Evaluation calls at once"),
-    # Analysts (gateway/analyst.py). Per-analyst keys and budgets are tables in secrets.toml: [analyst_keys],
-    # [analyst_budgets] (analyst id = lower-cased e-mail → key / USD).
-    Variable("AUTH_MODE", "Sign-in"),
-    Variable("AUTH_HEADER", "Identity header"),
-    Variable("AUTH_HEADER_PREFIX", "Identity header prefix"),  # e.g. accounts.google.com: (Google IAP)
-    Variable("AUTH_PROXY_SECRET", "Sign-in proxy secret", secret=True),
-    Variable("AUTH_PROXY_SECRET_HEADER", "Sign-in proxy secret header"),
-    Variable("ADMIN_EMAILS", "Admins"),
-    Variable("ANALYST_MONTHLY_BUDGET_USD", "Monthly budget per analyst (USD)"),
-    Variable("UNPRICED_USD_PER_1K_TOKENS", "Unpriced models count against budgets at (USD per 1,000 tokens)"),
-    Variable("API_ALLOW_REMOTE", "API from other hosts"),
-    Variable("ALLOWED_HOSTS", "Host names served with sign-in off"),
-    Variable("MAX_OUTPUT_TOKENS", "Largest max_tokens asked"),
-    Variable("SESSION_MAX_HOURS", "Longest session (hours)"),
-)
-REDACT_ONLY = ("LITELLM_MASTER_KEY",)  # read only to be redacted: the app never sends it
-NAMES = (*(v.name for v in VARIABLES), *REDACT_ONLY)
+def _database_url(text: str, default: Any) -> str:
+    scheme = text.split(":", 1)[0].lower() if "://" in text else ""
+    if scheme not in DATABASES:
+        raise Invalid(f"{_hide_password(text)!r} is not a supported database URL (sqlite:///path/to/file.db or "
+                      f"postgresql+psycopg://user:pass@host/db); using {DEFAULT_DATABASE_URL}", DEFAULT_DATABASE_URL)
+    return text
 
 
-@dataclass(frozen=True)
-class ConfigProblem:
-    """One setting that could not be used, and why."""
+def _budget(text: str, default: Any) -> float:
+    try:
+        return _usd(text)
+    except ValueError:
+        raise Invalid(f"{text!r} is not an amount in USD ≥ 0; no budget applies", None) from None
 
-    variable: str
-    message: str
 
-    def __str__(self) -> str:
-        return f"{self.variable}: {self.message}"
+def _session_hours(text: str, default: Any) -> float:
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = float("nan")
+    if not (hours >= 0.01 and math.isfinite(hours)):
+        raise Invalid(f"{text!r} is not a number of hours ≥ 0.01; sessions last as long as the sign-in says (the "
+                      "provider's token)", None)
+    return hours
+
+
+def _emails(text: str, default: Any) -> tuple[str, ...]:
+    return tuple(sorted({e.strip().lower() for e in text.split(",") if e.strip()}))
+
+
+def _hosts(text: str, default: Any) -> frozenset[str]:
+    return parse_hosts(text)
+
+
+def _allowed_hosts(text: str, default: Any) -> frozenset[str]:
+    return frozenset(h.strip().lower().rstrip(".") for h in text.split(",") if h.strip())  # `*` kept: any host
+
+
+BASE_URL = Custom(_base_url, "URL (`/v1` optional)")
+DATABASE_URL = Custom(_database_url, "`sqlite:///…` / `postgresql+psycopg://…`")
+USD = Custom(_budget, "amount ≥ 0 (USD)")
+HOURS = Custom(_session_hours, "hours ≥ 0.01")
+EMAILS = Custom(_emails, "e-mails, comma-separated")
+HOSTS = Custom(_hosts, "hosts, comma-separated")
+ALLOWED = Custom(_allowed_hosts, "hosts, comma-separated; `*`: any")
+AUTH = Choice(AUTH_MODES, otherwise="invalid",  # failing closed: a typo must not open the app to anyone
+              why="; nobody can sign in until it is fixed")
+PORT = Number(1, 65535, whole=True)
+SECONDS = "Seconds to wait"
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the gateway needs to know. Keys never appear in its repr."""
+    """Everything the gateway needs to know, each field a declared setting (in the order pages show them) unless
+    said otherwise. Keys never appear in its repr."""
 
-    litellm_enabled: bool = False
-    litellm_base_url: str = DEFAULT_BASE_URL
-    litellm_api_key: str | None = field(default=None, repr=False)
-    openai_api_key: str | None = field(default=None, repr=False)
-    anthropic_api_key: str | None = field(default=None, repr=False)
-    models_cache_ttl: int = DEFAULT_CACHE_TTL
-    connect_timeout: float = 2.0
-    request_timeout: float = 60.0
-    max_reply_chars: int = DEFAULT_MAX_REPLY_CHARS
-    database_url: str = field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
-    max_response_mb: float = DEFAULT_MAX_RESPONSE_MB  # the largest proxy answer read (discovery, health)
-    max_prompt_chars: int = DEFAULT_MAX_PROMPT_CHARS  # the longest prompt sent; longer ones are refused
-    reply_image_hosts: frozenset[str] = frozenset()  # hosts whose images replies may show; none by default
-    max_attachment_mb: float = DEFAULT_MAX_ATTACHMENT_MB
-    max_attachments: int = DEFAULT_MAX_ATTACHMENTS
-    max_conversation_attachments_mb: float = DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB
-    eval_concurrency: int = DEFAULT_EVAL_CONCURRENCY
-    auth_mode: str = "none"  # one of AUTH_MODES
-    auth_header: str = DEFAULT_AUTH_HEADER
-    auth_header_prefix: str = ""  # removed from the header's value, which must start with it; "": no prefix
-    auth_proxy_secret: str | None = field(default=None, repr=False)  # header mode: the proxy proves itself with it
-    auth_proxy_secret_header: str = DEFAULT_AUTH_PROXY_SECRET_HEADER
-    admin_emails: tuple[str, ...] = ()  # lower-cased
-    analyst_monthly_budget_usd: float | None = None  # None: no budget
-    unpriced_usd_per_1k_tokens: float = DEFAULT_UNPRICED_USD_PER_1K_TOKENS  # 0: unpriced replies are free
-    # From secrets.toml only: analyst id → LiteLLM virtual key ([analyst_keys]) / monthly budget ([analyst_budgets]).
+    litellm_enabled: bool = setting(
+        "LiteLLM", Flag(), False, "Use the LiteLLM proxy for discovery and calls. Off: only the direct "
+        "OpenAI/Anthropic models.", shown_default="`false` (`make run`: `true`)", example="true")
+    litellm_base_url: str = setting(
+        "Base URL", BASE_URL, DEFAULT_BASE_URL, "The proxy's URL, with or without `/v1`. `make run` reuses a proxy "
+        "answering here.", read_by=("app", "`make run`"), shown_default=f"`{DEFAULT_BASE_URL}` (`make run`: its proxy)")
+    litellm_api_key: str | None = setting(
+        "LiteLLM key", Key(), None, "Bearer key the app sends to the proxy: a virtual key or the master key. "
+        "`make run` defaults it to the master key.", secret=True, shown_default="none (`make run`: the master key)")
+    openai_api_key: str | None = setting(
+        "OpenAI key (direct)", Key(), None, "OpenAI models on the proxy (gpt-4, gpt-3.5-turbo); also enables the "
+        "app's direct OpenAI models.", secret=True, read_by=("proxy", "app"), section="providers")
+    anthropic_api_key: str | None = setting(
+        "Anthropic key (direct)", Key(), None, "Anthropic models on the proxy (claude-3-5-sonnet-20241022); also "
+        "enables the app's direct Anthropic models.", secret=True, read_by=("proxy", "app"), section="providers")
+    models_cache_ttl: int = setting(
+        "Model cache TTL", Number(0, whole=True), 300, "Seconds the model list is cached before the proxy is asked "
+        "again.")
+    connect_timeout: float = setting(
+        "Connect timeout", Number(0.1), 2.0, f"{SECONDS} for a connection to the proxy or a provider.")
+    request_timeout: float = setting(
+        "Request timeout", Number(1.0), 60.0, f"{SECONDS} for a whole answer.")
+    max_reply_chars: int = setting(
+        "Longest reply kept", Number(1000, whole=True), 200_000, "The longest reply kept, in characters: a reply "
+        "is cut there (and says so), so a runaway model cannot fill the page or the database.", commented=True)
+    database_url: str = setting(
+        "Database", DATABASE_URL, DEFAULT_DATABASE_URL, "Where saved work lives: SQLite (a file, relative to the "
+        "app's root) or PostgreSQL (`postgresql+psycopg://user:password@host/db`; the password is never shown). "
+        "Also what `alembic upgrade` migrates.", repr=False, commented=True)
+    max_response_mb: float = setting(
+        "Largest proxy answer read (MB)", Number(0.01), 50.0, "The largest answer read from the proxy's own "
+        "endpoints (model list, health, token count), in MB; a larger one is refused with a message.")
+    max_prompt_chars: int = setting(
+        "Longest prompt sent", Number(1, whole=True), 1_000_000, "The longest prompt sent, in characters (~4 per "
+        "token); a longer one is refused before sending, with its token count, and offered back as a download.")
+    reply_image_hosts: frozenset[str] = setting(
+        "Hosts replies may show images from", HOSTS, frozenset(), "Hosts whose images replies may show "
+        "(comma-separated, `*.example.com` for subdomains). Others are drawn as \"🖼 image from host — not "
+        "loaded\". See SECURITY.md.")
+    max_attachment_mb: float = setting(
+        "Largest attachment (MB)", Number(0.01), 20.0, "Largest file that may be attached to a prompt, in MB.",
+        section="attachments", commented=True)
+    max_attachments: int = setting(
+        "Attachments per message", Number(1, whole=True), 5, "Files per message.", section="attachments",
+        commented=True)
+    max_conversation_attachments_mb: float = setting(
+        "Attachments per conversation (MB)", Number(0.01), 100.0, "What one conversation's files may take once "
+        "prepared, in MB (they are saved with it).", section="attachments", commented=True)
+    eval_concurrency: int = setting(
+        "Evaluation calls at once", Number(1, whole=True), 4, "Calls an evaluation run makes at once (at most 32 are "
+        "used).", section="evaluation", commented=True)
+    # Analysts (gateway/analyst.py). Per-analyst keys and budgets are tables in secrets.toml: [analyst_keys],
+    # [analyst_budgets] (analyst id = lower-cased e-mail → key / USD).
+    auth_mode: str = setting(
+        "Sign-in", AUTH, "none", "Who is asking: `none` (one local analyst), `oidc` (Streamlit's sign-in: [auth] in "
+        ".streamlit/secrets.toml) or `header` (an SSO reverse proxy sets AUTH_HEADER; the app must then be reachable "
+        "only through that proxy).", section="analysts")
+    auth_header: str = setting(
+        "Identity header", Text(), "X-Forwarded-Email", "`AUTH_MODE=header`: the header holding the analyst's "
+        "e-mail.", section="analysts")
+    auth_header_prefix: str = setting(
+        "Identity header prefix", Text(), "", "`AUTH_MODE=header`: a prefix the proxy puts before the address, removed "
+        "(and required): `accounts.google.com:` for Google IAP. Nothing else is ever cut off.", section="analysts")
+    auth_proxy_secret: str | None = setting(
+        "Sign-in proxy secret", Key(), None, "`AUTH_MODE=header`: a secret only the sign-in proxy sends (in "
+        "`AUTH_PROXY_SECRET_HEADER`); set, a request without it names nobody (401 on the API). Redacted and masked "
+        "like a key.", secret=True, section="analysts")
+    auth_proxy_secret_header: str = setting(
+        "Sign-in proxy secret header", Text(), "X-Auth-Proxy-Secret", "The header that carries `AUTH_PROXY_SECRET`.",
+        section="analysts")
+    admin_emails: tuple[str, ...] = setting(
+        "Admins", EMAILS, (), "Comma-separated e-mails of admins (they see the team's usage and are not held to "
+        "budgets).", section="analysts")
+    analyst_monthly_budget_usd: float | None = setting(
+        "Monthly budget per analyst (USD)", USD, None, "Monthly budget per analyst in USD (empty: none); "
+        "`[analyst_budgets]` in secrets.toml overrides it per analyst.", section="analysts")
+    unpriced_usd_per_1k_tokens: float = setting(
+        "Unpriced models count against budgets at (USD per 1,000 tokens)", Number(0),
+        DEFAULT_UNPRICED_USD_PER_1K_TOKENS, "What a reply from a model without a price counts against budgets, per "
+        "1,000 tokens (prompt and reply); `0`: such replies are free against budgets. See [Admins, budgets and "
+        "per-analyst keys](#admins-budgets-and-per-analyst-keys).", section="analysts", commented=True)
+    api_allow_remote: bool = setting(
+        "API from other hosts", Flag(), False, "Serve the HTTP API (`/api/…`) to other hosts, not only to "
+        "loopback (README \"API\": only on a network you trust).", commented=True)
+    # Host names (besides loopback names and IP addresses) the app answers to while sign-in is off, or in any mode
+    # once set: a page elsewhere that rebinds its own name to this machine is refused (api/policy.py). `*`: any.
+    allowed_hosts: frozenset[str] = setting(
+        "Host names served with sign-in off", ALLOWED, frozenset(), "Host names the app answers to besides IP "
+        "addresses and `localhost`, while sign-in is off (in every mode once set): comma-separated, `*.example.com` "
+        "for subdomains, `*` for any. Others get 421 (DNS rebinding).")
+    max_output_tokens: int = setting(
+        "Largest max_tokens asked", Number(1, whole=True), DEFAULT_MAX_OUTPUT_TOKENS, "The largest `max_tokens` an "
+        "API request may ask for (400 above it).", commented=True)
+    # How long a signed-in session lasts (gateway/analyst.py `session_end`); None: the provider's ID token's lifetime
+    # (oidc), DEFAULT_SESSION_HOURS (header).
+    session_max_hours: float | None = setting(
+        "Longest session (hours)", HOURS, None, "How long a sign-in lasts, in hours (empty: the lifetime of the "
+        "provider's ID token with `AUTH_MODE=oidc`; 12 hours for a page left open behind the sign-in proxy with "
+        "`AUTH_MODE=header`). See [Sessions, sign-out and who can reach an analyst's work]"
+        "(#sessions-sign-out-and-who-can-reach-an-analysts-work).", section="analysts", commented=True)
+    # Not variables. From secrets.toml only: analyst id → LiteLLM virtual key ([analyst_keys]) / monthly budget.
     analyst_keys: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     analyst_budgets: tuple[tuple[str, float], ...] = ()
     # Set by for_analyst() when an analyst's own key replaced LITELLM_API_KEY: still redacted everywhere.
     shared_api_key: str | None = field(default=None, repr=False)
-    api_allow_remote: bool = False  # serve the open HTTP API (/api/…) to other hosts, not only to loopback
-    # Host names (besides loopback names and IP addresses) the app answers to while sign-in is off, or in any mode
-    # once set: a page elsewhere that rebinds its own name to this machine is refused (api/policy.py). `*`: any.
-    allowed_hosts: frozenset[str] = frozenset()
-    max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS
-    # How long a signed-in session lasts (gateway/analyst.py `session_end`); None: the provider's ID token's lifetime
-    # (oidc), DEFAULT_SESSION_HOURS (header).
-    session_max_hours: float | None = None
     problems: tuple[ConfigProblem, ...] = ()
 
     @property
@@ -182,75 +256,137 @@ class Settings:
         return {v.name: _shown(v, getattr(self, v.field)) for v in VARIABLES}
 
 
-def _shown(variable: Variable, value: object) -> object:
+@dataclass(frozen=True)
+class StackSettings:
+    """What `make run` (scripts/run_stack.py) and the proxy read that the app does not."""
+
+    litellm_master_key: str | None = setting(
+        "", Key(), None, "The proxy's admin key (LiteLLM will not start without one). Generated into `.env` by "
+        "`make run` if unset; the app never sends it (it is only redacted). Keep it secret.", secret=True,
+        read_by=("proxy",), shown_default="generated into `.env` by `make run`", section="stack", example="")
+    proxy_port: int = setting("", PORT, 4000, "Port of the local proxy `make run` starts (`--proxy-port`).",
+                              read_by=("`make run`",), section="stack")
+    app_port: int = setting("", PORT, 8501, "Port of the app `make run` starts (`--app-port`).",
+                            read_by=("`make run`",), section="stack")
+    demo_port: int | None = setting(
+        "", PORT, None, "Port of the demo models' server (demo/upstream.py) started beside a local proxy "
+        "(`--demo-port`), handed to the proxy as `DEMO_API_BASE`. Unset: 4010, or any free port when 4010 is taken.",
+        read_by=("`make run`",), shown_default="`4010`", section="stack", example="4010")
+    env_file: str = setting("", Text(), ".env", "The file settings are read from and the master key written to "
+                            "(`--env-file`).", read_by=("`make run`",), section="stack", commented=True)
+    gemini_api_key: str | None = setting("", Key(), None, "Google AI Studio (gemini-pro).", secret=True,
+                                         read_by=("proxy",), section="providers")
+    replicate_api_key: str | None = setting("", Key(), None, "Replicate (llama-2-70b).", secret=True,
+                                            read_by=("proxy",), section="providers")
+    mistral_api_key: str | None = setting("", Key(), None, "Mistral (mistral-medium).", secret=True,
+                                          read_by=("proxy",), section="providers")
+    problems: tuple[ConfigProblem, ...] = ()
+
+
+VARIABLES = declared(Settings)  # the app's settings, in the order pages show them
+STACK = declared(StackSettings)
+ALL = (*VARIABLES, *STACK)  # every documented variable
+NAMES = tuple(s.name for s in ALL)  # everything read from the sources (the stack's keys too: they are redacted)
+_BY_NAME = {s.name: s for s in ALL}
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """One setting that could not be used, and why."""
+
+    variable: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.variable}: {self.message}"
+
+
+def _shown(variable: Setting, value: object) -> object:
     if variable.secret:
         return mask_key(value if isinstance(value, str) else None)
     if variable.name == "DATABASE_URL":
         return _hide_password(str(value))
-    if variable.name in ("REPLY_IMAGE_HOSTS", "ALLOWED_HOSTS"):
-        return ", ".join(sorted(value)) or "none"  # type: ignore[call-overload]
+    if isinstance(value, frozenset):  # REPLY_IMAGE_HOSTS, ALLOWED_HOSTS
+        return ", ".join(sorted(value)) or "none"
     if isinstance(value, tuple):
         return ", ".join(value) or "none"
     return value
 
 
+# --- where the values come from -------------------------------------------------------------------------------------
+
+_secrets_source: Callable[[], Mapping[str, object]] | None = None
+_source_lock = threading.Lock()
+
+
+def use_secrets(source: Callable[[], Mapping[str, object]] | None) -> None:
+    """Where `load_settings()` reads secrets from when not given `secrets=` (the app: Streamlit's st.secrets, see
+    ui/secrets.py). None: no secrets."""
+    global _secrets_source
+    with _source_lock:
+        _secrets_source = source
+
+
+def read_sources(environ: Mapping[str, str] | None = None, secrets: Mapping[str, object] | None = None,
+                 dotenv_path: str | Path | None = ".env") -> dict[str, str]:
+    """Every declared variable's text from the first source that sets it: `environ` (default: os.environ), then
+    `secrets`, then the `.env` file. Values are stripped; an empty one counts as unset."""
+    merged: dict[str, str] = {}
+    for source in reversed((os.environ if environ is None else environ, secrets or {}, _dotenv(dotenv_path))):
+        for name in NAMES:
+            value = source.get(name)
+            if value is not None and not isinstance(value, Mapping) and str(value).strip():
+                merged[name] = str(value).strip()
+    return merged
+
+
+def parse(declared_settings: tuple[Setting, ...], raw: Mapping[str, str],
+          problems: list[ConfigProblem]) -> dict[str, Any]:
+    """Field name → value for each setting, from its text in `raw`; a value refused is named in `problems`."""
+    values = {}
+    for one in declared_settings:
+        try:
+            values[one.field] = one.read(raw.get(one.name))
+        except Invalid as invalid:
+            problems.append(ConfigProblem(one.name, invalid.reason))
+            values[one.field] = invalid.instead
+    return values
+
+
 def load_settings(environ: Mapping[str, str] | None = None, *, secrets: Mapping[str, object] | None = None,
                   dotenv_path: str | Path | None = ".env") -> Settings:
-    """Read the settings. `environ` defaults to os.environ, `secrets` to st.secrets (when a file exists)."""
-    secrets = _streamlit_secrets() if secrets is None else secrets
-    raw = _merge(os.environ if environ is None else environ, secrets, _dotenv(dotenv_path))
-    problems: list[ConfigProblem] = []
-
-    enabled = _parse_bool(raw, "LITELLM_ENABLED", problems)
-    base_url = normalize_base_url(raw.get("LITELLM_BASE_URL") or DEFAULT_BASE_URL)
-    if base_url is None:
-        problems.append(ConfigProblem(
-            "LITELLM_BASE_URL", f"{raw['LITELLM_BASE_URL']!r} is not a URL; expected e.g. {DEFAULT_BASE_URL}"))
-        base_url = raw["LITELLM_BASE_URL"].strip()
-    register_secrets(raw.get("LITELLM_API_KEY"), raw.get("OPENAI_API_KEY"), raw.get("ANTHROPIC_API_KEY"),
-                     raw.get("LITELLM_MASTER_KEY"), raw.get("AUTH_PROXY_SECRET"),  # redacted from every error
+    """Read the app's settings. `environ` defaults to os.environ, `secrets` to what `use_secrets()` was given."""
+    if secrets is None:
+        with _source_lock:
+            source = _secrets_source
+        secrets = _read_secrets(source) if source is not None else {}
+    raw = read_sources(environ, secrets, dotenv_path)
+    register_secrets(*(raw.get(s.name) for s in ALL if s.secret),  # redacted from every GatewayError from now on
                      _password(raw.get("DATABASE_URL", "")))
+    problems: list[ConfigProblem] = []
+    values = parse(VARIABLES, raw, problems)
     analyst_keys = _table(secrets, "analyst_keys", _key, problems)
     register_secrets(*(key for _, key in analyst_keys))  # each analyst's own key: redacted like the shared one
-    return Settings(
-        litellm_enabled=enabled,
-        litellm_base_url=base_url,
-        litellm_api_key=raw.get("LITELLM_API_KEY") or None,
-        openai_api_key=raw.get("OPENAI_API_KEY") or None,
-        anthropic_api_key=raw.get("ANTHROPIC_API_KEY") or None,
-        models_cache_ttl=int(_parse_number(raw, "MODELS_CACHE_TTL", DEFAULT_CACHE_TTL, problems, minimum=0)),
-        connect_timeout=_parse_number(raw, "CONNECT_TIMEOUT", 2.0, problems, minimum=0.1),
-        request_timeout=_parse_number(raw, "REQUEST_TIMEOUT", 60.0, problems, minimum=1.0),
-        max_reply_chars=int(_parse_number(raw, "MAX_REPLY_CHARS", DEFAULT_MAX_REPLY_CHARS, problems, minimum=1000)),
-        database_url=_parse_database_url(raw, problems),
-        max_response_mb=_parse_number(raw, "MAX_RESPONSE_MB", DEFAULT_MAX_RESPONSE_MB, problems, minimum=0.01),
-        max_prompt_chars=int(_parse_number(raw, "MAX_PROMPT_CHARS", DEFAULT_MAX_PROMPT_CHARS, problems, minimum=1)),
-        reply_image_hosts=parse_hosts(raw.get("REPLY_IMAGE_HOSTS", "")),
-        max_attachment_mb=_parse_number(raw, "MAX_ATTACHMENT_MB", DEFAULT_MAX_ATTACHMENT_MB, problems, minimum=0.01),
-        max_attachments=int(_parse_number(raw, "MAX_ATTACHMENTS", DEFAULT_MAX_ATTACHMENTS, problems, minimum=1)),
-        max_conversation_attachments_mb=_parse_number(raw, "MAX_CONVERSATION_ATTACHMENTS_MB",
-                                                      DEFAULT_MAX_CONVERSATION_ATTACHMENTS_MB, problems,
-                                                      minimum=0.01),
-        eval_concurrency=int(_parse_number(raw, "EVAL_CONCURRENCY", DEFAULT_EVAL_CONCURRENCY, problems, minimum=1)),
-        auth_mode=_parse_auth_mode(raw, problems),
-        auth_header=raw.get("AUTH_HEADER") or DEFAULT_AUTH_HEADER,
-        auth_header_prefix=raw.get("AUTH_HEADER_PREFIX", "").strip(),
-        auth_proxy_secret=raw.get("AUTH_PROXY_SECRET") or None,
-        auth_proxy_secret_header=raw.get("AUTH_PROXY_SECRET_HEADER") or DEFAULT_AUTH_PROXY_SECRET_HEADER,
-        admin_emails=tuple(sorted({e.strip().lower() for e in raw.get("ADMIN_EMAILS", "").split(",") if e.strip()})),
-        analyst_monthly_budget_usd=_parse_budget(raw, problems),
-        unpriced_usd_per_1k_tokens=_parse_number(raw, "UNPRICED_USD_PER_1K_TOKENS",
-                                                 DEFAULT_UNPRICED_USD_PER_1K_TOKENS, problems, minimum=0),
-        analyst_keys=analyst_keys,
-        analyst_budgets=_table(secrets, "analyst_budgets", _usd, problems),
-        api_allow_remote=_parse_bool(raw, "API_ALLOW_REMOTE", problems),
-        allowed_hosts=frozenset(h.strip().lower().rstrip(".") for h in raw.get("ALLOWED_HOSTS", "").split(",")
-                                if h.strip()),
-        max_output_tokens=int(_parse_number(raw, "MAX_OUTPUT_TOKENS", DEFAULT_MAX_OUTPUT_TOKENS, problems,
-                                            minimum=1)),
-        session_max_hours=_parse_session_hours(raw, problems),
-        problems=tuple(problems),
-    )
+    return Settings(**values, analyst_keys=analyst_keys, analyst_budgets=_table(secrets, "analyst_budgets", _usd,
+                                                                                problems), problems=tuple(problems))
+
+
+def load_stack_settings(raw: Mapping[str, str]) -> StackSettings:
+    """`make run`'s settings from the merged variables (`read_sources`)."""
+    problems: list[ConfigProblem] = []
+    values = parse(STACK, raw, problems)
+    return StackSettings(**values, problems=tuple(problems))
+
+
+def setting_named(name: str) -> Setting:
+    return _BY_NAME[name]
+
+
+def _read_secrets(source: Callable[[], Mapping[str, object]]) -> Mapping[str, object]:
+    try:
+        return source()
+    except Exception:  # a broken secrets.toml must not take the app down
+        return {}
 
 
 def normalize_base_url(value: str) -> str | None:
@@ -273,104 +409,10 @@ def parse_hosts(value: str) -> frozenset[str]:
     return frozenset(h.strip().lower().rstrip(".") for h in value.split(",") if h.strip().strip("*."))
 
 
-def _merge(*sources: Mapping[str, object]) -> dict[str, str]:
-    merged: dict[str, str] = {}
-    for source in reversed(sources):  # later sources are weaker
-        for name in NAMES:
-            value = source.get(name)
-            if value is not None and not isinstance(value, Mapping):
-                merged[name] = str(value).strip()
-    return merged
-
-
-def _streamlit_secrets() -> Mapping[str, object]:
-    try:
-        import streamlit as st
-
-        if st.secrets.load_if_toml_exists():
-            return dict(st.secrets)
-    except Exception:  # a broken secrets.toml must not take the app down
-        pass
-    return {}
-
-
 def _dotenv(path: str | Path | None) -> Mapping[str, object]:
     if path is None or not Path(path).is_file():
         return {}
     return {k: v for k, v in dotenv_values(path).items() if v is not None}
-
-
-def _parse_bool(raw: Mapping[str, str], name: str, problems: list[ConfigProblem]) -> bool:
-    value = raw.get(name, "").strip().lower()
-    if value in _TRUE:
-        return True
-    if value not in _FALSE:
-        problems.append(ConfigProblem(name, f"{raw[name]!r} is not true/false (use true, 1, yes or on)"))
-    return False
-
-
-def _parse_number(raw: Mapping[str, str], name: str, default: float, problems: list[ConfigProblem], *,
-                  minimum: float) -> float:
-    value = raw.get(name, "")
-    if not value:
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = float("nan")
-    if not (number >= minimum and math.isfinite(number)):  # also catches NaN and infinity
-        problems.append(ConfigProblem(name, f"{value!r} is not a number ≥ {minimum:g}; using {default:g}"))
-        return default
-    return number
-
-
-def _parse_database_url(raw: Mapping[str, str], problems: list[ConfigProblem]) -> str:
-    value = raw.get("DATABASE_URL", "")
-    if not value:
-        return DEFAULT_DATABASE_URL
-    scheme = value.split(":", 1)[0].lower() if "://" in value else ""
-    if scheme not in ("sqlite", "postgresql", "postgresql+psycopg", "postgres"):
-        problems.append(ConfigProblem("DATABASE_URL", f"{_hide_password(value)!r} is not a supported database URL "
-                                      f"(sqlite:///path/to/file.db or postgresql+psycopg://user:pass@host/db); "
-                                      f"using {DEFAULT_DATABASE_URL}"))
-        return DEFAULT_DATABASE_URL
-    return value
-
-
-def _parse_auth_mode(raw: Mapping[str, str], problems: list[ConfigProblem]) -> str:
-    value = raw.get("AUTH_MODE", "").strip().lower() or "none"
-    if value not in AUTH_MODES:
-        # Failing closed: a typo must not open the app to anyone, so it asks for a sign-in nobody can give.
-        problems.append(ConfigProblem("AUTH_MODE", f"{raw['AUTH_MODE']!r} is not one of {', '.join(AUTH_MODES)}; "
-                                      "nobody can sign in until it is fixed"))
-        return "invalid"
-    return value
-
-
-def _parse_budget(raw: Mapping[str, str], problems: list[ConfigProblem]) -> float | None:
-    if not raw.get("ANALYST_MONTHLY_BUDGET_USD"):
-        return None
-    try:
-        return _usd(raw["ANALYST_MONTHLY_BUDGET_USD"])
-    except ValueError:
-        problems.append(ConfigProblem("ANALYST_MONTHLY_BUDGET_USD", f"{raw['ANALYST_MONTHLY_BUDGET_USD']!r} is not "
-                                      "an amount in USD ≥ 0; no budget applies"))
-        return None
-
-
-def _parse_session_hours(raw: Mapping[str, str], problems: list[ConfigProblem]) -> float | None:
-    if not raw.get("SESSION_MAX_HOURS"):
-        return None
-    value = raw["SESSION_MAX_HOURS"]
-    try:
-        hours = float(value)
-    except ValueError:
-        hours = float("nan")
-    if not (hours >= 0.01 and math.isfinite(hours)):
-        problems.append(ConfigProblem("SESSION_MAX_HOURS", f"{value!r} is not a number of hours ≥ 0.01; sessions "
-                                      "last as long as the sign-in says (the provider's token)"))
-        return None
-    return hours
 
 
 def _key(value: object) -> str:

@@ -1,7 +1,9 @@
 """Gateway errors: a few classes grouped by cause, one function that maps the layers below onto them, and the one
 redaction boundary (gateway/redaction.py) every text on its way to a page passes.
 
-Every error carries a plain-words message, a `hint` saying what to do, and the HTTP status when there was one.
+Every error carries a plain-words message, a `hint` saying what to do, and the upstream HTTP status when there was
+one (`status`). Each class names its cause, as httpx's do: `kind` (a short stable name, e.g. `rate_limited`, what
+the API's error objects and the stored replies say) and `http_status` (what the app's own HTTP API answers for it).
 Pages show `str(error)` and `error.hint`, never a traceback. A `GatewayError` redacts its message and hint whenever
 they are set and again whenever they are read, so no caller can forget: keys registered by `load_settings()`
 (`register_secrets`), the key variables of the process environment, `Bearer …` tokens and anything shaped like an
@@ -13,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from typing import ClassVar
 
 import httpx
 import openai
@@ -31,6 +34,8 @@ from gateway.redaction import (  # noqa: F401 (part of this module's interface: 
 class GatewayError(Exception):
     """Something between the app and a model failed. Its message and hint are always redacted."""
 
+    kind: ClassVar[str] = "error"  # a short stable name for the cause; every subclass names its own
+    http_status: ClassVar[int] = 502  # what the API answers: by default, something upstream failed
     hint: str = ""
 
     def __init__(self, message: str, *, hint: str | None = None, status: int | None = None,
@@ -60,13 +65,8 @@ class GatewayError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r})"
 
-    def __reduce__(self):  # pickling (st.cache_data) keeps only the redacted fields
+    def __reduce__(self):  # pickling (another process, a page cache) keeps only the redacted fields
         return _rebuild, (type(self), self.message, self.hint, self.status, self.retry_after)
-
-    @property
-    def kind(self) -> str:
-        """A short stable name for the cause, e.g. `rate_limited`."""
-        return _KIND[type(self)]
 
 
 def _rebuild(cls: type[GatewayError], message: str, hint: str, status: int | None,
@@ -77,12 +77,16 @@ def _rebuild(cls: type[GatewayError], message: str, hint: str, status: int | Non
 class ConfigurationError(GatewayError):
     """A setting is missing or malformed."""
 
+    kind = "configuration"
+    http_status = 503
     hint = "Fix the setting in the environment, .env or .streamlit/secrets.toml, then reload."
 
 
 class ProxyUnreachable(GatewayError):
     """No connection could be made to the server."""
 
+    kind = "unreachable"
+    http_status = 502
     hint = ("Is the proxy running on that host and port? Check LITELLM_BASE_URL "
             "(from inside a container, localhost is the container itself; try 127.0.0.1 or the host name).")
 
@@ -90,12 +94,16 @@ class ProxyUnreachable(GatewayError):
 class ProxyTimeout(GatewayError):
     """The server accepted the request but did not answer in time."""
 
+    kind = "timeout"
+    http_status = 504
     hint = "The proxy or the provider behind it is slow or stuck. Try again, or check the proxy's logs."
 
 
 class AuthenticationFailed(GatewayError):
     """The key was refused."""
 
+    kind = "authentication"
+    http_status = 502
     hint = ("Check LITELLM_API_KEY. A proxy without a database answers a wrong key with "
             "'No connected db.': use the master key or a virtual key it knows.")
 
@@ -103,60 +111,59 @@ class AuthenticationFailed(GatewayError):
 class ModelNotFound(GatewayError):
     """The proxy does not serve that model name."""
 
+    kind = "model_not_found"
+    http_status = 400  # a request naming a model not on offer
     hint = "The model list may be out of date: refresh the models, then pick one the proxy serves."
 
 
 class RateLimited(GatewayError):
     """The provider or the proxy asked us to slow down."""
 
+    kind = "rate_limited"
+    http_status = 429
     hint = "Wait a moment and try again."
 
 
 class ContextWindowExceeded(GatewayError):
     """The conversation does not fit the model's context window."""
 
+    kind = "context_window"
+    http_status = 400
     hint = "Shorten the conversation (clear it or remove long messages), or pick a model with a larger window."
 
 
 class ProviderError(GatewayError):
     """The provider behind the proxy failed or is not set up."""
 
+    kind = "provider"
+    http_status = 502
     hint = "The proxy is up but the provider failed. Check the provider's credentials and status in the proxy's logs."
 
 
 class BadResponse(GatewayError):
     """The server answered something that is not what a LiteLLM proxy sends."""
 
+    kind = "bad_response"
+    http_status = 502
     hint = "Is LITELLM_BASE_URL pointing at a LiteLLM proxy, and not at another web server?"
 
 
 class StreamInterrupted(GatewayError):
     """The reply broke off after it had started."""
 
+    kind = "stream_interrupted"
+    http_status = 502
     hint = "The partial reply is kept. Regenerate to try again."
 
 
 class PromptTooLong(GatewayError):
     """A prompt larger than the app sends (MAX_PROMPT_CHARS): refused before anything is sent."""
 
+    kind = "prompt_too_long"
+    http_status = 400
     hint = ("Nothing was sent, and your text is kept: download it, shorten it or send it in parts. "
             "MAX_PROMPT_CHARS sets the limit.")
 
-
-_KIND = {
-    GatewayError: "error",
-    ConfigurationError: "configuration",
-    ProxyUnreachable: "unreachable",
-    ProxyTimeout: "timeout",
-    AuthenticationFailed: "authentication",
-    ModelNotFound: "model_not_found",
-    RateLimited: "rate_limited",
-    ContextWindowExceeded: "context_window",
-    ProviderError: "provider",
-    BadResponse: "bad_response",
-    StreamInterrupted: "stream_interrupted",
-    PromptTooLong: "prompt_too_long",
-}
 
 def map_error(exc: BaseException, *, secrets: tuple[str | None, ...] = (), mid_stream: bool = False) -> GatewayError:
     """Map an httpx or openai exception (or a GatewayError) onto a GatewayError; its texts are redacted, `secrets`

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
-import streamlit as st
 
+from gateway.cache import cached
 from gateway.catalogue import Catalogue
 from gateway.config import Settings
 from gateway.errors import BadResponse
@@ -50,7 +50,7 @@ def caption(missing: tuple[Feature, ...]) -> str:
     return "The proxy lacks " + " and ".join(f"`{f.endpoint}` ({f.without})" for f in missing) + "."
 
 
-@st.cache_data(ttl=TTL, show_spinner=False, max_entries=16)
+@cached(size=16, ttl=TTL)
 def has_token_counter(base_url: str) -> bool | None:
     """True when the proxy serves `/utils/token_counter`, False when it answers 404, None when it cannot tell.
     No key is sent: the method is refused before the key is looked at."""

@@ -11,13 +11,12 @@ sends. Compressed bodies are not asked for; one sent anyway is decompressed here
 from __future__ import annotations
 
 import atexit
-import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Iterator
 
 import httpx
 
+from gateway.cache import Cache
 from gateway.errors import BadResponse
 
 DECODE_STEP = 1024 * 1024  # bytes decompressed at a time
@@ -25,38 +24,32 @@ MAX_CLIENTS = 32  # distinct (URL, key, timeouts, limit) kept; the least recentl
 _IDENTITY = ("", "identity")
 _ZLIB = ("gzip", "x-gzip", "deflate")
 
-_clients: OrderedDict[tuple, httpx.Client] = OrderedDict()
-_lock = threading.Lock()
+_clients: Cache[tuple, httpx.Client] = Cache(MAX_CLIENTS, on_evict=httpx.Client.close)  # not named: kept by tests
 
 
 def shared_client(base_url: str, api_key: str | None, *, connect: float, read: float,
                   max_bytes: int) -> httpx.Client:
     """The process-wide pooled client for these settings. Never close it: it is shared (closed at exit)."""
     slot = (base_url, api_key, connect, read, max_bytes)
-    with _lock:
-        client = _clients.get(slot)
-        if client is not None and not client.is_closed:
-            _clients.move_to_end(slot)
-            return client
+
+    def open_client() -> httpx.Client:
         headers = {"Accept-Encoding": "identity"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        client = httpx.Client(base_url=base_url, headers=headers, timeout=httpx.Timeout(read, connect=connect),
-                              event_hooks={"response": [bounded(max_bytes)]})
-        _clients[slot] = client
-        while len(_clients) > MAX_CLIENTS:
-            _clients.popitem(last=False)[1].close()
+        return httpx.Client(base_url=base_url, headers=headers, timeout=httpx.Timeout(read, connect=connect),
+                            event_hooks={"response": [bounded(max_bytes)]})
+
+    client = _clients.get_or_compute(slot, open_client)
+    if client.is_closed:  # closed by a caller after all: replace it
+        _clients.pop(slot)
+        client = _clients.get_or_compute(slot, open_client)
     return client
 
 
 @atexit.register
 def close_all() -> None:
     """Close every shared client (at exit; tests may call it too)."""
-    with _lock:
-        clients = list(_clients.values())
-        _clients.clear()
-    for client in clients:
-        client.close()
+    _clients.clear()  # each is closed on its way out
 
 
 def bounded(max_bytes: int):

@@ -45,11 +45,9 @@ _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
 class EmptyPrompt(GatewayError):
     """A prompt with no visible character (empty, spaces, or invisible characters only): nothing is sent."""
 
+    kind = "empty_prompt"
+    http_status = 400
     hint = "Type a question or an instruction: a prompt of spaces or invisible characters only is not sent."
-
-    @property
-    def kind(self) -> str:
-        return "empty_prompt"
 
 
 def visible(text: str) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import pandas as pd
-import streamlit as st
 
 from gateway.models import ModelRecord
 
@@ -81,12 +80,3 @@ def price_chart_frame(models: Sequence[ModelRecord]) -> pd.DataFrame:
             for m in models
             if m.context_window and m.input_price is not None and m.output_price is not None]
     return pd.DataFrame(rows, columns=("Model", "Provider", "Context", "Input $/1M", "Output $/1M", "Blended $/1M"))
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def catalogue_view(models: tuple[ModelRecord, ...], search: str, providers: tuple[str, ...], min_context: int,
-                   capabilities: tuple[str, ...], sort: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The table and the chart points for one set of filters, cached: a rerun with the same filters is free."""
-    shown = filter_models(models, search=search, providers=providers, min_context=min_context,
-                          capabilities=capabilities)
-    return models_frame(shown, sort), price_chart_frame(shown)

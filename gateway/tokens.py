@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import httpx
-import streamlit as st
 
 from gateway.attachments import Attachment, content_tokens
+from gateway.cache import Cache, cached
 from gateway.config import Settings
 from gateway.errors import GatewayError
 from gateway.http import shared_client
@@ -35,8 +33,7 @@ WARN_FRACTION = 0.9
 SURE_FRACTION = 0.5  # below this share of the window an estimate is good enough to send without asking the proxy
 KNOWN_COUNTS = 4096  # counts taken from replies' usage, kept for the whole process (the least recently used go)
 
-_known: OrderedDict[str, int] = OrderedDict()
-_known_lock = threading.Lock()
+_known: Cache[str, int] = Cache(KNOWN_COUNTS, name="gateway.tokens.known")
 
 
 @dataclass(frozen=True)
@@ -84,10 +81,7 @@ def count_tokens(model: ModelRecord, messages: list[dict[str, str]], settings: S
     """The proxy's count for a LiteLLM model, else (or when the proxy does not answer within `timeout`) an estimate."""
     if model.route == "litellm" and settings.litellm_usable and messages:
         messages_json = json.dumps(messages, sort_keys=True)
-        with _known_lock:
-            known = _known.get(slot := _known_slot(settings, model, messages_json))
-            if known is not None:
-                _known.move_to_end(slot)
+        known = _known.get(_known_slot(settings, model, messages_json))
         counted = known if known is not None else _proxy_count(settings.litellm_base_url, settings.litellm_api_key,
                                                                model.id, messages_json, timeout)
         if counted is not None:
@@ -104,11 +98,7 @@ def remember_reply(model: ModelRecord, sent: list[dict[str, Any]], reply: Reply,
         return
     after = [*sent, {"role": "assistant", "content": reply.text}]
     slot = _known_slot(settings, model, json.dumps(after, sort_keys=True))
-    with _known_lock:
-        _known[slot] = prompt + completion + TOKENS_PER_MESSAGE
-        _known.move_to_end(slot)
-        while len(_known) > KNOWN_COUNTS:
-            _known.popitem(last=False)
+    _known.put(slot, prompt + completion + TOKENS_PER_MESSAGE)
 
 
 def _known_slot(settings: Settings, model: ModelRecord, messages_json: str) -> str:
@@ -162,7 +152,7 @@ def fit_before_sending(model: ModelRecord, messages: list[dict[str, str]], setti
     return context_fit(model, messages, settings, max_tokens=max_tokens)
 
 
-@st.cache_data(ttl=600, max_entries=512, show_spinner=False)
+@cached(size=512, ttl=600)
 def _proxy_count(base_url: str, api_key: str | None, model: str, messages_json: str,
                  timeout: float = COUNT_TIMEOUT) -> int | None:
     """`total_tokens` from the proxy's token counter, or None. Cached by content (None results too: fast fallback)."""

@@ -16,12 +16,13 @@ from gateway.tokens import ContextFit, context_fit, remember_reply
 from ui import analyst, pages, spending
 from ui import attachments as files_ui
 from ui.downloads import download_button
-from ui.history import history_sidebar, open_linked, saving_banner
+from ui.history import history_sidebar, open_linked
 from ui.layout import page_setup, status_banner
 from ui.live import LiveMarkdown
 from ui.markdown import displayable, escape_dollars, inline_code
 from ui.refusal import show_refusal
 from ui.reply import draw_reply, metrics_line, model_facts
+from ui.saving import SETTLE, saving_banner
 from ui.stopped import finished_after_stop
 
 CHAT_MODES = (None, "chat", "completion", "responses")
@@ -230,7 +231,7 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
         download_button(json_col, "JSON", lambda: exports.to_json(conversation), "chat.json", "application/json",
                         width="stretch", key="chat_json")
 
-    saving_banner(store)  # here, so that a prompt (which reruns only this fragment) shows it too
+    saving_notice = st.container()  # here, so that a prompt (which reruns only this fragment) shows it too
     if model is not None:
         show_fit(context_fit(model, messages_for(conversation.history(images=model.supports_vision is not False),
                                                  params), settings,
@@ -238,6 +239,8 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
     elif not models:
         st.info("No model is available: connect the proxy, or set OPENAI_API_KEY / ANTHROPIC_API_KEY.")
     spending.budget_note(settings, store)  # after each reply: it may have crossed 80 % or 100 % of the budget
+    with saving_notice:  # last: the reply's write has had the fit and budget checks' time to land
+        saving_banner(store, owner, settle=SETTLE)
 
 
 for index in range(len(conversation.rounds)):

@@ -16,9 +16,10 @@ from ui import attachments as files_ui
 from ui.compare_inputs import choose_models, choose_params
 from ui.compare_panels import draw_panels, stream_into_panels
 from ui.compare_results import show_results
-from ui.history import history_sidebar, open_linked, saving_banner
+from ui.history import history_sidebar, open_linked
 from ui.layout import page_setup, status_banner
 from ui.refusal import show_refusal
+from ui.saving import SETTLE, saving_banner
 from ui.stopped import finished_after_stop
 from ui.vote import blind_mode, still_blind, vote_on_round
 
@@ -27,7 +28,7 @@ store, owner = get_store(settings), analyst.owner()
 st.title("Compare")
 st.caption("One prompt to several models at once: replies stream side by side, with their numbers.")
 status_banner(catalogue)
-saving_banner(store)
+saving_notice = st.container()  # filled at the end: after this run's writes
 spending.budget_note(settings, store)
 comparison: Conversation = st.session_state.setdefault("comparison", Conversation("compare"))
 
@@ -111,3 +112,5 @@ if not comparison.rounds:
     st.caption("Type a prompt below: it goes to every model at once, and follow-ups continue each model's own thread.")
 show_results(comparison, keys, blind, on_diff=lambda: store.save_view(comparison, owner),  # the pair is kept
              withheld=still_blind(store, owner, comparison))  # exports name no model of an unvoted blind round
+with saving_notice:
+    saving_banner(store, owner, settle=SETTLE)

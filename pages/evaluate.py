@@ -7,11 +7,11 @@ from gateway.store import get_store
 from gateway.store.evaluation import Evaluations
 from ui import analyst, pages
 from ui.evaluate import choose_run, new_run, progress, prompt_sets, run_results
-from ui.history import saving_banner
 from ui.judge import judge_section
 from ui.layout import page_setup, status_banner
 from ui.markdown import plain
 from ui.run_diff import compare_runs
+from ui.saving import saving_banner
 
 settings, catalogue = page_setup(pages.EVALUATE)
 store, owner = get_store(settings), analyst.owner()

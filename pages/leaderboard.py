@@ -8,9 +8,9 @@ from gateway.store import get_store
 from ui import analyst, pages
 from ui.downloads import download_button
 from ui.format import count
-from ui.history import saving_banner
 from ui.layout import page_setup
 from ui.leaderboard import EXPLANATION, board, counts_table, filters, heatmap, interval_chart, judge_quality, show_table
+from ui.saving import saving_banner
 
 settings, catalogue = page_setup(pages.LEADERBOARD)
 store, owner = get_store(settings), analyst.owner()

@@ -4,8 +4,9 @@ import streamlit as st
 
 from gateway import features
 from gateway.safe_csv import frame_csv
-from gateway.table import DIFFER_HELP, SORTS, catalogue_view, providers
+from gateway.table import DIFFER_HELP, SORTS, providers
 from ui import pages
+from ui.catalogue import catalogue_view
 from ui.charts import price_context_spec
 from ui.downloads import download_button
 from ui.format import ago

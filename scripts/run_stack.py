@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 from dotenv import dotenv_values
 
-from gateway.config import normalize_base_url
+from gateway.config import load_stack_settings, normalize_base_url
 from gateway.errors import mask_key
 from scripts.services import (
     ROOT,
@@ -48,6 +48,7 @@ APP_TIMEOUT = 60.0
 DEMO_TIMEOUT = 30.0
 READY = {"demo": (demo_alive, DEMO_TIMEOUT), "litellm": (proxy_alive, PROXY_TIMEOUT),
          "streamlit": (app_healthy, APP_TIMEOUT)}  # each child's health probe and how long to wait for it
+DEMO_PORT = 4010  # unless DEMO_PORT says otherwise; taken, any free port will do
 APP_ONLY = ("LITELLM_MASTER_KEY",)  # never handed to the app: it gets LITELLM_API_KEY
 SECRET_NAME = re.compile(r"KEY|SECRET|TOKEN|PASSWORD", re.I)
 EMPTY_KEY_LINE = re.compile(r"^[ \t]*(?:export[ \t]+)?LITELLM_MASTER_KEY[ \t]*=[ \t]*(?:\"\"|'')?[ \t]*$", re.M)
@@ -69,18 +70,20 @@ def parse_args(argv: list[str] | None = None, environ: Mapping[str, str] = os.en
 
 
 def resolve_ports(args: argparse.Namespace, settings: Mapping[str, str]) -> None:
-    """Fill in the ports the flags left unset from the settings, else the defaults."""
-    try:
-        args.proxy_port = args.proxy_port or int(settings.get("PROXY_PORT") or 4000)
-        args.app_port = args.app_port or int(settings.get("APP_PORT") or 8501)
-        args.demo_port_set = bool(args.demo_port or settings.get("DEMO_PORT"))
-        args.demo_port = args.demo_port or int(settings.get("DEMO_PORT") or 4010)
-    except ValueError as error:
-        sys.exit(f"PROXY_PORT, APP_PORT and DEMO_PORT must be port numbers: {error}")
+    """Fill in the ports the flags left unset from the settings (parsed as gateway/config.py declares them), else
+    the defaults."""
+    stack = load_stack_settings(settings)
+    if stack.problems:
+        sys.exit(f"PROXY_PORT, APP_PORT and DEMO_PORT must be port numbers: {'; '.join(map(str, stack.problems))}")
+    args.proxy_port = args.proxy_port or stack.proxy_port
+    args.app_port = args.app_port or stack.app_port
+    args.demo_port_set = bool(args.demo_port or stack.demo_port)
+    args.demo_port = args.demo_port or stack.demo_port or DEMO_PORT
 
 
 def read_settings(env_file: Path, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-    """The .env file's values overridden by the environment's (empty values count as unset)."""
+    """The .env file's values overridden by the environment's (empty values count as unset, as for the app): every
+    variable, not only the declared ones, since the children get them as their environment."""
     from_file = {k: v for k, v in dotenv_values(env_file).items() if v} if env_file.is_file() else {}
     return {**from_file, **{k: v for k, v in environ.items() if v}}
 

@@ -22,7 +22,7 @@ import pytest
 import streamlit as st
 from streamlit.components.v2 import manifest_scanner
 
-from gateway import catalogue, config
+from gateway import cache, catalogue, config
 from gateway.config import Settings
 from tests.support import litellm_versions, properties  # noqa: F401 - registers the Hypothesis profile `quick`
 from tests.support.postgres import database_url, migrated_sqlite, postgres_server, store  # noqa: F401 - fixtures
@@ -115,10 +115,12 @@ def fresh_state(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
     monkeypatch.chdir(tmp_path)
     shutil.copyfile(migrated_sqlite, tmp_path / "dashboard.db")
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/dashboard.db")  # saved work stays in the test
-    st.cache_data.clear()
+    st.cache_data.clear()  # the pages' (ui/)
+    cache.clear_all()  # the gateway's (gateway/cache.py)
     catalogue.reset()
     yield
     st.cache_data.clear()
+    cache.clear_all()
     catalogue.reset()
 
 

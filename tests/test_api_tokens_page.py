@@ -11,7 +11,7 @@ from gateway import api_tokens, config
 from gateway.config import load_settings
 from gateway.store import get_store
 from gateway.store.api_tokens import ApiTokens
-from tests.support.pages import signed_in
+from tests.support.pages import open_page, signed_in
 from ui.markdown import plain
 
 APP = "../home.py"
@@ -34,12 +34,7 @@ def store():
 
 
 def visit(user: dict) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.user = user
-    at.run()
-    at.switch_page("pages/usage.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page("pages/usage.py", user=user)
 
 
 def create(at: AppTest, name: str) -> AppTest:

@@ -13,7 +13,7 @@ from gateway.chat import start_chat
 from gateway.compare import CompareRun, jobs_for
 from gateway.conversation import Conversation
 from gateway.params import ChatParams
-from tests.support.pages import signed_in
+from tests.support.pages import open_signed_in
 
 ANA, BEN = "ana@example.com", "ben@example.com"
 
@@ -110,19 +110,10 @@ def test_every_compare_and_repeat_call_names_its_analyst(settings, calls):
 def test_the_pages_attribute_every_call_to_the_signed_in_analyst(app_env, monkeypatch, proxy):
     """Through the chat and compare pages (AppTest, signed in with OIDC as Ana): every call the proxy saw for her
     conversations names her, with the page's tag."""
-    from streamlit.testing.v1 import AppTest
-
     monkeypatch.setenv("AUTH_MODE", "oidc")
 
-    def visit(path: str, **query: str) -> AppTest:
-        at = AppTest.from_file("../home.py", default_timeout=60)
-        at.user = signed_in("Ana@Example.com", "Ana")
-        at.run()
-        for name, value in query.items():
-            at.query_params[name] = value
-        at.switch_page(path).run()
-        assert not at.exception, at.exception
-        return at
+    def visit(path: str, **query: str):
+        return open_signed_in(path, "Ana@Example.com", name="Ana", **query)
 
     chat = visit("pages/chat.py", model="demo-fast")
     for prompt in ("one", "two"):

@@ -80,7 +80,7 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from gateway import redaction  # noqa: E402
-from gateway.config import VARIABLES  # noqa: E402
+from gateway.config import VARIABLES, Settings  # noqa: E402
 from tests.support.properties import examples  # noqa: E402
 
 
@@ -99,16 +99,24 @@ VALUES = st.one_of(st.text(max_size=30), st.sampled_from(["inf", "-inf", "nan", 
                                                           "true", "0x10", " 5 ", "٣", "http://h:1", "http://h:99999"]))
 
 
+NAMES = [v.name for v in VARIABLES]
+MINIMUMS = {"connect_timeout": 0.1, "request_timeout": 1.0, "models_cache_ttl": 0, "max_response_mb": 0.01,
+            "max_prompt_chars": 1, "max_reply_chars": 1000, "max_attachment_mb": 0.01, "max_attachments": 1,
+            "max_conversation_attachments_mb": 0.01, "eval_concurrency": 1}  # written out: not read from config
+
+
 @settings(max_examples=examples(400), deadline=None)
-@given(st.dictionaries(st.sampled_from(VARIABLES), VALUES))
+@given(st.dictionaries(st.sampled_from(NAMES), VALUES, min_size=1))  # variable names, as an environment has them
 def test_any_values_give_usable_settings_and_name_what_was_wrong(env):
     with isolated_registry():
         settings_ = load_settings(env, secrets={}, dotenv_path=None)
-    for name, minimum in (("connect_timeout", 0.1), ("request_timeout", 1.0), ("models_cache_ttl", 0),
-                          ("max_response_mb", 0.01), ("max_prompt_chars", 1)):
+    for name, minimum in MINIMUMS.items():
         value = getattr(settings_, name)
         assert math.isfinite(value) and value >= minimum, (name, value)
-    assert {p.variable for p in settings_.problems} <= set(VARIABLES)
+        if name.upper() not in env:
+            assert value == getattr(Settings(), name), "a setting left unset keeps its default"
+    assert {p.variable for p in settings_.problems} <= {k for k, v in env.items() if v.strip()}, \
+        "only a variable that was set (to something) can be wrong"
     assert isinstance(settings_.litellm_enabled, bool)
     assert settings_.litellm_usable == (settings_.litellm_enabled and normalize_base_url(
         env.get("LITELLM_BASE_URL") or DEFAULT_BASE_URL) is not None)
@@ -123,3 +131,57 @@ def test_a_valid_number_is_used_and_an_invalid_one_is_named(good, any_number):
     valid = math.isfinite(any_number) and any_number >= 0.1
     assert (result.connect_timeout == any_number) if valid else (result.connect_timeout == 2.0)
     assert bool(result.problems) is not valid
+
+
+def test_the_property_test_sees_real_variables():
+    """The test above once sampled `Variable` objects as keys, so load_settings saw none of them: every example was
+    an empty environment. A value it draws must reach the settings."""
+    assert all(isinstance(name, str) and name.isupper() for name in NAMES)
+    assert settings_from(**{NAMES[NAMES.index("CONNECT_TIMEOUT")]: "7"}).connect_timeout == 7
+
+
+# --- One declaration: the docs are written from it, and drift fails -------------------------------------------------
+
+from gateway import config  # noqa: E402
+from scripts import settings_doc  # noqa: E402
+
+
+def test_readme_table_and_env_example_are_what_the_declaration_writes():
+    assert settings_doc.drifted() == [], "run: python -m scripts.settings_doc --write"
+
+
+def test_a_setting_added_without_regenerating_the_docs_is_drift(monkeypatch):
+    added = config.Setting("NEW_KNOB", 3, config.Number(1, whole=True), "A knob nobody documented yet.")
+    monkeypatch.setattr(settings_doc, "ALL", (*config.ALL, added))
+    assert settings_doc.drifted() == [settings_doc.README, settings_doc.ENV_EXAMPLE]
+
+
+def test_every_example_in_env_example_is_valid():
+    """What .env.example suggests parses without a problem (its commented lines too)."""
+    env = {s.name: s.example_value for s in config.ALL}
+    assert load_settings(env, secrets={}, dotenv_path=None).problems == ()
+    assert config.load_stack_settings(env).problems == ()
+
+
+def test_every_variable_is_a_field_and_every_field_but_the_secrets_tables_is_a_variable():
+    import dataclasses
+
+    fields = {f.name for f in dataclasses.fields(Settings)}
+    assert {v.field for v in VARIABLES} == fields - {"analyst_keys", "analyst_budgets", "shared_api_key", "problems"}
+    assert len(set(config.NAMES)) == len(config.NAMES)
+
+
+# --- secrets.toml reaches the gateway through one seam (ui/secrets.py), not through Streamlit inside gateway/ -----
+
+def test_the_pages_hand_streamlit_secrets_to_the_settings(monkeypatch):
+    import ui  # noqa: F401  (importing the drawing package registers the seam)
+    from ui import secrets as ui_secrets
+
+    assert config._secrets_source is ui_secrets.streamlit_secrets
+    monkeypatch.setattr(config, "_secrets_source", None)
+    config.use_secrets(lambda: {"LITELLM_BASE_URL": "http://from-secrets:1", "analyst_budgets": {"Ana@X.com": 5}})
+    settings_ = load_settings({}, dotenv_path=None)
+    assert settings_.litellm_base_url == "http://from-secrets:1"
+    assert settings_.monthly_budget("ana@x.com") == 5
+    config.use_secrets(lambda: 1 / 0)  # a broken secrets file: no secrets, no crash
+    assert load_settings({}, dotenv_path=None).litellm_base_url == DEFAULT_BASE_URL

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 
 import httpx
 import openai
@@ -177,10 +178,39 @@ def test_error_text_reads_json_then_text_then_the_reason():
     assert error_text(response(502, text="")) == "Bad Gateway"
 
 
-def test_every_error_has_a_kind():
-    for cls in errors._KIND:
-        assert cls("x").kind == errors._KIND[cls]
-    assert PromptTooLong("x").kind == "prompt_too_long" and "MAX_PROMPT_CHARS" in PromptTooLong.hint
+def _all_subclasses(cls: type) -> list[type]:
+    return [c for sub in cls.__subclasses__() for c in (sub, *_all_subclasses(sub))]
+
+
+def every_error_class() -> list[type[GatewayError]]:
+    """Every GatewayError subclass in gateway/ (each module imported first, so none is missed)."""
+    import importlib
+    import pkgutil
+
+    import gateway
+
+    for module in pkgutil.walk_packages(gateway.__path__, "gateway."):
+        if ".migrations" not in module.name:
+            importlib.import_module(module.name)
+    return [c for c in _all_subclasses(GatewayError) if c.__module__.startswith("gateway.")]
+
+
+def test_every_error_names_its_own_kind_and_status():
+    """Found from the classes themselves (not from a table of them, which a new class can be left out of): each
+    declares its own kind, distinct from every other's, and the HTTP status the API answers with."""
+    classes = every_error_class()
+    assert {ProxyTimeout, PromptTooLong, RateLimited} <= set(classes) and len(classes) >= 12
+    kinds = {}
+    for cls in classes:
+        assert "kind" in vars(cls), f"{cls.__name__} inherits its kind ({cls.kind!r}) instead of naming its own"
+        assert re.fullmatch(r"[a-z_]+", cls.kind) and cls.kind not in kinds, (cls, kinds.get(cls.kind))
+        kinds[cls.kind] = cls
+        assert 400 <= cls.http_status < 600, cls
+        assert cls("x").kind == cls.kind  # and an instance says the same
+    assert GatewayError("x").kind == "error" and "error" not in kinds
+    assert PromptTooLong("x").kind == "prompt_too_long" and PromptTooLong.http_status == 400
+    assert "MAX_PROMPT_CHARS" in PromptTooLong.hint
+    assert (RateLimited.http_status, ProxyTimeout.http_status) == (429, 504)
 
 
 # --- Redaction: every form a key can take ----------------------------------------------------------------------------

@@ -13,10 +13,9 @@ from gateway.conversation import Conversation
 from gateway.reply import Metrics, Outcome, Reply
 from gateway.store import get_store
 from gateway.usage import Col
-from tests.support.pages import signed_in
+from tests.support.pages import open_page, signed_in
 from ui.format import usd
 
-APP = "../home.py"
 ANA = signed_in("Ana@Example.com", "Ana Analyst")
 BEN = signed_in("ben@example.com", "Ben Boss")
 PAGES = ("pages/chat.py", "pages/compare.py", "pages/models.py", "pages/health.py", "pages/usage.py")
@@ -49,15 +48,7 @@ def spend(owner: str, *costs: tuple[str, float, str]) -> None:
 
 
 def visit(path: str, user: dict | None, **query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    if user is not None:
-        at.user = user
-    at.run()
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.switch_page(path).run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(path, user=user, **query)
 
 
 def metric(at: AppTest, label: str) -> str:

@@ -1,5 +1,6 @@
 """Saved work in the sidebar of the chat and compare pages: a new conversation, search, the list (pinned first,
-then newest), rename, pin, delete with undo, import of a JSON export, and a banner when work is not being saved.
+then newest), rename, pin, delete with undo, and import of a JSON export
+(the banner when work is not being saved is ui/saving.py).
 
 Every entry is a link to `?c=<id>` on its page, so a saved conversation opens the same way from the list, a
 bookmark or another browser.
@@ -24,13 +25,6 @@ from ui.pages import Page
 
 NOUN = {"chat": ("chat", "chats"), "compare": ("comparison", "comparisons")}
 LISTED = 30  # entries shown; search finds the rest
-
-
-def saving_banner(store: Store) -> None:
-    """A warning when work is not being saved (database down, locked, read-only); nothing when all is well."""
-    status = store.status()
-    if not status.ok:
-        st.warning(status.message, icon=":material/cloud_off:")
 
 
 def open_linked(store: Store, owner: str, kind: Kind, current: Conversation) -> Conversation | None:

@@ -21,11 +21,10 @@ any piece of a reply, so a reply drawn block by block while it streams (ui/live.
 from __future__ import annotations
 
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 
 from gateway.blocks import settled_length
+from gateway.cache import Cache
 from gateway.markdown import (
     INVISIBLE,
     PLACEHOLDER,
@@ -42,8 +41,7 @@ __all__ = ["PLACEHOLDER", "displayable", "escape_dollars", "escape_punctuation",
 
 GROWING = 4000  # characters from which a text without reference definitions is made safe block by block
 _DEFINITION = re.compile(r"^ {0,3}\[(?:[^\]\\\n]|\\.)+\]:", re.MULTILINE)  # `[label]: url`
-_heads: OrderedDict[tuple[str, frozenset[str]], str] = OrderedDict()
-_heads_lock = threading.Lock()
+_heads: Cache[tuple[str, frozenset[str]], str] = Cache(32)  # settled parts made safe, to extend (not to look up)
 _CODE = re.compile(r"(```.*?(?:```|$)|~~~.*?(?:~~~|$)|`[^`\n]*`)", re.DOTALL)
 # What makes plain text markup: emphasis, code, links and images (`[`), HTML and autolinks (`<`), LaTeX (`$`),
 # Streamlit's directives (`:red[…]`, `:material/…:`), tables, headings, entities (`&copy;`); at the start, a list.
@@ -70,19 +68,14 @@ def _safe_head(head: str, image_hosts: frozenset[str]) -> str:
     """The settled part made safe, from the longest settled part made safe before that it extends."""
     if not head:
         return ""
-    with _heads_lock:
-        if (found := _heads.get((head, image_hosts))) is not None:
-            return found
-        base, safe = "", ""
-        for (known, hosts), known_safe in _heads.items():
-            if hosts == image_hosts and len(known) > len(base) and head.startswith(known):
-                base, safe = known, known_safe
+    if (found := _heads.get((head, image_hosts))) is not None:
+        return found
+    base, safe = "", ""
+    for (known, hosts), known_safe in _heads.items():
+        if hosts == image_hosts and len(known) > len(base) and head.startswith(known):
+            base, safe = known, known_safe
     safe += safe_markdown(head[len(base):], image_hosts)  # whole blocks: both ends are settled cuts
-    with _heads_lock:
-        _heads[(head, image_hosts)] = safe
-        while len(_heads) > 32:
-            _heads.popitem(last=False)
-    return safe
+    return _heads.put((head, image_hosts), safe)
 
 
 def escape_dollars(text: str) -> str:

@@ -17,13 +17,13 @@ import atexit
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 
+from gateway.cache import Cache
 from gateway.conversation import Conversation
 from gateway.store import engine as engines
 from gateway.store import migrate, queries, rows
@@ -80,7 +80,7 @@ class Store:
         self._ready = False
         self._ready_lock = threading.Lock()
         self._state_lock = threading.Lock()
-        self._saved_through: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._saved_through: Cache[tuple[str, str], int] = Cache(TRACKED_CONVERSATIONS)  # (owner, id) → round
         self._housekept = 0.0
         self._writer = WriteBehind(self._write, _merge, probe=self._probe, on_success=self._succeeded,
                                    on_failure=self._failed)
@@ -181,6 +181,11 @@ class Store:
         `DELETED_RETENTION` ago. Done by itself at start-up and then hourly; `now` is for tests."""
         self._writer.put(("housekeeping",), None, _Housekeeping(time.time() if now is None else now))
 
+    def settled(self, owner: str, timeout: float) -> bool:
+        """Wait up to `timeout` s until nothing of `owner`'s is waiting to be written. False when something still is
+        (the database is slow, or down and retried)."""
+        return self._writer.wait(owner, timeout)
+
     def flush(self, timeout: float = 5.0) -> bool:
         """Wait until every queued change is written. False when some are still waiting after `timeout` s."""
         return self._writer.wait(None, timeout)
@@ -252,10 +257,7 @@ class Store:
     # --- inside ------------------------------------------------------------------------------------------------
 
     def _remember(self, key: tuple[str, str], through: int) -> None:
-        self._saved_through[key] = through
-        self._saved_through.move_to_end(key)
-        while len(self._saved_through) > TRACKED_CONVERSATIONS:
-            self._saved_through.popitem(last=False)
+        self._saved_through.put(key, through)
 
     def _ensure_ready(self) -> None:
         if self._ready:

@@ -122,3 +122,51 @@ def test_a_comparison_survives_a_restart(proxy, browser, database):
     finally:
         context.close()
         restarted.stop()
+
+
+NOT_SAVED = "Your work is not being saved"
+
+
+@pytest.mark.postgres
+def test_a_database_outage_mid_chat_is_said_within_seconds_and_cleared_when_the_work_is_written(proxy, browser):
+    """PostgreSQL stops mid-chat: the reply still comes; the chat says the work is not being saved within ~2 s of
+    the failed write (no further click: the page is not run again), and says nothing once it is back and written.
+    The turns written late are all there after a reload."""
+    import time
+
+    from tests.support.postgres import start_postgres
+
+    database = start_postgres()
+    server = start_app({**proxy_env(proxy), "DATABASE_URL": database.create_database("outage")})
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    notice = page.get_by_text(NOT_SAVED)
+    try:
+        open_page(page, server.url + "/chat?model=upstream-echo")
+        ask(page, "before the outage")
+        page.locator(MESSAGES).nth(1).get_by_text("echo: before the outage").wait_for()
+        page.wait_for_url(LINK)
+        wait_idle(page)
+        assert notice.count() == 0
+
+        database.stop()
+        ask(page, "during the outage")
+        page.locator(MESSAGES).nth(3).get_by_text("echo: during the outage").wait_for()  # replies keep coming
+        replied = time.monotonic()
+        notice.wait_for(timeout=10_000)
+        print(f"notice {time.monotonic() - replied:.2f} s after the reply was on the page")
+        assert time.monotonic() - replied < 4, "the notice should come within ~2 s of the failed write"
+        wait_idle(page)
+        notice.wait_for()  # still there when the page is idle: nothing reran it away
+
+        database.start()
+        notice.wait_for(state="detached", timeout=20_000)  # the writer's retry (≤ 5 s apart) and one check later
+        page.reload()
+        wait_idle(page)
+        page.locator(MESSAGES).nth(3).get_by_text("echo: during the outage").wait_for()  # written after all
+        assert notice.count() == 0
+        assert page.locator("[data-testid='stException']").count() == 0
+    finally:
+        context.close()
+        server.stop()
+        database.destroy()

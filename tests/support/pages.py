@@ -1,5 +1,7 @@
 """The one way tests open a page with AppTest, as a browser arrives at it: the app's home script runs first, then the
-page, with the link's query parameters and any session state set beforehand; a page that raised fails the test."""
+page, with the link's query parameters and any session state set beforehand; a page that raised fails the test.
+`open_signed_in()` does the same as an analyst signed in with Streamlit's sign-in (`st.user` after `st.login()`; the
+test sets AUTH_MODE=oidc)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,12 @@ HOME = str(Path(__file__).resolve().parents[2] / "home.py")
 
 
 def open_page(path: str | None = None, *, timeout: float = 60, state: dict[str, Any] | None = None,
-              **query: str) -> AppTest:
-    """`path` (e.g. "pages/chat.py"; None: the home page) after the home page, with `?name=value` from `query`."""
+              user: dict[str, Any] | None = None, **query: str) -> AppTest:
+    """`path` (e.g. "pages/chat.py"; None: the home page) after the home page, with `?name=value` from `query`;
+    `user`: the claims `st.user` holds (None: nobody signed in)."""
     at = AppTest.from_file(HOME, default_timeout=timeout)
+    if user is not None:
+        at.user = user
     for key, value in (state or {}).items():
         at.session_state[key] = value
     at.run()
@@ -27,8 +32,14 @@ def open_page(path: str | None = None, *, timeout: float = 60, state: dict[str, 
     return at
 
 
-def signed_in(email: str, name: str, **claims: Any) -> dict[str, Any]:
+def signed_in(email: str, name: str | None = None, **claims: Any) -> dict[str, Any]:
     """`st.user` as Streamlit's OpenID Connect sign-in fills it (AppTest's `at.user`): the provider's claims, with
     the ID token's issue and expiry times (an hour, as providers give)."""
     issued = int(time.time())
-    return {"is_logged_in": True, "email": email, "name": name, "iat": issued, "exp": issued + 3600, **claims}
+    return {"is_logged_in": True, "email": email, "name": name or email.split("@")[0].title(), "iat": issued,
+            "exp": issued + 3600, **claims}
+
+
+def open_signed_in(path: str | None, email: str, *, name: str | None = None, **options: Any) -> AppTest:
+    """`open_page(path, **options)` as the analyst `email` (AUTH_MODE=oidc, set by the test)."""
+    return open_page(path, user=signed_in(email, name), **options)

@@ -1,15 +1,16 @@
 """Alembic's entry point. The app hands it a connection that already holds the migration lock
 (gateway/store/migrate.py); `alembic -c gateway/store/alembic.ini upgrade head` run by hand takes the same lock,
-on the database named by DATABASE_URL."""
+on the database the app's settings name (DATABASE_URL from the environment or `.env`, read by gateway/config.py as the
+app reads it; a malformed one stops the command instead of migrating the default database)."""
 
 from __future__ import annotations
 
-import os
 from logging.config import fileConfig
 
 from alembic import context
 
-from gateway.store.engine import DEFAULT_URL, create_engine, resolve_url
+from gateway.config import load_settings
+from gateway.store.engine import create_engine, resolve_url
 from gateway.store.schema import include_object, metadata
 
 config = context.config
@@ -30,7 +31,10 @@ else:  # the command line
 
     if config.config_file_name is not None:
         fileConfig(config.config_file_name)
-    engine = create_engine(resolve_url(os.environ.get("DATABASE_URL") or DEFAULT_URL))
+    settings = load_settings()
+    if problems := [str(p) for p in settings.problems if p.variable == "DATABASE_URL"]:
+        raise SystemExit(f"Not migrated: {problems[0]}")
+    engine = create_engine(resolve_url(settings.database_url))
     with locked(engine) as locked_connection:
         run(locked_connection)
     engine.dispose()
