@@ -30,7 +30,7 @@ from gateway.reply import Metrics, Outcome, Reply
 from gateway.sending import check_prompt
 from gateway.store import get_store
 from gateway.store.evaluation import Evaluations
-from tests.support.pages import HOME
+from tests.support.pages import HOME, open_signed_in
 
 ANA = "ana@example.com"
 MODELS = ["upstream-echo", "demo-fast"]
@@ -54,15 +54,8 @@ def spend(owner: str, cost: float) -> None:
 
 
 def visit(path: str, **query: str) -> AppTest:
-    """A page as Ana sees it, signed in (AUTH_MODE=oidc: `st.user`)."""
-    at = AppTest.from_file(HOME, default_timeout=60)
-    at.user = {"is_logged_in": True, "email": "Ana@Example.com", "name": "Ana"}
-    at.run()
-    for name, value in query.items():
-        at.query_params[name] = value
-    at.switch_page(path).run()
-    assert not at.exception, at.exception
-    return at
+    """A page as Ana sees it, signed in (AUTH_MODE=oidc: `st.user`, with the ID token's times)."""
+    return open_signed_in(path, "Ana@Example.com", name="Ana", **query)
 
 
 # --- The four paths, each giving the words of its refusal ----------------------------------------------------------
