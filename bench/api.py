@@ -29,7 +29,8 @@ import httpx  # noqa: E402
 import yaml  # noqa: E402
 
 from bench.catalogue import bench_config  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_app  # noqa: E402
+from tests.support.app import start_app  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, IDLE  # noqa: E402
 from tests.support.proxy import Proxy, start_proxy  # noqa: E402
 
 CAPTION = """() => [...document.querySelectorAll("[data-testid='stCaptionContainer']")]

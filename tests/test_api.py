@@ -15,8 +15,8 @@ import gateway
 from api import SERVED
 from api.openapi import document
 from gateway.store import LOCAL_OWNER, Store
-from tests.browser.conftest import start_app
 from tests.support.api import Relay, conforms, server_sent_events
+from tests.support.app import start_app
 from tests.support.proxy import Proxy, settings_for
 
 pytestmark = pytest.mark.proxy

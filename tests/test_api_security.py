@@ -12,8 +12,8 @@ import pytest
 
 from api.http import MAX_BODY_BYTES
 from gateway.store import LOCAL_OWNER, Store
-from tests.browser.conftest import start_app
 from tests.support.api import conforms, key_pieces, server_sent_events
+from tests.support.app import start_app
 from tests.support.hostile import Hostile, hostile_server
 
 KEY = "sk-api-echo-Zq8Xv2Lm4Np7Rt1Wy9Bc"  # the app's key to the echo server: no piece of it may come back
