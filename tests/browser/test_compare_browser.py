@@ -40,11 +40,13 @@ def test_one_prompt_streams_to_three_models_side_by_side(app, page):
 
 
 def test_stop_halts_every_stream_and_keeps_the_partial_replies(app, page):
-    open_page(page, app.url + "/compare?models=stream-1,stream-2,compare-a")  # 35 words over ~3.5 s; 3.5 s silence
+    # two streams of ~20 s (w0 … w599, w598) and a model silent for a minute: Stop lands while all three are running
+    open_page(page, app.url + "/compare?models=stop-stream-1,stop-stream-2,stop-silent")
     prompt = page.locator("[data-testid='stChatInput'] textarea")
     prompt.fill("Count")
     prompt.press("Enter")
-    page.get_by_text("w5").first.wait_for()
+    panels = page.locator("[data-testid='stColumn']").filter(has=page.locator("[data-testid='stChatMessage']"))
+    expect(panels.filter(has_text="w5")).to_have_count(2)  # both streams have begun
 
     page.locator("[data-testid='stChatInputStopButton']").click()
 
@@ -56,4 +58,5 @@ def test_stop_halts_every_stream_and_keeps_the_partial_replies(app, page):
     wait_idle(page)
     assert "▌" not in " ".join(panels.all_inner_texts())
     assert panels.filter(has_text="w5").count() == 2  # both partial replies are still there...
-    assert panels.filter(has_text="w33").count() == 0  # ...and neither went on to the end
+    assert panels.filter(has_text="w598").count() == 0  # ...and neither went on to the end
+    assert panels.filter(has_text="This reply comes too late.").count() == 0
