@@ -13,6 +13,7 @@ from gateway.conversation import Conversation
 from gateway.reply import Metrics, Outcome, Reply
 from gateway.store import get_store
 from gateway.usage import Col
+from tests.support.pages import RUN_TIMEOUT
 from ui.format import usd
 
 APP = "../home.py"
@@ -48,7 +49,7 @@ def spend(owner: str, *costs: tuple[str, float, str]) -> None:
 
 
 def visit(path: str, user: dict | None, **query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     if user is not None:
         at.user = user
     at.run()
