@@ -90,17 +90,18 @@ def source_json(catalogue: Catalogue, asked_at: float) -> dict[str, Any]:
     }
 
 
+HEADERS = {"source": "X-Models-Source", "status": "X-Models-Status", "ageSeconds": "X-Models-Age",
+           "fetchedAt": "X-Models-Fetched-At"}  # the catalogue's fields that GET /api/models sends as headers
+
+
 def source_headers(catalogue: Catalogue, asked_at: float) -> dict[str, str]:
-    """The list's source, status, age and fetch time as `X-Models-*` response headers (what the catalogue's body
-    says in `source`, `status`, `ageSeconds`, `fetchedAt`; the error's kind when the proxy's list could not be read:
-    its words are on /api/models/catalogue)."""
-    headers = {"X-Models-Source": source_of(catalogue, asked_at), "X-Models-Status": catalogue.status}
-    if catalogue.age is not None:
-        headers["X-Models-Age"] = str(int(catalogue.age))
-    if (fetched := _iso(catalogue.fetched_at)) is not None:
-        headers["X-Models-Fetched-At"] = fetched
-    if catalogue.error is not None:
-        headers["X-Models-Error"] = catalogue.error.kind
+    """What the catalogue's body says of the list (`source_json`) as `X-Models-*` response headers: its source,
+    status, age and fetch time when known, and the error's kind when the proxy's list could not be read (its words
+    are on /api/models/catalogue)."""
+    found = source_json(catalogue, asked_at)
+    headers = {header: str(found[field]) for field, header in HEADERS.items() if found[field] is not None}
+    if found["error"] is not None:
+        headers["X-Models-Error"] = found["error"]["kind"]
     return headers
 
 

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from api.models import guide_json, usable
+from api.models import guide_json, source_headers, usable
+from gateway.catalogue import Catalogue
 from gateway.models import builtin_models
 from tests.conftest import ROOT
 from tests.support.stack import StackRun
@@ -79,3 +80,8 @@ def test_the_guides_fetch_models_gets_its_array(stack):
     assert ran.returncode == 0, ran.stderr
     lines = dict(line.split("\t", 1) for line in ran.stdout.splitlines())
     assert all(lines[name] == f"{name}\tvia LiteLLM\t{window}" for name, window in DEMO_MODELS.items()), lines
+
+
+def test_without_a_proxy_list_the_headers_say_so_and_give_no_age():
+    headers = source_headers(Catalogue(builtin_models(openai_key=False, anthropic_key=False), "disabled"), 0.0)
+    assert headers == {"X-Models-Source": "builtin_only", "X-Models-Status": "disabled"}
