@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+import yaml
 
 from api.models import guide_json, source_headers, usable
 from gateway.catalogue import Catalogue
@@ -20,8 +21,15 @@ from tests.conftest import ROOT
 from tests.support.stack import StackRun
 
 GUIDE_FIELDS = {"id", "name", "provider", "contextWindow"}
-DEMO_MODELS = {"demo-quick": 16384, "demo-thorough": 200000, "demo-creative": 128000, "demo-flaky": 32768,
-               "demo-vision": 128000}  # litellm_config.yaml's model_info
+# The demo models `make run` serves, and their windows, as litellm_config.yaml declares them
+DEMO_MODELS = {entry["model_name"]: entry["model_info"]["max_input_tokens"]
+               for entry in yaml.safe_load((ROOT / "litellm_config.yaml").read_text())["model_list"]
+               if entry["model_name"].startswith("demo-")}
+
+
+def test_the_demo_models_are_known():
+    assert {"demo-quick", "demo-thorough", "demo-creative", "demo-flaky", "demo-vision"} <= set(DEMO_MODELS)
+    assert DEMO_MODELS["demo-quick"] == 16384
 
 
 def test_a_direct_model_is_listed_by_its_own_provider_and_only_once_its_key_is_set():
