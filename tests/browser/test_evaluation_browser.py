@@ -172,14 +172,14 @@ def test_an_unvoted_blind_round_stays_blind_after_a_reload_in_a_new_tab_and_in_i
     wait_idle(page)
     page.locator(PROMPT).fill("Blind round: say hello")
     page.locator(PROMPT).press("Enter")
-    page.get_by_text("Which reply is best?").wait_for(timeout=60_000)
+    page.get_by_text("Which reply is best?").wait_for()
     page.wait_for_url("**c=*")
     wait_idle(page)
     link = page.url
     panels = page.locator("[data-testid='stColumn']").filter(has=page.locator("[data-testid='stChatMessage']"))
 
     def still_blind(tab) -> None:
-        tab.get_by_text("Which reply is best?").wait_for(timeout=60_000)
+        tab.get_by_text("Which reply is best?").wait_for()
         wait_idle(tab)
         tab_panels = tab.locator("[data-testid='stColumn']").filter(has=tab.locator("[data-testid='stChatMessage']"))
         shown = " ".join(tab_panels.all_inner_texts()) + " ".join(tab.get_by_role("radiogroup").all_inner_texts())
@@ -203,7 +203,7 @@ def test_an_unvoted_blind_round_stays_blind_after_a_reload_in_a_new_tab_and_in_i
     finally:
         other.close()
     page.reload()  # the vote, cast in the other tab, reveals the round here too
-    page.get_by_text("you voted:").wait_for(timeout=60_000)
+    page.get_by_text("you voted:").wait_for()
     wait_idle(page)
     panels.filter(has_text="demo-fast").first.wait_for()
     exported = download(page, "Markdown").decode()

@@ -66,7 +66,7 @@ def test_a_chat_survives_a_reload_and_a_restart(proxy, browser, database):
 def test_a_new_chat_is_listed_in_the_sidebar_when_its_first_reply_ends(proxy, browser, database):
     """The conversation fragment lists it (no page run on the reply's path, issue 23); its menu works from there."""
     server = start_app({**proxy_env(proxy), "DATABASE_URL": database})
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = new_context(browser)
     page = context.new_page()
     try:
         open_page(page, server.url + "/chat?model=upstream-echo")
