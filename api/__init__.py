@@ -16,7 +16,7 @@ from starlette.routing import Route
 from api.compare import compare
 from api.health import health
 from api.http import ApiError, Call, endpoint
-from api.models import list_models, refresh_models
+from api.models import catalogue_models, list_models, refresh_models
 from api.openapi import openapi
 from api.policy import RequestPolicy
 from api.usage import usage_endpoint
@@ -46,6 +46,7 @@ async def _elsewhere(call: Call) -> Response:
 ROUTES = [
     _route("/api/models", "GET", list_models, threaded=False),
     _route("/api/models", "POST", refresh_models),
+    _route("/api/models/catalogue", "GET", catalogue_models, threaded=False),
     _route("/api/health", "GET", health),
     _route("/api/usage", "GET", usage_endpoint),
     _route("/api/compare", "POST", compare, threaded=False),

@@ -90,6 +90,18 @@ SCHEMAS: dict[str, Any] = {
             }},
         },
     },
+    "GuideModel": {
+        "type": "object", "required": ["id", "name", "provider", "contextWindow"], "additionalProperties": False,
+        "description": "A model as the integration guide lists it.",
+        "properties": {
+            "id": {"type": "string", "description": "The model name sent in requests."},
+            "name": {"type": "string", "description": "The display name."},
+            "provider": {"type": "string", "description": "`litellm` for the proxy's models (reached through "
+                         "LiteLLM); `openai` or `anthropic` for the built-in direct ones."},
+            "contextWindow": {**_NULLABLE_INT, "description": "Input tokens the model takes (null: unknown)."},
+        },
+    },
+    "GuideModelList": {"type": "array", "items": _ref("GuideModel")},
     "Model": {
         "type": "object",
         "required": ["id", "key", "name", "provider", "contextWindow", "route", "providers", "contextSource",
@@ -100,7 +112,8 @@ SCHEMAS: dict[str, Any] = {
             "key": {"type": "string", "description": "Unique in the catalogue: the proxy's name for proxy models, "
                     "`openai:<id>` / `anthropic:<id>` for the built-in direct ones. What POST /api/compare takes."},
             "name": {"type": "string", "description": "The display name."},
-            "provider": {"type": "string", "description": "The vendors behind it, comma-separated, or `unknown`."},
+            "provider": {"type": "string", "description": "The vendors behind it, comma-separated, or `unknown` "
+                         "(the guide's list says `litellm` instead for the proxy's models: see `route`)."},
             "contextWindow": {**_NULLABLE_INT, "description": "Input tokens the model takes (null: unknown)."},
             "route": {"enum": ["litellm", "openai", "anthropic"], "description": "How the app reaches it."},
             "providers": {"type": "array", "items": {"type": "string"}},
@@ -140,10 +153,12 @@ SCHEMAS: dict[str, Any] = {
                        "total": {"type": "integer", "description": "Models in the catalogue."},
                        "models": {"type": "array", "items": _ref("Model")}}}]},
     "Refreshed": {"allOf": [_ref("Source"), {
-        "type": "object", "required": ["success", "message", "count"],
+        "type": "object", "required": ["success", "message", "count", "total"],
         "properties": {"success": {"type": "boolean"}, "message": {"type": "string"},
-                       "count": {"type": "integer", "description": "Models in the catalogue after the refresh (the "
-                                 "same as an unfiltered GET's `total`); unchanged when the refresh failed."}}}]},
+                       "count": {"type": "integer", "description": "Models GET /api/models lists after the refresh "
+                                 "(those a request can use); unchanged when the refresh failed."},
+                       "total": {"type": "integer", "description": "Models in the catalogue (an unfiltered GET "
+                                 "/api/models/catalogue's `total`)."}}}]},
     "RefreshFailed": {"allOf": [_ref("Refreshed"), {"type": "object", "required": ["error"],
                                                      "properties": {"error": _ref("Error")}}]},
     "Probe": {
@@ -265,6 +280,37 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+_FILTERS = [  # the filters both model lists take
+    {"name": "provider", "in": "query", "style": "form", "explode": True,
+     "schema": {"type": "array", "items": {"type": "string", "maxLength": 200}},
+     "description": "Only models from these upstream providers (comma-separated, or repeated), e.g. `anthropic`."},
+    {"name": "min_context", "in": "query",
+     "schema": {"type": "integer", "minimum": 0, "maximum": 10 ** 12},
+     "description": "Only models whose context window is at least this many tokens."},
+    {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 500},
+     "description": "Words that must all appear in the name, provider, mode or route."},
+    {"name": "capability", "in": "query", "style": "form", "explode": True,
+     "schema": {"type": "array", "items": {"enum": ["vision", "tools", "reasoning"]}},
+     "description": "Only models with these capabilities (comma-separated, or repeated)."},
+]
+
+
+def _header(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"description": description, "schema": schema or {"type": "string"}}
+
+
+_SOURCE_HEADERS = {
+    "X-Models-Source": _header("`live`, `cached`, `last_good` or `builtin_only`: the catalogue's `source`.",
+                               {"enum": ["live", "cached", "last_good", "builtin_only"]}),
+    "X-Models-Status": _header("The catalogue's `status`.",
+                               {"enum": ["live", "stale", "unavailable", "disabled", "misconfigured"]}),
+    "X-Models-Age": _header("Whole seconds since the proxy's list was fetched (absent: never fetched).",
+                            {"type": "integer"}),
+    "X-Models-Fetched-At": _header("When the proxy's list was fetched (ISO 8601, UTC; absent: never)."),
+    "X-Models-Error": _header("Why the proxy's list could not be read, by kind (e.g. `unreachable`); its words are "
+                              "on /api/models/catalogue. Absent when it was read."),
+}
+
 _SSE = ("Server-Sent Events (`stream=true`): `start` (CompareStarted), one `chunk` per piece of text a model sends "
         "(`{\"model\", \"run\", \"text\"}`), one `reply` (Reply) as each reply ends, then `done` (Comparison). "
         "Comment lines keep a quiet stream open.")
@@ -293,21 +339,14 @@ def document(max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS) -> dict[str, An
         "paths": {
             "/api/models": {
                 "get": {
-                    "summary": "The model catalogue the pages show (same cache, same last good list)",
-                    "parameters": [
-                        {"name": "provider", "in": "query", "style": "form", "explode": True,
-                         "schema": {"type": "array", "items": {"type": "string", "maxLength": 200}},
-                         "description": "Only these providers (comma-separated, or repeated)."},
-                        {"name": "min_context", "in": "query",
-                         "schema": {"type": "integer", "minimum": 0, "maximum": 10 ** 12},
-                         "description": "Only models whose context window is at least this many tokens."},
-                        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 500},
-                         "description": "Words that must all appear in the name, provider, mode or route."},
-                        {"name": "capability", "in": "query", "style": "form", "explode": True,
-                         "schema": {"type": "array", "items": {"enum": ["vision", "tools", "reasoning"]}},
-                         "description": "Only models with these capabilities (comma-separated, or repeated)."},
-                    ],
-                    "responses": _responses({"200": _json(_ref("ModelList"), "The catalogue, filtered.")}),
+                    "summary": "The models a request can use, in the integration guide's shape",
+                    "description": "A bare array, as the guide answers: a client written to it works unchanged. "
+                                   "`provider` is `litellm` for every model reached through the proxy. The list's "
+                                   "source and age are in the headers; every field we know of each model is on GET "
+                                   "/api/models/catalogue.",
+                    "parameters": _FILTERS,
+                    "responses": _responses({"200": {**_json(_ref("GuideModelList"), "The models, filtered."),
+                                                     "headers": _SOURCE_HEADERS}}),
                 },
                 "post": {
                     "summary": "Refresh the model cache now (no body, or `{}`)",
@@ -315,6 +354,15 @@ def document(max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS) -> dict[str, An
                         "200": _json(_ref("Refreshed"), "Refreshed from the proxy."),
                         "503": _json(_ref("RefreshFailed"), "The proxy could not be read (or LiteLLM is off): the "
                                      "last good list is kept.")}, writes=True),
+                },
+            },
+            "/api/models/catalogue": {
+                "get": {
+                    "summary": "The model catalogue the pages show (same cache, same last good list)",
+                    "description": "Every model, usable or not, with prices, limits, capabilities and the upstream "
+                                   "providers, and where the list came from, in the body.",
+                    "parameters": _FILTERS,
+                    "responses": _responses({"200": _json(_ref("ModelList"), "The catalogue, filtered.")}),
                 },
             },
             "/api/health": {

@@ -1,8 +1,9 @@
 """API benchmark: `GET /api/models` on a real proxy with 1,000 deployments, and what API traffic costs the pages.
 
 Measures, in one run against the same proxy and the same app server (`streamlit run streamlit_app.py`):
-- `GET /api/models`, warm (the catalogue cached), over HTTP keep-alive: median and p95, plain and gzip, back to
-  back (GETs within a second share a catalogue read and an answer) and one a second (each reads and answers alone);
+- `GET /api/models/catalogue` (every field) and `GET /api/models` (the guide's array), warm (the catalogue cached),
+  over HTTP keep-alive: median and p95, plain and gzip, back to back (GETs within a second share a catalogue read and
+  an answer) and one a second (each reads and answers alone);
   beside the same server's own `/_stcore/health` (the HTTP floor of this server) and the proxy's own
   `GET /v1/models` (LiteLLM's list of the same 1,000 deployments), for ratios;
 - a Models page rerun in headless Chromium (filter change → the new count shown, the script idle): alone, while 50
@@ -29,7 +30,8 @@ import httpx  # noqa: E402
 import yaml  # noqa: E402
 
 from bench.catalogue import bench_config  # noqa: E402
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_app  # noqa: E402
+from tests.support.app import start_app  # noqa: E402
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, IDLE  # noqa: E402
 from tests.support.proxy import Proxy, start_proxy  # noqa: E402
 
 CAPTION = """() => [...document.querySelectorAll("[data-testid='stCaptionContainer']")]
@@ -82,7 +84,7 @@ def burst_worker(url: str, count: int, conn) -> None:
         # idle connections are dropped before the server's own keep-alive timeout (5 s) closes them under us
         limits = httpx.Limits(max_connections=count, max_keepalive_connections=count, keepalive_expiry=1.0)
         async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
-            await burst(client, "/api/models")  # the first answer is made before anything is measured
+            await burst(client, "/api/models/catalogue")  # the first answer is made before anything is measured
             conn.send("ready")
             while (path := conn.recv()) is not None:
                 conn.send(await burst(client, path))
@@ -90,7 +92,7 @@ def burst_worker(url: str, count: int, conn) -> None:
     asyncio.run(serve())
 
 
-BURSTS = (None, "/_stcore/health", "/api/models")  # alone; Streamlit's own cheapest answer (the floor); the API
+BURSTS = (None, "/_stcore/health", "/api/models/catalogue")  # alone; Streamlit's own cheapest answer (the floor); the API
 
 
 def page_reruns(url: str, rounds: int, concurrency: int) -> tuple[dict, dict]:
@@ -168,32 +170,36 @@ def main() -> None:
                 httpx.Client(base_url=proxy.base_url, timeout=60,
                              headers={"Authorization": f"Bearer {proxy.master_key}"}) as raw:
             start = time.perf_counter()
-            first = client.get("/api/models")
+            first = client.get("/api/models/catalogue")
             cold = time.perf_counter() - start
             body = first.json()
             assert body["proxyModels"] == len(expected), (body["proxyModels"], len(expected))
-            print(f"GET /api/models cold (fetches /model/info)  {cold * 1000:8.1f} ms; {body['total']} models, "
-                  f"{len(first.content) / 1e3:.0f} kB of JSON")
-            plain = timings(client, "/api/models", args.repeat, headers={"Accept-Encoding": "identity"})
-            gzip = timings(client, "/api/models", args.repeat, headers={"Accept-Encoding": "gzip"})
-            filtered = timings(client, "/api/models?provider=openai&min_context=100000", args.repeat)
+            guide = client.get("/api/models")
+            print(f"GET /api/models/catalogue cold (fetches /model/info)  {cold * 1000:8.1f} ms; {body['total']} "
+                  f"models, {len(first.content) / 1e3:.0f} kB of JSON (the guide's array: {len(guide.json())} "
+                  f"models, {len(guide.content) / 1e3:.0f} kB)")
+            plain = timings(client, "/api/models/catalogue", args.repeat, headers={"Accept-Encoding": "identity"})
+            gzip = timings(client, "/api/models/catalogue", args.repeat, headers={"Accept-Encoding": "gzip"})
+            guide_plain = timings(client, "/api/models", args.repeat, headers={"Accept-Encoding": "identity"})
+            filtered = timings(client, "/api/models/catalogue?provider=openai&min_context=100000", args.repeat)
             spaced = []  # one GET a second: each reads the catalogue's cache itself and makes its answer
             for _ in range(args.spaced):
                 time.sleep(1.1)
-                spaced += timings(client, "/api/models", 1, headers={"Accept-Encoding": "identity"})
+                spaced += timings(client, "/api/models/catalogue", 1, headers={"Accept-Encoding": "identity"})
             floor = timings(client, "/_stcore/health", args.repeat)
             static = static_file_like(len(first.content))
             same_size = timings(client, static, args.repeat)
             litellm = timings(raw, "/v1/models", max(20, args.repeat // 10))
-        print(f"GET /api/models warm, identity   {summary(plain)}   (target ≤ 20 ms median)")
-        print(f"GET /api/models warm, gzip       {summary(gzip)}")
-        print(f"GET /api/models?provider&min_context {summary(filtered)}")
-        print(f"GET /api/models warm, one a second {summary(spaced)}   (no read or answer shared)")
+        print(f"GET /api/models/catalogue warm, identity   {summary(plain)}   (target ≤ 20 ms median)")
+        print(f"GET /api/models/catalogue warm, gzip       {summary(gzip)}")
+        print(f"GET /api/models (the guide's array) warm   {summary(guide_plain)}")
+        print(f"GET /api/models/catalogue?provider&min_context {summary(filtered)}")
+        print(f"GET /api/models/catalogue warm, one a second {summary(spaced)}   (no read or answer shared)")
         print(f"GET /_stcore/health (same server) {summary(floor)}")
         print(f"GET {static} (a static file of about the same size, same server) {summary(same_size)}")
         print(f"proxy GET /v1/models (LiteLLM)   {summary(litellm)}")
         median = statistics.median(plain)
-        print(f"ratios: /api/models is {median / statistics.median(floor):.1f}× the server's own health check, "
+        print(f"ratios: /api/models/catalogue is {median / statistics.median(floor):.1f}× the server's own health check, "
               f"{median / statistics.median(same_size):.1f}× its static file of the same size, "
               f"{median / statistics.median(litellm):.3f}× LiteLLM's own /v1/models")
 

@@ -86,7 +86,8 @@ def page_rerun_browser(settings, repeat: int) -> float | None:
     try:
         from playwright.sync_api import sync_playwright
 
-        from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, IDLE, start_app
+        from tests.support.app import start_app
+        from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, IDLE
     except ImportError:
         return None
     server = start_app({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": settings.litellm_base_url,

@@ -125,7 +125,8 @@ def run_browser(proxy: Proxy, repeat: int) -> None:
     """
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, proxy_env, start_app, wait_idle
+    from tests.support.app import proxy_env, start_app
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_idle
 
     client = openai.OpenAI(base_url=f"{proxy.base_url}/v1", api_key=proxy.master_key, max_retries=0)
     app = start_app(proxy_env(proxy))

@@ -138,7 +138,8 @@ def bench_gateway(settings: Settings, proxy: Proxy) -> list[dict[str, float]]:
 def bench_browser(proxy: Proxy, settings: Settings, repeat: int) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, proxy_env, start_app, wait_idle
+    from tests.support.app import proxy_env, start_app
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_idle
 
     catalogue = fetch_models(settings)
     sdk_alone = statistics.median(
@@ -300,7 +301,8 @@ def browser_rounds(proxy: Proxy) -> Iterator[Callable[[list[str]], Timing]]:
     """A function that sends one round on /compare in Chromium and returns the numbers the page saved for it."""
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, proxy_env, start_app, wait_idle
+    from tests.support.app import proxy_env, start_app
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, wait_idle
 
     database = f"sqlite:///{tempfile.mkdtemp(prefix='bench-compare-')}/dashboard.db"
     app = start_app({**proxy_env(proxy), "DATABASE_URL": database})

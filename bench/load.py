@@ -442,7 +442,7 @@ def browser_tabs(app: Service, tabs: int, turns: int, path: str, placeholder: st
     API here: what the app spends is what a browser session costs it (websocket deltas, no snapshots)."""
     from playwright.sync_api import sync_playwright
 
-    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
     model, reply = SHORT
     with sync_playwright() as pw:

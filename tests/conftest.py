@@ -25,6 +25,7 @@ from streamlit.components.v2 import manifest_scanner
 from gateway import cache, catalogue, config
 from gateway.config import Settings
 from tests.support import litellm_versions, properties  # noqa: F401 - registers the Hypothesis profile `quick`
+from tests.support.app import app  # noqa: F401 - fixture: one app server for the session
 from tests.support.postgres import database_url, migrated_sqlite, postgres_server, store  # noqa: F401 - fixtures
 from tests.support.proxy import Proxy, settings_for, start_proxy
 from tests.support.upstream import upstream_server

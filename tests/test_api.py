@@ -15,8 +15,9 @@ import gateway
 from api import SERVED
 from api.openapi import document
 from gateway.store import LOCAL_OWNER, Store
-from tests.browser.conftest import start_app
 from tests.support.api import Relay, conforms, server_sent_events
+from tests.support.app import start_app
+from tests.support.pages import RUN_TIMEOUT
 from tests.support.proxy import Proxy, settings_for
 
 pytestmark = pytest.mark.proxy
@@ -53,17 +54,50 @@ def error_of(response: httpx.Response, status: int) -> dict:
     return error
 
 
-# --- GET /api/models -----------------------------------------------------------------------------------------------
+# --- GET /api/models: the integration guide's array ----------------------------------------------------------------
 
 
-def test_models_are_the_catalogue_the_pages_show_with_the_original_fields(api, proxy_settings):
-    answer = conforms(api.get("/api/models").raise_for_status().json(), "ModelList")
+def test_models_answer_the_guides_array_of_usable_models(api, proxy_settings):
+    response = api.get("/api/models").raise_for_status()
+    models = conforms(response.json(), "GuideModelList")  # a bare array of exactly id, name, provider, contextWindow
     pages = gateway.fetch_models(proxy_settings)  # what every page's setup reads, here in the test process
+    assert [m["id"] for m in models] == [m.id for m in pages.models if m.available]
+    by_id = {m["id"]: m for m in models}
+    assert by_id["demo-fast"] == {"id": "demo-fast", "name": "demo-fast", "provider": "litellm", "contextWindow": 8192}
+    assert by_id["llama3-70b"]["provider"] == "litellm"  # reached through the proxy, whoever serves it upstream
+    assert {m["provider"] for m in models} == {"litellm"}  # no direct key is set: the direct models cannot be used
+    assert "gpt-4o (direct)" not in {m["name"] for m in models}
+
+
+def test_models_say_where_the_list_came_from_in_headers(api):
+    assert api.post("/api/models").status_code == 200  # fetched now
+    first, second = api.get("/api/models"), api.get("/api/models")
+    catalogue = api.get("/api/models/catalogue").json()
+    assert first.headers["x-models-source"] == second.headers["x-models-source"] == catalogue["source"] == "cached"
+    assert first.headers["x-models-status"] == catalogue["status"] == "live"
+    assert first.headers["x-models-fetched-at"] == catalogue["fetchedAt"]
+    assert 0 <= int(first.headers["x-models-age"]) <= int(second.headers["x-models-age"]) <= catalogue["ageSeconds"]
+    assert "x-models-error" not in first.headers
+
+
+def test_models_filter_the_guides_array_as_the_catalogue(api):
+    for query in ({"q": "demo"}, {"provider": "anthropic"}, {"min_context": 1_000_000}):
+        guide = api.get("/api/models", params=query).raise_for_status().json()
+        full = api.get("/api/models/catalogue", params=query).json()["models"]
+        assert [m["id"] for m in guide] == [m["id"] for m in full if m["available"]]
+    assert api.get("/api/models", params={"q": "no such model anywhere"}).json() == []
+
+
+# --- GET /api/models/catalogue: ours ---------------------------------------------------------------------------------
+
+
+def test_the_catalogue_is_what_the_pages_show_with_every_field(api, proxy_settings):
+    answer = conforms(api.get("/api/models/catalogue").raise_for_status().json(), "ModelList")
+    pages = gateway.fetch_models(proxy_settings)
     assert [m["key"] for m in answer["models"]] == [m.key for m in pages.models]
     assert answer["count"] == answer["total"] == len(pages.models)
     assert answer["proxyModels"] == len(pages.litellm_models)
     models = {m["key"]: m for m in answer["models"]}
-    assert {"id", "name", "provider", "contextWindow"} <= set(models["gpt-4o"])  # the original guide's fields
     assert models["gpt-4o"]["deployments"] == 2 and models["gpt-4o"]["contextSource"] == "proxy"
     demo = models["demo-fast"]  # from the config's model_info
     assert (demo["contextWindow"], demo["contextSource"], demo["maxOutputTokens"]) == (8192, "proxy", 1024)
@@ -75,43 +109,50 @@ def test_models_are_the_catalogue_the_pages_show_with_the_original_fields(api, p
     assert "OPENAI_API_KEY" in direct["unavailableReason"]
 
 
-def test_models_come_compressed_only_when_asked(api):
-    plain = api.get("/api/models", headers={"Accept-Encoding": "identity"})
-    packed = api.get("/api/models", headers={"Accept-Encoding": "gzip"})
+@pytest.mark.parametrize("path", ["/api/models", "/api/models/catalogue"])
+def test_models_come_compressed_only_when_asked(api, path):
+    plain = api.get(path, headers={"Accept-Encoding": "identity"})
+    packed = api.get(path, headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in plain.headers and packed.headers["content-encoding"] == "gzip"
     assert len(packed.content) == len(plain.content)  # httpx decompressed it
     assert int(packed.headers["content-length"]) < len(plain.content) / 4
-    assert packed.json()["models"] == plain.json()["models"]
+    bodies = [plain.json(), packed.json()]
+    if path == "/api/models/catalogue":
+        bodies = [body["models"] for body in bodies]  # (its age may have turned a second between the two)
+    assert bodies[0] == bodies[1]
     assert plain.headers["vary"] == packed.headers["vary"] == "Accept-Encoding"
+    assert packed.headers.get("x-models-source") == plain.headers.get("x-models-source")
 
 
-def test_models_say_live_then_cached_with_their_age(api):
+def test_the_catalogue_says_live_then_cached_with_its_age(api):
     assert api.post("/api/models").status_code == 200  # fetched now
-    first = api.get("/api/models").json()
-    second = api.get("/api/models").json()
+    first = api.get("/api/models/catalogue").json()
+    second = api.get("/api/models/catalogue").json()
     assert first["source"] == second["source"] == "cached" and first["status"] == "live"
     assert second["fetchedAt"] == first["fetchedAt"] and second["ageSeconds"] >= 0
     assert first["endpoint"] == "/model/info" and first["error"] is None
 
 
-def test_models_filter_by_provider_context_and_words(api):
+def test_the_catalogue_filters_by_provider_context_and_words(api):
     def keys(**query) -> list[str]:
-        answer = api.get("/api/models", params=query).raise_for_status().json()
+        answer = api.get("/api/models/catalogue", params=query).raise_for_status().json()
         assert answer["count"] == len(answer["models"]) <= answer["total"]
         return [m["key"] for m in answer["models"]]
 
     assert keys(q="demo") == ["demo-fast", "demo-slow", "demo-vision"]  # demo-vision: the attachments' test model
     anthropic = keys(provider="anthropic")
     assert "claude-3-5-sonnet" in anthropic and "anthropic:claude-3-opus-20240229" in anthropic
-    assert all("anthropic" in m["providers"] for m in api.get("/api/models?provider=anthropic").json()["models"])
+    assert all("anthropic" in m["providers"]
+               for m in api.get("/api/models/catalogue?provider=anthropic").json()["models"])
     assert set(keys(provider="groq,vertex_ai")) == {"llama3-70b", "gemini-1.5-pro"}
     assert keys(provider=["groq", "vertex_ai"]) == keys(provider="groq,vertex_ai")
-    big = api.get("/api/models", params={"min_context": 1_000_000}).json()["models"]
+    big = api.get("/api/models/catalogue", params={"min_context": 1_000_000}).json()["models"]
     assert big and all(m["contextWindow"] >= 1_000_000 for m in big)
     assert keys(q="gpt-4o", provider="openai", min_context=100_000) == ["gpt-4o", "openai:gpt-4o", "openai:gpt-4o-mini"]
     assert keys(q="no such model anywhere") == []
 
 
+@pytest.mark.parametrize("path", ["/api/models", "/api/models/catalogue"])
 @pytest.mark.parametrize("query, words", [
     ("min_context=lots", "min_context='lots' is not a whole number"),
     ("min_context=-5", "min_context='-5' is not a whole number from 0"),
@@ -120,8 +161,8 @@ def test_models_filter_by_provider_context_and_words(api):
     ("q=a&q=b", "q is given 2 times; give it once"),
     ("colour=red", "Unknown query parameter 'colour'"),
 ])
-def test_bad_filters_are_refused_in_plain_words(api, query, words):
-    error = error_of(api.get(f"/api/models?{query}"), 400)
+def test_bad_filters_are_refused_in_plain_words(api, path, query, words):
+    error = error_of(api.get(f"{path}?{query}"), 400)
     assert words in error["message"]
 
 
@@ -131,7 +172,8 @@ def test_bad_filters_are_refused_in_plain_words(api, query, words):
 def test_refresh_answers_the_original_shape_with_the_count(api):
     answer = conforms(api.post("/api/models").raise_for_status().json(), "Refreshed")
     assert answer["success"] is True and answer["message"] == "Model cache refreshed"
-    assert answer["count"] == api.get("/api/models").json()["total"]
+    assert answer["count"] == len(api.get("/api/models").json())  # what a guide client then lists
+    assert answer["total"] == api.get("/api/models/catalogue").json()["total"]
     assert answer["source"] == "live" and answer["ageSeconds"] < 5
 
 
@@ -140,7 +182,8 @@ def test_refresh_answers_the_original_shape_with_the_count(api):
 
 def test_an_outage_keeps_the_last_good_list_and_refresh_answers_503(api, relay):
     good = api.post("/api/models").raise_for_status().json()
-    listed = [m["key"] for m in api.get("/api/models").json()["models"]]
+    listed = [m["key"] for m in api.get("/api/models/catalogue").json()["models"]]
+    guide = api.get("/api/models").json()
     relay.stop()
     try:
         refused = api.post("/api/models")
@@ -150,10 +193,13 @@ def test_an_outage_keeps_the_last_good_list_and_refresh_answers_503(api, relay):
         assert error["kind"] == "unreachable" and "connection refused" in error["message"]
         assert "LITELLM_BASE_URL" in error["hint"] and "last good list is still served" in answer["message"]
 
-        stale = conforms(api.get("/api/models").json(), "ModelList")
+        stale = conforms(api.get("/api/models/catalogue").json(), "ModelList")
         assert stale["source"] == "last_good" and stale["status"] == "stale"
         assert [m["key"] for m in stale["models"]] == listed and stale["ageSeconds"] >= 0
         assert stale["error"]["kind"] == "unreachable"
+        kept = api.get("/api/models")  # a guide client still lists the last good models, and can tell
+        assert kept.status_code == 200 and kept.json() == guide
+        assert (kept.headers["x-models-source"], kept.headers["x-models-error"]) == ("last_good", "unreachable")
 
         down = api.get("/api/health")
         assert down.status_code == 503
@@ -188,7 +234,7 @@ def saved(server, comparison_id: str):
     """The comparison as the server saved it (write-behind: it may take a moment)."""
     store = Store.open(server.database)
     try:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             found = store.load(comparison_id, LOCAL_OWNER)
             if found is not None:
@@ -279,7 +325,7 @@ def test_an_api_comparison_opens_on_the_compare_page(api, server, app_env, monke
                                             "prompt": "Open me on the page"}).raise_for_status().json()
     assert saved(server, answer["id"]) is not None
     monkeypatch.setenv("DATABASE_URL", server.database)  # the page, in this process, reads the server's database
-    at = AppTest.from_file("../home.py", default_timeout=60)
+    at = AppTest.from_file("../home.py", default_timeout=RUN_TIMEOUT)
     at.run()
     at.query_params["c"] = answer["id"]
     at.switch_page("pages/compare.py").run()

@@ -16,8 +16,8 @@ from gateway.conversation import Conversation
 from gateway.reply import Metrics, Outcome, Reply
 from gateway.store import Store
 from gateway.store.api_tokens import ApiTokens
-from tests.browser.conftest import start_app
 from tests.support.api import conforms
+from tests.support.app import start_app
 
 pytestmark = pytest.mark.processes  # the app's own server (start_app)
 

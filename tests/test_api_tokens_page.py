@@ -11,7 +11,7 @@ from gateway import api_tokens, config
 from gateway.config import load_settings
 from gateway.store import get_store
 from gateway.store.api_tokens import ApiTokens
-from tests.support.pages import open_page, signed_in
+from tests.support.pages import RUN_TIMEOUT, open_page, signed_in
 from ui.markdown import plain
 
 APP = "../home.py"
@@ -101,7 +101,7 @@ def test_a_token_name_is_shown_as_text_and_a_missing_one_is_asked_for(oidc):
 
 def test_no_token_section_without_oidc_sign_in(oidc):
     oidc.setenv("AUTH_MODE", "none")
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
     at.switch_page("pages/usage.py").run()
     assert not at.exception and not any(h.value == "API tokens" for h in at.header)

@@ -17,8 +17,8 @@ from gateway.reply import Metrics, Outcome, Reply
 from gateway.store import Store
 from gateway.store.engine import create_engine, resolve_url
 from gateway.store.schema import usage as ledger
-from tests.browser.conftest import start_app
 from tests.support.api import conforms
+from tests.support.app import start_app
 
 ANA = {"X-Forwarded-Email": "ana@example.com"}
 BEN = {"X-Forwarded-Email": "ben@example.com"}  # an admin

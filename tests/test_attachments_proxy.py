@@ -27,7 +27,7 @@ def send_files(at, prompt: str, *files: tuple[str, bytes]):
 def proxy_count(proxy, model: str, text: str) -> int:
     """The proxy's own count of one user message, asked directly."""
     response = httpx.post(f"{proxy.base_url}/utils/token_counter", headers={"Authorization": f"Bearer {proxy.master_key}"},
-                          json={"model": model, "messages": [{"role": "user", "content": text}]}, timeout=10)
+                          json={"model": model, "messages": [{"role": "user", "content": text}]}, timeout=60)
     response.raise_for_status()
     return response.json()["total_tokens"]
 

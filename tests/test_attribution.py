@@ -30,7 +30,7 @@ def recorded_calls(proxy) -> list[dict]:
 def calls(proxy):
     """The calls the proxy's callback recorded, looked up by call id (waiting briefly: callbacks run after the
     response)."""
-    def seen(call_ids: list[str], timeout: float = 10.0) -> dict[str, dict]:
+    def seen(call_ids: list[str], timeout: float = 60.0) -> dict[str, dict]:
         deadline = time.monotonic() + timeout
         while True:
             found = {c["call_id"]: c for c in recorded_calls(proxy) if c["call_id"] in call_ids}
@@ -80,7 +80,7 @@ def test_a_failed_call_is_attributed_too(proxy, settings):
                     attribution=Attribution(BEN, "chat", "conv-failed")) as stream:
         list(stream)
     assert stream.reply.error is not None
-    deadline, found = time.monotonic() + 10, []
+    deadline, found = time.monotonic() + 60, []
     while not found and time.monotonic() < deadline:
         found = [c for c in recorded_calls(proxy)
                  if (c["requester_metadata"] or {}).get("conversation_id") == "conv-failed"]
@@ -128,7 +128,7 @@ def test_the_pages_attribute_every_call_to_the_signed_in_analyst(app_env, monkey
     replies += [(r, "compare", comparison.id) for round_ in comparison.rounds for runs in round_.runs.values()
                 for r in runs]
     assert len(replies) == 2 + 4 and all(r.metrics.call_id for r, _, _ in replies)
-    deadline, seen = time.monotonic() + 10, {}
+    deadline, seen = time.monotonic() + 60, {}
     while len(seen) < len(replies) and time.monotonic() < deadline:
         seen = {c["call_id"]: c for c in recorded_calls(proxy)}
         seen = {r.metrics.call_id: seen[r.metrics.call_id] for r, _, _ in replies if r.metrics.call_id in seen}

@@ -79,7 +79,7 @@ def test_stop_ends_every_stream_and_keeps_the_partial_replies(settings, models):
     assert stopped["compare-b"].outcome is Outcome.STOPPED and stopped["compare-b"].text == ""
     assert stopped["stream-1"].metrics.finish_reason is None and stopped["stream-1"].metrics.ttft > 0
     assert stopped["stream-1"].metrics.total > 0 and stopped["compare-b"].metrics.total > 0
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while any(t.name.startswith("compare-") and t.is_alive() for t in threading.enumerate()):
         assert time.monotonic() < deadline, "a worker kept running after stop"
         time.sleep(0.05)

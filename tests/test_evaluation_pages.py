@@ -12,7 +12,7 @@ from gateway.evaluation.votes import Verdict, Vote, compare_subject
 from gateway.reply import Outcome, Reply
 from gateway.store import LOCAL_OWNER, Store, get_store
 from gateway.store.evaluation import Evaluations
-from tests.support.pages import open_page
+from tests.support.pages import RUN_TIMEOUT, open_page
 from ui.markdown import plain
 
 
@@ -230,7 +230,7 @@ def test_a_row_shows_its_replies_takes_a_vote_and_opens_as_a_saved_comparison(mo
     monkeypatch.setattr("streamlit.switch_page", lambda page, query_params=None: switched.append(
         (page, dict(query_params or {}))))
 
-    at = AppTest.from_string(ROW_SCRIPT, default_timeout=30)
+    at = AppTest.from_string(ROW_SCRIPT, default_timeout=RUN_TIMEOUT)
     at.query_params["run"] = run.id
     at.run()
     assert not at.exception, at.exception

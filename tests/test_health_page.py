@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gateway import health
+from tests.support.pages import RUN_TIMEOUT
 from tests.support.proxy import free_port
 from tests.support.text import shown
 from tests.support.upstream import silent_server
@@ -30,7 +31,7 @@ def proxy_at(app_env, monkeypatch):
 
 def health_page() -> tuple[AppTest, float]:
     """The home page, then the health page; returns the app and the seconds the health page took."""
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
     started = time.perf_counter()
     at.switch_page("pages/health.py").run()
@@ -63,7 +64,7 @@ def test_a_live_proxy_is_healthy_with_its_version(app_env):
 
 
 def test_the_home_page_status_comes_from_the_same_probes(app_env):
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
     assert not at.exception
     proxy = next(m for m in at.metric if m.label == "Proxy")
@@ -77,7 +78,7 @@ def test_the_home_page_status_comes_from_the_same_probes(app_env):
 def test_the_home_page_says_unreachable_when_the_probes_find_nothing(proxy_at):
     port = free_port()
     proxy_at(f"http://127.0.0.1:{port}")
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
     proxy = next(m for m in at.metric if m.label == "Proxy")
     assert proxy.value == "Unreachable" and f"No LiteLLM proxy answered at http://127.0.0.1:{port}" in shown(proxy.proto.help)

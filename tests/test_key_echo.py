@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.conftest import APP_ENV
 from tests.support.hostile import hostile_server
+from tests.support.pages import RUN_TIMEOUT
 from tests.support.text import shown
 
 APP = "../home.py"
@@ -105,7 +106,7 @@ def test_a_key_echoing_gateway_never_gets_the_key_onto_any_page(echoing, downloa
         return at
 
     # Home: the glance probes fail with the echo; discovery falls back to /v1/models, which answers.
-    at = look(AppTest.from_file(APP, default_timeout=30).run(), "home")
+    at = look(AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run(), "home")
     assert at.metric[0].value == "Degraded"  # only /v1/models answers
 
     # Catalogue and its refresh: once fine, once with /v1/models echoing too (a stale list, a banner, a toast).
@@ -118,7 +119,7 @@ def test_a_key_echoing_gateway_never_gets_the_key_onto_any_page(echoing, downloa
     look(at.sidebar.button[0].click().run(), "models, refreshed again")
 
     # Chat: the token count and the call both meet the echo.
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.query_params["model"] = "echo-a"
     at.run()
     at.switch_page("pages/chat.py").run()
@@ -127,7 +128,7 @@ def test_a_key_echoing_gateway_never_gets_the_key_onto_any_page(echoing, downloa
     assert "invalid key Bearer ***" in chat_error, "the echo reached the page, redacted"
 
     # Compare: two models, both echoing.
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.query_params["models"] = "echo-a,echo-b"
     at.run()
     at.switch_page("pages/compare.py").run()
@@ -135,7 +136,7 @@ def test_a_key_echoing_gateway_never_gets_the_key_onto_any_page(echoing, downloa
     assert len(at.error) >= 2
 
     # Health: every probe, the curl commands, the per-model check.
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
     at.switch_page("pages/health.py").run()
     at = look(at.button(key="health_deployments_run").click().run(), "health")
     assert any("per-model check failed" in e.value for e in at.error)

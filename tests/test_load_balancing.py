@@ -12,6 +12,7 @@ from gateway.models import ModelRecord
 from gateway.table import models_frame
 from gateway.tokens import fit_before_sending
 from tests.support.litellm_versions import CURRENT
+from tests.support.pages import RUN_TIMEOUT
 
 pytestmark = pytest.mark.litellm_versions  # every test using the proxy runs against each release
 
@@ -86,7 +87,7 @@ def test_the_table_shows_the_smallest_window_and_the_ranges(settings):
 
 @pytest.mark.litellm_versions(CURRENT)  # pages draw what the gateway decides: AppTest on the pinned release only
 def test_the_catalogue_page_flags_the_group(app_env):
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.run()
     at.switch_page("pages/models.py").run()
     assert not at.exception, at.exception
@@ -106,7 +107,7 @@ def test_the_chat_holds_back_a_prompt_only_the_largest_deployment_could_take(set
 
 @pytest.mark.litellm_versions(CURRENT)
 def test_the_chat_page_refuses_it_and_keeps_the_prompt(app_env):
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.query_params["model"] = "balanced-3"
     at.run()
     at.switch_page("pages/chat.py").run()

@@ -30,7 +30,7 @@ from gateway.reply import Metrics, Outcome, Reply
 from gateway.sending import check_prompt
 from gateway.store import get_store
 from gateway.store.evaluation import Evaluations
-from tests.support.pages import HOME, open_signed_in
+from tests.support.pages import HOME, RUN_TIMEOUT, open_signed_in
 
 ANA = "ana@example.com"
 MODELS = ["upstream-echo", "demo-fast"]
@@ -153,7 +153,7 @@ def test_a_run_started_by_a_header_signed_in_analyst_names_her_on_every_call(app
     monkeypatch.setenv("AUTH_MODE", "header")
     monkeypatch.setattr(ContextProxy, "headers", property(
         lambda self: StreamlitHeaders([("X-Forwarded-Email", "Ana@Example.com")])))
-    at = AppTest.from_file(HOME, default_timeout=60)
+    at = AppTest.from_file(HOME, default_timeout=RUN_TIMEOUT)
     at.run()
     at.switch_page("pages/evaluate.py").run()
     assert not at.exception, at.exception

@@ -24,7 +24,7 @@ from gateway.store import Store, get_store
 from gateway.store import sign_outs as sign_out_times
 from gateway.store.records import Unavailable
 from gateway.store.sign_outs import SignOuts
-from tests.support.pages import signed_in
+from tests.support.pages import RUN_TIMEOUT, signed_in
 
 ANA = Analyst("ana@example.com", "Ana")
 HOUR = 3600.0
@@ -150,7 +150,7 @@ AUTH = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie
 
 
 def visit(user: dict, path: str = "pages/chat.py") -> AppTest:
-    at = AppTest.from_file("../home.py", default_timeout=60)
+    at = AppTest.from_file("../home.py", default_timeout=RUN_TIMEOUT)
     at.user = user
     at.secrets = AUTH
     at.run()
@@ -201,7 +201,7 @@ def test_a_page_open_behind_the_proxy_longer_than_a_session_asks_for_a_reload(mo
     monkeypatch.setattr(ContextProxy, "headers", property(
         lambda self: StreamlitHeaders([("X-Forwarded-Email", "ana@example.com")])))
 
-    at = AppTest.from_file("../home.py", default_timeout=60)
+    at = AppTest.from_file("../home.py", default_timeout=RUN_TIMEOUT)
     at.run()
     assert not at.exception and [t.value for t in at.title] != ["Sign in"]
     assert any("Signed in as" in c.value for c in at.sidebar.caption)

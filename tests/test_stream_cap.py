@@ -17,6 +17,7 @@ from gateway.config import load_settings
 from gateway.models import ModelRecord
 from gateway.params import ChatParams
 from gateway.reply import Outcome
+from tests.support.pages import RUN_TIMEOUT
 
 HELLO = [{"role": "user", "content": "Go on forever"}]
 
@@ -43,7 +44,7 @@ def test_a_cut_reply_says_where_it_was_cut(app_env, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
     monkeypatch.setenv("MAX_REPLY_CHARS", "1000")
-    at = AppTest.from_file("../home.py", default_timeout=60)
+    at = AppTest.from_file("../home.py", default_timeout=RUN_TIMEOUT)
     at.run()
     at.query_params["model"] = "upstream-long"  # 3,000 words: about 15,000 characters
     at.switch_page("pages/chat.py").run()

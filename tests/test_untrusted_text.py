@@ -25,7 +25,7 @@ from gateway.store.evaluation import Evaluations
 from gateway.usage import Col
 from tests.conftest import APP_ENV
 from tests.support.hostile import MARKUP_ERROR, MARKUP_MODELS, hostile_server
-from tests.support.pages import signed_in
+from tests.support.pages import RUN_TIMEOUT, signed_in
 
 APP = "../home.py"
 RENDER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])  # as Streamlit: HTML is text
@@ -104,14 +104,14 @@ def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_prox
         seen[where] = rendered_markup(at)
         return at
 
-    look(AppTest.from_file(APP, default_timeout=30).run(), "home")
+    look(AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run(), "home")
 
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
     at.switch_page("pages/models.py").run()
     look(at, "models")
     assert any(name in text for name in MARKUP_MODELS for _, text in markdown_fields(at)) or at.dataframe
 
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.query_params["model"] = MARKUP_MODELS[0]
     at.run()
     at.switch_page("pages/chat.py").run()
@@ -121,19 +121,19 @@ def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_prox
     assert any("Bad request" in text for where, text in markdown_fields(at) if where.startswith("PageLink")), \
         "the saved chat is listed under its title"
 
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.query_params["models"] = ",".join(MARKUP_MODELS)
     at.run()
     at.switch_page("pages/compare.py").run()
     look(at.chat_input(key="compare_prompt").set_value(MARKUP_ERROR).run(), "compare")
     assert len(at.error) >= 2
 
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
     at.switch_page("pages/health.py").run()
     look(at.button(key="health_deployments_run").click().run(), "health")
 
     # Evaluate: a set named and written in Markdown, run against the markup models (every call fails with markup)
-    at = AppTest.from_file(APP, default_timeout=60).run()
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
     at.switch_page("pages/evaluate.py").run()
     at.text_area(key="eval_paste").set_value(f"prompt,expected,tag\n\"{MARKUP_ERROR}\",\"{MARKUP_ERROR}\",x\n")
     at.text_input(key="eval_set_name_").set_value(MARKUP_ERROR).run()
@@ -146,7 +146,7 @@ def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_prox
     assert running is not None and running.wait(60)
     at = look(at.run(), "evaluate, the run's results")
     assert any("Bad request" in text for _, text in markdown_fields(at)), "the set's name is shown"
-    at = AppTest.from_string(ROW_SCRIPT, default_timeout=30)
+    at = AppTest.from_string(ROW_SCRIPT, default_timeout=RUN_TIMEOUT)
     at.query_params["run"] = run_id
     at = look(at.run(), "evaluate, a row with its replies and the vote")
     assert at.radio(key=f"vote_choice_{eval_subject(run_id, 0)}").options, "the row's vote names the models"
@@ -156,12 +156,12 @@ def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_prox
     for i, winner in enumerate((*MARKUP_MODELS, MARKUP_MODELS[0])):
         evaluations.vote(Vote(compare_subject("markup", f"round{i}"), MARKUP_MODELS, Verdict.BEST, winner, MARKUP_ERROR,
                               MARKUP_ERROR, blind=True), LOCAL_OWNER)
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
     at.switch_page("pages/leaderboard.py").run()
     at = look(at, "leaderboard")
     assert any("3 votes" in text for _, text in markdown_fields(at))
     look(at.selectbox(key="board_tag").set_value(evaluations.tags()[0]).run(), "leaderboard, by the tag")
-    at = AppTest.from_file(APP, default_timeout=30).run()
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
     at.switch_page("pages/usage.py").run()
     look(at, "usage")  # the failed calls above are in the ledger under the models' names
     assert any(name in set(frame.value[Col.MODEL]) for frame in at.dataframe if Col.MODEL in frame.value
@@ -171,7 +171,7 @@ def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_prox
     # names them, the usage page asks the proxy for that key (/key/info: the Markup error) and shows the team.
     monkeypatch.setenv("AUTH_MODE", "oidc")
     monkeypatch.setenv("ADMIN_EMAILS", "ana@example.com")
-    at = AppTest.from_file(APP, default_timeout=30)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
     at.user = signed_in("ana@example.com", MARKUP_ERROR)
     at.secrets = {"analyst_keys": {"ana@example.com": "sk-ana-own-markup-key"}}
     at.run()

@@ -9,7 +9,8 @@ import tempfile
 import pandas as pd
 import pytest
 
-from tests.browser.conftest import open_page, proxy_env, start_app, wait_idle
+from tests.support.app import proxy_env, start_app
+from tests.support.browser import new_context, open_page, wait_idle
 from tests.test_attachments import png
 
 pytestmark = pytest.mark.browser
@@ -26,7 +27,7 @@ def test_an_image_and_a_csv_are_sent_shown_and_come_back_after_a_reload(proxy, b
                       .to_csv(index=False).encode())
     database = f"sqlite:///{tempfile.mkdtemp(prefix='attachments-')}/dashboard.db"
     server = start_app({**proxy_env(proxy), "DATABASE_URL": database})
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = new_context(browser)
     page = context.new_page()
     try:
         open_page(page, server.url + "/chat?model=demo-vision")
@@ -40,14 +41,14 @@ def test_an_image_and_a_csv_are_sent_shown_and_come_back_after_a_reload(proxy, b
 
         def shown() -> None:
             user = page.locator(MESSAGES).nth(0)
-            user.get_by_text("chart.png · 2,048×1,024 px (from 3,000×1,500)").wait_for(timeout=60_000)
+            user.get_by_text("chart.png · 2,048×1,024 px (from 3,000×1,500)").wait_for()
             thumbnail = user.locator("img").first
             thumbnail.wait_for()
             assert thumbnail.get_attribute("src").startswith("data:image/webp;base64,")  # inline: no link to it
             assert thumbnail.evaluate("img => img.complete && img.naturalWidth") == 480  # 2 × its 240 px width
             user.get_by_text("sales.csv · 3 rows × 2 columns").wait_for()
             user.locator("[data-testid='stDataFrame']").wait_for()
-            page.locator(MESSAGES).nth(1).get_by_text("2048×1024").first.wait_for(timeout=60_000)
+            page.locator(MESSAGES).nth(1).get_by_text("2048×1024").first.wait_for()
 
         shown()
         page.wait_for_url(LINK)

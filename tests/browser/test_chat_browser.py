@@ -4,8 +4,9 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.conftest import open_page, screenshot, wait_idle
+from tests.support.browser import open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -18,15 +19,29 @@ def ask(page, prompt: str) -> None:
     page.locator(PROMPT).press("Enter")
 
 
+# Records, in the page, whether the reply was ever drawn begun but not finished: every change to the page is looked
+# at as it happens (a check from the test between two of Playwright's round trips can miss a 1.5 s stream, or see it
+# after its end on a busy machine).
+SEEN_PARTIAL = """() => {
+  window.sawPartial = false;
+  new MutationObserver(() => {
+    const reply = document.querySelectorAll("[data-testid='stChatMessage']")[1]?.innerText || "";
+    if (reply.includes("w0 w1 w2") && !reply.includes("w2999")) window.sawPartial = true;
+  }).observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
 def test_a_reply_streams_in_and_its_numbers_follow(app, page):
     open_page(page, app.url + "/chat?model=upstream-long")
+    page.get_by_placeholder("Message upstream-long").wait_for()  # the page's own run, not only idle
+    page.evaluate(SEEN_PARTIAL)
     ask(page, "Count for me")
     replies = page.locator(MESSAGES).nth(1)
-    replies.get_by_text("w0 w1 w2", exact=False).wait_for()  # the start is visible ...
-    assert page.locator(MESSAGES).nth(1).get_by_text("w2999").count() == 0  # ... before the end has arrived
     replies.get_by_text("w2999", exact=False).wait_for()
+    assert page.evaluate("window.sawPartial"), "the start was drawn before the end had arrived"
     replies.get_by_text("TTFT").wait_for()
     wait_idle(page)
+    expect(page.locator(MESSAGES)).to_have_count(2)
     assert page.locator(MESSAGES).nth(0).inner_text().strip().endswith("Count for me")
     assert page.locator("[data-testid='stException']").count() == 0
 
@@ -46,7 +61,8 @@ def test_an_error_stays_in_the_conversation_with_the_prompt(app, page):
     page.get_by_text("Rate limited").wait_for()
     wait_idle(page)
     messages = page.locator(MESSAGES)
-    assert messages.count() == 4 and messages.nth(2).inner_text().strip().endswith("And again")
+    expect(messages).to_have_count(4)
+    assert messages.nth(2).inner_text().strip().endswith("And again")
     screenshot(page, "chat")
 
 
@@ -63,10 +79,10 @@ def test_stop_ends_in_a_finished_state_at_once_and_the_next_turn_goes_on(app, pa
     wait_idle(page)
     partial = page.locator(MESSAGES).nth(1).inner_text()
     assert "w0 w1 w2 w3" in partial and "w299" not in partial and "▌" not in partial
-    assert page.locator(MESSAGES).count() == 2  # the prompt was not sent again
+    expect(page.locator(MESSAGES)).to_have_count(2)  # the prompt was not sent again
     screenshot(page, "chat_stopped")
     ask(page, "Thanks")
-    page.locator(MESSAGES).nth(3).get_by_text("w299", exact=False).wait_for(timeout=60_000)
+    page.locator(MESSAGES).nth(3).get_by_text("w299", exact=False).wait_for()
     wait_idle(page)
     messages = page.locator(MESSAGES)
     assert messages.nth(0).inner_text().strip().endswith("Take your time")
@@ -81,6 +97,7 @@ def test_a_long_conversation_keeps_every_turn_once_and_in_order(app, page):
         ask(page, f"prompt {number}")
         page.locator(MESSAGES).nth(2 * number - 1).get_by_text(f"echo: prompt {number}").wait_for()
         wait_idle(page)
+    expect(page.locator(MESSAGES)).to_have_count(10)
     texts = [page.locator(MESSAGES).nth(i).inner_text() for i in range(page.locator(MESSAGES).count())]
     assert len(texts) == 10, texts
     for number in range(1, 6):

@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 
 from gateway.markdown import live_content
 from gateway.safe_csv import is_formula
-from tests.browser.conftest import open_page, wait_idle
+from tests.support.browser import new_context, open_page, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.proxy]
 
@@ -50,7 +50,7 @@ def formula_cells(text: str) -> list[str]:
 
 @pytest.fixture
 def downloads(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 900}, accept_downloads=True)
+    context = new_context(browser, accept_downloads=True)
     yield context.new_page()
     context.close()
 
@@ -61,7 +61,7 @@ def test_a_comparison_with_formula_reply_and_prompt_downloads_as_inert_csv(app, 
     page.locator(PROMPT).wait_for()
     page.locator(PROMPT).fill("=1+2")
     page.locator(PROMPT).press("Enter")
-    page.get_by_text("Difference between two replies").wait_for(timeout=60_000)
+    page.get_by_text("Difference between two replies").wait_for()
     wait_idle(page)
 
     text = download(page, "CSV")
@@ -79,7 +79,7 @@ def test_a_chat_reply_with_a_remote_image_downloads_as_markdown_without_it(app, 
     page.locator(PROMPT).wait_for()
     page.locator(PROMPT).fill(f"Q3 is up. ![q3 chart]({LEAK}) <img src=\"{LEAK}&html\">")
     page.locator(PROMPT).press("Enter")
-    page.locator(MESSAGES).nth(1).get_by_text("TTFT").wait_for(timeout=60_000)
+    page.locator(MESSAGES).nth(1).get_by_text("TTFT").wait_for()
     wait_idle(page)
 
     text = download(page, "Markdown")

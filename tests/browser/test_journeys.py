@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from tests.browser.conftest import open_page, screenshot, wait_idle
 from tests.browser.test_routing import select_rows
+from tests.support.browser import open_page, screenshot, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ def test_home_to_catalogue_to_compare_to_chat_to_health(app, page):
     wait_idle(page)
     page.get_by_placeholder("name, provider or mode").fill("demo")
     page.keyboard.press("Enter")
-    page.get_by_text("3 of").wait_for()  # demo-fast, demo-slow, demo-vision
+    page.get_by_text(re.compile(r"^3 of \d+ models match")).wait_for()  # demo-fast, demo-slow, demo-vision
     wait_idle(page)
     select_rows(page, 2)
     screenshot(page, "journey_2_catalogue")
@@ -33,9 +33,9 @@ def test_home_to_catalogue_to_compare_to_chat_to_health(app, page):
 
     page.locator("[data-testid='stChatInput'] textarea").fill(PROMPT)
     page.keyboard.press("Enter")
-    page.get_by_text("Hello! I am the fast demo model.").first.wait_for(timeout=30_000)
-    page.get_by_text("I am the slow demo model, thinking carefully.").first.wait_for(timeout=30_000)
-    wait_idle(page, timeout=60_000)
+    page.get_by_text("Hello! I am the fast demo model.").first.wait_for()
+    page.get_by_text("I am the slow demo model, thinking carefully.").first.wait_for()
+    wait_idle(page)
     page.get_by_role("heading", name="Results").wait_for()
     screenshot(page, "journey_3_compare")
 

@@ -16,14 +16,14 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, Response
 
 from scripts.services import Service
-from tests.browser.conftest import proxy_env, start_app, wait_idle
+from tests.support.app import proxy_env, start_app
+from tests.support.browser import new_context, wait_idle
 from tests.support.hostile import Hostile, hostile_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.proxy]
 
 MESSAGES = "[data-testid='stChatMessage']"
 PATHS = ("/", "/chat", "/compare", "/models", "/health")
-FIRST_RUN_TIMEOUT = 90_000  # ms: a fresh server's first run imports pandas, altair, openai (slow on a busy 2-core box)
 DIRECT_KEYS = {"OPENAI_API_KEY": f"sk-openai-{secrets.token_hex(16)}",
                "ANTHROPIC_API_KEY": f"sk-ant-{secrets.token_hex(16)}"}
 
@@ -86,12 +86,12 @@ def app_with_keys(proxy) -> Iterator[Service]:
 @pytest.mark.parametrize("path", PATHS)
 def test_no_key_in_anything_the_browser_receives(browser, proxy, app_with_keys, path):
     keys = {"LITELLM_API_KEY": proxy.master_key, **DIRECT_KEYS}
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = new_context(browser)
     try:
         page = context.new_page()
         received = watch(page)
         page.goto(app_with_keys.url + path)
-        wait_idle(page, timeout=FIRST_RUN_TIMEOUT)
+        wait_idle(page)  # a fresh server's first run: tests/support/browser.py's WAIT_MS
         page.get_by_role("button", name="Refresh models").click()  # a rerun: the sidebar and page drawn again
         page.get_by_text("Refreshed:").wait_for()
         wait_idle(page)
@@ -147,13 +147,13 @@ def test_a_key_echoing_gateway_gets_no_key_into_the_browser(browser, echoing_gat
     responses and websocket frames hold no 8 characters of any key (the code before this branch: dozens)."""
     gateway, app = echoing_gateway
     keys = {"LITELLM_API_KEY": ECHOED_KEY, **DIRECT_KEYS}
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = new_context(browser)
     try:
         page = context.new_page()
         received = watch(page)
         for path in PATHS:
             page.goto(app.url + path)
-            wait_idle(page, timeout=FIRST_RUN_TIMEOUT)
+            wait_idle(page)  # a fresh server's first run: tests/support/browser.py's WAIT_MS
             received.add(f"page HTML {path}", page.content())
 
         page.goto(app.url + "/models")

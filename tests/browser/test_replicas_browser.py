@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from tests.browser.conftest import open_page, proxy_env, start_app, wait_idle
+from tests.support.app import proxy_env, start_app
+from tests.support.browser import new_context, open_page, wait_idle
 from tests.support.postgres import start_postgres
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -34,7 +35,7 @@ def postgres():
 def test_two_replicas_share_the_work_and_survive_the_database_going_away(proxy, browser, postgres):
     env = {**proxy_env(proxy), "DATABASE_URL": postgres.create_database()}
     first, second = start_app(env), start_app(env)
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = new_context(browser)
     page = context.new_page()
     try:
         open_page(page, first.url + "/chat?model=upstream-echo")
@@ -57,13 +58,15 @@ def test_two_replicas_share_the_work_and_survive_the_database_going_away(proxy, 
         wait_idle(page)
         ask(page, "still down?")  # by now the writer has found the database gone: the next run says so
         page.locator(MESSAGES).nth(7).get_by_text("echo: still down?").wait_for()
-        page.get_by_text("not being saved").first.wait_for(timeout=30_000)
+        page.get_by_text("not being saved").first.wait_for()
         assert page.locator("[data-testid='stException']").count() == 0
 
         postgres.start()  # the second replica's queued turn is written once its writer reaches the database again
-        deadline = time.monotonic() + 60
-        while True:
+        deadline = time.monotonic() + 180
+        while True:  # open the link again until the queued turns are there (each visit waits on what it draws)
             open_page(page, f"{first.url}/chat?c={conversation}")
+            page.locator(MESSAGES).nth(3).get_by_text("echo: continued on the second").wait_for()
+            wait_idle(page)
             if page.locator(MESSAGES).count() == 8 or time.monotonic() > deadline:
                 break
         assert "echo: while the database is down" in page.locator(MESSAGES).nth(5).inner_text()

@@ -17,7 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from scripts.services import Service
-from tests.browser.conftest import proxy_env, start_app, wait_idle
+from tests.support.app import proxy_env, start_app
+from tests.support.browser import new_context, wait_idle
 
 pytestmark = [pytest.mark.browser, pytest.mark.proxy]
 
@@ -96,13 +97,13 @@ def settle(page) -> None:
 
 def test_no_reply_or_prompt_makes_the_browser_load_anything(browser, app_allowing_localhost, capture):
     port, paths = capture
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = new_context(browser)
     try:
         page = context.new_page()
         page.goto(app_allowing_localhost.url + "/chat?model=upstream-verbatim")
         wait_idle(page)
         send(page, poisoned(port))
-        page.locator(MESSAGES).nth(1).get_by_text("TTFT").wait_for(timeout=60_000)
+        page.locator(MESSAGES).nth(1).get_by_text("TTFT").wait_for()
         settle(page)
         reply = page.locator(MESSAGES).nth(1).inner_text()
         assert "image from 127.0.0.1 — not loaded" in reply and "embedded image (data: URL)" in reply
@@ -112,7 +113,7 @@ def test_no_reply_or_prompt_makes_the_browser_load_anything(browser, app_allowin
         page.goto(app_allowing_localhost.url + "/compare?models=upstream-verbatim,demo-fast")
         wait_idle(page)
         send(page, poisoned(port))
-        page.get_by_text("Difference between two replies").wait_for(timeout=60_000)
+        page.get_by_text("Difference between two replies").wait_for()
         settle(page)
         assert page.get_by_text("image from 127.0.0.1 — not loaded").count() >= 4  # the prompt and the reply
     finally:

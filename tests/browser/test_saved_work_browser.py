@@ -7,8 +7,10 @@ import re
 import tempfile
 
 import pytest
+from playwright.sync_api import expect
 
-from tests.browser.conftest import open_page, proxy_env, start_app, wait_idle
+from tests.support.app import proxy_env, start_app
+from tests.support.browser import new_context, open_page, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +32,7 @@ def database() -> str:
 def test_a_chat_survives_a_reload_and_a_restart(proxy, browser, database):
     env = {**proxy_env(proxy), "DATABASE_URL": database}
     server = start_app(env)
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = new_context(browser)
     page = context.new_page()
     try:
         open_page(page, server.url + "/chat?model=upstream-echo")
@@ -54,7 +56,7 @@ def test_a_chat_survives_a_reload_and_a_restart(proxy, browser, database):
         ask(page, "and the beavers")
         page.locator(MESSAGES).nth(3).get_by_text("echo: and the beavers").wait_for()
         wait_idle(page)
-        assert page.locator(MESSAGES).count() == 4
+        expect(page.locator(MESSAGES)).to_have_count(4)
         assert page.locator("[data-testid='stException']").count() == 0
     finally:
         context.close()
@@ -64,7 +66,7 @@ def test_a_chat_survives_a_reload_and_a_restart(proxy, browser, database):
 def test_a_new_chat_is_listed_in_the_sidebar_when_its_first_reply_ends(proxy, browser, database):
     """The conversation fragment lists it (no page run on the reply's path, issue 23); its menu works from there."""
     server = start_app({**proxy_env(proxy), "DATABASE_URL": database})
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = new_context(browser)
     page = context.new_page()
     try:
         open_page(page, server.url + "/chat?model=upstream-echo")
@@ -101,12 +103,12 @@ def test_a_new_chat_is_listed_in_the_sidebar_when_its_first_reply_ends(proxy, br
 def test_a_comparison_survives_a_restart(proxy, browser, database):
     env = {**proxy_env(proxy), "DATABASE_URL": database}
     server = start_app(env)
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    context = new_context(browser)
     page = context.new_page()
     try:
         open_page(page, server.url + "/compare?models=upstream-echo,demo-fast")
         ask(page, "side by side")
-        page.get_by_text("echo: side by side").first.wait_for(timeout=30_000)
+        page.get_by_text("echo: side by side").first.wait_for()
         page.wait_for_url(LINK)
         wait_idle(page)
         link = page.url

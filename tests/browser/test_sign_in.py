@@ -9,7 +9,6 @@ import json
 import os
 import secrets
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,9 +16,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from scripts.services import Service, app_healthy, launch, wait_until_ready
-from tests.browser.conftest import open_page, proxy_env, screenshot, wait_idle
-from tests.conftest import APP_ENV, ROOT
+from scripts.services import Service, launch, wait_until_ready
+from tests.support.app import proxy_env, start_app
+from tests.support.browser import new_context, open_page, screenshot, wait_idle
 from tests.support.proxy import Proxy, free_port
 
 pytestmark = pytest.mark.browser
@@ -29,21 +28,6 @@ USERS = {"ana": {"sub": "ana", "email": "Ana@Example.com", "name": "Ana Analyst"
 SECRET = "ZEBRA-4711 is Ana's private plan"  # only Ana's browser may ever receive this
 PAGE_PATHS = ("/", "/chat", "/chat?c=0123456789abcdef0123456789abcdef", "/compare?models=demo-fast,demo-slow",
               "/models", "/health", "/usage")
-
-
-def start_server(env: dict[str, str], *, port: int | None = None, secrets_file: Path | None = None) -> Service:
-    """The app on `port` with exactly these settings (and this secrets file), like conftest.start_app."""
-    port = port or free_port()
-    child_env = {k: v for k, v in os.environ.items() if k not in APP_ENV}
-    child_env["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='dashboard-db-')}/dashboard.db"
-    child_env.update(env)
-    argv = [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-            "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-    if secrets_file is not None:
-        argv += ["--secrets.files", str(secrets_file)]
-    server = launch("streamlit", argv, f"http://127.0.0.1:{port}", env=child_env, cwd=ROOT)
-    wait_until_ready(server, app_healthy, 60)
-    return server
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +45,7 @@ def provider() -> Iterator[str]:
         except httpx.HTTPError:
             return False
 
-    wait_until_ready(server, ready, 60)
+    wait_until_ready(server, ready, 180)
     yield server.base_url
     server.stop()
 
@@ -78,7 +62,7 @@ def oidc_app(proxy: Proxy, provider: str, tmp_path_factory) -> Iterator[Service]
         'client_id = "llm-dashboard"\n'
         'client_secret = "not-a-real-secret"\n'
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n')
-    server = start_server({**proxy_env(proxy), "AUTH_MODE": "oidc", "ADMIN_EMAILS": "ben@example.com"}, port=port,
+    server = start_app({**proxy_env(proxy), "AUTH_MODE": "oidc", "ADMIN_EMAILS": "ben@example.com"}, port=port,
                           secrets_file=secrets_file)
     yield server
     server.stop()
@@ -107,7 +91,7 @@ def watched(browser: Browser) -> Iterator[callable]:
     opened: list[Watched] = []
 
     def new(**options) -> Watched:
-        context = browser.new_context(viewport={"width": 1400, "height": 900}, **options)
+        context = new_context(browser, **options)
         opened.append(Watched(context))
         return opened[-1]
 
@@ -143,7 +127,7 @@ def send_chat(page: Page, text: str) -> None:
     page.get_by_placeholder("Message upstream-echo").wait_for()
     page.locator("[data-testid='stChatInput'] textarea").fill(text)
     page.keyboard.press("Enter")
-    page.get_by_text(f"echo: {text}").wait_for(timeout=60_000)
+    page.get_by_text(f"echo: {text}").wait_for()
     wait_idle(page)
 
 
@@ -206,7 +190,7 @@ def test_two_analysts_each_see_only_their_own_work_and_sign_out(oidc_app, watche
 
 @pytest.fixture(scope="module")
 def header_app(proxy: Proxy) -> Iterator[Service]:
-    server = start_server({**proxy_env(proxy), "AUTH_MODE": "header"})
+    server = start_app({**proxy_env(proxy), "AUTH_MODE": "header"})
     yield server
     server.stop()
 

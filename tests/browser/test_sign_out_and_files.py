@@ -19,15 +19,15 @@ from itsdangerous import URLSafeTimedSerializer
 from playwright.sync_api import BrowserContext, Page, Route
 
 from scripts.services import Service
-from tests.browser.conftest import open_page, proxy_env, wait_idle
 from tests.browser.test_sign_in import (  # noqa: F401 - fixtures
     SECRET,
     only_sign_in,
     provider,
     sign_in,
-    start_server,
     watched,
 )
+from tests.support.app import proxy_env, start_app
+from tests.support.browser import open_page, wait_idle
 from tests.support.proxy import Proxy, free_port
 from tests.test_attachments import png
 
@@ -49,7 +49,7 @@ def app(proxy: Proxy, provider: str, tmp_path_factory) -> Iterator[Service]:  # 
         'client_id = "llm-dashboard"\n'
         'client_secret = "not-a-real-secret"\n'
         f'server_metadata_url = "{provider}/.well-known/openid-configuration"\n')
-    server = start_server({**proxy_env(proxy), "AUTH_MODE": "oidc"}, port=port, secrets_file=secrets_file)
+    server = start_app({**proxy_env(proxy), "AUTH_MODE": "oidc"}, port=port, secrets_file=secrets_file)
     yield server
     server.stop()
 

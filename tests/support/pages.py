@@ -12,9 +12,12 @@ from typing import Any
 from streamlit.testing.v1 import AppTest
 
 HOME = str(Path(__file__).resolve().parents[2] / "home.py")
+# Seconds an AppTest script run may take: a page run takes well under a second here when the machine is quiet, many
+# times that beside CPU hogs on a shared 2-core machine. A run that ends sooner returns at once.
+RUN_TIMEOUT = 120
 
 
-def open_page(path: str | None = None, *, timeout: float = 60, state: dict[str, Any] | None = None,
+def open_page(path: str | None = None, *, timeout: float = RUN_TIMEOUT, state: dict[str, Any] | None = None,
               user: dict[str, Any] | None = None, **query: str) -> AppTest:
     """`path` (e.g. "pages/chat.py"; None: the home page) after the home page, with `?name=value` from `query`;
     `user`: the claims `st.user` holds (None: nobody signed in)."""
