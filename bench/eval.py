@@ -141,10 +141,11 @@ def prompt_set(count: int) -> PromptSet:
     return PromptSet("bench", tuple(PromptRow(f"Prompt number {i}: count words.", expected="w3") for i in range(count)))
 
 
-def sdk_baseline(settings, prompts: int) -> tuple[float, float]:
-    """The same calls with the raw openai SDK in CONCURRENCY threads: (wall, sum of call times)."""
+def sdk_threads(settings, requests: list[dict], concurrency: int) -> tuple[float, float]:
+    """The raw openai SDK streaming each of `requests` (keyword arguments of `chat.completions.create`) from
+    `concurrency` threads: (wall, sum of the calls' own times)."""
     client = openai.OpenAI(base_url=settings.api_base, api_key=settings.litellm_api_key, max_retries=0)
-    jobs = [(i, name) for i in range(prompts) for name in MODELS]
+    jobs = list(requests)
     lock, times = threading.Lock(), []
 
     def work() -> None:
@@ -152,22 +153,27 @@ def sdk_baseline(settings, prompts: int) -> tuple[float, float]:
             with lock:
                 if not jobs:
                     return
-                i, name = jobs.pop(0)
+                request = jobs.pop(0)
             started = time.perf_counter()
-            stream = client.chat.completions.create(model=name, stream=True, messages=[
-                {"role": "user", "content": f"Prompt number {i}: count words."}])
-            for _ in stream:
+            for _ in client.chat.completions.create(stream=True, **request):
                 pass
             with lock:
                 times.append(time.perf_counter() - started)
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=work) for _ in range(CONCURRENCY)]
+    threads = [threading.Thread(target=work) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return time.perf_counter() - started, sum(times)
+
+
+def sdk_baseline(settings, prompts: int) -> tuple[float, float]:
+    """The same calls as the run with the raw openai SDK in CONCURRENCY threads: (wall, sum of call times)."""
+    return sdk_threads(settings, [{"model": name, "messages": [
+        {"role": "user", "content": f"Prompt number {i}: count words."}]} for i in range(prompts) for name in MODELS],
+        CONCURRENCY)
 
 
 def bench_run(prompts: int) -> None:

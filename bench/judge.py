@@ -12,15 +12,14 @@ import argparse
 import os
 import statistics
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-import openai  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 
+from bench.eval import sdk_threads  # noqa: E402
 from gateway.catalogue import fetch_models  # noqa: E402
 from gateway.config import load_settings  # noqa: E402
 from gateway.evaluation import judge_run  # noqa: E402
@@ -60,31 +59,10 @@ def run_with_cells(evaluations: Evaluations, rows: int) -> EvalRun:
 
 
 def sdk_baseline(settings, todo: list[judge_run.Pair], concurrency: int) -> tuple[float, float]:
-    """The same 400 requests with the raw openai SDK in `concurrency` threads: (wall, sum of call times)."""
-    client = openai.OpenAI(base_url=settings.api_base, api_key=settings.litellm_api_key, max_retries=0)
-    jobs = [messages for pair in todo for messages in pair.messages(TEMPLATES[Mode.PAIRWISE])]
-    lock, times = threading.Lock(), []
-
-    def work() -> None:
-        while True:
-            with lock:
-                if not jobs:
-                    return
-                messages = jobs.pop()
-            started = time.perf_counter()
-            for _ in client.chat.completions.create(model="bench-judge", messages=messages, stream=True,
-                                                    max_tokens=300, temperature=0):
-                pass
-            with lock:
-                times.append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=work) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return time.perf_counter() - started, sum(times)
+    """The same requests with the raw openai SDK in `concurrency` threads: (wall, sum of call times)."""
+    return sdk_threads(settings, [{"model": "bench-judge", "messages": messages, "max_tokens": 300, "temperature": 0}
+                                  for pair in todo for messages in pair.messages(TEMPLATES[Mode.PAIRWISE])],
+                       concurrency)
 
 
 def main() -> None:
