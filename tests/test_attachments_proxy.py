@@ -53,7 +53,7 @@ def test_an_image_and_a_csv_reach_the_vision_model_as_content_parts(app_env):
     user = at.chat_message[0]
     [thumbnail] = user.get("image")[0].proto.imgs
     assert "wide.png · 2,048×1,024 px (from 3,000×1,500)" in thumbnail.caption
-    assert thumbnail.url.startswith("/")  # served by the app itself, never fetched from elsewhere
+    assert thumbnail.url.startswith("data:image/webp;base64,")  # drawn inline: no link anyone else could fetch (#32)
     assert user.dataframe[0].value.shape == (2, 2)
     assert "sales.csv · 2 rows × 2 columns" in user.caption[0].value
     # The table's cost is the proxy's own count for this model: its text as a user message, less that message empty.

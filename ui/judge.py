@@ -8,7 +8,7 @@ import threading
 
 import streamlit as st
 
-from gateway import Catalogue, Settings
+from gateway import Catalogue, ModelRecord, Settings
 from gateway.analyst import is_admin
 from gateway.errors import GatewayError
 from gateway.evaluation import judge_run
@@ -17,7 +17,8 @@ from gateway.evaluation.runs import EvalRun
 from gateway.sending import Sender
 from gateway.store import Unavailable
 from gateway.store.evaluation import Evaluations
-from ui.format import usd
+from ui.evaluate import run_cost
+from ui.format import count, usd
 from ui.markdown import plain
 
 POLL = 0.25  # seconds between progress redraws while a pass runs
@@ -55,10 +56,16 @@ def judge_section(evaluations: Evaluations, owner: str, run: EvalRun, catalogue:
         judge_model = models[judge_key]
         done = judge_run.judged_rows(evaluations, run, owner, judge_key, pair[0], pair[1])
         todo = judge_run.pairs(run, cells, pair[0], pair[1], skip=done)
+        if not todo:
+            st.caption(f"Nothing to judge: {count(len(done), 'row')} judged already for these two models, and a row "
+                       "needs a complete reply from both.")
+            return
         quote = judge_run.quote(judge_model, todo, template, settings)
-        st.caption(f"{len(todo):,} {'row' if len(todo) == 1 else 'rows'} to judge ({len(done):,} already judged), "
-                   f"{2 * len(todo):,} calls: quote {usd(quote)} (the run itself cost {usd(run.cost)}).")
-        if not todo or not st.button("Judge", key=f"judge_start_{run.id}", icon=":material/gavel:"):
+        priced = judge_model.input_price is not None and judge_model.output_price is not None
+        shown = usd(quote) if priced else f"{usd(quote)} at the assumed rate for a model without a price"
+        st.caption(f"{count(len(todo), 'row')} to judge ({len(done):,} judged already), {2 * len(todo):,} calls: "
+                   f"quote {shown} (the run itself: {run_cost(run)}).")
+        if not st.button("Judge", key=f"judge_start_{run.id}", icon=":material/gavel:"):
             return
         sender = Sender(owner, "judge", run.id, admin=is_admin(owner, settings))
         refused = judge_run.refusal(judge_model, todo, template, settings, evaluations, sender)
@@ -68,13 +75,13 @@ def judge_section(evaluations: Evaluations, owner: str, run: EvalRun, catalogue:
         _run(evaluations, owner, run, todo, judge_model, template, settings, sender)
 
 
-def _run(evaluations: Evaluations, owner: str, run: EvalRun, todo: list[judge_run.Pair], judge_model: object,
+def _run(evaluations: Evaluations, owner: str, run: EvalRun, todo: list[judge_run.Pair], judge_model: ModelRecord,
          template: str, settings: Settings, sender: Sender) -> None:
     result: dict[str, object] = {}
 
     def work() -> None:
         try:
-            result["progress"] = judge_run.run_pass(run, owner, todo, judge_model, template,  # type: ignore[arg-type]
+            result["progress"] = judge_run.run_pass(run, owner, todo, judge_model, template,
                                                     evaluations, settings, sender, settings.eval_concurrency,
                                                     on_progress=lambda p: result.__setitem__("live", p))
         except GatewayError as error:
@@ -94,9 +101,10 @@ def _run(evaluations: Evaluations, owner: str, run: EvalRun, todo: list[judge_ru
     found = result["progress"]
     assert isinstance(found, judge_run.Progress)
     bar.progress(1.0, text=f"Judged {found.done:,} of {found.total:,}")
-    words = (f"{found.done:,} {'row' if found.done == 1 else 'rows'} judged in both orders: {found.flagged:,} "
+    words = (f"{count(found.done, 'row')} judged in both orders: {found.flagged:,} "
              f"flagged (the verdict changed when the replies swapped places, so counted as a tie), "
-             f"{found.unreadable:,} unreadable; cost {usd(found.cost)}. The verdicts are on the Leaderboard "
+             f"{found.unreadable:,} unreadable; cost {usd(found.cost) if found.cost else 'unknown (no price)'}. "
+             "The verdicts are on the Leaderboard "
              f"(Verdicts: Judge).")
     st.success(words, icon=":material/gavel:")
     if found.stopped:
