@@ -106,3 +106,20 @@ def test_a_judge_pass_over_budget_is_refused_before_anything_is_sent(app_env, mo
                                 Sender(ANA, "judge", run.id))
     assert refused is not None and "budget" in str(refused)
     assert judge_requests() == []
+
+
+def test_a_judge_call_refused_before_sending_makes_the_pair_unreadable_and_says_why(store):
+    """A judge whose window cannot take the prompt: nothing is sent, no verdict is invented, and the pass says why."""
+    from gateway.models import ModelRecord
+
+    config = load_settings({}, secrets={}, dotenv_path=None)
+    tiny = ModelRecord("tiny-judge", "litellm", ("openai",), context_window=20)
+    evaluations = Evaluations(store)
+    run = saved_run(evaluations)
+    todo = judge_run.pairs(run, evaluations.cells(run.id, ANA), "good", "worse")
+    found = judge_run.run_pass(run, ANA, todo, tiny, TEMPLATES[Mode.PAIRWISE], evaluations, config,
+                               Sender(ANA, "judge", run.id), concurrency=2)
+    assert (found.done, found.unreadable, found.stopped) == (3, 3, "")
+    assert found.refused.startswith("Not sent: the conversation is about")
+    assert evaluations.judge_votes(f"eval:{run.id}:", ANA, "tiny-judge") == {}
+    assert store.spending(ANA, since=0, until=time.time() + 60)[0] == 0  # nothing reached the ledger

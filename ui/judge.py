@@ -109,3 +109,5 @@ def _run(evaluations: Evaluations, owner: str, run: EvalRun, todo: list[judge_ru
     st.success(words, icon=":material/gavel:")
     if found.stopped:
         st.warning(plain(found.stopped), icon=":material/account_balance_wallet:")
+    if found.refused:
+        st.warning(plain(f"Some judge calls were not sent: {found.refused}"), icon=":material/block:")

@@ -78,6 +78,7 @@ class Progress:
     unreadable: int = 0
     cost: float = 0.0
     stopped: str = ""  # why the pass stopped early (the budget), in words
+    refused: str = ""  # why a call was not sent (the first such reason), when one was not
     judgements: list[PairJudgement] = field(default_factory=list)
 
 
@@ -99,7 +100,10 @@ def run_pass(run: EvalRun, owner: str, todo: Sequence[Pair], judge_model: ModelR
                 with lock:
                     progress.stopped = f"The judge stopped: {sending}"
                 stop.set()
-            return None
+                return None
+            with lock:  # refused before sending (e.g. the judge's window): this pair's verdict is unreadable
+                progress.refused = progress.refused or str(sending)
+            return Reply(judge_model.key, outcome=Outcome.FAILED)
         try:
             for _ in sending.stream:
                 pass
