@@ -175,15 +175,18 @@ def checks(n: int) -> list[Check]:
     """The checks and their limits (app / floor, median of the rounds). README, Load, has the figures they were set
     from: the fix and 01fdaf9 (a page run after every new chat's first reply), each gated in one run; the limits of
     the checks that page run moves (24 sessions' CPU per reply, a new chat's first short reply) sit between the two
-    with headroom both ways, the others over the fix's figures."""
+    with headroom both ways, the others over the fix's figures. Set from both machines: a quiet one (as CI's), where
+    a short reply takes ~60 ms and a fixed ~20 ms of a new chat's first reply (saving it, listing it) is a larger
+    ratio than under load (quiet: the fix 1.43×, rounds 1.30–1.62; 01fdaf9 2.44×, 2.17–3.21), and one at load
+    22–33 (the fix 1.24×, 01fdaf9 2.68×)."""
     return [
         Check("sessions", "slowest", f"{n} sessions at once (new chats, ~3.5 s model): slowest reply", "s", 1.25),
-        Check("sessions", "cpu", f"{n} sessions at once: app CPU per reply", "ms", 3.00),
-        Check("short", "first", "short reply, a new chat's first: whole reply", "s", 1.30),
-        Check("short", "later", "short reply, a follow-up: whole reply", "s", 1.60),
+        Check("sessions", "cpu", f"{n} sessions at once: app CPU per reply", "ms", 3.50),
+        Check("short", "first", "short reply, a new chat's first: whole reply", "s", 1.90),
+        Check("short", "later", "short reply, a follow-up: whole reply", "s", 1.90),
         Check("stream", "whole", "3,000-token stream: whole reply", "s", 1.30),
         Check("compare", "whole", "three-model compare: every reply whole", "s", 1.60),
-        Check("cpu", "per_reply", "app CPU per short follow-up reply (10 sessions side by side)", "ms", 6.00),
+        Check("cpu", "per_reply", "app CPU per short follow-up reply (10 sessions side by side)", "ms", 7.00),
     ]
 
 
