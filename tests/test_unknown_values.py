@@ -17,6 +17,7 @@ from gateway.evaluation import worker
 from gateway.evaluation.votes import Verdict, Vote, compare_subject
 from gateway.store import LOCAL_OWNER, get_store
 from gateway.store.evaluation import Evaluations
+from tests.support.pages import proto_strings
 
 APP = "../home.py"
 UNPRICED, FAILING = "upstream-echo", "error-internal"
@@ -25,24 +26,7 @@ WRONG = re.compile(r"\bNone\b|\bnan\b|\bNaN\b|\$0(?:\.0*)?(?![\d.])")
 
 def strings(at: AppTest) -> list[tuple[str, str]]:
     """(where, text) for every string field of every element on the page, and every cell of every table."""
-    found: list[tuple[str, str]] = []
-
-    def fields(message, where: str) -> None:
-        for descriptor, value in message.ListFields():
-            if descriptor.type == descriptor.TYPE_MESSAGE:
-                for item in (value if descriptor.is_repeated else [value]):
-                    fields(item, f"{where}.{descriptor.name}")
-            elif descriptor.type == descriptor.TYPE_STRING and descriptor.name != "id":
-                found.extend((f"{where}.{descriptor.name}", item)
-                             for item in (value if descriptor.is_repeated else [value]))
-
-    def walk(node) -> None:
-        if (proto := getattr(node, "proto", None)) is not None and type(proto).__name__ != "Arrow":
-            fields(proto, type(proto).__name__)
-        for child in (getattr(node, "children", None) or {}).values():
-            walk(child)
-
-    walk(at._tree)
+    found = proto_strings(at, lambda kind, name, repeated: name != "id", skip=("Arrow",))  # (tables: below)
     for table in at.dataframe:
         frame = table.value
         found.extend((f"table {list(frame.columns)}", str(v)) for column in frame.columns for v in frame[column]

@@ -25,7 +25,7 @@ from gateway.store.evaluation import Evaluations
 from gateway.usage import Col
 from tests.conftest import APP_ENV
 from tests.support.hostile import MARKUP_ERROR, MARKUP_MODELS, hostile_server
-from tests.support.pages import RUN_TIMEOUT, signed_in
+from tests.support.pages import RUN_TIMEOUT, proto_strings, signed_in
 
 APP = "../home.py"
 RENDER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])  # as Streamlit: HTML is text
@@ -35,26 +35,8 @@ MARKDOWN_LISTS = {"Radio": {"options", "captions"}}  # and the lists of them (a 
 
 def markdown_fields(at: AppTest) -> list[tuple[str, str]]:
     """(element type.field, text) for every Markdown-bearing string on the page, sidebar and toasts included."""
-    found: list[tuple[str, str]] = []
-
-    def fields(message, where: str) -> None:
-        for descriptor, value in message.ListFields():
-            if descriptor.type == descriptor.TYPE_MESSAGE:
-                for item in (value if descriptor.is_repeated else [value]):
-                    fields(item, f"{where}.{descriptor.name}")
-            elif descriptor.name in MARKDOWN_FIELDS and isinstance(value, str):
-                found.append((f"{where}.{descriptor.name}", value))
-            elif descriptor.name in MARKDOWN_LISTS.get(message.DESCRIPTOR.name, ()):
-                found.extend((f"{where}.{descriptor.name}", item) for item in value)
-
-    def walk(node) -> None:
-        if (proto := getattr(node, "proto", None)) is not None:
-            fields(proto, type(proto).__name__)
-        for child in (getattr(node, "children", None) or {}).values():
-            walk(child)
-
-    walk(at._tree)
-    return found
+    return proto_strings(at, lambda kind, name, repeated: (name in MARKDOWN_FIELDS and not repeated)
+                         or name in MARKDOWN_LISTS.get(kind, ()))
 
 
 def rendered_markup(at: AppTest) -> list[tuple[str, str]]:

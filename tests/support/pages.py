@@ -6,6 +6,7 @@ test sets AUTH_MODE=oidc)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +47,30 @@ def signed_in(email: str, name: str | None = None, **claims: Any) -> dict[str, A
 def open_signed_in(path: str | None, email: str, *, name: str | None = None, **options: Any) -> AppTest:
     """`open_page(path, **options)` as the analyst `email` (AUTH_MODE=oidc, set by the test)."""
     return open_page(path, user=signed_in(email, name), **options)
+
+
+def proto_strings(at: AppTest, keep: Callable[[str, str, bool], bool],
+                  skip: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """(element type.field path, text) for the string fields of every element on the page (sidebar and toasts
+    included) that `keep(message type, field name, repeated)` keeps, a repeated field item by item; elements whose
+    proto type is in `skip` are not read."""
+    found: list[tuple[str, str]] = []
+
+    def fields(message: Any, where: str) -> None:
+        for descriptor, value in message.ListFields():
+            if descriptor.type == descriptor.TYPE_MESSAGE:
+                for item in (value if descriptor.is_repeated else [value]):
+                    fields(item, f"{where}.{descriptor.name}")
+            elif descriptor.type == descriptor.TYPE_STRING and keep(message.DESCRIPTOR.name, descriptor.name,
+                                                                      descriptor.is_repeated):
+                found.extend((f"{where}.{descriptor.name}", item)
+                             for item in (value if descriptor.is_repeated else [value]))
+
+    def walk(node: Any) -> None:
+        if (proto := getattr(node, "proto", None)) is not None and type(proto).__name__ not in skip:
+            fields(proto, type(proto).__name__)
+        for child in (getattr(node, "children", None) or {}).values():
+            walk(child)
+
+    walk(at._tree)
+    return found
