@@ -147,6 +147,16 @@ def recorded_calls(proxy) -> list[dict]:
     return read_calls(callback_log(proxy.process.pid))
 
 
+def start_run(at: AppTest) -> None:
+    """On /evaluate: paste PASTED as a set, save it, pick two models, get the quote and start the run."""
+    at.text_area(key="eval_paste").set_value(PASTED)
+    at.text_input(key="eval_set_name_").set_value("two checks").run()
+    at.button(key="eval_save_set").click().run()
+    at.multiselect(key="eval_models").set_value(["eval-quick", "demo-fast"]).run()
+    at.button(key="eval_quote").click().run()
+    at.button(key="eval_start").click().run()
+
+
 def test_a_run_started_by_a_header_signed_in_analyst_names_her_on_every_call(app_env, monkeypatch):
     """AUTH_MODE=header: the reverse proxy's X-Forwarded-Email is all the page knows of her (the request headers
     AppTest cannot send are given to `st.context.headers`, parsed by the app as a browser's would be)."""
@@ -157,12 +167,7 @@ def test_a_run_started_by_a_header_signed_in_analyst_names_her_on_every_call(app
     at.run()
     at.switch_page("pages/evaluate.py").run()
     assert not at.exception, at.exception
-    at.text_area(key="eval_paste").set_value(PASTED)
-    at.text_input(key="eval_set_name_").set_value("two checks").run()
-    at.button(key="eval_save_set").click().run()
-    at.multiselect(key="eval_models").set_value(["eval-quick", "demo-fast"]).run()
-    at.button(key="eval_quote").click().run()
-    at.button(key="eval_start").click().run()
+    start_run(at)
     assert not at.exception, at.exception
     run_id = at.query_params["run"]
     running = worker.running(ANA, run_id)  # owned by her: the header's address, lower-cased
@@ -189,12 +194,7 @@ def test_over_budget_a_run_refuses_to_start_and_the_page_says_so(app_env, monkey
     monkeypatch.setenv("ANALYST_MONTHLY_BUDGET_USD", "1.00")
     spend(ANA, 0.9999)  # not spent yet, but no room for the run's quote
     at = visit("pages/evaluate.py")
-    at.text_area(key="eval_paste").set_value(PASTED)
-    at.text_input(key="eval_set_name_").set_value("two checks").run()
-    at.button(key="eval_save_set").click().run()
-    at.multiselect(key="eval_models").set_value(["eval-quick", "demo-fast"]).run()
-    at.button(key="eval_quote").click().run()
-    at.button(key="eval_start").click().run()
+    start_run(at)
     assert not at.exception, at.exception
     refusals = [e.value for e in at.error if "this is expected to cost about" in e.value]  # (Markdown-escaped)
     assert refusals and "of your \\$1.00 budget for this month is left" in refusals[0], [e.value for e in at.error]
