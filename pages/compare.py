@@ -17,6 +17,7 @@ from ui.compare_inputs import choose_models, choose_params
 from ui.compare_panels import draw_panels, stream_into_panels
 from ui.compare_results import show_results
 from ui.history import history_sidebar, open_linked
+from ui.judge_round import judge_round_section
 from ui.layout import page_setup, status_banner
 from ui.refusal import show_refusal
 from ui.saving import SETTLE, saving_banner
@@ -108,6 +109,7 @@ if run is not None:
 # --- The vote, then the results ------------------------------------------------------------------------------------
 
 vote_on_round(store, owner, comparison, blind)
+judge_round_section(store, owner, comparison, catalogue, settings, blind)
 if not comparison.rounds:
     st.caption("Type a prompt below: it goes to every model at once, and follow-ups continue each model's own thread.")
 show_results(comparison, keys, blind, on_diff=lambda: store.save_view(comparison, owner),  # the pair is kept

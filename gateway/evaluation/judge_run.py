@@ -85,7 +85,25 @@ class Progress:
 def run_pass(run: EvalRun, owner: str, todo: Sequence[Pair], judge_model: ModelRecord, template: str,
              evaluations: Evaluations, settings: Settings, sender: Sender, concurrency: int,
              on_progress: Callable[[Progress], None] | None = None) -> Progress:
-    """Judge every pair (both orders), save each verdict as the judge's vote, and return what happened."""
+    """Judge every pair (both orders), save each verdict as the judge's vote on its row, and return what happened."""
+    def save(pair: Pair, found: PairJudgement) -> bool:
+        vote = found.vote(eval_subject(run.id, pair.row))
+        if vote is not None:
+            evaluations.vote(Vote(vote.subject, vote.models, vote.verdict, vote.winner, comment=vote.comment,
+                                  judge=judge_model.key, flagged=found.flagged), owner)
+        return vote is not None
+
+    return judge_pairs(todo, judge_model, template, evaluations, owner, run.id, settings, sender, concurrency,
+                       on_judged=save, on_progress=on_progress)
+
+
+def judge_pairs(todo: Sequence[Pair], judge_model: ModelRecord, template: str, evaluations: Evaluations,
+                owner: str, about: str, settings: Settings, sender: Sender, concurrency: int, *,
+                on_judged: Callable[[Pair, PairJudgement], bool] | None = None,
+                on_progress: Callable[[Progress], None] | None = None) -> Progress:
+    """Ask the judge about every pair in both orders, `concurrency` calls at a time, each call through the sending
+    door and into the usage ledger (kind "judge", `about`: the run or comparison it was made for). `on_judged` runs
+    for each pair judged (in a worker thread); it returns whether the pair had a readable verdict."""
     judge.check_template(Mode.PAIRWISE, template)
     progress = Progress(len(todo))
     lock = threading.Lock()
@@ -108,7 +126,7 @@ def run_pass(run: EvalRun, owner: str, todo: Sequence[Pair], judge_model: ModelR
             for _ in sending.stream:
                 pass
             reply = sending.stream.reply
-            evaluations.record_call(owner, "judge", run.id, reply)  # (the ledger: /usage and the budget)
+            evaluations.record_call(owner, "judge", about, reply)  # (the ledger: /usage and the budget)
         finally:
             sending.settle()
         return reply
@@ -116,18 +134,18 @@ def run_pass(run: EvalRun, owner: str, todo: Sequence[Pair], judge_model: ModelR
     def one(pair: Pair) -> None:
         forward, backward = pair.messages(template)
         replies = [ask(forward), ask(backward)]
+        spent = sum(r.metrics.cost or 0.0 for r in replies if r is not None)
         if any(r is None for r in replies):
+            with lock:
+                progress.cost += spent
             return
         found = judge.judge_pair(pair.first, pair.second, replies[0].text, replies[1].text)  # type: ignore[union-attr]
-        vote = found.vote(eval_subject(run.id, pair.row))
-        if vote is not None:
-            evaluations.vote(Vote(vote.subject, vote.models, vote.verdict, vote.winner, comment=vote.comment,
-                                  judge=judge_model.key, flagged=found.flagged), owner)
+        readable = on_judged(pair, found) if on_judged is not None else found.readable
         with lock:
             progress.done += 1
             progress.flagged += found.flagged
-            progress.unreadable += vote is None
-            progress.cost += sum(r.metrics.cost or 0.0 for r in replies if r is not None)
+            progress.unreadable += not readable
+            progress.cost += spent
             progress.judgements.append(found)
             if on_progress is not None:
                 on_progress(progress)
