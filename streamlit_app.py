@@ -2,9 +2,9 @@
 
 Streamlit finds `app` below (an `st.App`, on Starlette) and serves `home.py` as the first page, the files in
 `pages/` as the others, and the routes of `api/` (`/api/models`, `/api/health`, `/api/usage`, `/api/compare`,
-`/api/openapi.json`) beside them, every request behind `MIDDLEWARE` (api/policy.py). `MediaGuard` answers
-Streamlit's `/media/` links only for the analyst a download was built for, during that download
-(api/media_guard.py). AppTest opens `home.py`.
+`/api/judge`, `/api/runs…`, `/api/openapi.json`) beside them, every request behind `MIDDLEWARE` (api/policy.py).
+`MediaGuard` answers Streamlit's `/media/` links only for the analyst a download was built for, during that
+download (api/media_guard.py). AppTest opens `home.py`.
 """
 
 import streamlit as st

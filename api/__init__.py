@@ -3,7 +3,8 @@
 `ROUTES` are Starlette routes that `streamlit_app.py` hands to `st.App`, so one `streamlit run` serves the pages and
 the API on one port, behind `MIDDLEWARE` (`policy`: the Host, no cross-site writes, JSON bodies, headers on every
 answer). One concern a module: `access` (who is calling), `http` (JSON in and out, errors, the body limit),
-`validation` (every request against the OpenAPI document), `models`, `health`, `usage`, `compare` and `openapi`
+`validation` (every request against the OpenAPI document), `models`, `health`, `usage`, `compare`, `judge`, `runs`
+and `openapi`
 (the endpoints). Every decision is the gateway's; nothing here draws.
 """
 
@@ -16,9 +17,11 @@ from starlette.routing import Route
 from api.compare import compare
 from api.health import health
 from api.http import ApiError, Call, endpoint
+from api.judge import judge
 from api.models import catalogue_models, list_models, refresh_models
 from api.openapi import openapi
 from api.policy import RequestPolicy
+from api.runs import compare_runs, list_runs, run_results
 from api.usage import usage_endpoint
 
 SERVED: dict[str, dict[str, Route]] = {}  # path → method → route
@@ -50,6 +53,10 @@ ROUTES = [
     _route("/api/health", "GET", health),
     _route("/api/usage", "GET", usage_endpoint),
     _route("/api/compare", "POST", compare, threaded=False),
+    _route("/api/judge", "POST", judge),
+    _route("/api/runs", "GET", list_runs),
+    _route("/api/runs/results", "GET", run_results),
+    _route("/api/runs/compare", "GET", compare_runs),
     _route("/api/openapi.json", "GET", openapi),
     Route("/api", endpoint(_elsewhere, threaded=False), methods=ANY_METHOD),
     Route("/api/{rest:path}", endpoint(_elsewhere, threaded=False), methods=ANY_METHOD),

@@ -233,6 +233,118 @@ SCHEMAS: dict[str, Any] = {
         "type": "object", "required": ["replies"],
         "properties": {"replies": {"type": "array", "items": _ref("Reply"),
                                    "description": "Every run of every model, model by model."}}}]},
+    "JudgeRequest": {
+        "type": "object", "additionalProperties": False,
+        "description": "Either `comparison` (one of your saved comparisons; its latest round unless `round` names "
+                       "one) or `prompt` with two `replies`.",
+        "properties": {
+            "judge": {"type": "string", "minLength": 1, "maxLength": 256, "description": "The judge model's key "
+                      "(GET /api/models); left out: the team's default judge (JUDGE_MODEL)."},
+            "comparison": {"type": "string", "minLength": 1, "maxLength": 64,
+                           "description": "A saved comparison's id (POST /api/compare's `id`, a link's `?c=`)."},
+            "round": {"type": "string", "minLength": 1, "maxLength": 64, "description": "The round's key (default: "
+                      "the latest round)."},
+            "prompt": {"type": "string", "minLength": 1, "description": "The question both replies answer."},
+            "replies": {"type": "array", "minItems": 2, "maxItems": 2, "items": {
+                "type": "object", "required": ["text"], "additionalProperties": False, "title": "reply",
+                "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 256,
+                                        "description": "What the verdict calls it (default `first`, `second`)."},
+                               "text": {"type": "string"}}}},
+            "template": {"type": "string", "minLength": 1, "description": "The judge's prompt, with `{question}`, "
+                         "`{first}` and `{second}` (default: the pairwise prompt /compare shows)."},
+        },
+    },
+    "PairVerdict": {
+        "type": "object", "required": ["first", "second", "forward", "backward", "flagged", "readable", "winner",
+                                       "reasons"],
+        "properties": {
+            "first": {"type": "string"}, "second": {"type": "string"},
+            "forward": {**_NULLABLE_STR, "description": "What the judge chose shown `first` first: a name, `tie`, "
+                        "or null (unreadable)."},
+            "backward": {**_NULLABLE_STR, "description": "The same with the two swapped."},
+            "flagged": {"type": "boolean", "description": "The two orders disagreed: counted as a tie."},
+            "readable": {"type": "boolean"},
+            "winner": {**_NULLABLE_STR, "description": "The winner both orders agree on (null: a tie or none)."},
+            "reasons": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "Judgement": {
+        "type": "object", "required": ["judge", "comparison", "round", "verdict", "winner", "flagged", "saved",
+                                       "pairs", "calls", "quote", "cost", "refused"],
+        "properties": {
+            "judge": {"type": "string"},
+            "comparison": {**_NULLABLE_STR, "description": "The judged comparison (null for two texts)."},
+            "round": {**_NULLABLE_STR, "description": "The judged round's key."},
+            "verdict": {"enum": ["best", "tie", None], "description": "`best` (see `winner`), `tie`, or null when "
+                        "an answer was unreadable (no verdict is guessed)."},
+            "winner": _NULLABLE_STR,
+            "flagged": {"type": "boolean", "description": "A tie because a verdict changed when the replies swapped "
+                        "places."},
+            "saved": {"type": "boolean", "description": "Saved as the judge's vote on the round (the leaderboard's "
+                      "Verdicts: Judge)."},
+            "pairs": {"type": "array", "items": _ref("PairVerdict")},
+            "calls": {"type": "integer", "description": "Calls made to the judge (two per pair)."},
+            "quote": {"type": "number", "description": "The expected cost quoted before sending (USD, an upper "
+                      "bound)."},
+            "cost": {"type": "number", "description": "What the judge's calls cost (USD; in your usage)."},
+            "refused": {**_NULLABLE_STR, "description": "Why a call was not sent (e.g. the judge's context "
+                        "window), when one was not."},
+        },
+    },
+    "RunSummary": {
+        "type": "object", "required": ["id", "set", "models", "rows", "status", "cellsDone", "cellsTotal", "quote",
+                                       "cost", "createdAt", "url"],
+        "properties": {
+            "id": {"type": "string"}, "set": {"type": "object", "required": ["id", "name"], "properties": {
+                "id": {"type": "string"}, "name": {"type": "string"}}},
+            "models": {"type": "array", "items": {"type": "string"}}, "rows": {"type": "integer"},
+            "status": {"enum": ["running", "stopped", "finished", "interrupted"]},
+            "cellsDone": {"type": "integer"}, "cellsTotal": {"type": "integer"}, "quote": _NULLABLE_NUM,
+            "cost": {"type": "number"}, "createdAt": {"type": "number", "description": "Epoch seconds."},
+            "url": {"type": "string", "description": "Where it opens on the pages."},
+        },
+    },
+    "RunList": {"type": "object", "required": ["runs"], "properties": {
+        "runs": {"type": "array", "items": _ref("RunSummary"), "description": "Your latest 50 runs, newest first."}}},
+    "RunResults": {
+        "type": "object", "required": ["format", "id", "models", "rows", "cells", "run", "summary", "judged"],
+        "description": "The page's JSON export of the run, with its summary and the judge's verdicts.",
+        "properties": {
+            "format": {"type": "string"}, "id": {"type": "string"}, "models": {"type": "array"},
+            "rows": {"type": "array", "description": "The prompts as run (prompt, system_prompt, expected, tag)."},
+            "cells": {"type": "array", "items": {"type": "object", "required": ["row", "passed", "calls", "reply"],
+                                                 "properties": {"row": {"type": "integer"},
+                                                                "passed": {"type": ["boolean", "null"]},
+                                                                "calls": {"type": "integer"},
+                                                                "reply": _ref("Reply")}}},
+            "run": _ref("RunSummary"),
+            "summary": {"type": "array", "items": {"type": "object", "required": ["model", "passRate"],
+                                                   "properties": {"model": {"type": "string"},
+                                                                  "passRate": _NULLABLE_NUM}},
+                        "description": "Per model: cells, complete, failed, checked, passed, passRate (of the "
+                                       "checked rows), medianTtft, totalCost."},
+            "judged": {"type": "array", "items": {"type": "object", "required": ["row", "judge", "verdict",
+                                                                                 "winner", "flagged"]},
+                       "description": "Your judge passes' verdicts on the rows (row from 0)."},
+        },
+    },
+    "RunComparison": {
+        "type": "object", "required": ["a", "b", "summary", "mcnemar", "total_time_difference", "rows"],
+        "properties": {
+            "a": {"type": "object", "required": ["run", "model"]},
+            "b": {"type": "object", "required": ["run", "model"]},
+            "summary": {"type": "array", "items": {"type": "string"}, "description": "The verdicts in words; "
+                        "\"no clear difference\" when p ≥ 0.05 or the interval holds 0."},
+            "mcnemar": {"type": "object", "required": ["fail_to_pass", "pass_to_fail", "compared", "p_value"],
+                        "properties": {"fail_to_pass": {"type": "integer"}, "pass_to_fail": {"type": "integer"},
+                                       "compared": {"type": "integer"}, "p_value": {"type": "number"}}},
+            "total_time_difference": {"oneOf": [{"type": "object", "required": ["mean", "low", "high", "rows"]},
+                                                {"type": "null"}],
+                                      "description": "B − A seconds per reply: the mean and its paired-bootstrap "
+                                                     "95 % interval."},
+            "rows": {"type": "array", "items": {"type": "object"}},
+        },
+    },
     "UsageRow": {
         "type": "object", "required": ["replies", "failed", "tokens", "promptTokens", "completionTokens", "cost",
                                        "estimatedCost", "costPerReply", "meanTtft", "meanTotal", "unpriced"],
@@ -311,6 +423,9 @@ _SOURCE_HEADERS = {
                               "on /api/models/catalogue. Absent when it was read."),
 }
 
+_RUN_PARAMETER = {"name": "run", "in": "query", "required": True, "schema": {"type": "string", "maxLength": 64},
+                  "description": "The run's id (GET /api/runs)."}
+
 _SSE = ("Server-Sent Events (`stream=true`): `start` (CompareStarted), one `chunk` per piece of text a model sends "
         "(`{\"model\", \"run\", \"text\"}`), one `reply` (Reply) as each reply ends, then `done` (Comparison). "
         "Comment lines keep a quiet stream open.")
@@ -324,7 +439,8 @@ def document(max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS) -> dict[str, An
     return {
         "openapi": "3.1.0",
         "info": {"title": "LLM Gateway Dashboard API", "version": gateway.__version__, "description":
-                 "The dashboard's catalogue, proxy health, usage and comparisons over HTTP, served by the same process "
+                 "The dashboard's catalogue, proxy health, usage, comparisons, a judge model and evaluation runs "
+                 "over HTTP, served by the same process "
                  "as the pages, with the pages' sign-in (AUTH_MODE): `none` answers loopback clients only unless "
                  "API_ALLOW_REMOTE=true; `header` takes the analyst from the same AUTH_HEADER as the pages; `oidc` "
                  "takes a personal API token (`Authorization: Bearer <token>`) the analyst created on the Usage page. "
@@ -415,6 +531,63 @@ def document(max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS) -> dict[str, An
                                      "this request's expected cost does not fit what is left of it beside the "
                                      "requests on their way (kind `budget_exceeded`)."),
                     }, writes=True),
+                },
+            },
+            "/api/judge": {
+                "post": {
+                    "summary": "A judge model compares replies in both orders: a round of your comparison (the "
+                               "verdict saved as the judge's vote on it) or two texts",
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": _ref("JudgeRequest")}}},
+                    "responses": _responses({
+                        "200": _json(_ref("Judgement"), "The verdict, every pair in both orders, the quote and the "
+                                     "cost."),
+                        "400": _error("The request is not valid, the judge is not in the catalogue (kind "
+                                      "`model_not_found`), the prompt lacks a field, or there are not two complete "
+                                      "replies to judge. Nothing is sent."),
+                        "402": _json(_ref("BudgetRefusal"), "Not sent: the quote does not fit what is left of your "
+                                     "monthly budget (kind `budget_exceeded`). Or, as ErrorAnswer, the budget ran "
+                                     "out part-way (the calls made are counted; nothing saved)."),
+                        "404": _error("No comparison of yours with that id, or no round with that key (kind "
+                                      "`not_found`)."),
+                        "409": _error("The round was sent blind and you have not voted on it (kind `blind`): "
+                                      "the verdict would name the models."),
+                        "503": _error("The app's database is not answering."),
+                    }, writes=True),
+                },
+            },
+            "/api/runs": {
+                "get": {
+                    "summary": "Your evaluation runs, newest first",
+                    "responses": _responses({"200": _json(_ref("RunList"), "Your runs."),
+                                             "503": _error("The app's database is not answering.")}),
+                },
+            },
+            "/api/runs/results": {
+                "get": {
+                    "summary": "One of your runs: every row and cell, the per-model summary, the judge's verdicts",
+                    "parameters": [_RUN_PARAMETER],
+                    "responses": _responses({"200": _json(_ref("RunResults"), "The run's results."),
+                                             "404": _error("No run of yours with that id (kind `not_found`)."),
+                                             "503": _error("The app's database is not answering.")}),
+                },
+            },
+            "/api/runs/compare": {
+                "get": {
+                    "summary": "One model of a run against a model of another run of the same prompts (or of the "
+                               "same run): changed rows, McNemar's exact test, a paired bootstrap of the time",
+                    "parameters": [_RUN_PARAMETER,
+                                   {"name": "model", "in": "query", "schema": {"type": "string", "maxLength": 256},
+                                    "description": "A's model (one of the run's)."},
+                                   {"name": "other_run", "in": "query", "schema": {"type": "string",
+                                                                                   "maxLength": 64},
+                                    "description": "B's run (default: the same run)."},
+                                   {"name": "other_model", "in": "query", "schema": {"type": "string",
+                                                                                     "maxLength": 256},
+                                    "description": "B's model."}],
+                    "responses": _responses({"200": _json(_ref("RunComparison"), "The comparison."),
+                                             "404": _error("No run of yours with that id (kind `not_found`)."),
+                                             "503": _error("The app's database is not answering.")}),
                 },
             },
             "/api/openapi.json": {

@@ -163,6 +163,10 @@ class Settings:
     eval_concurrency: int = setting(
         "Evaluation calls at once", Number(1, whole=True), 4, "Calls an evaluation run makes at once (at most 32 are "
         "used).", section="evaluation", commented=True)
+    judge_model: str = setting(
+        "Team default judge", Text(), "", "The model a judge pass starts with on /compare and /evaluate, and the API's "
+        "judge when a request names none (a catalogue key, e.g. `gpt-4o`; empty: the first model with `judge` in "
+        "its key). Each pass may pick another.", section="evaluation", commented=True)
     # Analysts (gateway/analyst.py). Per-analyst keys and budgets are tables in secrets.toml: [analyst_keys],
     # [analyst_budgets] (analyst id = lower-cased e-mail → key / USD).
     auth_mode: str = setting(

@@ -97,3 +97,11 @@ def test_the_demo_judge_scores_against_a_reference_and_a_rubric():
     assert judge.read_score(ask_demo(right)) == judge.Score(1.0, "It gives the expected answer.")
     score = judge.read_score(ask_demo(wrong))
     assert score is not None and score.value == 0.0 and "42" in score.reason
+
+
+def test_the_team_default_judge_is_used_when_the_catalogue_has_it_else_a_judge_by_name():
+    keys = ["gpt-4o", "eval-judge", "claude"]
+    assert judge.default_judge(keys, "claude") == "claude"
+    assert judge.default_judge(keys, "gone-model") == "eval-judge"  # JUDGE_MODEL not served (any more)
+    assert judge.default_judge(keys) == "eval-judge"
+    assert judge.default_judge(["gpt-4o"]) is None

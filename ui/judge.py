@@ -19,6 +19,7 @@ from gateway.store import Unavailable
 from gateway.store.evaluation import Evaluations
 from ui.evaluate import run_cost
 from ui.format import count, usd
+from ui.judge_round import default_judge
 from ui.markdown import plain
 
 POLL = 0.25  # seconds between progress redraws while a pass runs
@@ -32,7 +33,7 @@ def judge_section(evaluations: Evaluations, owner: str, run: EvalRun, catalogue:
             st.caption("No judge can be chosen now (the catalogue is empty).")
             return
         keys = list(models)
-        default = next((i for i, key in enumerate(keys) if "judge" in key), 0)
+        default = default_judge(keys, settings)
         judge_col, pair_col = st.columns([1, 2])
         judge_key = judge_col.selectbox("Judge model", keys, index=default, key=f"judge_model_{run.id}")
         pair = pair_col.multiselect("Two models of this run", run.models, default=list(run.models[:2]),

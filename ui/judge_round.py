@@ -19,6 +19,7 @@ from gateway import Catalogue, Settings
 from gateway.analyst import is_admin
 from gateway.conversation import Conversation, Round
 from gateway.errors import GatewayError
+from gateway.evaluation import judge as judging
 from gateway.evaluation import judge_round
 from gateway.evaluation.blind import Blind
 from gateway.evaluation.judge import TEMPLATES, Choice, Mode, PairJudgement, TemplateError, check_template
@@ -99,8 +100,10 @@ _PASS = "round_judge_pass_{}_{}"  # session key: the last pass on a round by a j
 
 
 def default_judge(keys: list[str], settings: Settings) -> int:
-    """The judge picked first: a model with "judge" in its key, else the first."""
-    return next((i for i, key in enumerate(keys) if "judge" in key), 0)
+    """Where the judge picker starts: the team's default judge (JUDGE_MODEL), else a model with "judge" in its key,
+    else the first."""
+    found = judging.default_judge(keys, settings.judge_model)
+    return keys.index(found) if found is not None else 0
 
 
 def show_verdict(vote: Vote) -> None:

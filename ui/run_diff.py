@@ -85,14 +85,4 @@ def show(comparison: RunComparison) -> None:
 
 
 def to_json(comparison: RunComparison) -> str:
-    passes, time = comparison.passes, comparison.total_time
-    return json.dumps({
-        "a": {"run": comparison.a.run.id, "model": comparison.a.model},
-        "b": {"run": comparison.b.run.id, "model": comparison.b.model},
-        "summary": run_diff.summary_lines(comparison),
-        "mcnemar": {"fail_to_pass": passes.fixed, "pass_to_fail": passes.broke, "compared": passes.compared,
-                    "p_value": passes.p_value},
-        "total_time_difference": None if time is None else {
-            "mean": time.mean, "low": time.low, "high": time.high, "rows": time.rows},
-        "rows": json.loads(comparison.rows.to_json(orient="records")),
-    }, ensure_ascii=False, indent=1)
+    return json.dumps(run_diff.to_dict(comparison), ensure_ascii=False, indent=1)

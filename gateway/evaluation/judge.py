@@ -125,6 +125,14 @@ def pair_messages(template: str, question: str, first: str, second: str) -> tupl
             messages(Mode.PAIRWISE, template, question=question, first=second, second=first))
 
 
+def default_judge(keys: Sequence[str], configured: str = "") -> str | None:
+    """The judge a pass starts with: the team's default (JUDGE_MODEL) when it is one of `keys`, else the first key
+    with "judge" in it; None when neither is there."""
+    if configured and configured in keys:
+        return configured
+    return next((key for key in keys if "judge" in key.lower()), None)
+
+
 # --- Reading the judge's answer ----------------------------------------------------------------------------------
 
 def _json_object(text: str) -> Mapping[str, object] | None:

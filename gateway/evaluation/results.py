@@ -106,14 +106,18 @@ def to_csv(run: EvalRun, cells: Sequence[Cell]) -> str:
     return frame_csv(cells_frame(run, cells))
 
 
-def to_json(run: EvalRun, cells: Sequence[Cell]) -> str:
-    data: dict[str, Any] = {
+def to_dict(run: EvalRun, cells: Sequence[Cell]) -> dict[str, Any]:
+    """The run and every saved cell, as the JSON export (and the API) give them."""
+    return {
         "format": FORMAT, "id": run.id, "set": {"id": run.set_id, "name": run.set_name}, "models": list(run.models),
         "params": run.params.to_dict(), "status": run.status.value, "created_at": run.created_at,
         "rows": [row.to_dict() for row in run.rows],
         "cells": [{"row": c.row, "passed": c.passed, "calls": c.attempts, "reply": c.reply.to_dict()}
                   for c in cells]}
-    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+def to_json(run: EvalRun, cells: Sequence[Cell]) -> str:
+    return json.dumps(to_dict(run, cells), ensure_ascii=False, indent=1)
 
 
 def comparison_id(run: EvalRun, row: int) -> str:

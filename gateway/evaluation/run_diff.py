@@ -20,9 +20,11 @@ interval includes 0 it reads "no clear difference".
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -234,3 +236,19 @@ def summary_lines(comparison: RunComparison) -> list[str]:
         lines.append(f"Not compared: {comparison.only_a} {_rows(comparison.only_a)} only in A's run, "
                      f"{comparison.only_b} only in B's.")
     return lines
+
+
+def to_dict(comparison: RunComparison) -> dict[str, Any]:
+    """The comparison as its JSON export (and the API) give it: the sides, the verdicts in words, the test, the
+    interval, every matched row."""
+    passes, time = comparison.passes, comparison.total_time
+    return {
+        "a": {"run": comparison.a.run.id, "model": comparison.a.model},
+        "b": {"run": comparison.b.run.id, "model": comparison.b.model},
+        "summary": summary_lines(comparison),
+        "mcnemar": {"fail_to_pass": passes.fixed, "pass_to_fail": passes.broke, "compared": passes.compared,
+                    "p_value": passes.p_value},
+        "total_time_difference": None if time is None else {
+            "mean": time.mean, "low": time.low, "high": time.high, "rows": time.rows},
+        "rows": json.loads(comparison.rows.to_json(orient="records")),
+    }

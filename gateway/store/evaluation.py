@@ -88,6 +88,10 @@ class Evaluations:
         """The verdicts of one judge model, run by the analyst, on subjects starting with `prefix`, by subject."""
         return self.store._read(None, lambda c: _my_votes(c, prefix, owner, judge))
 
+    def judge_votes_any(self, prefix: str, owner: str) -> list[Vote] | Unavailable:
+        """Every judge model's verdicts, run by the analyst, on subjects starting with `prefix`."""
+        return self.store._read(None, lambda c: _judge_votes_any(c, prefix, owner))
+
     def record_call(self, owner: str, kind: str, about: str, reply: Reply) -> bool | Unavailable:
         """A call that is no saved reply of a chat, comparison or run (a judge's): into the usage ledger, so /usage
         and the budget count it. `about`: the run (or conversation) it was made for."""
@@ -211,10 +215,19 @@ def _my_vote(connection: sa.Connection, subject: str, owner: str) -> Vote | None
 
 
 def _my_votes(connection: sa.Connection, prefix: str, owner: str, judge: str = "") -> dict[str, Vote]:
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    found = connection.execute(sa.select(votes).where(V.owner == owner, V.judge == judge,
-                                                      V.subject.like(escaped + "%", escape="\\"))).mappings()
+    found = connection.execute(sa.select(votes).where(V.owner == owner, V.judge == judge, _starts(prefix))).mappings()
     return {row["subject"]: _vote_from(row) for row in found}
+
+
+def _judge_votes_any(connection: sa.Connection, prefix: str, owner: str) -> list[Vote]:
+    found = connection.execute(sa.select(votes).where(V.owner == owner, V.judge != "", _starts(prefix))).mappings()
+    return [_vote_from(row) for row in found]
+
+
+def _starts(prefix: str) -> Any:
+    """votes.subject starts with `prefix` (LIKE, its wildcards escaped)."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return V.subject.like(escaped + "%", escape="\\")
 
 
 def _votes(connection: sa.Connection, which: VoteFilter) -> pd.DataFrame:
