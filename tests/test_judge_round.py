@@ -20,8 +20,9 @@ from gateway.evaluation.votes import Verdict, compare_subject
 from gateway.params import ChatParams
 from gateway.reply import Metrics, Outcome, Reply
 from gateway.sending import Sender, start_compare
-from gateway.store import get_store
+from gateway.store import LOCAL_OWNER, get_store
 from gateway.store.evaluation import Evaluations, VoteFilter
+from gateway.store.judge_passes import JudgePasses
 from tests.support import upstream
 
 ANA = "ana@example.com"
@@ -165,8 +166,17 @@ def test_the_compare_page_judges_the_round_and_shows_the_verdict(app_env):
     key = at.session_state["comparison"].latest.key
     assert at.selectbox(key=f"round_judge_model_{key}").value == "eval-judge"
     assert any("1 pair, 2 calls (both orders): quote $" in c.value for c in at.caption)
+    edited = TEMPLATE + "\nBe strict about arithmetic."
+    at.text_area(key=f"round_judge_prompt_{key}").set_value(edited)
+    upstream.RECEIVED.clear()
     at.button(key=f"round_judge_start_{key}").click().run()
     assert not at.exception, at.exception
+    assert len(judge_requests("Be strict about arithmetic.", "1025")) == 2  # the edited prompt, both orders
+    comparison = at.session_state["comparison"]
+    saved = JudgePasses(get_store(load_settings(secrets={}, dotenv_path=None))).last(
+        compare_subject(comparison.id, key), LOCAL_OWNER)
+    assert saved is not None and saved.template == edited and saved.judge == "eval-judge"  # saved with the round
+    assert any("Starts from the prompt of your last pass here (eval-judge" in c.value for c in at.caption)
     said = " ".join(i.value for i in at.info)
     assert "eval-judge on this round: **eval-creative** is best (the same in both orders)" in said
     table = next(f.value for f in at.dataframe if "Counted as" in f.value.columns)

@@ -123,3 +123,34 @@ def test_a_judge_call_refused_before_sending_makes_the_pair_unreadable_and_says_
     assert found.refused.startswith("Not sent: the conversation is about")
     assert evaluations.judge_votes(f"eval:{run.id}:", ANA, "tiny-judge") == {}
     assert store.spending(ANA, since=0, until=time.time() + 60)[0] == 0  # nothing reached the ledger
+
+
+def test_the_evaluate_pages_judge_saves_its_edited_prompt_with_the_run_and_starts_from_it_next_time(app_env):
+    """"Judge this run": the prompt as edited is what the upstream receives, it is saved with the run (judge_passes),
+    and the section opened again starts from it."""
+    from gateway.store import LOCAL_OWNER
+    from gateway.store.judge_passes import JudgePasses, run_about
+    from tests.support.pages import open_page
+
+    config = load_settings(secrets={}, dotenv_path=None)
+    evaluations = Evaluations(get_store(config))
+    run = EvalRun.of(PromptSet("judge me", ROWS), ["good", "worse"])
+    assert evaluations.create_run(run, LOCAL_OWNER) is True
+    for row, (good, worse) in enumerate(zip(GOOD, WORSE)):
+        for model, text in (("good", good), ("worse", worse)):
+            reply = Reply(model, text, Outcome.COMPLETE, Metrics(ttft=0.1, total=0.5))
+            assert evaluations.save_cell(run.id, LOCAL_OWNER, Cell(row, reply, None)) is True
+    edited = TEMPLATES[Mode.PAIRWISE] + "\nWeigh correctness above all."
+    at = open_page("pages/evaluate.py", run=run.id)
+    assert at.selectbox(key=f"judge_model_{run.id}").value == "eval-judge"
+    at.text_area(key=f"judge_prompt_{run.id}").set_value(edited)
+    upstream.RECEIVED.clear()
+    at.button(key=f"judge_start_{run.id}").click().run()
+    assert not at.exception, at.exception
+    assert len([r for r in judge_requests() if "Weigh correctness above all." in r["messages"][-1]["content"]]) == 6
+    saved = JudgePasses(get_store(config)).last(run_about(run.id), LOCAL_OWNER)
+    assert saved is not None and (saved.template, saved.judge, saved.models) == (edited, "eval-judge",
+                                                                                ("good", "worse"))
+    again = open_page("pages/evaluate.py", run=run.id)
+    assert again.text_area(key=f"judge_prompt_{run.id}").value == edited
+    assert JudgePasses(get_store(config)).last(run_about(run.id), ANA) is None  # Ana's passes are her own

@@ -12,14 +12,15 @@ from gateway import Catalogue, ModelRecord, Settings
 from gateway.analyst import is_admin
 from gateway.errors import GatewayError
 from gateway.evaluation import judge_run
-from gateway.evaluation.judge import TEMPLATES, Mode, TemplateError, check_template
+from gateway.evaluation.judge import Mode, TemplateError, check_template
 from gateway.evaluation.runs import EvalRun
 from gateway.sending import Sender
 from gateway.store import Unavailable
 from gateway.store.evaluation import Evaluations
+from gateway.store.judge_passes import run_about
 from ui.evaluate import run_cost
 from ui.format import count, usd
-from ui.judge_round import default_judge
+from ui.judge_round import default_judge, prompt_area
 from ui.markdown import plain
 
 POLL = 0.25  # seconds between progress redraws while a pass runs
@@ -38,10 +39,9 @@ def judge_section(evaluations: Evaluations, owner: str, run: EvalRun, catalogue:
         judge_key = judge_col.selectbox("Judge model", keys, index=default, key=f"judge_model_{run.id}")
         pair = pair_col.multiselect("Two models of this run", run.models, default=list(run.models[:2]),
                                     max_selections=2, key=f"judge_pair_{run.id}")
-        template = st.text_area("The judge's prompt", TEMPLATES[Mode.PAIRWISE], height=260,
-                                key=f"judge_prompt_{run.id}",
-                                help="{question}, {first} and {second} are filled in; each pair is asked twice, the "
-                                     "two replies swapped the second time.")
+        template = prompt_area(evaluations.store, owner, run_about(run.id), f"judge_prompt_{run.id}",
+                               "{question}, {first} and {second} are filled in; each pair is asked twice, the two "
+                               "replies swapped the second time.")
         if len(pair) != 2:
             st.caption("Pick two models of the run.")
             return

@@ -10,6 +10,7 @@ names the winner, and a vote cast after seeing it would not be blind)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 
 import pandas as pd
@@ -24,11 +25,12 @@ from gateway.evaluation import judge_round
 from gateway.evaluation.blind import Blind
 from gateway.evaluation.judge import TEMPLATES, Choice, Mode, PairJudgement, TemplateError, check_template
 from gateway.evaluation.judge_run import Progress
-from gateway.evaluation.votes import Verdict, Vote
+from gateway.evaluation.votes import Verdict, Vote, compare_subject
 from gateway.sending import Sender
 from gateway.store import Store
 from gateway.store.evaluation import Evaluations
-from ui.format import count, usd
+from gateway.store.judge_passes import JudgePass, JudgePasses
+from ui.format import ago, count, usd
 from ui.markdown import plain
 
 POLL = 0.25  # seconds between progress redraws while the judge works
@@ -56,10 +58,10 @@ def judge_round_section(store: Store, owner: str, comparison: Conversation, cata
         picked = models_col.multiselect("Replies to judge", models, default=models,
                                         key=f"round_judge_pair_{latest.key}",
                                         help="Every pair of these is judged, each in both orders.")
-        template = st.text_area("The judge's prompt", TEMPLATES[Mode.PAIRWISE], height=240,
-                                key=f"round_judge_prompt_{latest.key}",
-                                help="{question} (the round's prompt), {first} and {second} (two replies) are "
-                                     "filled in; each pair is asked twice, the replies swapped the second time.")
+        template = prompt_area(store, owner, compare_subject(comparison.id, latest.key),
+                               f"round_judge_prompt_{latest.key}",
+                               "{question} (the round's prompt), {first} and {second} (two replies) are filled in; "
+                               "each pair is asked twice, the replies swapped the second time.")
         evaluations = Evaluations(store)
         saved = judge_round.verdict_of(evaluations, comparison, latest, owner, judge_key)
         if saved is not None:
@@ -97,6 +99,19 @@ def judge_round_section(store: Store, owner: str, comparison: Conversation, cata
 
 
 _PASS = "round_judge_pass_{}_{}"  # session key: the last pass on a round by a judge (its pairs, cost)
+
+
+def prompt_area(store: Store, owner: str, about: str, key: str, help: str) -> str:
+    """The judge's prompt, shown and editable: it starts from the prompt of the analyst's last pass on `about` (saved
+    with the run or round), else the default; each pass saves the prompt it used."""
+    last = JudgePasses(store).last(about, owner, Mode.PAIRWISE.value)
+    saved = last if isinstance(last, JudgePass) else None
+    text = st.text_area("The judge's prompt", saved.template if saved else TEMPLATES[Mode.PAIRWISE], height=240,
+                        key=key, help=help)
+    if saved is not None:
+        st.caption(f"Starts from the prompt of your last pass here ({plain(saved.judge)}, {ago(time.time() - saved.at)}"
+                   "; each pass saves the prompt it used).")
+    return text
 
 
 def default_judge(keys: list[str], settings: Settings) -> int:

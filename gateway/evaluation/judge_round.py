@@ -24,14 +24,15 @@ from itertools import combinations
 from gateway.budget import BudgetExceeded
 from gateway.config import Settings
 from gateway.conversation import Conversation, Round
-from gateway.evaluation import judge_run
-from gateway.evaluation.judge import PairJudgement
+from gateway.evaluation import judge, judge_run
+from gateway.evaluation.judge import Mode, PairJudgement
 from gateway.evaluation.judge_run import Pair, Progress
 from gateway.evaluation.votes import COMMENT_LENGTH, Verdict, Vote, compare_subject
 from gateway.models import ModelRecord
 from gateway.reply import Outcome
 from gateway.sending import Sender, check_spending
 from gateway.store.evaluation import Evaluations
+from gateway.store.judge_passes import JudgePass, JudgePasses
 
 
 def judged_models(round_: Round) -> list[str]:
@@ -94,11 +95,14 @@ def judge_round(comparison: Conversation, round_: Round, owner: str, judge_model
                 models: Sequence[str] | None = None,
                 on_progress: Callable[[Progress], None] | None = None) -> RoundJudgement:
     """Judge the round's complete replies (of `models`, when given) and save the verdict as the judge's vote on the
-    round (replacing this judge's earlier verdict on it). Nothing is saved when the pass stopped or a verdict was
-    unreadable."""
+    round (replacing this judge's earlier verdict on it), the pass (judge, prompt, models) saved with the round first.
+    No verdict is saved when the pass stopped or an answer was unreadable."""
     todo = pairs(round_, models)
     keys = list(dict.fromkeys(key for pair in todo for key in (pair.first, pair.second)))
     subject = compare_subject(comparison.id, round_.key)
+    judge.check_template(Mode.PAIRWISE, template)
+    JudgePasses(evaluations.store).save(JudgePass(subject, judge_model.key, Mode.PAIRWISE.value, template,
+                                                  tuple(keys)), owner)
     progress = judge_run.judge_pairs(todo, judge_model, template, evaluations, owner, comparison.id, settings, sender,
                                      concurrency, on_progress=on_progress)
     found = combine(keys, progress.judgements) if not progress.stopped else None

@@ -31,6 +31,7 @@ from gateway.reply import Outcome, Reply
 from gateway.sending import Sender, check_spending, expected_cost, send_chat
 from gateway.store import Unavailable
 from gateway.store.evaluation import Evaluations
+from gateway.store.judge_passes import JudgePass, JudgePasses, run_about
 
 PARAMS = ChatParams(temperature=0.0, max_tokens=300)  # a verdict and a sentence: short, and as repeatable as it gets
 
@@ -85,7 +86,13 @@ class Progress:
 def run_pass(run: EvalRun, owner: str, todo: Sequence[Pair], judge_model: ModelRecord, template: str,
              evaluations: Evaluations, settings: Settings, sender: Sender, concurrency: int,
              on_progress: Callable[[Progress], None] | None = None) -> Progress:
-    """Judge every pair (both orders), save each verdict as the judge's vote on its row, and return what happened."""
+    """Judge every pair (both orders), save each verdict as the judge's vote on its row, and return what happened.
+    The pass (its judge, prompt and models) is saved with the run first."""
+    judge.check_template(Mode.PAIRWISE, template)
+    models = tuple(dict.fromkeys(key for pair in todo for key in (pair.first, pair.second)))
+    JudgePasses(evaluations.store).save(JudgePass(run_about(run.id), judge_model.key, Mode.PAIRWISE.value, template,
+                                                  models), owner)
+
     def save(pair: Pair, found: PairJudgement) -> bool:
         vote = found.vote(eval_subject(run.id, pair.row))
         if vote is not None:

@@ -294,3 +294,20 @@ sign_outs = sa.Table(
     sa.Column("owner", sa.String(320), primary_key=True),
     sa.Column("signed_out_at", sa.Double, nullable=False),
 )
+
+# --- Judge passes (migration 0016; queries in gateway/store/judge_passes.py) -----------------------------------------
+# One row per judge pass an analyst ran: on what (an evaluation run, or a comparison's round), with which judge model,
+# mode and prompt — the prompt as edited, saved with the run so the verdicts can be read against it and the next pass
+# starts from it.
+judge_passes = sa.Table(
+    "judge_passes", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("owner", sa.String(320), nullable=False),
+    sa.Column("about", sa.String(200), nullable=False),  # "eval:<run id>" | "compare:<conversation id>:<round key>"
+    sa.Column("judge", sa.String(200), nullable=False),  # the judge model's key
+    sa.Column("mode", sa.String(16), nullable=False),  # gateway.evaluation.judge.Mode
+    sa.Column("template", sa.Text, nullable=False),  # the judge's prompt as sent
+    sa.Column("models", Json, nullable=False),  # the models judged
+    sa.Column("created_at", sa.Double, nullable=False),
+)
+sa.Index("ix_judge_passes_owner_about", judge_passes.c.owner, judge_passes.c.about, judge_passes.c.created_at)
