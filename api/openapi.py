@@ -307,7 +307,7 @@ SCHEMAS: dict[str, Any] = {
     "RunList": {"type": "object", "required": ["runs"], "properties": {
         "runs": {"type": "array", "items": _ref("RunSummary"), "description": "Your latest 50 runs, newest first."}}},
     "RunResults": {
-        "type": "object", "required": ["format", "id", "models", "rows", "cells", "run", "summary", "judged"],
+        "type": "object", "required": ["format", "id", "models", "rows", "cells", "run", "summary", "judged", "scores"],
         "description": "The page's JSON export of the run, with its summary and the judge's verdicts.",
         "properties": {
             "format": {"type": "string"}, "id": {"type": "string"}, "models": {"type": "array"},
@@ -326,10 +326,16 @@ SCHEMAS: dict[str, Any] = {
             "judged": {"type": "array", "items": {"type": "object", "required": ["row", "judge", "verdict",
                                                                                  "winner", "flagged"]},
                        "description": "Your judge passes' verdicts on the rows (row from 0)."},
+            "scores": {"type": "array", "items": {"type": "object", "required": ["row", "model", "judge", "mode",
+                                                                                 "score", "reason"],
+                                                  "properties": {"score": {"type": "number", "minimum": 0,
+                                                                           "maximum": 1}}},
+                       "description": "Your rubric and reference passes' scores of the replies (row from 0)."},
         },
     },
     "RunComparison": {
-        "type": "object", "required": ["a", "b", "summary", "mcnemar", "total_time_difference", "rows"],
+        "type": "object",
+        "required": ["a", "b", "summary", "mcnemar", "total_time_difference", "judge_score_difference", "rows"],
         "properties": {
             "a": {"type": "object", "required": ["run", "model"]},
             "b": {"type": "object", "required": ["run", "model"]},
@@ -342,6 +348,10 @@ SCHEMAS: dict[str, Any] = {
                                                 {"type": "null"}],
                                       "description": "B − A seconds per reply: the mean and its paired-bootstrap "
                                                      "95 % interval."},
+            "judge_score_difference": {"type": "object", "additionalProperties": {"oneOf": [
+                {"type": "object", "required": ["mean", "low", "high", "rows"]}, {"type": "null"}]},
+                "description": "Per judge and mode (`judge · mode`) both sides were scored by: B − A mean score "
+                               "and its paired-bootstrap 95 % interval (null: too few rows scored on both)."},
             "rows": {"type": "array", "items": {"type": "object"}},
         },
     },

@@ -1,8 +1,10 @@
 """The caller's evaluation runs over HTTP: `GET /api/runs` (the list, newest first), `GET /api/runs/results?run=<id>`
-(a run's rows and cells, as the page's JSON export, with the per-model summary and the judge's verdicts on its
-rows) and `GET /api/runs/compare?run=<id>&model=<key>&other_run=<id>&other_model=<key>` (one model of a run
-against one of another run of the same prompts, or another model of the same run: the page's "Compare with another
-run" — McNemar's exact test on the changed checks, the paired bootstrap of the time per reply, every matched row).
+(a run's rows and cells, as the page's JSON export, with the per-model summary, the judge's verdicts on its rows
+and the rubric and reference judges' scores) and
+`GET /api/runs/compare?run=<id>&model=<key>&other_run=<id>&other_model=<key>` (one model of a run against one of
+another run of the same prompts, or another model of the same run: the page's "Compare with another run" —
+McNemar's exact test on the changed checks, the paired bootstrap of the time per reply and of the judge scores both
+sides have, every matched row).
 
 Runs are private to their analyst: another analyst's run id answers 404, like one that does not exist.
 """
@@ -10,16 +12,18 @@ Runs are private to their analyst: another analyst's run id answers 404, like on
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Any
 
 from starlette.responses import Response
 
 from api.http import ApiError, Call, json_response
-from gateway.evaluation import results, run_diff
+from gateway.evaluation import judge_scores, results, run_diff
 from gateway.evaluation.run_diff import Side
 from gateway.evaluation.runs import Cell, EvalRun
 from gateway.store import Unavailable, get_store
 from gateway.store.evaluation import Evaluations
+from gateway.store.judge_passes import JudgePasses
 
 LIST_LIMIT = 50
 
@@ -79,9 +83,12 @@ def run_results(call: Call) -> Response:
     summary = [{key: _plain(value) for key, value in row.items()}
                for row in results.summary(run, cells).to_dict("records")]
     judged = _judge_verdicts(evaluations, run, owner)
+    scores = JudgePasses(evaluations.store).scores(run.id, owner)
+    if isinstance(scores, Unavailable):
+        raise _unavailable(scores)
     return json_response({**results.to_dict(run, cells), "run": run_json(run),
                           "summary": [{_SUMMARY.get(k, k): v for k, v in row.items()} for row in summary],
-                          "judged": judged}, settings=call.settings)
+                          "judged": judged, "scores": [asdict(s) for s in scores]}, settings=call.settings)
 
 
 _SUMMARY = {results.Col.MODEL: "model", results.Col.CELLS: "cells", results.Col.COMPLETE: "complete",
@@ -100,6 +107,13 @@ def _judge_verdicts(evaluations: Evaluations, run: EvalRun, owner: str) -> list[
             for vote in sorted(found, key=lambda v: (int(v.subject.rsplit(":", 1)[1]), v.judge))]
 
 
+def _scores(evaluations: Evaluations, run: EvalRun, model: str, owner: str) -> dict[str, dict[int, float]]:
+    found = JudgePasses(evaluations.store).scores(run.id, owner)
+    if isinstance(found, Unavailable):
+        raise _unavailable(found)
+    return judge_scores.by_label(found, model)
+
+
 def compare_runs(call: Call) -> Response:
     """GET /api/runs/compare?run=<id>&model=<key>&other_run=<id>&other_model=<key>"""
     owner = call.analyst.owner()
@@ -115,5 +129,6 @@ def compare_runs(call: Call) -> Response:
         raise ApiError(400, f"'other_model' must be one of the other run's models: {', '.join(other.models)}.")
     if other.id == run.id and other_model == model:
         raise ApiError(400, "Compare a model with another model of the run, or with a model of another run.")
-    found = run_diff.compare(Side.of(run, model, cells), Side.of(other, other_model, other_cells))
+    found = run_diff.compare(Side.of(run, model, cells), Side.of(other, other_model, other_cells),
+                             _scores(evaluations, run, model, owner), _scores(evaluations, other, other_model, owner))
     return json_response(run_diff.to_dict(found), settings=call.settings)

@@ -8,6 +8,7 @@ from gateway.store.evaluation import Evaluations
 from ui import analyst, pages
 from ui.evaluate import choose_run, new_run, progress, prompt_sets, run_results
 from ui.judge import judge_section
+from ui.judge_scores import scores_table
 from ui.layout import page_setup, status_banner
 from ui.markdown import plain
 from ui.run_diff import compare_runs
@@ -39,5 +40,6 @@ if run is None:
 st.markdown(f"**{plain(run.set_name)}** · {plain(', '.join(run.models))}")
 progress(evaluations, owner, run, catalogue, settings)
 run_results(store, evaluations, owner, run)
+scores_table(evaluations, owner, run)
 compare_runs(evaluations, owner, run)
 judge_section(evaluations, owner, run, catalogue, settings)

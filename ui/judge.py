@@ -21,6 +21,7 @@ from gateway.store.judge_passes import run_about
 from ui.evaluate import run_cost
 from ui.format import count, usd
 from ui.judge_round import default_judge, prompt_area
+from ui.judge_scores import score_section
 from ui.markdown import plain
 
 POLL = 0.25  # seconds between progress redraws while a pass runs
@@ -35,8 +36,16 @@ def judge_section(evaluations: Evaluations, owner: str, run: EvalRun, catalogue:
             return
         keys = list(models)
         default = default_judge(keys, settings)
-        judge_col, pair_col = st.columns([1, 2])
+        judge_col, mode_col, pair_col = st.columns([1, 1, 2])
         judge_key = judge_col.selectbox("Judge model", keys, index=default, key=f"judge_model_{run.id}")
+        mode = Mode(mode_col.radio("Mode", [m.value for m in Mode], key=f"judge_mode_{run.id}", horizontal=True,
+                                   format_func=str.capitalize,
+                                   help="Pairwise: which of two models answered each row better (both orders). "
+                                        "Rubric: each reply scored 0–1 against a rubric. Reference: each reply "
+                                        "scored 0–1 against the row's expected answer."))
+        if mode is not Mode.PAIRWISE:
+            score_section(evaluations, owner, run, models[judge_key], mode, settings, pair_col)
+            return
         pair = pair_col.multiselect("Two models of this run", run.models, default=list(run.models[:2]),
                                     max_selections=2, key=f"judge_pair_{run.id}")
         template = prompt_area(evaluations.store, owner, run_about(run.id), f"judge_prompt_{run.id}",

@@ -101,12 +101,12 @@ def judge_round_section(store: Store, owner: str, comparison: Conversation, cata
 _PASS = "round_judge_pass_{}_{}"  # session key: the last pass on a round by a judge (its pairs, cost)
 
 
-def prompt_area(store: Store, owner: str, about: str, key: str, help: str) -> str:
-    """The judge's prompt, shown and editable: it starts from the prompt of the analyst's last pass on `about` (saved
-    with the run or round), else the default; each pass saves the prompt it used."""
-    last = JudgePasses(store).last(about, owner, Mode.PAIRWISE.value)
+def prompt_area(store: Store, owner: str, about: str, key: str, help: str, mode: Mode = Mode.PAIRWISE) -> str:
+    """The judge's prompt, shown and editable: it starts from the prompt of the analyst's last pass of this mode on
+    `about` (saved with the run or round), else the default; each pass saves the prompt it used."""
+    last = JudgePasses(store).last(about, owner, mode.value)
     saved = last if isinstance(last, JudgePass) else None
-    text = st.text_area("The judge's prompt", saved.template if saved else TEMPLATES[Mode.PAIRWISE], height=240,
+    text = st.text_area("The judge's prompt", saved.template if saved else TEMPLATES[mode], height=240,
                         key=key, help=help)
     if saved is not None:
         st.caption(f"Starts from the prompt of your last pass here ({plain(saved.judge)}, {ago(time.time() - saved.at)}"

@@ -9,12 +9,13 @@ import json
 
 import streamlit as st
 
-from gateway.evaluation import run_diff
+from gateway.evaluation import judge_scores, run_diff
 from gateway.evaluation.run_diff import Col, RunComparison, Side
 from gateway.evaluation.runs import EvalRun
 from gateway.safe_csv import frame_csv
 from gateway.store import Unavailable
 from gateway.store.evaluation import Evaluations
+from gateway.store.judge_passes import JudgePasses
 from ui.downloads import download_button
 from ui.markdown import plain
 
@@ -39,7 +40,8 @@ def compare_runs(evaluations: Evaluations, owner: str, run: EvalRun) -> None:
     candidates = {run.id: run} | {r.id: r for r in found if r.id != run.id and _shares_prompts(run, r)}
     st.caption("Pick a model of this run (A) and a model of another run of the same prompts — or another model of "
                "this run (B): which rows changed their check, whether the change is more than chance (McNemar's "
-               "test), and the difference in time per reply.")
+               "test), the difference in time per reply and, where a judge scored both, in judge scores (paired "
+               "bootstrap).")
     a_col, run_col, b_col = st.columns([1, 2, 1])
     a_model = a_col.selectbox("A: model of this run", run.models, key=f"diff_a_{run.id}")
     other_id = run_col.selectbox("B: run", list(candidates), key=f"diff_run_{run.id}",
@@ -54,7 +56,14 @@ def compare_runs(evaluations: Evaluations, owner: str, run: EvalRun) -> None:
     if isinstance(cells, Unavailable) or isinstance(other_cells, Unavailable):
         st.error("The results cannot be read now.", icon=":material/cloud_off:")
         return
-    show(run_diff.compare(Side.of(run, a_model, cells), Side.of(other, b_model, other_cells)))
+    show(run_diff.compare(Side.of(run, a_model, cells), Side.of(other, b_model, other_cells),
+                          scores_of(evaluations, owner, run, a_model), scores_of(evaluations, owner, other, b_model)))
+
+
+def scores_of(evaluations: Evaluations, owner: str, run: EvalRun, model: str) -> dict[str, dict[int, float]]:
+    """One model's judge scores in a run, by judge and mode (none when they cannot be read now)."""
+    found = JudgePasses(evaluations.store).scores(run.id, owner)
+    return {} if isinstance(found, Unavailable) else judge_scores.by_label(found, model)
 
 
 def show(comparison: RunComparison) -> None:

@@ -104,55 +104,66 @@ def run_pass(run: EvalRun, owner: str, todo: Sequence[Pair], judge_model: ModelR
                        on_judged=save, on_progress=on_progress)
 
 
-def judge_pairs(todo: Sequence[Pair], judge_model: ModelRecord, template: str, evaluations: Evaluations,
-                owner: str, about: str, settings: Settings, sender: Sender, concurrency: int, *,
-                on_judged: Callable[[Pair, PairJudgement], bool] | None = None,
-                on_progress: Callable[[Progress], None] | None = None) -> Progress:
-    """Ask the judge about every pair in both orders, `concurrency` calls at a time, each call through the sending
-    door and into the usage ledger (kind "judge", `about`: the run or comparison it was made for). `on_judged` runs
-    for each pair judged (in a worker thread); it returns whether the pair had a readable verdict."""
-    judge.check_template(Mode.PAIRWISE, template)
-    progress = Progress(len(todo))
-    lock = threading.Lock()
-    stop = threading.Event()
+class JudgeCalls:
+    """The calls of one judge pass: each through the sending door (the budget reserved per call, attributed) and into
+    the usage ledger (kind "judge", `about`: the run or comparison it was made for). A call the budget refuses stops
+    the pass (`progress.stopped`); one refused for another reason (the judge's window) is a failed reply, so its
+    answer is unreadable (`progress.refused` says why)."""
 
-    def ask(messages: list[dict[str, str]]) -> Reply | None:
-        if stop.is_set():
+    def __init__(self, judge_model: ModelRecord, evaluations: Evaluations, owner: str, about: str,
+                 settings: Settings, sender: Sender, progress: Progress) -> None:
+        self.judge_model, self.evaluations, self.owner, self.about = judge_model, evaluations, owner, about
+        self.settings, self.sender, self.progress = settings, sender, progress
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+
+    def ask(self, messages: list[dict[str, str]]) -> Reply | None:
+        """The judge's reply (None: not asked, the pass has stopped)."""
+        if self.stop.is_set():
             return None
-        sending = send_chat(judge_model, messages, PARAMS, settings, evaluations.store, sender)
+        sending = send_chat(self.judge_model, messages, PARAMS, self.settings, self.evaluations.store, self.sender)
         if isinstance(sending, GatewayError):
             if isinstance(sending, BudgetExceeded):
-                with lock:
-                    progress.stopped = f"The judge stopped: {sending}"
-                stop.set()
+                with self.lock:
+                    self.progress.stopped = f"The judge stopped: {sending}"
+                self.stop.set()
                 return None
-            with lock:  # refused before sending (e.g. the judge's window): this pair's verdict is unreadable
-                progress.refused = progress.refused or str(sending)
-            return Reply(judge_model.key, outcome=Outcome.FAILED)
+            with self.lock:
+                self.progress.refused = self.progress.refused or str(sending)
+            return Reply(self.judge_model.key, outcome=Outcome.FAILED)
         try:
             for _ in sending.stream:
                 pass
             reply = sending.stream.reply
-            evaluations.record_call(owner, "judge", about, reply)  # (the ledger: /usage and the budget)
+            self.evaluations.record_call(self.owner, "judge", self.about, reply)  # (the ledger: usage, the budget)
         finally:
             sending.settle()
+        with self.lock:
+            self.progress.cost += reply.metrics.cost or 0.0
         return reply
+
+
+def judge_pairs(todo: Sequence[Pair], judge_model: ModelRecord, template: str, evaluations: Evaluations,
+                owner: str, about: str, settings: Settings, sender: Sender, concurrency: int, *,
+                on_judged: Callable[[Pair, PairJudgement], bool] | None = None,
+                on_progress: Callable[[Progress], None] | None = None) -> Progress:
+    """Ask the judge about every pair in both orders, `concurrency` calls at a time (`JudgeCalls`). `on_judged` runs
+    for each pair judged (in a worker thread); it returns whether the pair had a readable verdict."""
+    judge.check_template(Mode.PAIRWISE, template)
+    progress = Progress(len(todo))
+    calls = JudgeCalls(judge_model, evaluations, owner, about, settings, sender, progress)
 
     def one(pair: Pair) -> None:
         forward, backward = pair.messages(template)
-        replies = [ask(forward), ask(backward)]
-        spent = sum(r.metrics.cost or 0.0 for r in replies if r is not None)
+        replies = [calls.ask(forward), calls.ask(backward)]
         if any(r is None for r in replies):
-            with lock:
-                progress.cost += spent
             return
         found = judge.judge_pair(pair.first, pair.second, replies[0].text, replies[1].text)  # type: ignore[union-attr]
         readable = on_judged(pair, found) if on_judged is not None else found.readable
-        with lock:
+        with calls.lock:
             progress.done += 1
             progress.flagged += found.flagged
             progress.unreadable += not readable
-            progress.cost += spent
             progress.judgements.append(found)
             if on_progress is not None:
                 on_progress(progress)

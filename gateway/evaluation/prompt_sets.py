@@ -1,6 +1,7 @@
 """Prompt sets: named lists of prompts to run against several models, each with an optional check of the reply.
 
-A row has a `prompt`, an optional `system_prompt`, an optional `expected` and an optional `tag`. `expected` is
+A row has a `prompt`, an optional `system_prompt`, an optional `expected`, an optional `tag` and an optional `rubric`
+(what a judge model scores the reply against: gateway/evaluation/judge_scores.py). `expected` is
 either text the reply must contain (case and surrounding spaces ignored) or, written between slashes, a regular
 expression the reply must match somewhere (`/\\b42\\b/`, `/tokyo/i` for case-insensitive).
 
@@ -23,7 +24,7 @@ from typing import Any
 MAX_ROWS = 1_000
 MAX_PROMPT_CHARS = 100_000
 NAME_LENGTH = 120
-COLUMNS = ("prompt", "system_prompt", "expected", "tag")
+COLUMNS = ("prompt", "system_prompt", "expected", "tag", "rubric")
 _REGEX = re.compile(r"^/(.*)/([a-z]*)$", re.DOTALL)
 
 
@@ -37,6 +38,7 @@ class PromptRow:
     system_prompt: str = ""
     expected: str = ""
     tag: str = ""
+    rubric: str = ""  # for a judge's rubric pass; "" uses the pass's own rubric text
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -119,6 +120,8 @@ class RunComparison:
     only_b: int
     passes: McNemar
     total_time: Interval | None  # None: fewer than 2 rows with both times
+    # a judge's scores (judge_scores.label: "judge · mode") on the rows both sides have a score of: B − A
+    judge_scores: dict[str, Interval | None] = field(default_factory=dict)
 
     def verdict(self) -> str:
         """The pass/fail result in words."""
@@ -140,6 +143,21 @@ class RunComparison:
         if not t.clear:
             return f"No clear difference in total time: {span}."
         return f"{self.b.label if t.mean < 0 else self.a.label} is faster: {span}."
+
+
+    def score_verdicts(self) -> list[str]:
+        """Each judge's scores compared, in words (none when neither side was scored by the same judge and mode)."""
+        lines = []
+        for name, t in self.judge_scores.items():
+            if t is None:
+                lines.append(f"Judge scores ({name}): too few rows scored on both sides to compare.")
+                continue
+            span = f"{t.mean:+.2f} [{t.low:+.2f}, {t.high:+.2f}], B − A over {t.rows} rows (0–1 scale)"
+            if not t.clear:
+                lines.append(f"No clear difference in judge scores ({name}): {span}.")
+            else:
+                lines.append(f"{self.b.label if t.mean > 0 else self.a.label} scores higher ({name}): {span}.")
+        return lines
 
 
 def _rows(n: int) -> str:
@@ -185,8 +203,11 @@ def paired_bootstrap(a: np.ndarray, b: np.ndarray, rounds: int = ROUNDS, seed: i
     return Interval(float(differences.mean()), float(low), float(high), len(differences))
 
 
-def compare(a: Side, b: Side) -> RunComparison:
-    """Side A against side B, row by row."""
+def compare(a: Side, b: Side, scores_a: Mapping[str, Mapping[int, float]] | None = None,
+            scores_b: Mapping[str, Mapping[int, float]] | None = None) -> RunComparison:
+    """Side A against side B, row by row. `scores_a` / `scores_b`: each side's judge scores by judge and mode
+    (gateway.evaluation.judge_scores.by_label), rows numbered from 0 in their own run; the judges and modes both
+    sides have are compared with the paired bootstrap on the matched rows."""
     cells_a = {c.row: c for c in a.cells}
     cells_b = {c.row: c for c in b.cells}
     where_b = {key: i for i, key in enumerate(_keys(b.run))}
@@ -214,10 +235,18 @@ def compare(a: Side, b: Side) -> RunComparison:
     compared = sum(changes[c.value] for c in Change if c is not Change.UNCHECKED)
     timed = rows.dropna(subset=[Col.TOTAL_A, Col.TOTAL_B])
     matched = len(rows)
+    scored: dict[str, Interval | None] = {}
+    for name in sorted(set(scores_a or {}) & set(scores_b or {})):
+        own_a, own_b = (scores_a or {})[name], (scores_b or {})[name]
+        pairs = [(own_a[i - 1], own_b[j - 1]) for i, j in zip(rows[Col.ROW_A], rows[Col.ROW_B])
+                 if i - 1 in own_a and j - 1 in own_b]
+        scored[name] = paired_bootstrap(np.array([p[0] for p in pairs], dtype=float),
+                                        np.array([p[1] for p in pairs], dtype=float)) if pairs else None
     return RunComparison(
         a, b, rows, only_a=len(keys_a) - matched, only_b=len(b.run.rows) - matched,
         passes=mcnemar(changes[Change.BROKE.value], changes[Change.FIXED.value], compared),
-        total_time=paired_bootstrap(timed[Col.TOTAL_A].to_numpy(), timed[Col.TOTAL_B].to_numpy()))
+        total_time=paired_bootstrap(timed[Col.TOTAL_A].to_numpy(), timed[Col.TOTAL_B].to_numpy()),
+        judge_scores=scored)
 
 
 def changed_rows(comparison: RunComparison) -> pd.DataFrame:
@@ -231,7 +260,8 @@ def changed_rows(comparison: RunComparison) -> pd.DataFrame:
 
 def summary_lines(comparison: RunComparison) -> list[str]:
     """The comparison in a few lines of words: what the page and the export's header say."""
-    lines = [f"A: {comparison.a.label} · B: {comparison.b.label}", comparison.verdict(), comparison.time_verdict()]
+    lines = [f"A: {comparison.a.label} · B: {comparison.b.label}", comparison.verdict(), comparison.time_verdict(),
+             *comparison.score_verdicts()]
     if comparison.only_a or comparison.only_b:
         lines.append(f"Not compared: {comparison.only_a} {_rows(comparison.only_a)} only in A's run, "
                      f"{comparison.only_b} only in B's.")
@@ -250,5 +280,8 @@ def to_dict(comparison: RunComparison) -> dict[str, Any]:
                     "p_value": passes.p_value},
         "total_time_difference": None if time is None else {
             "mean": time.mean, "low": time.low, "high": time.high, "rows": time.rows},
+        "judge_score_difference": {name: None if t is None else {"mean": t.mean, "low": t.low, "high": t.high,
+                                                                 "rows": t.rows}
+                                   for name, t in comparison.judge_scores.items()},
         "rows": json.loads(comparison.rows.to_json(orient="records")),
     }

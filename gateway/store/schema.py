@@ -311,3 +311,19 @@ judge_passes = sa.Table(
     sa.Column("created_at", sa.Double, nullable=False),
 )
 sa.Index("ix_judge_passes_owner_about", judge_passes.c.owner, judge_passes.c.about, judge_passes.c.created_at)
+# A rubric or reference judge's score of one reply of an evaluation run (0–1, with its reason): one per analyst, run,
+# row, model, judge and mode (a new pass replaces it).
+judge_scores = sa.Table(
+    "judge_scores", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("owner", sa.String(320), nullable=False),
+    sa.Column("run_id", sa.String(64), nullable=False),
+    sa.Column("row", sa.Integer, nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("judge", sa.String(200), nullable=False),
+    sa.Column("mode", sa.String(16), nullable=False),  # "rubric" | "reference"
+    sa.Column("score", sa.Double, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.UniqueConstraint("owner", "run_id", "row", "model", "judge", "mode"),
+)

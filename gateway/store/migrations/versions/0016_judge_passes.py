@@ -1,5 +1,6 @@
 """Judge passes: which judge model, mode and prompt (as the analyst edited it) each judge pass used, on an evaluation
-run or a comparison's round, saved with it.
+run or a comparison's round, saved with it; and judge scores: a rubric or reference judge's 0–1 score of each reply
+of a run, with its reason.
 
 Revision ID: 0016
 Revises: 0010
@@ -35,8 +36,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("pk", name="pk_judge_passes"),
     )
     op.create_index("ix_judge_passes_owner_about", "judge_passes", ["owner", "about", "created_at"])
+    op.create_table(
+        "judge_scores",
+        sa.Column("pk", Key, autoincrement=True),
+        sa.Column("owner", sa.String(320), nullable=False),
+        sa.Column("run_id", sa.String(64), nullable=False),
+        sa.Column("row", sa.Integer, nullable=False),
+        sa.Column("model", sa.String(200), nullable=False),
+        sa.Column("judge", sa.String(200), nullable=False),
+        sa.Column("mode", sa.String(16), nullable=False),
+        sa.Column("score", sa.Double, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False, server_default=""),
+        sa.Column("created_at", sa.Double, nullable=False),
+        sa.PrimaryKeyConstraint("pk", name="pk_judge_scores"),
+        sa.UniqueConstraint("owner", "run_id", "row", "model", "judge", "mode",
+                            name="uq_judge_scores_owner_run_id_row_model_judge_mode"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("judge_scores")
     op.drop_index("ix_judge_passes_owner_about", table_name="judge_passes")
     op.drop_table("judge_passes")
