@@ -154,12 +154,13 @@ class Conversation:
                 messages.append({"role": "assistant", "content": reply.text})
         return messages
 
-    def thread(self, key: str, *, images: bool = True) -> list[dict[str, Any]]:
+    def thread(self, key: str, *, images: bool = True, best: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
         """One model's own conversation: the prompts it answered (with their files), with its (maybe partial)
-        replies."""
+        replies. `best` (round key → model key, "continue from the best"): a round with a best reply continues from
+        that reply, the same for every model; the others from the model's own."""
         messages: list[dict[str, Any]] = []
         for round_ in self.rounds:
-            reply = round_.reply(key)
+            reply = round_.reply((best or {}).get(round_.key, key))
             if reply is not None and reply.text:
                 messages += [{"role": "user", "content": round_.content(images=images)},
                              {"role": "assistant", "content": reply.text}]

@@ -175,13 +175,16 @@ class Comparing:
 def start_compare(comparison: Conversation, models: Sequence[ModelRecord], prompt: str,
                   params: Mapping[str, ChatParams], repeats: int, settings: Settings, store: Store, sender: Sender,
                   attachments: Sequence[Attachment] = (), *,
-                  on_text: Callable[[str, int, str], None] | None = None) -> Comparing | GatewayError:
+                  on_text: Callable[[str, int, str], None] | None = None,
+                  best: Mapping[str, str] | None = None) -> Comparing | GatewayError:
     """Send the next round of `comparison` (the prompt to every model, `repeats` times) for `sender`, or the refusal
     (nothing sent): the prompt's limits, then the budget for every call of the round at once. Every request carries
-    the analyst's attribution (with its run number when repeated)."""
+    the analyst's attribution (with its run number when repeated). `best` (round key → model): continue every model
+    from those rounds' best replies instead of its own (`gateway.compare.jobs_for`)."""
     if (refused := check_prompt(prompt, settings, files=bool(attachments))) is not None:
         return refused
-    jobs = jobs_for(comparison, models, prompt, params, repeats, attachments, attribution=sender.attribution())
+    jobs = jobs_for(comparison, models, prompt, params, repeats, attachments, attribution=sender.attribution(),
+                    best=best)
     expected = sum(_job_cost(job, settings) for job in jobs)
     held = admit(sender, settings, store, expected)
     if isinstance(held, BudgetExceeded):

@@ -1,6 +1,7 @@
 """Compare: one prompt to 2–6 models at once, their replies streaming side by side, with their numbers.
 
-Stop (or any click) ends every stream and keeps the partial replies. Follow-ups continue each model's own thread.
+Stop (or any click) ends every stream and keeps the partial replies. Follow-ups continue each model's own thread, or
+every model from the best reply of each voted round.
 """
 
 import streamlit as st
@@ -16,6 +17,7 @@ from ui import attachments as files_ui
 from ui.compare_inputs import choose_models, choose_params
 from ui.compare_panels import draw_panels, stream_into_panels
 from ui.compare_results import show_results
+from ui.continue_best import continue_from
 from ui.history import history_sidebar, open_linked
 from ui.judge_round import judge_round_section
 from ui.layout import page_setup, status_banner
@@ -84,8 +86,9 @@ if not blind.hidden:  # the expected cost names unpriced models, and costs are h
     spending.expected_cost_caption(comparison, models, params, repeats)
 # The one door (gateway/sending.py): the prompt's limits (checked above too, before anything is drawn), the budget
 # for every call of the round, attribution.
+best = continue_from(store, owner, comparison, blind)  # "Continue from the best", or each model's own thread
 outcome = start_compare(comparison, models, sending, params, repeats, settings, store,
-                        analyst.sender("compare", comparison.id), attachments) if sending else None
+                        analyst.sender("compare", comparison.id), attachments, best=best) if sending else None
 if isinstance(outcome, GatewayError):  # the budget: not sent; the prompt is kept, every reply says why
     spending.refuse_round(comparison, models, sending or "", params, outcome, attachments)
     store.save_round(comparison, len(comparison.rounds) - 1, owner)

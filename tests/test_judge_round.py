@@ -182,3 +182,53 @@ def test_the_compare_page_judges_the_round_and_shows_the_verdict(app_env):
     table = next(f.value for f in at.dataframe if "Counted as" in f.value.columns)
     assert list(table["Counted as"]) == ["eval-creative"]
     assert at.button(key=f"round_judge_start_{key}").label == "Judge again"
+
+
+# --- Continue from the best ------------------------------------------------------------------------------------
+
+def test_a_thread_continues_from_each_rounds_best_reply_where_it_has_one():
+    comparison = Conversation("compare")
+    first = Round("q1", runs={"a": [Reply("a", "a1", Outcome.COMPLETE)], "b": [Reply("b", "b1", Outcome.COMPLETE)]})
+    second = Round("q2", runs={"a": [Reply("a", "a2", Outcome.COMPLETE)], "b": [Reply("b", "b2", Outcome.COMPLETE)]})
+    comparison.rounds += [first, second]
+    said = [m["content"] for m in comparison.thread("a", best={first.key: "b"}) if m["role"] == "assistant"]
+    assert said == ["b1", "a2"]  # round 1's best (b's), then a's own where no reply was judged best
+    assert [m["content"] for m in comparison.thread("a") if m["role"] == "assistant"] == ["a1", "a2"]
+
+
+def test_the_best_reply_is_the_analysts_vote_else_a_judges_verdict(store):
+    from gateway.evaluation.best import best_replies
+    from gateway.evaluation.votes import Vote
+
+    evaluations = Evaluations(store)
+    comparison = Conversation("compare")
+    rounds = [Round(f"q{i}", runs={m: [Reply(m, f"{m}{i}", Outcome.COMPLETE)] for m in ("a", "b")}) for i in range(4)]
+    comparison.rounds += rounds
+    subject = [compare_subject(comparison.id, r.key) for r in rounds]
+    evaluations.vote(Vote(subject[0], ("a", "b"), Verdict.BEST, "b"), ANA)  # hers
+    evaluations.vote(Vote(subject[0], ("a", "b"), Verdict.BEST, "a", judge="j"), ANA)  # the judge disagrees
+    evaluations.vote(Vote(subject[1], ("a", "b"), Verdict.BEST, "a", judge="j"), ANA)  # only the judge
+    evaluations.vote(Vote(subject[2], ("a", "b"), Verdict.TIE), ANA)  # a tie: no best reply
+    evaluations.vote(Vote(subject[3], ("a", "b"), Verdict.BEST, "b"), "bob@example.com")  # someone else's
+    assert best_replies(evaluations, comparison, ANA) == {rounds[0].key: "b", rounds[1].key: "a"}
+
+
+def test_after_a_vote_the_next_round_continues_every_model_from_the_winning_reply(app_env):
+    from tests.test_compare_page import open_compare, send
+
+    at = send(open_compare("eval-quick,eval-creative"), QUESTION)
+    first = at.session_state["comparison"].latest
+    subject = compare_subject(at.session_state["comparison"].id, first.key)
+    at.radio(key=f"vote_choice_{subject}").set_value("best:eval-creative")
+    at.button(key=f"FormSubmitter:vote_{subject}-Vote").click().run()
+    assert at.radio(key="compare_continue").value == "own"  # today's behaviour stays the default
+    at.radio(key="compare_continue").set_value("best").run()
+    assert any("continues from the best reply of round 1: eval-creative" in c.value for c in at.caption)
+    upstream.RECEIVED.clear()
+    send(at, "And what is 39 * 27?")
+    sent = {r["model"]: r["messages"] for r in list(upstream.RECEIVED)
+            if r.get("model") in ("demo-quick", "demo-creative") and "39 * 27" in r["messages"][-1]["content"]}
+    winning = first.replies["eval-creative"].text
+    assert set(sent) == {"demo-quick", "demo-creative"}
+    for messages in sent.values():  # both continue from eval-creative's reply, not eval-quick's own
+        assert [m["content"] for m in messages if m["role"] == "assistant"] == [winning]

@@ -47,12 +47,14 @@ class Job:
 
 def jobs_for(comparison: Conversation, models: Sequence[ModelRecord], prompt: str,
              params: Mapping[str, ChatParams], repeats: int = 1,
-             attachments: Sequence[Attachment] = (), *, attribution: Attribution | None = None) -> list[Job]:
-    """The next round's jobs: each model's own thread so far, then the prompt with the same files for every model
-    (a model the catalogue says has no vision gets the text, each image named instead of sent). `attribution`: who
-    the runs are for (gateway/attribution.py)."""
+             attachments: Sequence[Attachment] = (), *, attribution: Attribution | None = None,
+             best: Mapping[str, str] | None = None) -> list[Job]:
+    """The next round's jobs: each model's own thread so far (or, with `best`, round key → model, every model from
+    the best reply of each round that has one: `Conversation.thread`), then the prompt with the same files for every
+    model (a model the catalogue says has no vision gets the text, each image named instead of sent). `attribution`:
+    who the runs are for (gateway/attribution.py)."""
     return [Job(model, messages_for(
-        comparison.thread(model.key, images=model.supports_vision is not False)
+        comparison.thread(model.key, images=model.supports_vision is not False, best=best)
         + [{"role": "user", "content": user_content(prompt, attachments, images=model.supports_vision is not False)}],
         params[model.key]), params[model.key], repeats, attribution)
             for model in models]
