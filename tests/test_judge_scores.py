@@ -151,3 +151,24 @@ def test_the_evaluate_page_runs_a_reference_pass_and_shows_the_scores(app_env):
     table = next(f.value for f in again.dataframe if "Mean score" in f.value.columns).set_index("Model")
     assert table.loc["good", "Mean score"] == 1.0 and table.loc["worse", "Mean score"] == pytest.approx(1 / 3)
     assert isinstance(JudgePasses(get_store(config)).scores(run.id, LOCAL_OWNER)[0], JudgeScore)
+
+
+def test_passes_and_scores_are_kept_per_analyst_and_a_new_score_replaces_the_old(store):
+    """On SQLite and PostgreSQL: the latest pass (of a mode) is the one a section starts from; a score is replaced in
+    place by the same judge's new score of the same reply in the same mode, and kept beside another mode's."""
+    from gateway.store.judge_passes import JudgePass
+
+    passes = JudgePasses(store)
+    assert passes.last("eval:r1", ANA) is None
+    assert passes.save(JudgePass("eval:r1", "j", "rubric", "first {question}", ("a", "b"), at=1.0), ANA) is True
+    assert passes.save(JudgePass("eval:r1", "j", "pairwise", "second", ("a", "b"), at=2.0), ANA) is True
+    assert passes.last("eval:r1", ANA).template == "second"
+    assert passes.last("eval:r1", ANA, "rubric").template == "first {question}"
+    assert passes.last("eval:r1", "bob@example.com") is None  # hers alone
+    assert passes.save_score("r1", JudgeScore(0, "a", "j", "rubric", 0.25, "weak"), ANA) is True
+    assert passes.save_score("r1", JudgeScore(0, "a", "j", "rubric", 0.75, "better"), ANA) is True
+    assert passes.save_score("r1", JudgeScore(0, "a", "j", "reference", 1.0, "right"), ANA) is True
+    assert passes.scores("r1", ANA) == [JudgeScore(0, "a", "j", "reference", 1.0, "right"),
+                                        JudgeScore(0, "a", "j", "rubric", 0.75, "better")]
+    assert passes.scores("r1", "bob@example.com") == []
+    assert judge_scores.by_label(passes.scores("r1", ANA), "a") == {"j · reference": {0: 1.0}, "j · rubric": {0: 0.75}}
