@@ -105,3 +105,11 @@ def test_the_team_default_judge_is_used_when_the_catalogue_has_it_else_a_judge_b
     assert judge.default_judge(keys, "gone-model") == "eval-judge"  # JUDGE_MODEL not served (any more)
     assert judge.default_judge(keys) == "eval-judge"
     assert judge.default_judge(["gpt-4o"]) is None
+
+
+def test_agreement_is_by_the_winners_name_when_the_judge_saw_fewer_models_than_the_person():
+    """A round of three where one reply failed: the person voted among all three, the judge among the two complete
+    ones; both picked `b` — that is agreement, whatever place `b` has among each vote's models."""
+    person = Vote("compare:c:r", ("a", "b", "c"), Verdict.BEST, "b")
+    judged = Vote("compare:c:r", ("b", "c"), Verdict.BEST, "b", judge="j")
+    assert judge.agreement([person], [judged]).agree == 1.0

@@ -16,7 +16,8 @@ answer that says neither is *unreadable* (a failed judgement, never a guess).
 
 Agreement with people: where a person and the judge both judged the same subject, the share of subjects on which
 they agree and **Cohen's κ** (agreement beyond what their own rates of each answer give by chance: 1 is perfect, 0 is
-chance). Verdicts are compared position-free: the winner's place among the subject's models (sorted), or a tie.
+chance). Verdicts are compared position-free, by the winner's name, or a tie (a round's person's vote may name more
+models than the judge's, when a reply failed or the analyst judged only some: the winner is still the same model).
 
 Nothing here calls a model: the caller sends the messages (through the one sending path, attributed and budgeted
 like every call) and hands back the texts.
@@ -256,9 +257,9 @@ def position_consistency(judgements: Sequence[PairJudgement]) -> float | None:
 # --- Agreement with people ---------------------------------------------------------------------------------------
 
 def _outcome(vote: Vote) -> str:
-    """A verdict without names or positions: the winner's place among the sorted models, or a tie."""
+    """A verdict without positions: the winner's key, or a tie ("all bad" counts as a tie, as on the leaderboard)."""
     if vote.verdict is Verdict.BEST and vote.winner is not None:
-        return str(sorted(vote.models).index(vote.winner))
+        return f"best:{vote.winner}"
     return "tie"
 
 
