@@ -41,7 +41,8 @@ def test_the_migrated_schema_is_the_one_the_queries_use(database_url: str) -> No
                                                                    "compare_type": True})
             assert compare_metadata(context, metadata) == []
             tables = set(sa.inspect(connection).get_table_names())
-        assert {"conversations", "rounds", "replies", "probe_samples", "api_tokens", "alembic_version"} <= tables
+        assert {"conversations", "rounds", "replies", "probe_samples", "api_tokens", "prompt_library",
+                "alembic_version"} <= tables
         if engine.dialect.name == "sqlite":
             assert set(SQLITE_FTS_TABLES) <= tables
         else:
@@ -242,8 +243,8 @@ def subjects(engine: sa.Engine) -> set[tuple[str, str]]:
         return {(row[0], row[1]) for row in connection.execute(sa.text("SELECT owner, subject FROM votes"))}
 
 
-def test_the_revisions_form_one_chain_ending_at_the_judge_passes() -> None:
+def test_the_revisions_form_one_chain_ending_at_the_prompt_library() -> None:
     script = ScriptDirectory.from_config(migrate.alembic_config())
-    assert script.get_heads() == ["0016"]
+    assert script.get_heads() == ["0015"]
     assert [r.revision for r in reversed(list(script.walk_revisions()))] == [
-        "0001", "0002", "0004", "0005", "0006", "0007", "0008", "0009", "0012", "0011", "0010", "0016"]
+        "0001", "0002", "0004", "0005", "0006", "0007", "0008", "0009", "0012", "0011", "0010", "0016", "0015"]

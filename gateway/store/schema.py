@@ -327,3 +327,22 @@ judge_scores = sa.Table(
     sa.Column("created_at", sa.Double, nullable=False),
     sa.UniqueConstraint("owner", "run_id", "row", "model", "judge", "mode"),
 )
+
+# --- The team prompt library (migration 0015; queries in gateway/store/prompts.py) -----------------------------------
+# A saved prompt or system prompt. Private ones (`shared` false) are read only by their owner; shared ones by every
+# analyst; only the owner changes or deletes one (gateway/prompt_library.py).
+prompt_library = sa.Table(
+    "prompt_library", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("owner", sa.String(320), nullable=False),  # the analyst who saved it
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),  # with its {{variables}} as written
+    sa.Column("kind", sa.String(16), nullable=False),  # "prompt" | "system"
+    sa.Column("tags", Json, nullable=False),  # list of tags, lower-case
+    sa.Column("shared", sa.Boolean, nullable=False, server_default=sa.false()),  # seen by the whole team
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),
+)
+sa.Index("ix_prompt_library_owner", prompt_library.c.owner)
+sa.Index("ix_prompt_library_shared", prompt_library.c.shared, sqlite_where=prompt_library.c.shared,
+         postgresql_where=prompt_library.c.shared)
