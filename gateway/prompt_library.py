@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 Kind = Literal["prompt", "system"]
 KINDS: tuple[Kind, ...] = ("prompt", "system")
@@ -127,7 +127,7 @@ def draft(name: str, text: str, *, kind: str = "prompt", tags: Iterable[str] | s
         raise PromptInvalid(f"{len(cleaned)} tags: at most {MAX_TAGS}.")
     if (long := next((t for t in cleaned if len(t) > MAX_TAG), None)) is not None:
         raise PromptInvalid(f"The tag {long[:50]!r}… is longer than {MAX_TAG} characters.")
-    return Draft(name, text, kind, cleaned, bool(shared))  # type: ignore[arg-type]  (kind checked above)
+    return Draft(name, text, cast(Kind, kind), cleaned, bool(shared))
 
 
 def matches(prompt: SavedPrompt, search: str) -> bool:

@@ -7,7 +7,16 @@ import json
 
 import pytest
 
-from gateway.prompt_library import (MissingValues, PromptInvalid, draft, export_json, fill, matches, variables)
+from gateway.prompt_library import (
+    MissingValues,
+    PromptInvalid,
+    SavedPrompt,
+    draft,
+    export_json,
+    fill,
+    matches,
+    variables,
+)
 from gateway.store import Store
 from gateway.store.prompts import PromptLibrary
 
@@ -111,6 +120,5 @@ def test_the_export_is_the_owners_own_prompts_only(store: Store):
 
 def test_search_matches_every_word_in_name_tags_or_text():
     saved = draft("Weekly report", "Sum up {{week}}", tags="finance")
-    from gateway.prompt_library import SavedPrompt
     prompt = SavedPrompt(1, ANA, saved.name, saved.text, saved.kind, saved.tags, False, 0.0, 0.0)
     assert matches(prompt, "WEEKLY finance") and matches(prompt, "sum") and not matches(prompt, "weekly sql")

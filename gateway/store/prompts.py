@@ -82,7 +82,7 @@ def _values(draft: Draft) -> dict[str, Any]:
 
 
 def add(connection: sa.Connection, owner: str, draft: Draft, now: float) -> SavedPrompt:
-    pk = connection.execute(sa.insert(prompt_library).values(
+    pk: int = connection.execute(sa.insert(prompt_library).values(
         owner=owner, created_at=now, updated_at=now, **_values(draft)).returning(P.pk)).scalar_one()
     found = get(connection, int(pk), owner)
     assert found is not None
