@@ -22,6 +22,7 @@ from api.models import catalogue_models, list_models, refresh_models
 from api.openapi import openapi
 from api.policy import RequestPolicy
 from api.runs import compare_runs, list_runs, run_results
+from api.prompts import copy_prompt, create_prompt, delete_prompt, list_prompts, update_prompt
 from api.usage import usage_endpoint
 
 SERVED: dict[str, dict[str, Route]] = {}  # path → method → route
@@ -37,7 +38,9 @@ def _route(path: str, method: str, handler, *, threaded: bool = True) -> Route:
 async def _elsewhere(call: Call) -> Response:
     """Any other /api/… request: a JSON 404 or 405 (not the pages' HTML)."""
     path, method = call.request.url.path, call.request.method
-    allowed = SERVED.get(path.rstrip("/") or path)
+    allowed = SERVED.get(path.rstrip("/") or path) or next(
+        (methods for methods in SERVED.values() for route in methods.values()
+         if route.path_regex.match(path.rstrip("/") or path)), None)  # a path with a parameter (/api/prompts/7)
     if allowed:
         methods = sorted({*allowed, *("HEAD" for m in allowed if m == "GET")})
         raise ApiError(405, f"{path} does not take {method}: use {' or '.join(methods)}.", kind="method_not_allowed",
@@ -57,6 +60,11 @@ ROUTES = [
     _route("/api/runs", "GET", list_runs),
     _route("/api/runs/results", "GET", run_results),
     _route("/api/runs/compare", "GET", compare_runs),
+    _route("/api/prompts", "GET", list_prompts),
+    _route("/api/prompts", "POST", create_prompt),
+    _route("/api/prompts/{prompt_id}", "PATCH", update_prompt),
+    _route("/api/prompts/{prompt_id}", "DELETE", delete_prompt),
+    _route("/api/prompts/{prompt_id}/copy", "POST", copy_prompt),
     _route("/api/openapi.json", "GET", openapi),
     Route("/api", endpoint(_elsewhere, threaded=False), methods=ANY_METHOD),
     Route("/api/{rest:path}", endpoint(_elsewhere, threaded=False), methods=ANY_METHOD),

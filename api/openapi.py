@@ -11,6 +11,7 @@ from starlette.responses import Response
 import gateway
 from api.http import MAX_BODY_BYTES, Call, json_response
 from api.validation import MAX_DEPTH, MAX_NUMBER_CHARS
+from gateway import prompt_library as library
 from gateway.compare import MAX_MODELS, MIN_MODELS
 from gateway.config import DEFAULT_MAX_OUTPUT_TOKENS
 from gateway.usage import PERIOD_KEYS
@@ -402,6 +403,108 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+# --- The prompt library (api/prompts.py) ---------------------------------------------------------------------------
+
+_PROMPT_FIELDS: dict[str, Any] = {
+    "name": {"type": "string", "minLength": 1, "maxLength": library.MAX_NAME},
+    "text": {"type": "string", "minLength": 1, "maxLength": library.MAX_TEXT,
+             "description": "The prompt, with `{{variables}}` filled in when it is used."},
+    "kind": {"enum": list(library.KINDS), "description": "prompt (goes in the input) or system (a system prompt)."},
+    "tags": {"type": "array", "maxItems": library.MAX_TAGS,
+             "items": {"type": "string", "maxLength": library.MAX_TAG}},
+    "shared": {"type": "boolean", "description": "Seen (and usable, copyable) by the whole team; private when false."},
+}
+_PROMPT_SCHEMAS: dict[str, Any] = {
+    "SavedPrompt": {
+        "type": "object",
+        "required": ["id", "name", "text", "kind", "tags", "shared", "owner", "variables", "createdAt", "updatedAt"],
+        "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "text": {"type": "string"},
+            "kind": {"enum": list(library.KINDS)}, "tags": {"type": "array", "items": {"type": "string"}},
+            "shared": {"type": "boolean"},
+            "owner": {"type": "string", "description": "Who saved it: only they can change or delete it."},
+            "variables": {"type": "array", "items": {"type": "string"},
+                          "description": "The names of its `{{variables}}`, in order."},
+            "createdAt": {"type": "string", "format": "date-time"},
+            "updatedAt": {"type": "string", "format": "date-time"},
+        },
+    },
+    "PromptList": {
+        "type": "object", "required": ["scope", "count", "prompts"],
+        "properties": {"scope": {"enum": ["all", "mine", "team"]}, "count": {"type": "integer"},
+                       "prompts": {"type": "array", "items": _ref("SavedPrompt"),
+                                   "description": "The caller's own first, then the team's, by name."}},
+    },
+    "NewPrompt": {"type": "object", "required": ["name", "text"], "additionalProperties": False,
+                  "properties": _PROMPT_FIELDS},
+    "PromptChange": {"type": "object", "minProperties": 1, "additionalProperties": False,
+                     "properties": _PROMPT_FIELDS},
+    "PromptDeleted": {"type": "object", "required": ["deleted", "id"],
+                      "properties": {"deleted": {"const": True}, "id": {"type": "integer"}}},
+}
+_PROMPT_ID = {"name": "prompt_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40},
+              "description": "The prompt's `id`."}
+_PROMPT_UNAVAILABLE = {"503": _error("The app's database cannot be reached now (kind `unavailable`).")}
+_PROMPT_MISSING = {"404": _error("No prompt with that id that the caller can see (another analyst's private prompt "
+                                 "answers the same; kind `not_found`).")}
+_PROMPT_BAD = {"400": _error("The request is not what this document allows, or the prompt cannot be saved as given "
+                             "(kind `invalid_prompt`: the message says what to fix).")}
+
+
+def _prompt_paths() -> dict[str, Any]:
+    return {
+        "/api/prompts": {
+            "get": {
+                "summary": "The prompt library: the caller's own prompts and the team's shared ones",
+                "parameters": [
+                    {"name": "scope", "in": "query", "schema": {"enum": ["all", "mine", "team"], "default": "all"},
+                     "description": "all (own and shared), mine (own, private and shared), team (every shared one)."},
+                    {"name": "kind", "in": "query", "schema": {"enum": list(library.KINDS)},
+                     "description": "Only prompts, or only system prompts."},
+                    {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 500},
+                     "description": "Words that must all appear in the name, tags or text."}],
+                "responses": _responses({"200": _json(_ref("PromptList"), "What the caller may see."),
+                                         **_PROMPT_UNAVAILABLE}),
+            },
+            "post": {
+                "summary": "Save a prompt or system prompt to the caller's library (private unless `shared`)",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("NewPrompt")}}},
+                "responses": _responses({"201": _json(_ref("SavedPrompt"), "Saved."), **_PROMPT_BAD,
+                                         **_PROMPT_UNAVAILABLE}, writes=True),
+            },
+        },
+        "/api/prompts/{prompt_id}": {
+            "patch": {
+                "summary": "Change one of the caller's own prompts (only the fields given)",
+                "parameters": [_PROMPT_ID],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("PromptChange")}}},
+                "responses": _responses({
+                    "200": _json(_ref("SavedPrompt"), "Changed."), **_PROMPT_BAD, **_PROMPT_MISSING,
+                    **_PROMPT_UNAVAILABLE,
+                    "403": _error("A team prompt someone else saved (kind `not_owner`: copy it instead), or refused: "
+                                  "sign-in is off and the caller is not on this machine, or a cross-site write.")},
+                    writes=True),
+            },
+            "delete": {
+                "summary": "Delete one of the caller's own prompts",
+                "parameters": [_PROMPT_ID],
+                "responses": _responses({
+                    "200": _json(_ref("PromptDeleted"), "Deleted."), **_PROMPT_MISSING, **_PROMPT_UNAVAILABLE,
+                    "403": _error("A team prompt someone else saved (kind `not_owner`), or refused: sign-in is off "
+                                  "and the caller is not on this machine, or a cross-site write.")}, writes=True),
+            },
+        },
+        "/api/prompts/{prompt_id}/copy": {
+            "post": {
+                "summary": "Copy a prompt the caller can see (theirs or the team's) into their library, private",
+                "parameters": [_PROMPT_ID],
+                "responses": _responses({"201": _json(_ref("SavedPrompt"), "The copy, now the caller's."),
+                                         **_PROMPT_MISSING, **_PROMPT_UNAVAILABLE}, writes=True),
+            },
+        },
+    }
+
+
 _FILTERS = [  # the filters both model lists take
     {"name": "provider", "in": "query", "style": "form", "explode": True,
      "schema": {"type": "array", "items": {"type": "string", "maxLength": 200}},
@@ -445,7 +548,7 @@ _SSE = ("Server-Sent Events (`stream=true`): `start` (CompareStarted), one `chun
 def document(max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS) -> dict[str, Any]:
     """The OpenAPI document (one object per MAX_OUTPUT_TOKENS, made once: requests are checked against it, so it is
     never changed after)."""
-    schemas = {**SCHEMAS, "CompareRequest": _compare_request(max_output_tokens)}
+    schemas = {**SCHEMAS, "CompareRequest": _compare_request(max_output_tokens), **_PROMPT_SCHEMAS}
     return {
         "openapi": "3.1.0",
         "info": {"title": "LLM Gateway Dashboard API", "version": gateway.__version__, "description":
@@ -600,6 +703,7 @@ def document(max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS) -> dict[str, An
                                              "503": _error("The app's database is not answering.")}),
                 },
             },
+            **_prompt_paths(),
             "/api/openapi.json": {
                 "get": {"summary": "This document",
                         "responses": _responses({"200": {"description": "OpenAPI 3.1",
