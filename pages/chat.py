@@ -20,6 +20,7 @@ from ui.history import history_sidebar, open_linked
 from ui.layout import page_setup, status_banner
 from ui.live import LiveMarkdown
 from ui.markdown import displayable, escape_dollars, inline_code
+from ui.prompt_library import picker as prompt_picker
 from ui.refusal import show_refusal
 from ui.reply import draw_reply, metrics_line, model_facts
 from ui.saving import SETTLE, saving_banner
@@ -91,6 +92,8 @@ model: ModelRecord | None = models.get(model_key)
 if model is not None:
     st.query_params["model"] = model.key
     facts_col.caption(escape_dollars(model_facts(model)))  # two prices on a line are not LaTeX
+prompt_picker(store, owner, key="chat", prompt_key="chat_prompt", system_key="chat_system_prompt",
+              last_prompt=conversation.rounds[-1].prompt if conversation.rounds else "")
 
 with st.sidebar:
     st.subheader("Chat settings")

@@ -21,6 +21,7 @@ from ui.continue_best import continue_from
 from ui.history import history_sidebar, open_linked
 from ui.judge_round import judge_round_section
 from ui.layout import page_setup, status_banner
+from ui.prompt_library import picker as prompt_picker
 from ui.refusal import show_refusal
 from ui.saving import SETTLE, saving_banner
 from ui.stopped import finished_after_stop
@@ -68,6 +69,8 @@ comparison.models = [model.key for model in models]
 # --- The round: every model answers at once ------------------------------------------------------------------------
 
 ready = len(models) >= MIN_MODELS
+prompt_picker(store, owner, key="compare", prompt_key="compare_prompt", system_key="compare_system",
+              last_prompt=comparison.rounds[-1].prompt if comparison.rounds else "")
 files_ui.restore_prompt("compare_prompt")
 prompt = st.chat_input("Send to every model…" if ready else f"Choose at least {MIN_MODELS} models first",
                        submit_mode="stop", disabled=not ready, key="compare_prompt", accept_file="multiple",

@@ -26,4 +26,6 @@ EVALUATE = Page("pages/evaluate.py", "Evaluate", ":material/fact_check:",
                 "Run a prompt set against several models, with checks, cost quote and resume")
 USAGE = Page("pages/usage.py", "Usage", ":material/payments:",
              "What you (and, for admins, the team) spent, by model and day")
-PAGES = (HOME, CHAT, COMPARE, MODELS, HEALTH, LEADERBOARD, EVALUATE, USAGE)
+PROMPTS = Page("pages/prompts.py", "Prompt library", ":material/library_books:",
+               "Saved prompts and system prompts, yours and the team's, with {{variables}}")
+PAGES = (HOME, CHAT, COMPARE, MODELS, HEALTH, LEADERBOARD, EVALUATE, USAGE, PROMPTS)

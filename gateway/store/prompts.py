@@ -1,7 +1,9 @@
 """The team prompt library in the store (the `prompt_library` table, see schema.py): `PromptLibrary(store)`.
 
 Every call names the analyst asking. A reader gets their own prompts and the team's shared ones, never another
-analyst's private one (`visible`); only the owner updates or deletes (the owner is part of every such query, so no
+analyst's private one (`visible`). Reads do not wait for the analyst's queued conversation saves (the store's
+`_read(None, …)`): library changes are written at once, and a page drawing the picker right after a reply must not
+wait for that reply's save; only the owner updates or deletes (the owner is part of every such query, so no
 page or API path can skip the rule). `copy` makes a private copy, owned by the reader, of a prompt they can see.
 """
 
@@ -33,11 +35,11 @@ class PromptLibrary:
     def listed(self, reader: str, *, scope: str = "all") -> list[SavedPrompt] | Unavailable:
         """What `reader` may see: `all` (their own and the team's shared, theirs first), `mine` (their own,
         private and shared) or `team` (every shared one, theirs included). Sorted by name within each group."""
-        return self.store._read(reader, lambda c: listed(c, reader, scope))
+        return self.store._read(None, lambda c: listed(c, reader, scope))
 
     def get(self, prompt_id: int, reader: str) -> SavedPrompt | None | Unavailable:
         """The prompt if `reader` may see it (theirs, or shared), else None (also when there is no such prompt)."""
-        return self.store._read(reader, lambda c: get(c, prompt_id, reader))
+        return self.store._read(None, lambda c: get(c, prompt_id, reader))
 
     def add(self, owner: str, draft: Draft) -> SavedPrompt | Unavailable:
         return self.store._change(owner, lambda c: add(c, owner, draft, time.time()))

@@ -1,0 +1,152 @@
+"""The prompt library on the pages (AppTest, AUTH_MODE=oidc, two analysts): the picker beside /compare's and /chat's
+input fills a prompt's variables and puts the text in the prompt box (or a system prompt in the system prompt), and
+says which variable is missing; the library page lets the owner change and delete, and others only copy; Ana's
+private prompt never reaches Bob's pages; names and texts are drawn as text."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gateway import config
+from gateway.config import load_settings
+from gateway.prompt_library import SavedPrompt, draft
+from gateway.store import get_store
+from gateway.store.prompts import PromptLibrary
+from tests.support.pages import open_page, signed_in
+
+ANA = signed_in("ana@example.com", "Ana Analyst")
+BOB = signed_in("bob@example.com", "Bob Builder")
+HOSTILE = "![x](https://example.invalid/pixel.png) **bold** :red[red]"
+
+
+@pytest.fixture
+def oidc(monkeypatch):
+    for name in config.NAMES:
+        if name != "DATABASE_URL":
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AUTH_MODE", "oidc")
+    return monkeypatch
+
+
+def library() -> PromptLibrary:
+    return PromptLibrary(get_store(load_settings(secrets={}, dotenv_path=None)))
+
+
+def anas_prompts() -> tuple[SavedPrompt, SavedPrompt]:
+    prompts = library()
+    team = prompts.add("ana@example.com", draft("Explain simply", "Explain {{topic}} to a {{reader}}.",
+                                                tags="teaching", shared=True))
+    private = prompts.add("ana@example.com", draft("Ana's secret persona", "You are Ana's private helper.",
+                                                   kind="system"))
+    assert isinstance(team, SavedPrompt) and isinstance(private, SavedPrompt)
+    return team, private
+
+
+def in_the_prompt_box(at: AppTest, key: str) -> str:
+    """The text the page put in its chat input for the analyst to send (what the browser shows there)."""
+    proto = at.chat_input(key=key).proto
+    return proto.value if proto.set_value else ""
+
+
+def everything(at: AppTest) -> str:
+    """Every text the page drew, options of select boxes included."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [c.value for c in at.code]
+    parts += [e.label for e in at.expander] + [b.label for b in at.button]
+    parts += [o for box in at.selectbox for o in box.options]
+    parts += [a.value for kind in (at.success, at.warning, at.error, at.info, at.toast) for a in kind]
+    return "\n".join(parts)
+
+
+def test_bob_picks_anas_team_prompt_on_compare_fills_its_variables_and_it_is_in_the_prompt_box(oidc):
+    team, _private = anas_prompts()
+    at = open_page("pages/compare.py", user=BOB)
+    choice = at.selectbox(key="compare_library_choice")
+    assert choice.options == ["Explain simply · Prompt · team · ana@example.com"]  # never Ana's private one
+    assert "secret persona" not in everything(at)
+
+    at.text_input(key=f"compare_library_var_{team.id}_topic").input("window functions")
+    at.button(key="compare_library_use").click().run()  # {{reader}} left empty
+    assert "Give a value for {{reader}}\\: it is still empty" in everything(at)  # (plain(): a colon escaped)
+    assert in_the_prompt_box(at, "compare_prompt") == ""  # nothing half-filled
+
+    at.text_input(key=f"compare_library_var_{team.id}_reader").input("new analyst who knows {{topic}}")
+    at.button(key="compare_library_use").click().run()
+    assert not at.exception
+    assert in_the_prompt_box(at, "compare_prompt") == \
+        "Explain window functions to a new analyst who knows {{topic}}."  # a value is never expanded again
+    assert library().get(team.id, "ana@example.com") == team  # using it changed nothing
+
+
+def test_a_system_prompt_goes_into_the_system_prompt_on_chat(oidc):
+    prompts = library()
+    system = prompts.add("bob@example.com", draft("Terse", "Answer in {{n}} words at most.", kind="system"))
+    at = open_page("pages/chat.py", user=BOB)
+    at.selectbox(key="chat_library_choice").select(system.id).run()
+    at.text_input(key=f"chat_library_var_{system.id}_n").input("twenty")
+    at.button(key="chat_library_use").click().run()
+    assert not at.exception
+    assert at.text_area(key="chat_system_prompt").value == "Answer in twenty words at most."
+
+
+def test_saving_the_system_prompt_from_compare_to_the_team(oidc):
+    at = open_page("pages/compare.py", user=ANA)
+    at.text_area(key="compare_system").input("You review {{language}} code.").run()
+    at.radio(key="compare_save_kind").set_value("system").run()
+    at.text_input(key="compare_save_name").input("Code reviewer")
+    at.text_input(key="compare_save_tags").input("review, code")
+    at.checkbox(key="compare_save_shared").check()
+    at.button(key="compare_save_submit").click().run()
+    assert not at.exception
+    saved = library().listed("bob@example.com", scope="team")
+    assert [(p.name, p.kind, p.text, p.tags, p.owner) for p in saved] == [
+        ("Code reviewer", "system", "You review {{language}} code.", ("review", "code"), "ana@example.com")]
+
+
+def test_on_the_library_page_bob_can_copy_anas_team_prompt_but_not_change_it(oidc):
+    team, _private = anas_prompts()
+    at = open_page("pages/prompts.py", user=BOB)
+    shown = everything(at)
+    assert "Explain simply" in shown and "secret persona" not in shown
+    assert [b.label for b in at.button if b.key and str(team.id) in b.key] == ["Copy to mine"]  # no Delete, no form
+    assert not [t for t in at.text_area if str(team.id) in (t.key or "")]
+
+    at.button(key=f"library_copy_{team.id}").click().run()
+    assert not at.exception
+    copy = library().listed("bob@example.com", scope="mine")
+    assert [(p.name, p.text, p.shared) for p in copy] == [("Explain simply", team.text, False)]
+    assert f"library_delete_{copy[0].id}" in [b.key for b in at.button]  # the copy is his to delete
+
+
+def test_the_owner_changes_and_deletes_on_the_library_page(oidc):
+    team, private = anas_prompts()
+    at = open_page("pages/prompts.py", user=ANA)
+    at.text_area(key=f"library_edit_text_{team.id}").input("Explain {{topic}} in {{n}} words.")
+    at.checkbox(key=f"library_edit_shared_{team.id}").uncheck()
+    at.button(key=f"library_edit_save_{team.id}").click().run()
+    assert not at.exception
+    changed = library().get(team.id, "ana@example.com")
+    assert changed is not None and changed.variables == ["topic", "n"] and not changed.shared
+    assert library().get(team.id, "bob@example.com") is None  # private now
+
+    at.button(key=f"library_delete_{private.id}").click().run()
+    assert library().get(private.id, "ana@example.com") is None
+
+
+def test_a_new_prompt_that_cannot_be_saved_says_why(oidc):
+    at = open_page("pages/prompts.py", user=ANA)
+    at.text_input(key="library_new_name").input("")
+    at.text_area(key="library_new_text").input("text")
+    at.button(key="library_new_save").click().run()
+    assert "Not saved: Give the prompt a name." in everything(at)
+    assert library().listed("ana@example.com") == []
+
+
+def test_names_tags_and_texts_are_drawn_as_text(oidc):
+    from tests.test_untrusted_text import rendered_markup
+
+    prompts = library()
+    prompts.add("ana@example.com", draft(HOSTILE, f"{HOSTILE} {{{{x}}}}", tags=HOSTILE[:40], shared=True))
+    for page in ("pages/prompts.py", "pages/compare.py", "pages/chat.py"):
+        at = open_page(page, user=BOB)
+        assert rendered_markup(at) == [], page
