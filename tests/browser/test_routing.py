@@ -18,6 +18,7 @@ PAGES = {
     "/usage": "Usage",
     "/leaderboard": "Leaderboard",
     "/evaluate": "Evaluate",
+    "/prompts": "Prompt library",
 }
 
 
