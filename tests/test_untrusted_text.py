@@ -5,7 +5,7 @@ caption, and Markdown can name an image the browser then loads by itself. A prox
 `![m](http://…)` and answers every call with an error message full of images, links, colours and raw HTML
 (tests/support/hostile.py, mode `markup`) drives every page here, and a chat whose prompt is such text becomes a
 saved title in the sidebar; on the evaluation pages the analysts' own text is such text too (a prompt set's name and
-prompts, a vote's tag and comment). Every Markdown-bearing field the pages send is rendered as Streamlit would: no
+prompts, a vote's tag and comment, the prompt library's names, tags and texts). Every Markdown-bearing field the pages send is rendered as Streamlit would: no
 image.
 The browser-side check (Chromium asks for nothing) is tests/browser/test_replies_load_nothing.py.
 """
@@ -16,12 +16,14 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from gateway import api_tokens
+from gateway import api_tokens, prompt_library
 from gateway.config import load_settings
 from gateway.evaluation import worker
 from gateway.evaluation.votes import Verdict, Vote, compare_subject, eval_subject
+from gateway.prompt_library import draft
 from gateway.store import LOCAL_OWNER, get_store
 from gateway.store.evaluation import Evaluations
+from gateway.store.prompts import PromptLibrary
 from gateway.usage import Col
 from tests.conftest import APP_ENV
 from tests.support.hostile import MARKUP_ERROR, MARKUP_MODELS, hostile_server
@@ -58,7 +60,7 @@ def markup_proxy(monkeypatch):
 
 ROW_SCRIPT = """
 import streamlit as st
-from gateway import api_tokens
+from gateway import api_tokens, prompt_library
 from gateway.config import load_settings
 from gateway.store import get_store
 from gateway.store.evaluation import Evaluations
@@ -169,6 +171,23 @@ def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_prox
     look(at, "usage, an API token named in Markup just created")
     assert at.code and any("Bad request" in s.value for s in at.success)
     look(at.run(), "usage, an API token named in Markup listed")
+
+    # The prompt library: a team prompt another analyst named, tagged and wrote in Markup, on the library page (its
+    # entry, its variables, Copy to mine and its toast) and in the picker beside Compare's input (its tags, a missing
+    # variable's message, the toast once it is in the prompt box).
+    shared = PromptLibrary(get_store(load_settings(secrets={}, dotenv_path=None))).add("bob@example.com", draft(
+        MARKUP_ERROR[:prompt_library.MAX_NAME], f"{MARKUP_ERROR} {{{{x}}}}", tags=MARKUP_ERROR[:prompt_library.MAX_TAG],
+        shared=True))
+    at.switch_page("pages/prompts.py").run()
+    at = look(at, "prompt library")
+    assert any("Bad request" in e.label for e in at.expander), "the entry is listed under its name"
+    look(at.button(key=f"library_copy_{shared.id}").click().run(), "prompt library, copied")
+    at.switch_page("pages/compare.py").run()
+    choice = at.selectbox(key="compare_library_choice")
+    look(choice.set_value(shared.id).run(), "compare, a library prompt chosen")
+    look(at.button(key="compare_library_use").click().run(), "compare, a library prompt's variable missing")
+    at.text_input(key=f"compare_library_var_{shared.id}_x").input(MARKUP_ERROR)
+    look(at.button(key="compare_library_use").click().run(), "compare, a library prompt in the prompt box")
 
     requests = " ".join(markup_proxy.requests)
     assert "/v1/chat/completions" in requests and "/v1/models" in requests and "/key/info" in requests
