@@ -122,3 +122,29 @@ def test_search_matches_every_word_in_name_tags_or_text():
     saved = draft("Weekly report", "Sum up {{week}}", tags="finance")
     prompt = SavedPrompt(1, ANA, saved.name, saved.text, saved.kind, saved.tags, False, 0.0, 0.0)
     assert matches(prompt, "WEEKLY finance") and matches(prompt, "sum") and not matches(prompt, "weekly sql")
+
+
+# --- A library prompt as a prompt set's prompt (gateway/evaluation/prompt_sets.py) ----------------------------------
+
+def test_a_set_fills_a_library_prompt_from_its_columns():
+    from gateway.evaluation.prompt_sets import PromptRow, parse
+
+    template = "Translate {{Text}} into {{language}}."
+    csv_rows = parse("text,language,expected,tag\nhello,French,bonjour,greet\n\n"
+                     "good night,German,gute nacht,\"{{language}}\"\n", template=template, system_prompt="Be brief.")
+    assert csv_rows == (PromptRow("Translate hello into French.", "Be brief.", "bonjour", "greet"),
+                        PromptRow("Translate good night into German.", "Be brief.", "gute nacht", "{{language}}"))
+    jsonl = parse('{"text": "yes", "language": "{{text}}", "system_prompt": "Own."}', template=template,
+                  system_prompt="Be brief.")
+    assert jsonl == (PromptRow("Translate yes into {{text}}.", "Own."),)  # a value is never expanded; own system
+    assert parse("cats\ndogs\n", template="Write a haiku about {{subject}}.") == (
+        PromptRow("Write a haiku about cats."), PromptRow("Write a haiku about dogs."))
+
+
+def test_a_row_missing_a_variable_names_its_line_and_column():
+    from gateway.evaluation.prompt_sets import SetError, parse
+
+    with pytest.raises(SetError, match="line 3 has no value for `language`, a variable of the library prompt"):
+        parse("text,language\nhello,French\nbye,\n", template="Translate {{text}} into {{language}}.")
+    with pytest.raises(SetError, match="no `prompt` column"):  # without a library prompt, as before
+        parse("text,language\nhello,French\n", filename="set.csv")

@@ -12,6 +12,7 @@ from gateway import config
 from gateway.config import load_settings
 from gateway.prompt_library import SavedPrompt, draft
 from gateway.store import get_store
+from gateway.store.evaluation import Evaluations
 from gateway.store.prompts import PromptLibrary
 from tests.support.pages import open_page, signed_in
 
@@ -150,3 +151,27 @@ def test_names_tags_and_texts_are_drawn_as_text(oidc):
     for page in ("pages/prompts.py", "pages/compare.py", "pages/chat.py"):
         at = open_page(page, user=BOB)
         assert rendered_markup(at) == [], page
+
+
+def test_on_evaluate_a_set_fills_a_team_prompt_from_its_columns_with_a_library_system_prompt(oidc):
+    team, _private = anas_prompts()
+    system = library().add("bob@example.com", draft("Terse", "Answer in one sentence.", kind="system"))
+    at = open_page("pages/evaluate.py", user=BOB)
+    assert at.selectbox(key="eval_library_template").options == [
+        "Explain simply · Prompt · team · ana@example.com"]
+    at.selectbox(key="eval_library_template").select(team.id)
+    at.selectbox(key="eval_library_system").select(system.id).run()
+    assert "Columns to fill: `topic`, `reader`" in everything(at)
+    at.text_area(key="eval_paste").set_value("topic,reader,expected\nSQL joins,manager,join\nCTEs,,with\n")
+    at.text_input(key="eval_set_name_").set_value("explained").run()
+    at.button(key="eval_save_set").click().run()
+    assert "line 3 has no value for \\`reader\\`" in everything(at)  # (plain(): backticks escaped)
+    assert Evaluations(get_store(load_settings(secrets={}, dotenv_path=None))).sets("bob@example.com") == []
+
+    at.text_area(key="eval_paste").set_value("topic,reader,expected\nSQL joins,manager,join\nCTEs,intern,with\n").run()
+    at.button(key="eval_save_set").click().run()
+    assert not at.exception
+    sets = Evaluations(get_store(load_settings(secrets={}, dotenv_path=None))).sets("bob@example.com")
+    assert [(r.prompt, r.system_prompt, r.expected) for r in sets[0].rows] == [
+        ("Explain SQL joins to a manager.", "Answer in one sentence.", "join"),
+        ("Explain CTEs to a intern.", "Answer in one sentence.", "with")]

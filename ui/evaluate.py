@@ -20,7 +20,7 @@ from gateway.params import ChatParams
 from gateway.safe_csv import frame_csv
 from gateway.store import Store, Unavailable
 from gateway.store.evaluation import Evaluations
-from ui import pages
+from ui import pages, prompt_library
 from ui.compare_inputs import sampling_inputs
 from ui.downloads import download_button
 from ui.format import count, seconds, usd
@@ -74,13 +74,15 @@ def _add_set(evaluations: Evaluations, owner: str) -> None:
     upload = st.file_uploader("File", type=["csv", "jsonl", "ndjson", "json", "txt"], key="eval_upload")
     pasted = st.text_area("…or paste", key="eval_paste", height=100,
                           placeholder="prompt,expected,tag\nWhat is 6 * 7?,42,arithmetic")
+    template, system_prompt = prompt_library.for_a_set(evaluations.store, owner)
     default = upload.name.rsplit(".", 1)[0] if upload is not None else ""
     name = st.text_input("Name", value=default, key=f"eval_set_name_{default}", max_chars=120,
                          placeholder="e.g. arithmetic checks")
     if not st.button("Save set", key="eval_save_set", icon=":material/save:", disabled=not (upload or pasted.strip())):
         return
     try:
-        rows = parse(upload.getvalue(), upload.name) if upload is not None else parse(pasted)
+        rows = parse(upload.getvalue(), upload.name, template=template, system_prompt=system_prompt) \
+            if upload is not None else parse(pasted, template=template, system_prompt=system_prompt)
     except (SetError, UnicodeDecodeError) as problem:
         st.error(f"The set was not saved: {plain(problem)}", icon=":material/error:")
         return

@@ -20,7 +20,7 @@ from gateway.store import Store, Unavailable
 from gateway.store.prompts import PromptLibrary
 from ui import pages
 from ui.downloads import download_button
-from ui.markdown import plain
+from ui.markdown import inline_code, plain
 
 
 def _label(prompt: SavedPrompt, me: str) -> str:
@@ -139,6 +139,37 @@ def save(store: Store, owner: str, name: str, text: str, **fields) -> SavedPromp
     st.toast(f"Saved to your library: {plain(saved.name)}"
              f"{' (shared with the team)' if saved.shared else ''}.", icon="✅")
     return saved
+
+
+# --- A prompt set from a library prompt (the Evaluate page) -----------------------------------------------------------
+
+def for_a_set(store: Store, owner: str) -> tuple[str | None, str]:
+    """Optional library prompts for a new prompt set: one whose `{{variables}}` the set's columns fill (its text, or
+    None), and a system prompt for every row without one (its text, or "")."""
+    found = PromptLibrary(store).listed(owner)
+    if isinstance(found, Unavailable):
+        st.caption(f"The prompt library cannot be read now: {plain(found)}")
+        return None, ""
+    templates = {p.id: p for p in found if p.kind == "prompt" and p.variables}
+    systems = {p.id: p for p in found if p.kind == "system"}
+    if not templates and not systems:
+        return None, ""
+    left, right = st.columns(2)
+    chosen = left.selectbox("Prompt from the library (optional)", list(templates), index=None,
+                            key="eval_library_template", disabled=not templates,
+                            format_func=lambda i: _label(templates[i], owner),
+                            placeholder="the set's own prompt column" if templates else "none with variables",
+                            help="Each row's prompt is this prompt with its {{variables}} filled from the row's "
+                                 "columns of the same names (a `prompt` column is then not needed; plain lines fill "
+                                 "a prompt with one variable).")
+    system = right.selectbox("System prompt from the library (optional)", list(systems), index=None,
+                             key="eval_library_system", disabled=not systems,
+                             format_func=lambda i: _label(systems[i], owner), placeholder="none",
+                             help="The system prompt of every row that has no system_prompt of its own.")
+    template = templates.get(chosen) if chosen is not None else None
+    if template is not None:
+        st.caption("Columns to fill: " + ", ".join(inline_code(v.lower()) for v in template.variables))
+    return (template.text if template else None), (systems[system].text if system in systems else "")
 
 
 # --- The library's page -----------------------------------------------------------------------------------------------

@@ -7,6 +7,12 @@ expression the reply must match somewhere (`/\\b42\\b/`, `/tokyo/i` for case-ins
 
 Sets come from a CSV file (a header row naming the columns), a JSONL file (one JSON object a line), or pasted text
 in either format, or plain lines (one prompt a line). `parse` raises `SetError` with the line to fix.
+
+A prompt from the team library (gateway/prompt_library.py) can be the set's prompt: `parse(..., template=text)` makes
+each row's `prompt` by filling the template's `{{variables}}` from the row's columns of the same names (case ignored;
+a `prompt` column is then not needed, and plain lines fill a template's one variable). A row without a value for a
+variable is refused, naming its line. `system_prompt=` (e.g. a library system prompt) is the system prompt of every
+row that has none of its own. The set keeps the filled prompts: changing the library prompt later changes no set.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from gateway.prompt_library import MissingValues, fill, variables
 
 MAX_ROWS = 1_000
 MAX_PROMPT_CHARS = 100_000
@@ -101,8 +109,11 @@ def passes(expected: str, reply: str) -> bool | None:
 
 # --- Reading sets ----------------------------------------------------------------------------------------------------
 
-def parse(data: bytes | str, filename: str = "") -> tuple[PromptRow, ...]:
-    """The rows of a CSV or JSONL upload (by its extension, else by its first character) or pasted text."""
+def parse(data: bytes | str, filename: str = "", *, template: str | None = None,
+          system_prompt: str = "") -> tuple[PromptRow, ...]:
+    """The rows of a CSV or JSONL upload (by its extension, else by its first character) or pasted text; with a
+    `template`, each row's prompt is the template filled from its columns (see the module's docstring)."""
+    names = [name.lower() for name in variables(template)] if template is not None else []
     text = data.decode("utf-8-sig", errors="strict") if isinstance(data, bytes) else data.lstrip("\ufeff")
     stripped = text.strip()
     if not stripped:
@@ -110,19 +121,38 @@ def parse(data: bytes | str, filename: str = "") -> tuple[PromptRow, ...]:
     name = filename.lower()
     if name.endswith((".jsonl", ".ndjson", ".json")) or (not name.endswith(".csv") and stripped.startswith("{")):
         rows = _jsonl(stripped)
-    elif name.endswith(".csv") or _looks_like_csv(stripped):
-        rows = _csv(stripped)
+    elif name.endswith(".csv") or _looks_like_csv(stripped, names):
+        rows = _csv(stripped, needed="prompt" if template is None else None)
     else:
-        rows = [(n, {"prompt": line}) for n, line in enumerate(stripped.splitlines(), 1) if line.strip()]
-    return _validated(rows)
+        column = names[0] if template is not None and len(names) == 1 else "prompt"
+        rows = [(n, {column: line}) for n, line in enumerate(stripped.splitlines(), 1) if line.strip()]
+    if template is not None:
+        rows = [(number, _filled(number, row, template)) for number, row in rows]
+    found = _validated(rows)
+    if system_prompt.strip():
+        found = tuple(r if r.system_prompt else PromptRow(r.prompt, system_prompt.strip(), r.expected, r.tag)
+                      for r in found)
+    return found
 
 
-def _looks_like_csv(text: str) -> bool:
+def _filled(number: int, row: Mapping[str, Any], template: str) -> dict[str, Any]:
+    """The row with its `prompt` made from the template and the row's columns named like its variables."""
+    if not any(str(v or "").strip() for v in row.values()):
+        return dict(row)  # a blank line stays blank (skipped)
+    values = {name: "" if row.get(name.lower()) is None else str(row.get(name.lower())) for name in variables(template)}
+    try:
+        return {**row, "prompt": fill(template, values)}
+    except MissingValues as missing:
+        columns = ", ".join(f"`{n.lower()}`" for n in missing.names)
+        raise SetError(f"line {number} has no value for {columns}, a variable of the library prompt") from None
+
+
+def _looks_like_csv(text: str, names: list[str] | None = None) -> bool:
     header = [h.strip().lower() for h in next(csv.reader(io.StringIO(text.splitlines()[0])), [])]
-    return "prompt" in header
+    return "prompt" in header or any(name in header for name in names or ())
 
 
-def _csv(text: str) -> list[tuple[int, dict[str, Any]]]:
+def _csv(text: str, needed: str | None = "prompt") -> list[tuple[int, dict[str, Any]]]:
     """The rows, each with the line it starts on. Strict: a quote never closed would otherwise swallow every line
     after it into one garbled prompt, so the set is refused, naming the line where that quote opens."""
     reader = csv.DictReader(io.StringIO(text), strict=True)
@@ -131,7 +161,7 @@ def _csv(text: str) -> list[tuple[int, dict[str, Any]]]:
     except csv.Error as problem:
         raise SetError(f"line 1 (the column names): {_csv_problem(problem)}") from None
     header = [(h or "").strip().lower() for h in fieldnames or ()]
-    if "prompt" not in header:
+    if needed is not None and needed not in header:
         raise SetError("the CSV has no `prompt` column: its first line must name the columns "
                        f"({', '.join(COLUMNS)})")
     reader.fieldnames = header
