@@ -175,3 +175,16 @@ def test_on_evaluate_a_set_fills_a_team_prompt_from_its_columns_with_a_library_s
     assert [(r.prompt, r.system_prompt, r.expected) for r in sets[0].rows] == [
         ("Explain SQL joins to a manager.", "Answer in one sentence.", "join"),
         ("Explain CTEs to a intern.", "Answer in one sentence.", "with")]
+
+
+def test_a_database_that_does_not_answer_leaves_the_pages_working_and_says_so(monkeypatch):
+    from tests.support.proxy import free_port
+
+    for name in config.NAMES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"postgresql+psycopg://analyst:pw-not-shown@127.0.0.1:{free_port()}/nothing")
+    for page in ("pages/prompts.py", "pages/compare.py", "pages/chat.py"):
+        at = open_page(page)  # (open_page fails on an exception)
+        errors = [e.value for e in at.error]
+        assert any(e.startswith("The prompt library cannot be read now") for e in errors), (page, errors)
+        assert "pw-not-shown" not in everything(at)
