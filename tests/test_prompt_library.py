@@ -148,3 +148,16 @@ def test_a_row_missing_a_variable_names_its_line_and_column():
         parse("text,language\nhello,French\nbye,\n", template="Translate {{text}} into {{language}}.")
     with pytest.raises(SetError, match="no `prompt` column"):  # without a library prompt, as before
         parse("text,language\nhello,French\n", filename="set.csv")
+
+
+def test_a_kept_list_is_forgotten_at_once_when_anyone_changes_the_library_here(store: Store):
+    library = PromptLibrary(store)
+    assert library.listed(BOB) == []
+    team = library.add(ANA, draft("Explain", "Explain {{topic}}", shared=True))
+    assert [p.name for p in library.listed(BOB)] == ["Explain"]  # Ana's save, seen by Bob's next list
+    library.update(team.id, ANA, draft("Explained", "Explain {{topic}}", shared=True))
+    assert [p.name for p in library.listed(BOB)] == ["Explained"]
+    library.copy(team.id, BOB)
+    assert [(p.name, p.owner) for p in library.listed(BOB)] == [("Explained", BOB), ("Explained", ANA)]
+    library.delete(team.id, ANA)
+    assert [p.owner for p in library.listed(BOB)] == [BOB]
