@@ -1,4 +1,5 @@
-"""The prompt library over real HTTP (`streamlit run streamlit_app.py`, AUTH_MODE=header, two analysts): the round
+"""The prompt library over real HTTP (`streamlit run streamlit_app.py`, AUTH_MODE=header, two analysts; the app's
+database SQLite, then PostgreSQL): the round
 trip (create, list, change, copy, delete), every answer checked against the OpenAPI document, and the library's
 rules: Ana's private prompt never reaches Bob (not listed, 404 like a made-up id), Bob cannot change or delete her
 team prompt (403) but can copy it, and the copy is his."""
@@ -18,9 +19,12 @@ pytestmark = pytest.mark.processes  # the app's own server (start_app)
 ANA, BOB = "ana@example.com", "bob@example.com"
 
 
-@pytest.fixture(scope="module")
-def client() -> Iterator[httpx.Client]:
-    app = start_app({"LITELLM_ENABLED": "false", "AUTH_MODE": "header"})
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def client(request: pytest.FixtureRequest) -> Iterator[httpx.Client]:
+    env = {"LITELLM_ENABLED": "false", "AUTH_MODE": "header"}
+    if request.param == "postgres":
+        env["DATABASE_URL"] = request.getfixturevalue("postgres_server").create_database()
+    app = start_app(env)
     try:
         with httpx.Client(base_url=app.url, timeout=30) as client:
             yield client
