@@ -78,6 +78,12 @@ def test_bob_picks_anas_team_prompt_on_compare_fills_its_variables_and_it_is_in_
         "Explain window functions to a new analyst who knows {{topic}}."  # a value is never expanded again
     assert library().get(team.id, "ana@example.com") == team  # using it changed nothing
 
+    at.button(key="compare_library_copy").click().run()  # Copy to mine, from the picker: the copy is chosen
+    mine = library().listed("bob@example.com", scope="mine")
+    assert [(p.name, p.text, p.shared) for p in mine] == [("Explain simply", team.text, False)]
+    assert at.selectbox(key="compare_library_choice").value == mine[0].id
+    assert not [b for b in at.button if b.key == "compare_library_copy"]  # his own: nothing to copy
+
 
 def test_a_system_prompt_goes_into_the_system_prompt_on_chat(oidc):
     prompts = library()
