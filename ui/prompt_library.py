@@ -72,7 +72,7 @@ def _use(store: Store, owner: str, *, key: str, prompt_key: str, system_key: str
     prompt = by_id.get(chosen) if chosen is not None else None
     if prompt is None:
         return
-    st.code(prompt.text, language=None, wrap_lines=True, height=min(200, 40 + 20 * prompt.text.count("\n")))
+    st.code(prompt.text, language=None, wrap_lines=True)
     if prompt.tags:
         st.caption("Tags: " + ", ".join(plain(t) for t in prompt.tags))
     for name in prompt.variables:
