@@ -22,6 +22,8 @@ from ui import pages
 from ui.downloads import download_button
 from ui.markdown import inline_code, plain
 
+PREVIEW = 1_500  # characters of a prompt the picker shows
+
 
 def _label(prompt: SavedPrompt, me: str) -> str:
     """A select box's option (drawn as text, not Markdown)."""
@@ -72,7 +74,9 @@ def _use(store: Store, owner: str, *, key: str, prompt_key: str, system_key: str
     prompt = by_id.get(chosen) if chosen is not None else None
     if prompt is None:
         return
-    st.code(prompt.text, language=None, wrap_lines=True)
+    st.code(prompt.text[:PREVIEW] + ("\n…" if len(prompt.text) > PREVIEW else ""), language=None, wrap_lines=True)
+    if len(prompt.text) > PREVIEW:
+        st.caption(f"The first {PREVIEW:,} of {len(prompt.text):,} characters; all of them go in.")
     if prompt.tags:
         st.caption("Tags: " + ", ".join(plain(t) for t in prompt.tags))
     for name in prompt.variables:
