@@ -21,8 +21,8 @@ from api.judge import judge
 from api.models import catalogue_models, list_models, refresh_models
 from api.openapi import openapi
 from api.policy import RequestPolicy
-from api.runs import compare_runs, list_runs, run_results
 from api.prompts import copy_prompt, create_prompt, delete_prompt, list_prompts, update_prompt
+from api.runs import compare_runs, list_runs, run_results
 from api.usage import usage_endpoint
 
 SERVED: dict[str, dict[str, Route]] = {}  # path → method → route
