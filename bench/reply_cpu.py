@@ -1,0 +1,116 @@
+"""App CPU per short chat reply against the floor page, in one run: the figure issue 23 asks for (goal ≤ 1.6×).
+
+The app (`streamlit_app.py`, /chat) and the floor page (bench/floor_app.py) run side by side in front of one LiteLLM
+proxy; each round, the app and then the floor take the gate's `cpu` load (bench/gate.py: 10 sessions through the
+agent API, each past its first reply, then 6 short `demo-fast` follow-ups each, side by side, one whole cycle of
+/chat's hand-over), and the CPU seconds each process spent per reply are read from /proc. Rounds alternate app and
+floor, so a busy shared machine weighs on both; the figure is the median of the rounds' ratios.
+
+The agent API builds a JSON snapshot of the whole page after every interaction (Streamlit 1.67,
+`streamlit/runtime/agent/snapshot.py`), which browser sessions never pay (`agent_spec`: descriptions are built only
+for agent sessions). `--tabs N` measures the same in N real Chromium tabs instead (no agent API; what a browser
+session costs the app). `--profile` samples the app with py-spy during its rounds and prints where the time goes.
+
+Run: `python -m bench.reply_cpu [--rounds 5] [--profile] [--tabs 4]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.load import (
+    Profiler,
+    browser_tabs,
+    client_for,
+    load_average,
+    short_replies,
+    start_app,
+    summarise_profile,
+    warmed_sessions,
+)
+from tests.support.proxy import start_proxy
+from tests.support.upstream import upstream_server
+
+ROOT = Path(__file__).resolve().parent.parent
+SESSIONS, TURNS = 10, 6  # as bench/gate.py's `cpu` load
+LISTED = 32  # chats saved before the rounds: the history sidebar lists its most (ui.history.LISTED, 30) throughout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--profile", action="store_true", help="py-spy the app during its rounds")
+    parser.add_argument("--tabs", type=int, default=0, help="also N Chromium tabs, 10 turns each (no agent API)")
+    args = parser.parse_args()
+    directory = Path(tempfile.mkdtemp(prefix="bench-reply-cpu-"))
+    print(f"App CPU per short reply against the floor page; load average {load_average()}; logs in {directory}",
+          flush=True)
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=100)
+    with upstream_server() as upstream:
+        proxy = start_proxy(ROOT / "tests" / "proxy_config.yaml", env={"UPSTREAM_API_BASE": upstream}, timeout=300)
+        services = []
+        try:
+            app = start_app(proxy, directory / "app")
+            services.append(app)
+            floor = start_app(proxy, directory / "floor", "bench/floor_app.py")
+            services.append(floor)
+            pages = {"app": (app, "chat"), "floor": (floor, None)}
+            clients = {name: client_for(service, limits) for name, (service, _) in pages.items()}
+            for name, (service, page) in pages.items():  # warm: first runs, the proxy's first calls, and a full
+                short_replies(service, warmed_sessions(clients[name], LISTED, page), 1)  # history list
+
+            figures: dict[str, list[float]] = {"app": [], "floor": []}
+            for round_ in range(args.rounds):
+                for name, (service, page) in pages.items():
+                    opened = warmed_sessions(clients[name], SESSIONS, page)
+                    if args.profile and name == "app":
+                        with Profiler(service.process.pid, directory / f"profile-{round_}.txt"):
+                            figures[name].append(short_replies(service, opened, TURNS))
+                    else:
+                        figures[name].append(short_replies(service, opened, TURNS))
+                print(f"  round {round_ + 1}: app {figures['app'][-1] * 1000:.1f} ms, floor "
+                      f"{figures['floor'][-1] * 1000:.1f} ms per reply "
+                      f"({figures['app'][-1] / figures['floor'][-1]:.2f}×)  [load average {load_average()}]",
+                      flush=True)
+            ratios = [a / f for a, f in zip(figures["app"], figures["floor"])]
+            print(f"agent API: app {statistics.median(figures['app']) * 1000:.1f} ms, floor "
+                  f"{statistics.median(figures['floor']) * 1000:.1f} ms per short reply; ratio median "
+                  f"{statistics.median(ratios):.2f}× (rounds {' '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+            if args.profile:
+                merged = directory / "profile.txt"
+                merged.write_text("".join(p.read_text() for p in sorted(directory.glob("profile-*.txt"))))
+                print(summarise_profile(merged, top=45))
+            if args.tabs:
+                tab_figures: dict[str, list[float]] = {"app": [], "floor": []}
+                for round_ in range(max(1, args.rounds // 2)):
+                    for name, path, placeholder in (("app", "chat", "Message "), ("floor", "", "Message")):
+                        cpu, turn = browser_tabs(pages[name][0], args.tabs, 10, path,
+                                                 placeholder + ("demo-fast" if name == "app" else ""))
+                        tab_figures[name].append(cpu)
+                    print(f"  Chromium round {round_ + 1}: app {tab_figures['app'][-1] * 1000:.1f} ms, floor "
+                          f"{tab_figures['floor'][-1] * 1000:.1f} ms per reply "
+                          f"({tab_figures['app'][-1] / tab_figures['floor'][-1]:.2f}×)  "
+                          f"[load average {load_average()}]", flush=True)
+                ratios = [a / f for a, f in zip(tab_figures["app"], tab_figures["floor"])]
+                print(f"Chromium ({args.tabs} tabs): app {statistics.median(tab_figures['app']) * 1000:.1f} ms, "
+                      f"floor {statistics.median(tab_figures['floor']) * 1000:.1f} ms per short reply; ratio median "
+                      f"{statistics.median(ratios):.2f}×", flush=True)
+        finally:
+            for service in services:
+                service.stop()
+            proxy.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    code = main()
+    print(f"took {time.perf_counter() - started:.0f} s")
+    sys.exit(code)
