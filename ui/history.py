@@ -128,7 +128,12 @@ def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, c
     link_col.page_link(page.path, label=f"**{label}**" if current else label, query_params={"c": summary.id},
                        help=f"{models} · {when} · {count(summary.turns, 'turn')}"  # a cost of 0 may be unknown:
                        + (f" · {usd(summary.cost)}" if summary.cost else ""))  # (the store sums known costs)
-    with menu_col.popover("", icon=":material/more_vert:"):
+    # Its contents are drawn only while it is open (opening it reruns what drew it): a closed menu is one element,
+    # not five, on every run that draws the list, and in the snapshot the agent API builds after each reply.
+    menu = menu_col.popover("", icon=":material/more_vert:", key=f"{kind}_menu_{summary.id}", on_change="rerun")
+    if not menu.open:
+        return
+    with menu:
         title = st.text_input("Title", summary.title, key=f"{kind}_title_{summary.id}")
         if st.button("Rename", key=f"{kind}_rename_{summary.id}", icon=":material/edit:"):
             _report(store.rename(summary.id, owner, title))
