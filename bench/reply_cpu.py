@@ -10,14 +10,17 @@ The agent API builds a JSON snapshot of the whole page after every interaction (
 `streamlit/runtime/agent/snapshot.py`), which browser sessions never pay (`agent_spec`: descriptions are built only
 for agent sessions). `--tabs N` measures the same in N real Chromium tabs instead (no agent API; what a browser
 session costs the app). `--profile` samples the app with py-spy during its rounds and prints where the time goes.
+`--baseline REV` also runs the app as it was at git revision REV (exported to a temporary directory), in the same
+rounds: before and after a change, measured in one run.
 
-Run: `python -m bench.reply_cpu [--rounds 5] [--profile] [--tabs 4]`.
+Run: `python -m bench.reply_cpu [--rounds 5] [--baseline main] [--profile] [--tabs 4]`.
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +51,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="py-spy the app during its rounds")
     parser.add_argument("--tabs", type=int, default=0, help="also N Chromium tabs, 10 turns each (no agent API)")
+    parser.add_argument("--baseline", help="a git revision of the app to measure beside this one")
     args = parser.parse_args()
     directory = Path(tempfile.mkdtemp(prefix="bench-reply-cpu-"))
     print(f"App CPU per short reply against the floor page; load average {load_average()}; logs in {directory}",
@@ -62,11 +66,19 @@ def main() -> int:
             floor = start_app(proxy, directory / "floor", "bench/floor_app.py")
             services.append(floor)
             pages = {"app": (app, "chat"), "floor": (floor, None)}
+            if args.baseline:
+                checkout = directory / "baseline-src"
+                checkout.mkdir()
+                archive = subprocess.run(["git", "archive", args.baseline], cwd=ROOT, check=True, capture_output=True)
+                subprocess.run(["tar", "-x", "-C", str(checkout)], input=archive.stdout, check=True)
+                base = start_app(proxy, directory / "baseline", cwd=checkout)
+                services.append(base)
+                pages = {"baseline": (base, "chat"), **pages}
             clients = {name: client_for(service, limits) for name, (service, _) in pages.items()}
             for name, (service, page) in pages.items():  # warm: first runs, the proxy's first calls, and a full
                 short_replies(service, warmed_sessions(clients[name], LISTED, page), 1)  # history list
 
-            figures: dict[str, list[float]] = {"app": [], "floor": []}
+            figures: dict[str, list[float]] = {name: [] for name in pages}
             for round_ in range(args.rounds):
                 for name, (service, page) in pages.items():
                     opened = warmed_sessions(clients[name], SESSIONS, page)
@@ -75,14 +87,14 @@ def main() -> int:
                             figures[name].append(short_replies(service, opened, TURNS))
                     else:
                         figures[name].append(short_replies(service, opened, TURNS))
-                print(f"  round {round_ + 1}: app {figures['app'][-1] * 1000:.1f} ms, floor "
-                      f"{figures['floor'][-1] * 1000:.1f} ms per reply "
-                      f"({figures['app'][-1] / figures['floor'][-1]:.2f}×)  [load average {load_average()}]",
-                      flush=True)
-            ratios = [a / f for a, f in zip(figures["app"], figures["floor"])]
-            print(f"agent API: app {statistics.median(figures['app']) * 1000:.1f} ms, floor "
-                  f"{statistics.median(figures['floor']) * 1000:.1f} ms per short reply; ratio median "
-                  f"{statistics.median(ratios):.2f}× (rounds {' '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+                print(f"  round {round_ + 1}: " + ", ".join(
+                    f"{name} {figures[name][-1] * 1000:.1f} ms ({figures[name][-1] / figures['floor'][-1]:.2f}×)"
+                    for name in pages) + f" per reply  [load average {load_average()}]", flush=True)
+            for name in pages:
+                ratios = [a / f for a, f in zip(figures[name], figures["floor"])]
+                print(f"agent API: {name} {statistics.median(figures[name]) * 1000:.1f} ms per short reply; "
+                      f"against the floor, median {statistics.median(ratios):.2f}× "
+                      f"(rounds {' '.join(f'{r:.2f}' for r in ratios)})", flush=True)
             if args.profile:
                 merged = directory / "profile.txt"
                 merged.write_text("".join(p.read_text() for p in sorted(directory.glob("profile-*.txt"))))
