@@ -121,16 +121,18 @@ def _summary(conversation: Conversation) -> Summary:
 
 def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, current: bool,
            on_new: Callable[[], None]) -> None:
-    link_col, menu_col = st.columns([6, 1], vertical_alignment="center")
+    # One row (a horizontal container: one block, where columns are three), as every entry is in the agent API's
+    # snapshot after each reply and is drawn again on every page run.
+    row = st.container(horizontal=True, vertical_alignment="center", wrap=False, gap="small")
     label = ("📌 " if summary.pinned else "") + plain(summary.title)
     when = dt.datetime.fromtimestamp(summary.updated_at).strftime("%d %b %H:%M")
     models = plain(", ".join(summary.models))
-    link_col.page_link(page.path, label=f"**{label}**" if current else label, query_params={"c": summary.id},
-                       help=f"{models} · {when} · {count(summary.turns, 'turn')}"  # a cost of 0 may be unknown:
-                       + (f" · {usd(summary.cost)}" if summary.cost else ""))  # (the store sums known costs)
+    row.page_link(page.path, label=f"**{label}**" if current else label, query_params={"c": summary.id},
+                  width="stretch", help=f"{models} · {when} · {count(summary.turns, 'turn')}"  # a cost of 0 may be
+                  + (f" · {usd(summary.cost)}" if summary.cost else ""))  # unknown: (the store sums known costs)
     # Its contents are drawn only while it is open (opening it reruns what drew it): a closed menu is one element,
     # not five, on every run that draws the list, and in the snapshot the agent API builds after each reply.
-    menu = menu_col.popover("", icon=":material/more_vert:", key=f"{kind}_menu_{summary.id}", on_change="rerun")
+    menu = row.popover("", icon=":material/more_vert:", key=f"{kind}_menu_{summary.id}", on_change="rerun")
     if not menu.open:
         return
     with menu:
