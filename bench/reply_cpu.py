@@ -24,11 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
 
 from bench.load import (
+    SHORT,
     Profiler,
     browser_tabs,
     client_for,
@@ -97,23 +99,32 @@ def main() -> int:
                       f"(rounds {' '.join(f'{r:.2f}' for r in ratios)})", flush=True)
             if args.profile:
                 merged = directory / "profile.txt"
-                merged.write_text("".join(p.read_text() for p in sorted(directory.glob("profile-*.txt"))))
+                merged.write_text("".join(p.read_text() for p in sorted(directory.glob("profile-[0-9]*.txt"))))
                 print(summarise_profile(merged, top=45))
             if args.tabs:
-                tab_figures: dict[str, list[float]] = {"app": [], "floor": []}
+                tab_figures: dict[str, list[float]] = {name: [] for name in pages}
                 for round_ in range(max(1, args.rounds // 2)):
-                    for name, path, placeholder in (("app", "chat", "Message "), ("floor", "", "Message")):
-                        cpu, turn = browser_tabs(pages[name][0], args.tabs, 10, path,
-                                                 placeholder + ("demo-fast" if name == "app" else ""))
-                        tab_figures[name].append(cpu)
-                    print(f"  Chromium round {round_ + 1}: app {tab_figures['app'][-1] * 1000:.1f} ms, floor "
-                          f"{tab_figures['floor'][-1] * 1000:.1f} ms per reply "
-                          f"({tab_figures['app'][-1] / tab_figures['floor'][-1]:.2f}×)  "
-                          f"[load average {load_average()}]", flush=True)
-                ratios = [a / f for a, f in zip(tab_figures["app"], tab_figures["floor"])]
-                print(f"Chromium ({args.tabs} tabs): app {statistics.median(tab_figures['app']) * 1000:.1f} ms, "
-                      f"floor {statistics.median(tab_figures['floor']) * 1000:.1f} ms per short reply; ratio median "
-                      f"{statistics.median(ratios):.2f}×", flush=True)
+                    for name, (service, page) in pages.items():
+                        tabs = partial(browser_tabs, service, args.tabs, 10, page or "",
+                                       f"Message {SHORT[0]}" if page else "Message")
+                        if args.profile and name == "app":
+                            with Profiler(service.process.pid, directory / f"tabs-profile-{round_}.txt"):
+                                tab_figures[name].append(tabs()[0])
+                        else:
+                            tab_figures[name].append(tabs()[0])
+                    print(f"  Chromium round {round_ + 1}: " + ", ".join(
+                        f"{name} {tab_figures[name][-1] * 1000:.1f} ms "
+                        f"({tab_figures[name][-1] / tab_figures['floor'][-1]:.2f}×)" for name in pages)
+                        + f" per reply  [load average {load_average()}]", flush=True)
+                for name in pages:
+                    ratios = [a / f for a, f in zip(tab_figures[name], tab_figures["floor"])]
+                    print(f"Chromium ({args.tabs} tabs): {name} {statistics.median(tab_figures[name]) * 1000:.1f} ms "
+                          f"per short reply; against the floor, median {statistics.median(ratios):.2f}× "
+                          f"(rounds {' '.join(f'{r:.2f}' for r in ratios)})", flush=True)
+                if args.profile:
+                    merged = directory / "tabs-profile.txt"
+                    merged.write_text("".join(p.read_text() for p in sorted(directory.glob("tabs-profile-*.txt"))))
+                    print("Chromium: " + summarise_profile(merged, top=45))
         finally:
             for service in services:
                 service.stop()
