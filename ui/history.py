@@ -65,12 +65,14 @@ class NewEntry:
     note: str | None  # what the list says when it has nothing to show
     slot: DeltaGenerator
     on_new: Callable[[], None]  # starts a new conversation (deleting the open one from its entry does)
+    in_fragment: bool  # drawn by the page's fragment (the chat's conversation), not by the page
 
     def draw(self, current: Conversation) -> None:
         with self.slot:
             if (self.listed is not None and current.rounds and current.id not in self.listed
                     and self.store.status().ok):  # not saved when the database is failing: not listed either
-                _entry(self.store, self.owner, self.kind, self.page, _summary(current), True, self.on_new)
+                entry = _entry if self.in_fragment else _listed_entry  # in a fragment: its menu reruns that one
+                entry(self.store, self.owner, self.kind, self.page, _summary(current), True, self.on_new)
             elif self.note:
                 st.caption(self.note)
             else:
@@ -100,10 +102,10 @@ def history_sidebar(store: Store, owner: str, kind: Kind, page: Page, current: C
                 listed = frozenset(summary.id for summary in found)
         pinned = sum(summary.pinned for summary in found)  # the list has them first
         for summary in found[:pinned]:
-            _entry(store, owner, kind, page, summary, summary.id == current.id, on_new)
-        new = NewEntry(store, owner, kind, page, listed, note, st.container(), on_new)
+            _listed_entry(store, owner, kind, page, summary, summary.id == current.id, on_new)
+        new = NewEntry(store, owner, kind, page, listed, note, st.container(), on_new, new_in_fragment)
         for summary in found[pinned:]:
-            _entry(store, owner, kind, page, summary, summary.id == current.id, on_new)
+            _listed_entry(store, owner, kind, page, summary, summary.id == current.id, on_new)
         _undo(store, owner, kind)
         _import(store, owner, kind, page)
     if not new_in_fragment:
@@ -149,6 +151,11 @@ def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, c
                 if current:  # the one on screen: the page starts anew, so nothing is answered into a deleted one
                     on_new()
             st.rerun()
+
+
+# An entry the page draws is a fragment of its own: opening its menu (a rerun, see `_entry`) reruns only the entry,
+# which waits for a reply streaming in the chat's conversation fragment; a page rerun would stop that reply.
+_listed_entry = st.fragment(_entry)
 
 
 def _undo(store: Store, owner: str, kind: Kind) -> None:
