@@ -98,9 +98,9 @@ def bench_config() -> Path:
     return path
 
 
-def start_app(proxy: Proxy, directory: Path, script: str = "streamlit_app.py") -> Service:
+def start_app(proxy: Proxy, directory: Path, script: str = "streamlit_app.py", cwd: Path = ROOT) -> Service:
     """The app as `streamlit run streamlit_app.py` (or `script`: bench/floor_app.py for the floor), with the agent
-    API on (here only) and room for every session."""
+    API on (here only) and room for every session. `cwd`: another checkout of the app (a baseline) to run."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LITELLM_", "OPENAI_", "ANTHROPIC_"))}
     env.update(LITELLM_ENABLED="true", LITELLM_BASE_URL=proxy.base_url, LITELLM_API_KEY=proxy.master_key,
@@ -109,7 +109,7 @@ def start_app(proxy: Proxy, directory: Path, script: str = "streamlit_app.py") -
             "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
             "--server.enableAgentApi", "true", "--server.agentMaxSessions", "2000",
             "--server.agentWaitTimeout", "300", "--server.agentSessionTTL", "3600"]
-    app = launch("streamlit", argv, f"http://127.0.0.1:{port}", env=env, cwd=ROOT, log_path=directory / "app.log")
+    app = launch("streamlit", argv, f"http://127.0.0.1:{port}", env=env, cwd=cwd, log_path=directory / "app.log")
     wait_until_ready(app, app_healthy, 90)
     return app
 

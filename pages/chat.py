@@ -215,14 +215,16 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
                                  disabled=model is None or conversation.last_prompt is None):
             st.session_state["chat_resend"] = conversation.regenerate()
             st.rerun()
-        with edit_col.popover("Edit last prompt", icon=":material/edit:", width="stretch",
-                              disabled=conversation.last_prompt is None):
-            edited = st.text_area("Last prompt", conversation.last_prompt or "",
-                                  key=f"chat_edit_{len(conversation.rounds)}")
-            if st.button("Resend", key="chat_resend_edited", icon=":material/send:", disabled=model is None):
-                conversation.edit_last_prompt(edited)
-                st.session_state["chat_resend"] = True
-                st.rerun()
+        edit = edit_col.popover("Edit last prompt", icon=":material/edit:", width="stretch", key="chat_edit_menu",
+                                disabled=conversation.last_prompt is None, on_change="rerun")
+        if edit.open:  # its contents drawn only while open (opening it reruns this fragment), not after every reply
+            with edit:
+                edited = st.text_area("Last prompt", conversation.last_prompt or "",
+                                      key=f"chat_edit_{len(conversation.rounds)}")
+                if st.button("Resend", key="chat_resend_edited", icon=":material/send:", disabled=model is None):
+                    conversation.edit_last_prompt(edited)
+                    st.session_state["chat_resend"] = True
+                    st.rerun()
         if clear_col.button("Clear", icon=":material/delete:", width="stretch", key="chat_clear"):
             conversation.clear()
             store.save_conversation(conversation, owner)

@@ -163,6 +163,9 @@ def test_regenerate_edit_and_clear(app_env):
     at = send(open_chat("upstream-echo"), "first")
     at.button(key="chat_regenerate").click().run()
     assert turns(at) == [("user", "first"), ("assistant", "echo: first")]
+    assert "chat_edit_1" not in [box.key for box in at.text_area]  # the closed edit menu draws nothing inside
+    at.session_state["chat_edit_menu"] = True  # opened
+    at.run()
     at.text_area(key="chat_edit_1").set_value("second").run()
     at.button(key="chat_resend_edited").click().run()
     assert turns(at) == [("user", "second"), ("assistant", "echo: second")]

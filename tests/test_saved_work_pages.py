@@ -146,6 +146,9 @@ def test_the_sidebar_searches_renames_pins_and_deletes_with_undo(app_env):
     assert links == ["tell me about otters"]  # found by a reply's prompt, titled by the first
 
     at.text_input(key="chat_search").set_value("").run()
+    assert f"chat_title_{first}" not in [box.key for box in at.text_input]  # a closed menu draws nothing inside
+    at.session_state[f"chat_menu_{first}"] = True  # the entry's menu, opened: its contents are drawn only then
+    at.run()
     at.text_input(key=f"chat_title_{first}").set_value("Otters").run()
     at.button(key=f"chat_rename_{first}").click().run()
     at.button(key=f"chat_pin_{first}").click().run()
@@ -164,6 +167,8 @@ def test_deleting_the_open_chat_clears_the_page_and_the_next_prompt_starts_a_sav
     deleted = at.query_params["c"]
     assert store().flush(5)
     at.run()  # the sidebar lists it
+    at.session_state[f"chat_menu_{deleted}"] = True  # its menu, opened
+    at.run()
     at.button(key=f"chat_delete_{deleted}").click().run()
     assert not at.exception, at.exception
     assert "c" not in at.query_params and not at.session_state["chat_conversation"].rounds and said(at) == []
@@ -182,6 +187,8 @@ def test_deleting_the_open_comparison_clears_the_page(app_env):
     at = send(open_page("pages/compare.py", models="upstream-echo,demo-fast"), "about otters", "compare_prompt")
     deleted = at.query_params["c"]
     assert store().flush(5)
+    at.run()
+    at.session_state[f"compare_menu_{deleted}"] = True  # its menu, opened
     at.run()
     at.button(key=f"compare_delete_{deleted}").click().run()
     assert not at.exception, at.exception

@@ -65,12 +65,14 @@ class NewEntry:
     note: str | None  # what the list says when it has nothing to show
     slot: DeltaGenerator
     on_new: Callable[[], None]  # starts a new conversation (deleting the open one from its entry does)
+    in_fragment: bool  # drawn by the page's fragment (the chat's conversation), not by the page
 
     def draw(self, current: Conversation) -> None:
         with self.slot:
             if (self.listed is not None and current.rounds and current.id not in self.listed
                     and self.store.status().ok):  # not saved when the database is failing: not listed either
-                _entry(self.store, self.owner, self.kind, self.page, _summary(current), True, self.on_new)
+                entry = _entry if self.in_fragment else _listed_entry  # in a fragment: its menu reruns that one
+                entry(self.store, self.owner, self.kind, self.page, _summary(current), True, self.on_new)
             elif self.note:
                 st.caption(self.note)
             else:
@@ -100,10 +102,10 @@ def history_sidebar(store: Store, owner: str, kind: Kind, page: Page, current: C
                 listed = frozenset(summary.id for summary in found)
         pinned = sum(summary.pinned for summary in found)  # the list has them first
         for summary in found[:pinned]:
-            _entry(store, owner, kind, page, summary, summary.id == current.id, on_new)
-        new = NewEntry(store, owner, kind, page, listed, note, st.container(), on_new)
+            _listed_entry(store, owner, kind, page, summary, summary.id == current.id, on_new)
+        new = NewEntry(store, owner, kind, page, listed, note, st.container(), on_new, new_in_fragment)
         for summary in found[pinned:]:
-            _entry(store, owner, kind, page, summary, summary.id == current.id, on_new)
+            _listed_entry(store, owner, kind, page, summary, summary.id == current.id, on_new)
         _undo(store, owner, kind)
         _import(store, owner, kind, page)
     if not new_in_fragment:
@@ -121,14 +123,21 @@ def _summary(conversation: Conversation) -> Summary:
 
 def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, current: bool,
            on_new: Callable[[], None]) -> None:
-    link_col, menu_col = st.columns([6, 1], vertical_alignment="center")
+    # One row (a horizontal container: one block, where columns are three), as every entry is in the agent API's
+    # snapshot after each reply and is drawn again on every page run.
+    row = st.container(horizontal=True, vertical_alignment="center", wrap=False, gap="small")
     label = ("📌 " if summary.pinned else "") + plain(summary.title)
     when = dt.datetime.fromtimestamp(summary.updated_at).strftime("%d %b %H:%M")
     models = plain(", ".join(summary.models))
-    link_col.page_link(page.path, label=f"**{label}**" if current else label, query_params={"c": summary.id},
-                       help=f"{models} · {when} · {count(summary.turns, 'turn')}"  # a cost of 0 may be unknown:
-                       + (f" · {usd(summary.cost)}" if summary.cost else ""))  # (the store sums known costs)
-    with menu_col.popover("", icon=":material/more_vert:"):
+    row.page_link(page.path, label=f"**{label}**" if current else label, query_params={"c": summary.id},
+                  width="stretch", help=f"{models} · {when} · {count(summary.turns, 'turn')}"  # a cost of 0 may be
+                  + (f" · {usd(summary.cost)}" if summary.cost else ""))  # unknown: (the store sums known costs)
+    # Its contents are drawn only while it is open (opening it reruns what drew it): a closed menu is one element,
+    # not five, on every run that draws the list, and in the snapshot the agent API builds after each reply.
+    menu = row.popover("", icon=":material/more_vert:", key=f"{kind}_menu_{summary.id}", on_change="rerun")
+    if not menu.open:
+        return
+    with menu:
         title = st.text_input("Title", summary.title, key=f"{kind}_title_{summary.id}")
         if st.button("Rename", key=f"{kind}_rename_{summary.id}", icon=":material/edit:"):
             _report(store.rename(summary.id, owner, title))
@@ -142,6 +151,11 @@ def _entry(store: Store, owner: str, kind: Kind, page: Page, summary: Summary, c
                 if current:  # the one on screen: the page starts anew, so nothing is answered into a deleted one
                     on_new()
             st.rerun()
+
+
+# An entry the page draws is a fragment of its own: opening its menu (a rerun, see `_entry`) reruns only the entry,
+# which waits for a reply streaming in the chat's conversation fragment; a page rerun would stop that reply.
+_listed_entry = st.fragment(_entry)
 
 
 def _undo(store: Store, owner: str, kind: Kind) -> None:

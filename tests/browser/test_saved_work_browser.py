@@ -100,6 +100,34 @@ def test_a_new_chat_is_listed_in_the_sidebar_when_its_first_reply_ends(proxy, br
         server.stop()
 
 
+def test_opening_a_saved_chats_menu_while_a_reply_streams_does_not_stop_the_reply(proxy, browser, database):
+    """A menu's contents are drawn only once it is opened, which reruns the entry (a fragment of its own), not the
+    page: a page rerun would stop the reply streaming in the conversation fragment (it did, before the entry was a
+    fragment: "Stopped: partial reply" after w2)."""
+    server = start_app({**proxy_env(proxy), "DATABASE_URL": database})
+    context = new_context(browser)
+    page = context.new_page()
+    try:
+        open_page(page, server.url + "/chat?model=upstream-echo")
+        ask(page, "an earlier chat")
+        page.locator(MESSAGES).nth(1).get_by_text("echo: an earlier chat").wait_for()
+        wait_idle(page)
+        open_page(page, server.url + "/chat?model=stream-1")  # a new chat; the earlier one listed by the page
+        sidebar = page.locator("[data-testid='stSidebar']")
+        sidebar.get_by_role("link", name="an earlier chat").wait_for()
+        ask(page, "count for me")
+        page.locator(MESSAGES).nth(1).get_by_text("w1").wait_for()  # streaming (35 words at 10 a second)
+        sidebar.locator("[data-testid='stPopover'] button").first.click()
+        page.get_by_label("Title").wait_for()  # the menu opens (once the reply has ended)
+        wait_idle(page)
+        reply = page.locator(MESSAGES).nth(1)
+        assert len(re.findall(r"\bw\d+\b", reply.inner_text())) == 35, reply.inner_text()
+        assert reply.get_by_text("Stopped").count() == 0
+    finally:
+        context.close()
+        server.stop()
+
+
 def test_a_comparison_survives_a_restart(proxy, browser, database):
     env = {**proxy_env(proxy), "DATABASE_URL": database}
     server = start_app(env)
