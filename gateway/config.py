@@ -189,6 +189,14 @@ class Settings:
     admin_emails: tuple[str, ...] = setting(
         "Admins", EMAILS, (), "Comma-separated e-mails of admins (they see the team's usage and are not held to "
         "budgets).", section="analysts")
+    sharing_enabled: bool = setting(
+        "Share links", Flag(), True, "Analysts may share read-only links to a chat, a comparison or an evaluation "
+        "run (README \"Share links\"). `false`: no link can be made, and every link made before answers that "
+        "sharing is off.", section="analysts")
+    sharing_public_links: bool = setting(
+        "Share links for anyone", Flag(), False, "An analyst sharing a link may choose \"anyone with the link\": "
+        "it then opens without signing in. `false`: every link opens only for signed-in analysts.",
+        section="analysts")
     analyst_monthly_budget_usd: float | None = setting(
         "Monthly budget per analyst (USD)", USD, None, "Monthly budget per analyst in USD (empty: none); "
         "`[analyst_budgets]` in secrets.toml overrides it per analyst.", section="analysts")

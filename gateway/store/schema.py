@@ -346,3 +346,25 @@ prompt_library = sa.Table(
 sa.Index("ix_prompt_library_owner", prompt_library.c.owner)
 sa.Index("ix_prompt_library_shared", prompt_library.c.shared, sqlite_where=prompt_library.c.shared,
          postgresql_where=prompt_library.c.shared)
+
+# --- Share links (migration 0014; queries in gateway/store/shares.py) -------------------------------------------------
+# A read-only link to a snapshot of an analyst's chat, comparison or evaluation run (gateway/sharing/). `token` is the
+# link's secret (secrets.token_urlsafe, ≥ 128 bits); `snapshot` the work as it was when shared or last updated.
+shares = sa.Table(
+    "shares", metadata,
+    sa.Column("pk", Key, primary_key=True, autoincrement=True),
+    sa.Column("token", sa.String(64), nullable=False, unique=True),
+    sa.Column("owner", sa.String(320), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # "chat" | "compare" | "evaluation"
+    sa.Column("source_id", sa.String(64), nullable=False),  # the conversation's or the run's id
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("snapshot", Json, nullable=False),
+    sa.Column("public", sa.Boolean, nullable=False, server_default=sa.false()),  # "anyone with the link" chosen
+    sa.Column("created_at", sa.Double, nullable=False),
+    sa.Column("updated_at", sa.Double, nullable=False),  # when the snapshot was taken
+    sa.Column("expires_at", sa.Double, nullable=True),
+    sa.Column("revoked_at", sa.Double, nullable=True),
+    sa.Column("views", sa.Integer, nullable=False, server_default="0"),  # opened by someone other than the owner
+    sa.Column("last_viewed_at", sa.Double, nullable=True),
+)
+sa.Index("ix_shares_owner_created_at", shares.c.owner, shares.c.created_at)
