@@ -15,6 +15,7 @@ from gateway.store import get_store
 from gateway.tokens import ContextFit, context_fit, remember_reply
 from ui import analyst, pages, spending
 from ui import attachments as files_ui
+from ui import sharing as sharing_ui
 from ui.downloads import download_button
 from ui.history import history_sidebar, open_linked
 from ui.layout import page_setup, status_banner
@@ -235,6 +236,7 @@ def conversation_view(model: ModelRecord | None, params: ChatParams, drawn: int)
                         "chat.md", "text/markdown", width="stretch", key="chat_md")
         download_button(json_col, "JSON", lambda: exports.to_json(conversation), "chat.json", "application/json",
                         width="stretch", key="chat_json")
+        sharing_ui.share_conversation(store, owner, settings, conversation)
 
     saving_notice = st.container()  # here, so that a prompt (which reruns only this fragment) shows it too
     if model is not None:

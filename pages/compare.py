@@ -14,6 +14,7 @@ from gateway.sending import check_prompt, start_compare
 from gateway.store import get_store
 from ui import analyst, pages, spending
 from ui import attachments as files_ui
+from ui import sharing as sharing_ui
 from ui.compare_inputs import choose_models, choose_params
 from ui.compare_panels import draw_panels, stream_into_panels
 from ui.compare_results import show_results
@@ -120,5 +121,6 @@ if not comparison.rounds:
     st.caption("Type a prompt below: it goes to every model at once, and follow-ups continue each model's own thread.")
 show_results(comparison, keys, blind, on_diff=lambda: store.save_view(comparison, owner),  # the pair is kept
              withheld=still_blind(store, owner, comparison))  # exports name no model of an unvoted blind round
+sharing_ui.share_conversation(store, owner, settings, comparison, blind.names)
 with saving_notice:
     saving_banner(store, owner, settle=SETTLE)

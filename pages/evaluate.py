@@ -6,6 +6,7 @@ import streamlit as st
 from gateway.store import get_store
 from gateway.store.evaluation import Evaluations
 from ui import analyst, pages
+from ui import sharing as sharing_ui
 from ui.evaluate import choose_run, new_run, progress, prompt_sets, run_results
 from ui.judge import judge_section
 from ui.judge_scores import scores_table
@@ -41,5 +42,6 @@ st.markdown(f"**{plain(run.set_name)}** · {plain(', '.join(run.models))}")
 progress(evaluations, owner, run, catalogue, settings)
 run_results(store, evaluations, owner, run)
 scores_table(evaluations, owner, run)
+sharing_ui.share_run(store, owner, settings, run.id)
 compare_runs(evaluations, owner, run)
 judge_section(evaluations, owner, run, catalogue, settings)

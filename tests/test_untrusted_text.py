@@ -18,9 +18,12 @@ from streamlit.testing.v1 import AppTest
 
 from gateway import api_tokens, prompt_library
 from gateway.config import load_settings
+from gateway.conversation import Conversation
 from gateway.evaluation import worker
 from gateway.evaluation.votes import Verdict, Vote, compare_subject, eval_subject
 from gateway.prompt_library import draft
+from gateway.reply import Outcome, Reply, ReplyError
+from gateway.sharing import links, snapshot
 from gateway.store import LOCAL_OWNER, get_store
 from gateway.store.evaluation import Evaluations
 from gateway.store.prompts import PromptLibrary
@@ -151,6 +154,26 @@ def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_prox
     look(at, "usage")  # the failed calls above are in the ledger under the models' names
     assert any(name in set(frame.value[Col.MODEL]) for frame in at.dataframe if Col.MODEL in frame.value
                for name in MARKUP_MODELS)
+
+    # A share link to a comparison and a chat written in Markup (prompt, title, model names, replies, errors): the
+    # read-only page, and the "Shared links" list naming them
+    store = get_store(load_settings(secrets={}, dotenv_path=None))
+    for kind in ("compare", "chat"):
+        hostile = Conversation(kind, models=list(MARKUP_MODELS), title=MARKUP_ERROR)
+        round_ = hostile.add_prompt(MARKUP_ERROR)
+        for name in MARKUP_MODELS:
+            round_.add(Reply(name, MARKUP_ERROR, Outcome.FAILED, error=ReplyError(MARKUP_ERROR, MARKUP_ERROR)))
+        made = links.create(store, LOCAL_OWNER, snapshot.of_conversation(hostile), hostile.id, enabled=True)
+        assert isinstance(made, links.Shared)
+        at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+        at.query_params["s"] = made.token
+        at.run()
+        at.switch_page("pages/shared.py").run()
+        look(at, f"shared {kind}")
+        assert any("Bad request" in text for _, text in markdown_fields(at)), "the snapshot is shown"
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
+    at.switch_page("pages/shared.py").run()
+    look(at, "shared links")
 
     # Signed in (Streamlit's sign-in) as an admin whose display name is Markup, with an own proxy key: the sidebar
     # names them, the usage page asks the proxy for that key (/key/info: the Markup error) and shows the team.

@@ -28,4 +28,6 @@ USAGE = Page("pages/usage.py", "Usage", ":material/payments:",
              "What you (and, for admins, the team) spent, by model and day")
 PROMPTS = Page("pages/prompts.py", "Prompt library", ":material/library_books:",
                "Saved prompts and system prompts, yours and the team's, with {{variables}}")
-PAGES = (HOME, CHAT, COMPARE, MODELS, HEALTH, LEADERBOARD, EVALUATE, USAGE, PROMPTS)
+SHARED = Page("pages/shared.py", "Shared links", ":material/share:",
+              "Read-only links to your chats, comparisons and runs, with their views")
+PAGES = (HOME, CHAT, COMPARE, MODELS, HEALTH, LEADERBOARD, EVALUATE, USAGE, PROMPTS, SHARED)

@@ -92,11 +92,12 @@ def listed(store: Store, owner: str, *, admin: bool = False, every: bool = False
 
 
 def open_link(store: Store, token: str, reader: str | None, client: str, *, enabled: bool, public_allowed: bool,
-              misses: Misses = MISSES, sleep: Callable[[float], None] = time.sleep,
+              misses: Misses = MISSES, sleep: Callable[[float], None] = time.sleep, count_view: bool = True,
               now: float | None = None) -> access.Answer | Unavailable:
     """What `reader` (None: nobody signed in) gets for `token`. `client` names who is asking for the throttle (the
     reader, or their address). A miss (an unknown or someone else's revoked token) counts against the client; a
-    client with repeated misses waits before every answer."""
+    client with repeated misses waits before every answer. `count_view`: False when this reader already opened it
+    (a page's rerun is not another view)."""
     if not enabled:
         return access.Denied.OFF
     if (wait := misses.delay(client)) > 0:
@@ -108,7 +109,7 @@ def open_link(store: Store, token: str, reader: str | None, client: str, *, enab
     answer = access.decide(found, reader, enabled=enabled, public_allowed=public_allowed, now=now)
     if answer in (access.Denied.GONE, access.Denied.SIGN_IN) and (found is None or answer is access.Denied.GONE):
         misses.missed(client)
-    if isinstance(answer, access.Opened) and not answer.own:
+    if isinstance(answer, access.Opened) and not answer.own and count_view:
         Shares(store).viewed(token, now)  # (a failure to count a view does not stop the reader)
     return answer
 

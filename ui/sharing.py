@@ -1,0 +1,314 @@
+"""Share links on the pages: the read-only snapshot (pages/shared.py), "Make a copy", the Share controls on /chat,
+/compare and an evaluation run, and the "Shared links" list. The rules are gateway/sharing's; this module draws.
+
+Everything a snapshot holds is someone's prompts and a model's output: untrusted text, drawn through ui/markdown.py
+(`displayable` for prompts and replies, `plain` for titles and model names), as on the pages it came from.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from gateway.analyst import Analyst
+from gateway.compare.stats import STATS_TIMES, Col, results_frame, stats_frame
+from gateway.config import Settings
+from gateway.conversation import Conversation
+from gateway.evaluation import results
+from gateway.sharing import links, snapshot
+from gateway.sharing.access import MESSAGES, Denied, Opened
+from gateway.store import Store, Unavailable
+from gateway.store.shares import ShareRow
+from ui import analyst as analysts
+from ui import pages
+from ui.attachments import draw_attachments
+from ui.compare_results import highlight, results_chart, show_diff, show_run_statistics
+from ui.format import ago
+from ui.markdown import displayable, plain
+from ui.reply import draw_reply
+
+KIND_WORDS = {"chat": "chat", "compare": "comparison", "evaluation": "evaluation run"}
+WHO = {False: "Signed-in analysts", True: "Anyone with the link"}
+
+
+# --- Who is reading ---------------------------------------------------------------------------------------------------
+
+def reader(settings: Settings) -> Analyst | None:
+    """The signed-in analyst reading (the local analyst with sign-in off), else None. Draws nothing."""
+    who = analysts.current(settings)
+    return who if isinstance(who, Analyst) else None
+
+
+def client(who: Analyst | None) -> str:
+    """Who is asking, for the throttle on misses: the analyst, else the browser's address."""
+    return who.id if who is not None else f"address:{st.context.ip_address or 'unknown'}"
+
+
+def link_url(token: str) -> str:
+    """The full address of a link, on the server this page was opened from."""
+    here = (st.context.url or "").split("?")[0].split("#")[0]
+    base = here.rsplit("/", 1)[0] if "/" in here.split("://", 1)[-1] else here
+    return f"{base}/shared?s={token}"
+
+
+def say_denied(denied: Denied) -> None:
+    """Why a link does not open, in words."""
+    if denied in (Denied.REVOKED, Denied.GONE):
+        st.error(MESSAGES[denied], icon=":material/link_off:")
+    elif denied is Denied.EXPIRED:
+        st.warning(MESSAGES[denied], icon=":material/timer_off:")
+    else:
+        st.info(MESSAGES[denied], icon=":material/lock:")
+
+
+# --- The snapshot -----------------------------------------------------------------------------------------------------
+
+def draw_shared(opened: Opened, image_hosts: frozenset[str]) -> None:
+    """The snapshot a link shows: read-only, no chat box."""
+    share, data = opened.share, opened.share.snapshot or {}
+    st.title(plain(share.title) or "Shared work")
+    st.caption(f":material/visibility: Read-only {KIND_WORDS.get(share.kind, 'work')} shared by "
+               f"{plain(share.owner)}, as it was {ago(time.time() - share.updated_at)}. Nothing you do here changes "
+               "it.")
+    if share.kind == "evaluation":
+        draw_run(data)
+    elif share.kind == "compare":
+        draw_comparison(data, image_hosts)
+    else:
+        draw_chat(data, image_hosts)
+
+
+def draw_chat(data: Mapping[str, Any], image_hosts: frozenset[str]) -> None:
+    chat = snapshot.conversation_of(data)
+    for round_ in chat.rounds:
+        with st.chat_message("user"):
+            st.markdown(displayable(round_.prompt, image_hosts))
+            draw_attachments(round_.attachments)
+        reply = round_.reply()
+        if reply is not None:
+            with st.chat_message("assistant"):
+                draw_reply(reply, prefix=f"{reply.model} · ", image_hosts=image_hosts)
+
+
+def draw_comparison(data: Mapping[str, Any], image_hosts: frozenset[str]) -> None:
+    """Every round: the prompt and its files, each model's reply side by side, the owner's vote; then the latest
+    round's numbers, chart, Run ×N statistics and a diff."""
+    comparison = snapshot.conversation_of(data)
+    verdicts = snapshot.verdicts(data)
+    for number, round_ in enumerate(comparison.rounds, 1):
+        st.subheader(f"Round {number}")
+        with st.chat_message("user"):
+            st.markdown(displayable(round_.prompt, image_hosts))
+            draw_attachments(round_.attachments)
+        keys = list(round_.runs)
+        for start in range(0, len(keys), 3):
+            for key, column in zip(keys[start:start + 3], st.columns(3)):
+                with column.container(border=True):
+                    st.markdown(f"**{plain(key)}**")
+                    runs = round_.runs[key]
+                    if runs:
+                        draw_reply(runs[-1], prefix=f"run {runs[-1].run} of {len(runs)} · " if len(runs) > 1 else "",
+                                   image_hosts=image_hosts)
+        if round_.key in verdicts:
+            st.caption(f":material/how_to_vote: The owner's vote: **{plain(verdicts[round_.key])}**")
+    latest = comparison.latest
+    if latest is None:
+        return
+    st.subheader("Results")
+    st.caption("Latest prompt; times in seconds, cost in USD.")
+    frame = results_frame(latest.replies)
+    st.dataframe(highlight(frame), hide_index=True, placeholder="—", column_config={
+        Col.TTFT: st.column_config.NumberColumn(format="%.3f", help="Time to first token"),
+        Col.TOTAL: st.column_config.NumberColumn(format="%.3f"),
+        Col.TOKENS_PER_S: st.column_config.NumberColumn(format="%.0f"),
+        Col.COST: st.column_config.NumberColumn(format="$%.6g")})
+    chart = results_chart(frame)
+    if chart is not None:
+        st.altair_chart(chart)
+    if any(len(runs) > 1 for runs in latest.runs.values()):
+        st.subheader(f"Run ×{max(len(runs) for runs in latest.runs.values())}")
+        st.dataframe(stats_frame(latest.runs), hide_index=True, placeholder="—",
+                     column_config={name: st.column_config.NumberColumn(format="%.3f") for name in STATS_TIMES})
+        show_run_statistics(latest.runs)
+    show_diff(comparison, latest.replies)
+
+
+def draw_run(data: Mapping[str, Any]) -> None:
+    run, cells = snapshot.run_of(data)
+    st.caption(f"{len(run.rows)} prompts × {len(run.models)} models · {plain(', '.join(run.models))}")
+    number = st.column_config.NumberColumn
+    st.subheader("Per model")
+    st.dataframe(results.summary(run, cells), hide_index=True, placeholder="—", column_config={
+        results.Col.PASS_RATE: number(format="percent", help="Of the rows with an expected answer"),
+        results.Col.TTFT_MEDIAN: number(format="%.3f"), results.Col.TOTAL_COST: number(format="$%.6g")})
+    st.subheader("Prompt × model")
+    st.dataframe(results.grid(run, cells), hide_index=True, placeholder="—")
+    if not run.rows:
+        return
+    row = st.selectbox("Row", range(len(run.rows)), format_func=lambda i: f"{i + 1}: {run.rows[i].prompt[:60]}",
+                       key="shared_run_row")
+    st.markdown(displayable(run.rows[row].prompt))
+    if run.rows[row].expected:
+        st.caption("Expected")
+        st.code(run.rows[row].expected, language=None)
+    replies = {c.model: c for c in cells if c.row == row}
+    for key, column in zip(run.models, st.columns(max(1, len(run.models)))):
+        with column.container(border=True):
+            st.markdown(f"**{plain(key)}**")
+            cell = replies.get(key)
+            if cell is None:
+                st.caption("Not run.")
+                continue
+            if cell.passed is not None:
+                st.caption("✓ passed the check" if cell.passed else "✗ failed the check")
+            draw_reply(cell.reply)
+
+
+def make_a_copy(store: Store, owner: str, opened: Opened) -> None:
+    """"Make a copy": the snapshot as the reader's own chat or comparison (files included), opened where they can
+    continue it. The owner's work is not touched."""
+    if opened.share.kind not in ("chat", "compare") or opened.share.snapshot is None:
+        return
+    page = pages.COMPARE if opened.share.kind == "compare" else pages.CHAT
+    if st.button("Make a copy", icon=":material/content_copy:", type="primary", key="shared_copy",
+                 help=f"Save this as your own {KIND_WORDS[opened.share.kind]}, to continue it on {page.label}."):
+        copy: Conversation = snapshot.copy_for_reader(opened.share.snapshot)
+        store.save_conversation(copy, owner)
+        store.flush(5.0)
+        st.switch_page(page.path, query_params={"c": copy.id})
+
+
+# --- Share controls on /chat, /compare and an evaluation run ----------------------------------------------------------
+
+def share_controls(store: Store, owner: str, settings: Settings, source_id: str, kind: str,
+                   take: Any, *, key: str) -> None:
+    """A "Share" popover: make a read-only link to this work (who may open it, when it expires), and for each link
+    already made of it: its address, views, Update (a new snapshot), Revoke. `take()` makes the snapshot now (a dict,
+    or Unavailable)."""
+    if not settings.sharing_enabled:
+        return
+    with st.popover("Share", icon=":material/share:"):
+        st.caption(f"A read-only link to this {KIND_WORDS[kind]} as it is now: replies, files and numbers. Update "
+                   "it to show later rounds; revoke it at any time.")
+        public = False
+        if settings.sharing_public_links:
+            public = st.radio("Who can open it", (False, True), format_func=WHO.get, key=f"{key}_who",
+                              horizontal=True) is True
+        expiry = st.selectbox("Expires", list(links.EXPIRIES), key=f"{key}_expiry")
+        if st.button("Create link", icon=":material/add_link:", key=f"{key}_create"):
+            data = take()
+            made = data if isinstance(data, Unavailable) else links.create(
+                store, owner, data, source_id, enabled=True, expires_in=links.EXPIRIES[expiry], public=public)
+            if isinstance(made, Unavailable):
+                st.error(f"No link was made: {plain(made)}", icon=":material/cloud_off:")
+        found = links.listed(store, owner, source_id=source_id)
+        if isinstance(found, Unavailable):
+            st.caption(f"Links cannot be listed now: {plain(found)}")
+            return
+        for row in (r for r in found if r.revoked_at is None):
+            st.code(link_url(row.token), language=None)
+            st.caption(describe(row))
+            update_col, revoke_col = st.columns(2)
+            if update_col.button("Update", key=f"{key}_update_{row.token}", icon=":material/sync:",
+                                 help="Show the work as it is now at this link"):
+                data = take()
+                if not isinstance(data, Unavailable):
+                    links.update(store, owner, row.token, data, enabled=True)
+                    st.toast("The link shows the work as it is now.")
+            if revoke_col.button("Revoke", key=f"{key}_revoke_{row.token}", icon=":material/link_off:"):
+                links.revoke(store, owner, row.token)
+                st.toast("Revoked: the link no longer opens.")
+                st.rerun()
+
+
+def share_conversation(store: Store, owner: str, settings: Settings, conversation: Conversation,
+                       names: tuple[str, ...] = ()) -> None:
+    """The Share popover of a chat or a comparison (once it has a round); `names`: other spellings of its models,
+    masked in a blind round its owner has not voted on."""
+    if conversation.rounds:
+        share_controls(store, owner, settings, conversation.id, conversation.kind,
+                       lambda: links.conversation_snapshot(store, owner, conversation, names),
+                       key=f"share_{conversation.kind}")
+
+
+def share_run(store: Store, owner: str, settings: Settings, run_id: str) -> None:
+    """The Share popover of an evaluation run."""
+    def take() -> dict[str, Any] | Unavailable:
+        found = links.run_snapshot(store, owner, run_id)
+        return Unavailable("the run is not saved") if found is None else found
+
+    share_controls(store, owner, settings, run_id, "evaluation", take, key=f"share_run_{run_id}")
+
+
+def describe(row: ShareRow, now: float | None = None) -> str:
+    """`Signed-in analysts · 3 views · shared 2 hours ago · expires in 7 days`."""
+    now = time.time() if now is None else now
+    parts = [WHO[row.public], f"{row.views} view{'s' * (row.views != 1)}", f"shared {ago(now - row.created_at)}"]
+    if row.updated_at > row.created_at + 1:
+        parts.append(f"updated {ago(now - row.updated_at)}")
+    parts.append(state(row, now))
+    return " · ".join(parts)
+
+
+def state(row: ShareRow, now: float) -> str:
+    if row.revoked_at is not None:
+        return "revoked"
+    if row.expires_at is None:
+        return "never expires"
+    if row.expires_at <= now:
+        return "expired"
+    return f"expires in {_days(row.expires_at - now)}"
+
+
+def _days(seconds: float) -> str:
+    if seconds < 3600 * 24:
+        hours = max(1, round(seconds / 3600))
+        return f"{hours} hour{'s' * (hours != 1)}"
+    days = round(seconds / 86_400)
+    return f"{days} day{'s' * (days != 1)}"
+
+
+# --- The "Shared links" list ------------------------------------------------------------------------------------------
+
+def shared_links(store: Store, who: Analyst, settings: Settings) -> None:
+    """The analyst's links (an admin may show every analyst's): what, who may open, views, expiry; revoke."""
+    st.title("Shared links")
+    if not settings.sharing_enabled:
+        st.info(MESSAGES[Denied.OFF], icon=":material/lock:")
+        return
+    st.caption("Read-only links to your chats, comparisons and evaluation runs. Share from the page of the work "
+               "(the Share button).")
+    every = who.admin and st.toggle("Every analyst's links", key="shared_every",
+                                    help="Admins may see and revoke every link.")
+    found = links.listed(store, who.id, admin=who.admin, every=every)
+    if isinstance(found, Unavailable):
+        st.error(f"Links cannot be listed now: {plain(found)}", icon=":material/cloud_off:")
+        return
+    if not found:
+        st.caption("No links yet.")
+        return
+    now = time.time()
+    st.dataframe(pd.DataFrame([{"Title": row.title, "What": KIND_WORDS.get(row.kind, row.kind),
+                                **({"Owner": row.owner} if every else {}), "Who can open": WHO[row.public],
+                                "Views": row.views, "State": state(row, now), "Shared": ago(now - row.created_at)}
+                               for row in found]), hide_index=True)
+    live = [row for row in found if row.revoked_at is None]
+    if not live:
+        return
+    chosen = st.selectbox("A link", range(len(live)), key="shared_pick",
+                          format_func=lambda i: f"{live[i].title[:60]} · {state(live[i], now)}")
+    row = live[chosen]
+    st.code(link_url(row.token), language=None)
+    expiry_col, revoke_col = st.columns([3, 1], vertical_alignment="bottom")
+    expiry = expiry_col.selectbox("Expires", ["(keep)", *links.EXPIRIES], key=f"shared_expiry_{row.token}")
+    if expiry != "(keep)" and row.owner == who.id:
+        links.set_expiry(store, who.id, row.token, links.EXPIRIES[expiry])
+        st.session_state.pop(f"shared_expiry_{row.token}", None)
+        st.rerun()
+    if revoke_col.button("Revoke", key=f"shared_revoke_{row.token}", icon=":material/link_off:", width="stretch"):
+        links.revoke(store, who.id, row.token, admin=who.admin)
+        st.rerun()
