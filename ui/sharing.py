@@ -91,7 +91,7 @@ def draw_chat(data: Mapping[str, Any], image_hosts: frozenset[str]) -> None:
         reply = round_.reply()
         if reply is not None:
             with st.chat_message("assistant"):
-                draw_reply(reply, prefix=f"{reply.model} · ", image_hosts=image_hosts)
+                draw_reply(reply, prefix=f"{plain(reply.model)} · ", image_hosts=image_hosts)
 
 
 def draw_comparison(data: Mapping[str, Any], image_hosts: frozenset[str]) -> None:
