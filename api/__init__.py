@@ -3,8 +3,8 @@
 `ROUTES` are Starlette routes that `streamlit_app.py` hands to `st.App`, so one `streamlit run` serves the pages and
 the API on one port, behind `MIDDLEWARE` (`policy`: the Host, no cross-site writes, JSON bodies, headers on every
 answer). One concern a module: `access` (who is calling), `http` (JSON in and out, errors, the body limit),
-`validation` (every request against the OpenAPI document), `models`, `health`, `usage`, `compare`, `judge`, `runs`
-and `openapi`
+`validation` (every request against the OpenAPI document), `models`, `health`, `usage`, `compare`, `judge`, `runs`,
+`sharing` and `openapi`
 (the endpoints). Every decision is the gateway's; nothing here draws.
 """
 
@@ -23,6 +23,7 @@ from api.openapi import openapi
 from api.policy import RequestPolicy
 from api.prompts import copy_prompt, create_prompt, delete_prompt, list_prompts, update_prompt
 from api.runs import compare_runs, list_runs, run_results
+from api.sharing import create_share, list_shares, read_shared, revoke_share
 from api.usage import usage_endpoint
 
 SERVED: dict[str, dict[str, Route]] = {}  # path → method → route
@@ -65,6 +66,10 @@ ROUTES = [
     _route("/api/prompts/{prompt_id}", "PATCH", update_prompt),
     _route("/api/prompts/{prompt_id}", "DELETE", delete_prompt),
     _route("/api/prompts/{prompt_id}/copy", "POST", copy_prompt),
+    _route("/api/shares", "GET", list_shares),
+    _route("/api/shares", "POST", create_share),
+    _route("/api/shares/revoke", "POST", revoke_share),
+    _route("/api/shared", "GET", read_shared),
     _route("/api/openapi.json", "GET", openapi),
     Route("/api", endpoint(_elsewhere, threaded=False), methods=ANY_METHOD),
     Route("/api/{rest:path}", endpoint(_elsewhere, threaded=False), methods=ANY_METHOD),

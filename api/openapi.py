@@ -374,6 +374,41 @@ SCHEMAS: dict[str, Any] = {
             "monthlyBudget": {**_NULLABLE_NUM, "description": "The analyst's monthly budget (USD); team answers."},
         },
     },
+    "Share": {
+        "type": "object",
+        "required": ["token", "url", "kind", "sourceId", "title", "public", "createdAt", "updatedAt", "expiresAt",
+                     "revokedAt", "views", "owner"],
+        "properties": {
+            "token": {"type": "string", "description": "The link's secret (192 random bits)."},
+            "url": {"type": "string", "description": "The read-only page's address."},
+            "kind": {"enum": ["chat", "compare", "evaluation"]},
+            "sourceId": {"type": "string", "description": "The shared conversation's or run's id."},
+            "title": {"type": "string"},
+            "public": {"type": "boolean", "description": "Anyone with the link may open it (when the app allows)."},
+            "createdAt": {"type": "number", "description": "Epoch seconds."},
+            "updatedAt": {"type": "number", "description": "When the snapshot was taken (epoch seconds)."},
+            "expiresAt": _NULLABLE_NUM, "revokedAt": _NULLABLE_NUM,
+            "views": {"type": "integer", "description": "Opened by someone other than its owner."},
+            "owner": {"type": "string"},
+        },
+    },
+    "ShareList": {"type": "object", "required": ["shares"],
+                  "properties": {"shares": {"type": "array", "items": _ref("Share")}}},
+    "ShareRequest": {
+        "type": "object", "required": ["kind", "id"], "additionalProperties": False,
+        "properties": {
+            "kind": {"enum": ["chat", "compare", "evaluation"]},
+            "id": {"type": "string", "minLength": 1, "maxLength": 64,
+                   "description": "The id in the page's link (?c=… or ?run=…)."},
+            "expiresInDays": {"type": ["number", "null"], "exclusiveMinimum": 0, "maximum": 3650},
+            "public": {"type": "boolean", "description": "Anyone with the link (only where SHARING_PUBLIC_LINKS)."},
+        },
+    },
+    "RevokeRequest": {"type": "object", "required": ["token"], "additionalProperties": False,
+                      "properties": {"token": {"type": "string", "minLength": 1, "maxLength": 64}}},
+    "SharedSnapshot": {"allOf": [_ref("Share"), {"type": "object", "required": ["snapshot"], "properties": {
+        "snapshot": {"type": "object", "description": "The work as shared: `kind`, `title`, and `conversation` (a "
+                     "conversation export, with the owner's `votes` by round) or `run` (an evaluation export)."}}}]},
     "Usage": {
         "type": "object", "required": ["scope", "analyst", "period", "totals", "models", "days"],
         "properties": {
@@ -704,6 +739,48 @@ def document(max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS) -> dict[str, An
                 },
             },
             **_prompt_paths(),
+            "/api/shares": {
+                "get": {
+                    "summary": "The caller's share links (an admin's scope=all: everyone's), newest first",
+                    "parameters": [{"name": "scope", "in": "query", "schema": {"enum": ["me", "all"],
+                                                                               "default": "me"}}],
+                    "responses": _responses({"200": _json(_ref("ShareList"), "The links."),
+                                             "503": _error("The app's database cannot be read now.")}),
+                },
+                "post": {
+                    "summary": "Share the caller's own chat, comparison or evaluation run as a read-only link",
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": _ref("ShareRequest")}}},
+                    "responses": _responses({
+                        "201": _json(_ref("Share"), "The link."),
+                        "404": _error("The caller has no such work."),
+                        "503": _error("The app's database cannot be read now.")}, writes=True),
+                },
+            },
+            "/api/shares/revoke": {
+                "post": {
+                    "summary": "Revoke one of the caller's links (an admin: anyone's); it stops opening at once",
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": _ref("RevokeRequest")}}},
+                    "responses": _responses({
+                        "200": _json({"type": "object", "required": ["revoked"],
+                                      "properties": {"revoked": {"const": True}}}, "Revoked."),
+                        "404": _error("The caller has no link with that token."),
+                        "503": _error("The app's database cannot be read now.")}, writes=True),
+                },
+            },
+            "/api/shared": {
+                "get": {
+                    "summary": "A shared link's snapshot, as the read-only page shows it",
+                    "parameters": [{"name": "token", "in": "query", "required": True,
+                                    "schema": {"type": "string", "maxLength": 64}}],
+                    "responses": _responses({
+                        "200": _json(_ref("SharedSnapshot"), "The snapshot."),
+                        "404": _error("No such link, or it was revoked (the same answer for both)."),
+                        "410": _error("The link expired."),
+                        "503": _error("The app's database cannot be read now.")}),
+                },
+            },
             "/api/openapi.json": {
                 "get": {"summary": "This document",
                         "responses": _responses({"200": {"description": "OpenAPI 3.1",
