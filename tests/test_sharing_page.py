@@ -123,12 +123,16 @@ def test_with_sign_in_off_the_local_analyst_opens_links_and_sharing_off_opens_no
 
 
 def test_the_shared_links_list_shows_views_and_revokes(oidc):
-    token = share(anas_comparison())
+    comparison = anas_comparison()
+    token, newest = share(comparison), share(comparison)  # two links to the same work: two entries
     open_signed_in(PAGE, BOB, s=token)
     at = open_signed_in(PAGE, ANA)
     assert at.title[0].value == "Shared links"
     frame = at.dataframe[0].value
-    assert list(frame["Views"]) == [1] and list(frame["State"]) == ["never expires"]
+    assert list(frame["Views"]) == [0, 1] and list(frame["State"]) == ["never expires"] * 2
+    assert any(newest in c.value for c in at.code)  # the newest, picked
+    at.button(key=f"shared_revoke_{newest}").click().run()
+    assert list(at.dataframe[0].value["State"]) == ["revoked", "never expires"]
     assert any(token in c.value for c in at.code)
     at.button(key=f"shared_revoke_{token}").click().run()
-    assert list(at.dataframe[0].value["State"]) == ["revoked"]
+    assert list(at.dataframe[0].value["State"]) == ["revoked", "revoked"]

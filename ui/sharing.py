@@ -299,9 +299,13 @@ def shared_links(store: Store, who: Analyst, settings: Settings) -> None:
     live = [row for row in found if row.revoked_at is None]
     if not live:
         return
-    chosen = st.selectbox("A link", range(len(live)), key="shared_pick",
-                          format_func=lambda i: f"{live[i].title[:60]} · {state(live[i], now)}")
-    row = live[chosen]
+    # Options by token, each label unique (the link's first characters): Streamlit matches a selectbox's value by
+    # its label, so two links to the same work would otherwise be one option.
+    by_token = {row.token: row for row in live}
+    chosen = st.selectbox("A link", list(by_token), key="shared_pick",
+                          format_func=lambda t: f"{plain(by_token[t].title[:60])} · {t[:6]}… · "
+                                                f"{state(by_token[t], now)}")
+    row = by_token[chosen or live[0].token]
     st.code(link_url(row.token), language=None)
     expiry_col, revoke_col = st.columns([3, 1], vertical_alignment="bottom")
     expiry = expiry_col.selectbox("Expires", ["(keep)", *links.EXPIRIES], key=f"shared_expiry_{row.token}")

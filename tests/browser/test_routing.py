@@ -19,6 +19,7 @@ PAGES = {
     "/leaderboard": "Leaderboard",
     "/evaluate": "Evaluate",
     "/prompts": "Prompt library",
+    "/shared": "Shared links",
 }
 
 
