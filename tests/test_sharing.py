@@ -212,3 +212,19 @@ def test_misses_through_open_link_are_counted_and_waited_for(store: Store) -> No
 
 def test_decide_is_the_same_for_an_unknown_and_a_revoked_token() -> None:
     assert decide(None, BOB, enabled=True, public_allowed=False, now=0) is Denied.GONE
+
+
+def test_the_owners_json_export_holds_their_links_with_snapshots_and_nobody_elses(store: Store) -> None:
+    import json
+
+    kept, revoked = share(store, ANA, comparison()), share(store, ANA, comparison(prompt="Second"))
+    share(store, BOB, comparison(prompt="Bob's own"))
+    assert links.revoke(store, ANA, revoked.token) is True
+    exported = links.export_json(store, ANA)
+    assert isinstance(exported, str)
+    data = json.loads(exported)
+    assert data["format"] == links.EXPORT_FORMAT and data["owner"] == ANA
+    assert [(s["token"], s["revokedAt"] is not None) for s in data["shares"]] == [(kept.token, False),
+                                                                                  (revoked.token, True)]
+    assert data["shares"][1]["snapshot"]["conversation"]["rounds"][0]["prompt"] == "Second"
+    assert "Bob's own" not in exported

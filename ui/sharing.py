@@ -7,6 +7,7 @@ Everything a snapshot holds is someone's prompts and a model's output: untrusted
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -27,6 +28,7 @@ from ui import analyst as analysts
 from ui import pages
 from ui.attachments import draw_attachments
 from ui.compare_results import highlight, results_chart, show_diff, show_run_statistics
+from ui.downloads import download_button
 from ui.format import ago
 from ui.markdown import displayable, plain
 from ui.reply import draw_reply
@@ -264,6 +266,12 @@ def state(row: ShareRow, now: float) -> str:
     return f"expires in {_days(row.expires_at - now)}"
 
 
+def _export(store: Store, owner: str) -> str:
+    found = links.export_json(store, owner)
+    return json.dumps({"error": f"Your links cannot be read now: {found}"}) if isinstance(found, Unavailable) \
+        else found
+
+
 def _days(seconds: float) -> str:
     if seconds < 3600 * 24:
         hours = max(1, round(seconds / 3600))
@@ -291,6 +299,9 @@ def shared_links(store: Store, who: Analyst, settings: Settings) -> None:
     if not found:
         st.caption("No links yet.")
         return
+    download_button(st, "Download my links (JSON)", lambda: _export(store, who.id), "shared-links.json",
+                    "application/json", key="shared_export",
+                    help="Every link of yours, revoked ones too, with the snapshot each shows.")
     now = time.time()
     st.dataframe(pd.DataFrame([{"Title": row.title, "What": KIND_WORDS.get(row.kind, row.kind),
                                 **({"Owner": row.owner} if every else {}), "Who can open": WHO[row.public],

@@ -9,6 +9,7 @@ view when someone other than the owner opens it, and slows a client that keeps m
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -112,6 +113,22 @@ def open_link(store: Store, token: str, reader: str | None, client: str, *, enab
     if isinstance(answer, access.Opened) and not answer.own and count_view:
         Shares(store).viewed(token, now)  # (a failure to count a view does not stop the reader)
     return answer
+
+
+EXPORT_FORMAT = "llm-dashboard.shares/1"
+
+
+def export_json(store: Store, owner: str) -> str | Unavailable:
+    """The owner's links as JSON (their data export): every link, revoked and expired ones too, with its snapshot,
+    who may open it, its dates and views."""
+    found = Shares(store).exported(owner)
+    if isinstance(found, Unavailable):
+        return found
+    return json.dumps({"format": EXPORT_FORMAT, "owner": owner, "shares": [
+        {"token": row.token, "kind": row.kind, "sourceId": row.source_id, "title": row.title, "public": row.public,
+         "createdAt": row.created_at, "updatedAt": row.updated_at, "expiresAt": row.expires_at,
+         "revokedAt": row.revoked_at, "views": row.views, "lastViewedAt": row.last_viewed_at,
+         "snapshot": row.snapshot} for row in found]}, ensure_ascii=False, indent=1)
 
 
 def _plausible(token: str) -> bool:

@@ -56,6 +56,10 @@ class Shares:
         """The owner's links (every analyst's when `owner` is None), newest first; `source_id`: of that work only."""
         return self.store._read(owner, lambda c: listed(c, owner, source_id))
 
+    def exported(self, owner: str) -> list[ShareRow] | Unavailable:
+        """Every link of the owner's, revoked ones included, with its snapshot (their JSON export)."""
+        return self.store._read(owner, lambda c: exported(c, owner))
+
     def change(self, token: str, owner: str | None, **values: Any) -> bool | Unavailable:
         """Change the owner's link (any link when `owner` is None: an admin); False when there is no such link."""
         return self.store._change(owner or _LOOKUP, lambda c: change(c, token, owner, values))
@@ -94,6 +98,11 @@ def listed(connection: sa.Connection, owner: str | None, source_id: str | None) 
     if source_id is not None:
         query = query.where(S.source_id == source_id)
     return [_row(found) for found in connection.execute(query)]
+
+
+def exported(connection: sa.Connection, owner: str) -> list[ShareRow]:
+    query = sa.select(*_LIST_COLUMNS, S.snapshot).where(S.owner == owner).order_by(S.created_at, S.pk)
+    return [_row(found, found.snapshot) for found in connection.execute(query)]
 
 
 def change(connection: sa.Connection, token: str, owner: str | None, values: dict[str, Any]) -> bool:
