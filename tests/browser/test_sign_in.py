@@ -27,7 +27,7 @@ USERS = {"ana": {"sub": "ana", "email": "Ana@Example.com", "name": "Ana Analyst"
          "ben": {"sub": "ben", "email": "ben@example.com", "name": "Ben Builder"}}
 SECRET = "ZEBRA-4711 is Ana's private plan"  # only Ana's browser may ever receive this
 PAGE_PATHS = ("/", "/chat", "/chat?c=0123456789abcdef0123456789abcdef", "/compare?models=demo-fast,demo-slow",
-              "/models", "/health", "/usage")
+              "/models", "/health", "/usage", "/shared", "/shared?s=made-up-token-0123456789abcdef")
 
 
 @pytest.fixture(scope="module")
