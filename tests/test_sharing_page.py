@@ -136,3 +136,35 @@ def test_the_shared_links_list_shows_views_and_revokes(oidc):
     assert any(token in c.value for c in at.code)
     at.button(key=f"shared_revoke_{token}").click().run()
     assert list(at.dataframe[0].value["State"]) == ["revoked", "revoked"]
+
+
+def test_the_share_buttons_on_chat_and_an_evaluation_run_make_links(monkeypatch):
+    """Sign-in off (the local analyst): Share → Create link on a saved chat and on an evaluation run."""
+    from gateway.evaluation.prompt_sets import PromptRow, PromptSet
+    from gateway.evaluation.runs import Cell, EvalRun
+    from gateway.store.evaluation import Evaluations
+
+    chat = Conversation("chat", models=["demo-fast"])
+    chat.add_prompt("Hello there").add(Reply("demo-fast", "General Kenobi", Outcome.COMPLETE, Metrics(total=0.3)))
+    store().save_conversation(chat, LOCAL_OWNER)
+    assert store().flush(10)
+    at = open_page("pages/chat.py", c=chat.id)
+    at.button(key="share_chat_create").click().run()
+    assert not at.exception
+    made = links.listed(store(), LOCAL_OWNER)
+    assert isinstance(made, list) and [(r.kind, r.source_id) for r in made] == [("chat", chat.id)]
+    assert any(made[0].token in c.value for c in at.code)  # the link, to copy
+    assert "General Kenobi" in texts(open_page(PAGE, s=made[0].token))
+
+    prompt_set = PromptSet("Greetings", (PromptRow("Hello?"),))
+    run = EvalRun.of(prompt_set, ["demo-fast", "demo-slow"])
+    evaluations = Evaluations(store())
+    assert evaluations.save_set(prompt_set, LOCAL_OWNER) is True and evaluations.create_run(run, LOCAL_OWNER) is True
+    assert evaluations.save_cell(run.id, LOCAL_OWNER, Cell(0, Reply("demo-fast", "Hi!", Outcome.COMPLETE))) is True
+    at = open_page("pages/evaluate.py", run=run.id)
+    at.button(key=f"share_run_{run.id}_create").click().run()
+    assert not at.exception
+    made = links.listed(store(), LOCAL_OWNER, source_id=run.id)
+    assert isinstance(made, list) and [r.kind for r in made] == ["evaluation"]
+    shown = open_page(PAGE, s=made[0].token)
+    assert "Greetings" in texts(shown) and "Hi!" in texts(shown)
