@@ -168,3 +168,19 @@ def test_the_share_buttons_on_chat_and_an_evaluation_run_make_links(monkeypatch)
     assert isinstance(made, list) and [r.kind for r in made] == ["evaluation"]
     shown = open_page(PAGE, s=made[0].token)
     assert "Greetings" in texts(shown) and "Hi!" in texts(shown)
+
+
+def test_the_list_sets_an_expiry_and_an_admin_sees_and_revokes_everyones(oidc):
+    oidc.setenv("ADMIN_EMAILS", "boss@example.com")
+    token = share(anas_comparison())
+    at = open_signed_in(PAGE, ANA)
+    at.selectbox(key=f"shared_expiry_{token}").set_value("7 days").run()
+    assert list(at.dataframe[0].value["State"]) == ["expires in 7 days"]
+    bobs = open_signed_in(PAGE, BOB)
+    assert "No links yet." in texts(bobs) and not bobs.dataframe  # Bob has none, and sees no one else's
+    boss = open_signed_in(PAGE, "boss@example.com")
+    boss.toggle(key="shared_every").set_value(True).run()
+    assert list(boss.dataframe[0].value["Owner"]) == [ANA]
+    boss.button(key=f"shared_revoke_{token}").click().run()
+    assert list(boss.dataframe[0].value["State"]) == ["revoked"]
+    assert MESSAGES[Denied.GONE] in texts(open_signed_in(PAGE, BOB, s=token))
