@@ -155,6 +155,15 @@ def test_the_share_buttons_on_chat_and_an_evaluation_run_make_links(monkeypatch)
     assert isinstance(made, list) and [(r.kind, r.source_id) for r in made] == [("chat", chat.id)]
     assert any(made[0].token in c.value for c in at.code)  # the link, to copy
     assert "General Kenobi" in texts(open_page(PAGE, s=made[0].token))
+    chat.add_prompt("Second round").add(Reply("demo-fast", "Still here", Outcome.COMPLETE, Metrics(total=0.2)))
+    store().save_conversation(chat, LOCAL_OWNER)
+    assert store().flush(10)
+    assert "Still here" not in texts(open_page(PAGE, s=made[0].token))  # a snapshot: as it was when shared
+    at = open_page("pages/chat.py", c=chat.id)
+    at.button(key=f"share_chat_update_{made[0].token}").click().run()
+    assert "Still here" in texts(open_page(PAGE, s=made[0].token))  # updated: as it is now
+    at.button(key=f"share_chat_revoke_{made[0].token}").click().run()
+    assert MESSAGES[Denied.REVOKED] in texts(open_page(PAGE, s=made[0].token))
 
     prompt_set = PromptSet("Greetings", (PromptRow("Hello?"),))
     run = EvalRun.of(prompt_set, ["demo-fast", "demo-slow"])
