@@ -171,6 +171,16 @@ def test_no_page_turns_a_hostile_proxys_names_and_errors_into_markup(markup_prox
         at.switch_page("pages/shared.py").run()
         look(at, f"shared {kind}")
         assert any("Bad request" in text for _, text in markdown_fields(at)), "the snapshot is shown"
+    run_data = links.run_snapshot(store, LOCAL_OWNER, run_id)  # the evaluation run above: its set named in Markup
+    assert isinstance(run_data, dict)
+    made = links.create(store, LOCAL_OWNER, run_data, run_id, enabled=True)
+    assert isinstance(made, links.Shared)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+    at.query_params["s"] = made.token
+    at.run()
+    at.switch_page("pages/shared.py").run()
+    look(at, "shared evaluation run")
+    assert any("Bad request" in text for _, text in markdown_fields(at)), "the run's set and replies are shown"
     at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
     at.switch_page("pages/shared.py").run()
     look(at, "shared links")
