@@ -12,7 +12,7 @@ import gateway
 from gateway.sharing import links
 from gateway.sharing.access import Denied, Opened
 from gateway.store import Unavailable, get_store
-from ui import pages
+from ui import pages, shared_view
 from ui import sharing as sharing_ui
 from ui.layout import page_setup
 from ui.markdown import plain
@@ -30,7 +30,7 @@ if isinstance(answer, Opened):
     seen.add(token)
 if who is None and isinstance(answer, Opened):  # a link for anyone, chosen by its owner and allowed here
     st.set_page_config(page_title="Shared · LLM Gateway Dashboard", page_icon=pages.SHARED.icon, layout="wide")
-    sharing_ui.draw_shared(answer, settings.reply_image_hosts)
+    shared_view.draw_shared(answer, settings.reply_image_hosts)
     st.caption("Sign in to make a copy you can continue.")
     st.stop()
 
@@ -47,5 +47,5 @@ elif isinstance(answer, Denied):
     st.title("Shared")
     sharing_ui.say_denied(answer)
 elif isinstance(answer, Opened):
-    sharing_ui.make_a_copy(store, who.owner(), answer)
-    sharing_ui.draw_shared(answer, settings.reply_image_hosts)
+    shared_view.make_a_copy(store, who.owner(), answer)
+    shared_view.draw_shared(answer, settings.reply_image_hosts)
