@@ -30,8 +30,9 @@ SERVED: dict[str, dict[str, Route]] = {}  # path → method → route
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def _route(path: str, method: str, handler, *, threaded: bool = True) -> Route:
-    route = Route(path, endpoint(handler, threaded=threaded, operation=(path, method)), methods=[method])
+def _route(path: str, method: str, handler, *, threaded: bool = True, nobody: bool = False) -> Route:
+    route = Route(path, endpoint(handler, threaded=threaded, operation=(path, method), nobody=nobody),
+                  methods=[method])
     SERVED.setdefault(path, {})[method] = route
     return route
 
@@ -69,7 +70,7 @@ ROUTES = [
     _route("/api/shares", "GET", list_shares),
     _route("/api/shares", "POST", create_share),
     _route("/api/shares/revoke", "POST", revoke_share),
-    _route("/api/shared", "GET", read_shared),
+    _route("/api/shared", "GET", read_shared, nobody=True),  # a link for anyone opens without signing in
     _route("/api/openapi.json", "GET", openapi),
     Route("/api", endpoint(_elsewhere, threaded=False), methods=ANY_METHOD),
     Route("/api/{rest:path}", endpoint(_elsewhere, threaded=False), methods=ANY_METHOD),

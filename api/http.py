@@ -65,14 +65,26 @@ class Call:
     analyst: Analyst
     body: Any = None  # the request's JSON body, checked against the document (None: the operation takes none)
     sent: Sent = field(default_factory=Sent)  # what was sent to models and recorded: a failure says so
+    # An operation open to callers the sign-in does not name (`endpoint(..., nobody=True)`): why this one is not
+    # named, with `analyst` NOBODY; the handler answers with it unless what it serves is open to anyone.
+    refusal: Refusal | None = None
 
 
-def endpoint(handler: Callable[[Call], Any], *, threaded: bool = True,
-             operation: tuple[str, str] | None = None) -> Callable[[Request], Awaitable[Response]]:
+NOBODY = Analyst("", "nobody")  # the caller of a `nobody=True` operation whom the sign-in does not name
+
+
+def refused(refusal: Refusal) -> ApiError:
+    return ApiError(refusal.status, refusal.message, hint=refusal.hint, kind=refusal.kind,
+                    headers={"WWW-Authenticate": refusal.challenge} if refusal.challenge else None)
+
+
+def endpoint(handler: Callable[[Call], Any], *, threaded: bool = True, operation: tuple[str, str] | None = None,
+             nobody: bool = False) -> Callable[[Request], Awaitable[Response]]:
     """A Starlette endpoint around `handler(call)`. `threaded`: the handler is blocking code (network, database) and
     runs in a worker thread (`waiting`); otherwise it is a coroutine function run on the event loop. `operation`:
     its (path, method) in the OpenAPI document, which every request is checked against first (api/validation.py):
-    the handler only ever sees a request the document allows."""
+    the handler only ever sees a request the document allows. `nobody`: a caller the sign-in does not name (401)
+    reaches the handler too, as NOBODY with the `refusal` (a share link for anyone opens without signing in)."""
 
     async def answer(request: Request) -> Response:
         settings = current_settings()
@@ -80,12 +92,14 @@ def endpoint(handler: Callable[[Call], Any], *, threaded: bool = True,
         try:
             analyst = await waiting(identify, request, settings) if needs_database(settings) \
                 else identify(request, settings)
+            refusal = None
             if isinstance(analyst, Refusal):
-                raise ApiError(analyst.status, analyst.message, hint=analyst.hint, kind=analyst.kind,
-                               headers={"WWW-Authenticate": analyst.challenge} if analyst.challenge else None)
+                if not (nobody and analyst.status == 401):
+                    raise refused(analyst)
+                refusal, analyst = analyst, NOBODY
             check_length(request)
             body = await checked(request, operation, settings) if operation is not None else None
-            call = Call(request, settings.for_analyst(analyst.id), analyst, body, sent)
+            call = Call(request, settings.for_analyst(analyst.id), analyst, body, sent, refusal)
             if threaded:
                 return await waiting(handler, call)
             return await handler(call)

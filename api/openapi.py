@@ -776,6 +776,10 @@ def document(max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS) -> dict[str, An
                                     "schema": {"type": "string", "maxLength": 64}}],
                     "responses": _responses({
                         "200": _json(_ref("SharedSnapshot"), "The snapshot."),
+                        "401": _error("The caller is not signed in (as for every operation), and the token is not "
+                                      "a live link its owner made for anyone where SHARING_PUBLIC_LINKS allows "
+                                      "it: such a link alone answers without sign-in. With a `WWW-Authenticate` "
+                                      "challenge."),
                         "404": _error("No such link, or it was revoked (the same answer for both)."),
                         "410": _error("The link expired."),
                         "503": _error("The app's database cannot be read now.")}),

@@ -2,9 +2,10 @@
 admin's `scope=all`: everyone's), `POST /api/shares` (share the caller's own chat, comparison or evaluation run),
 `POST /api/shares/revoke`, and `GET /api/shared?token=…` (a link's snapshot as JSON, as the read-only page shows it).
 
-Every call names an analyst (api/access.py), so a link made for "anyone" is read here as by a signed-in analyst.
-An unknown token and a revoked one answer alike (404, the same words) to everyone but the owner; an expired link
-answers 410; repeated misses by one analyst are slowed as on the page.
+`GET /api/shared` alone also answers a caller the sign-in does not name, for a link its owner made for anyone where
+SHARING_PUBLIC_LINKS allows it; for any other token such a caller gets the API's usual 401. An unknown token and a
+revoked one answer alike (404, the same words) to everyone but the owner; an expired link answers 410; repeated
+misses by one client (the analyst, or the address) are slowed as on the page.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from starlette.responses import Response
 
-from api.http import ApiError, Call, json_response
+from api.http import ApiError, Call, json_response, refused
 from gateway.conversation import Conversation
 from gateway.sharing import links
 from gateway.sharing.access import MESSAGES, Denied, Opened
@@ -95,10 +96,14 @@ def revoke_share(call: Call) -> Response:
 def read_shared(call: Call) -> Response:
     """GET /api/shared?token=…"""
     token = call.request.query_params.get("token") or ""
-    answer = links.open_link(get_store(call.settings), token, call.analyst.id, call.analyst.id,
+    named = call.refusal is None
+    client = call.analyst.id if named else f"address:{call.request.client.host if call.request.client else ''}"
+    answer = links.open_link(get_store(call.settings), token, call.analyst.id if named else None, client,
                              enabled=call.settings.sharing_enabled, public_allowed=call.settings.sharing_public_links)
     if isinstance(answer, Unavailable):
         raise _unavailable(answer)
+    if answer is Denied.SIGN_IN and call.refusal is not None:
+        raise refused(call.refusal)  # exactly the API's own answer to a caller it does not know
     if isinstance(answer, Denied):
         raise ApiError(_DENIED_STATUS[answer], MESSAGES[answer], kind=f"share_{answer.value}")
     assert isinstance(answer, Opened)

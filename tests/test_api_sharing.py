@@ -91,3 +91,24 @@ def test_sharing_switched_off_shares_and_opens_nothing(client: TestClient, monke
     assert client.get("/api/shared", params={"token": token}, headers=as_(BOB)).status_code == 403
     assert client.post("/api/shares", json={"kind": "compare", "id": comparison.id, "public": True},
                        headers=as_(ANA)).status_code == 403
+
+
+def test_a_link_for_anyone_reads_without_sign_in_where_allowed_and_nothing_else_does(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    comparison = anas_comparison()
+    monkeypatch.setenv("SHARING_PUBLIC_LINKS", "true")
+    monkeypatch.setattr(api.http, "_settings", None)
+    for_anyone = client.post("/api/shares", json={"kind": "compare", "id": comparison.id, "public": True},
+                             headers=as_(ANA)).json()["token"]
+    signed_in_only = client.post("/api/shares", json={"kind": "compare", "id": comparison.id},
+                                 headers=as_(ANA)).json()["token"]
+    read = client.get("/api/shared", params={"token": for_anyone})
+    assert read.status_code == 200 and conforms(read.json(), "SharedSnapshot")["public"] is True
+    refusals = [client.get("/api/shared", params={"token": token}) for token in (signed_in_only, links.new_token())]
+    refusals.append(client.get("/api/shares"))  # every other operation still needs a caller
+    assert [r.status_code for r in refusals] == [401, 401, 401]
+    assert refusals[0].json() == refusals[1].json() == refusals[2].json()  # the API's usual 401, word for word
+    assert all("www-authenticate" in r.headers for r in refusals)
+    monkeypatch.setenv("SHARING_PUBLIC_LINKS", "false")
+    monkeypatch.setattr(api.http, "_settings", None)
+    assert client.get("/api/shared", params={"token": for_anyone}).status_code == 401
