@@ -389,7 +389,7 @@ SCHEMAS: dict[str, Any] = {
             "updatedAt": {"type": "number", "description": "When the snapshot was taken (epoch seconds)."},
             "expiresAt": _NULLABLE_NUM, "revokedAt": _NULLABLE_NUM,
             "views": {"type": "integer", "description": "Opened by someone other than its owner."},
-            "owner": {"type": "string"},
+            "owner": {"type": "string", "description": "Who shared it (empty for a caller not signed in)."},
         },
     },
     "ShareList": {"type": "object", "required": ["shares"],

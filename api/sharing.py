@@ -107,4 +107,7 @@ def read_shared(call: Call) -> Response:
     if isinstance(answer, Denied):
         raise ApiError(_DENIED_STATUS[answer], MESSAGES[answer], kind=f"share_{answer.value}")
     assert isinstance(answer, Opened)
-    return json_response({**share_json(answer.share, call), "snapshot": answer.share.snapshot}, settings=call.settings)
+    shown = share_json(answer.share, call)
+    if not named:  # a link for anyone does not hand out its owner's e-mail address
+        shown["owner"] = ""
+    return json_response({**shown, "snapshot": answer.share.snapshot}, settings=call.settings)

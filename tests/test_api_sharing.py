@@ -104,6 +104,7 @@ def test_a_link_for_anyone_reads_without_sign_in_where_allowed_and_nothing_else_
                                  headers=as_(ANA)).json()["token"]
     read = client.get("/api/shared", params={"token": for_anyone})
     assert read.status_code == 200 and conforms(read.json(), "SharedSnapshot")["public"] is True
+    assert ANA not in read.text  # the owner's address is not handed out to anyone
     refusals = [client.get("/api/shared", params={"token": token}) for token in (signed_in_only, links.new_token())]
     refusals.append(client.get("/api/shares"))  # every other operation still needs a caller
     assert [r.status_code for r in refusals] == [401, 401, 401]

@@ -82,6 +82,7 @@ def test_nobody_signed_in_sees_only_sign_in_unless_the_link_is_for_anyone_and_al
     assert "97 is prime" not in texts(open_page(PAGE, s=token))  # not chosen "anyone" by Ana
     at = open_page(PAGE, s=for_anyone)
     assert "97 is prime" in texts(at) and not at.chat_input
+    assert ANA not in texts(at)  # the owner's address is not handed out to anyone
     assert not any(b.key == "shared_copy" for b in at.button)  # copying needs an analyst
 
 

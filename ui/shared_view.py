@@ -29,13 +29,14 @@ from ui.reply import draw_reply
 KIND_WORDS = {"chat": "chat", "compare": "comparison", "evaluation": "evaluation run"}
 
 
-def draw_shared(opened: Opened, image_hosts: frozenset[str]) -> None:
-    """The snapshot a link shows: read-only, no chat box."""
+def draw_shared(opened: Opened, image_hosts: frozenset[str], *, name_owner: bool = True) -> None:
+    """The snapshot a link shows: read-only, no chat box. `name_owner`: False for a reader nobody signed in (a
+    link for anyone does not hand out its owner's e-mail address)."""
     share, data = opened.share, opened.share.snapshot or {}
     st.title(plain(share.title) or "Shared work")
-    st.caption(f":material/visibility: Read-only {KIND_WORDS.get(share.kind, 'work')} shared by "
-               f"{plain(share.owner)}, as it was {ago(time.time() - share.updated_at)}. Nothing you do here changes "
-               "it.")
+    by = f" by {plain(share.owner)}" if name_owner else ""
+    st.caption(f":material/visibility: Read-only {KIND_WORDS.get(share.kind, 'work')} shared{by}, as it was "
+               f"{ago(time.time() - share.updated_at)}. Nothing you do here changes it.")
     if share.kind == "evaluation":
         draw_run(data)
     elif share.kind == "compare":
