@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.responses import Response
 from starlette.routing import Route
 
+from api.account import export_mine
 from api.compare import compare
 from api.health import health
 from api.http import ApiError, Call, endpoint
@@ -67,6 +68,7 @@ ROUTES = [
     _route("/api/prompts/{prompt_id}", "PATCH", update_prompt),
     _route("/api/prompts/{prompt_id}", "DELETE", delete_prompt),
     _route("/api/prompts/{prompt_id}/copy", "POST", copy_prompt),
+    _route("/api/export", "GET", export_mine),
     _route("/api/shares", "GET", list_shares),
     _route("/api/shares", "POST", create_share),
     _route("/api/shares/revoke", "POST", revoke_share),

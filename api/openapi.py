@@ -449,6 +449,19 @@ _PROMPT_FIELDS: dict[str, Any] = {
              "items": {"type": "string", "maxLength": library.MAX_TAG}},
     "shared": {"type": "boolean", "description": "Seen (and usable, copyable) by the whole team; private when false."},
 }
+_ACCOUNT_SCHEMAS: dict[str, Any] = {
+    "AccountExport": {
+        "type": "object",
+        "required": ["format", "owner", "exported_at", "conversations", "prompt_sets", "evaluation_runs", "votes",
+                     "prompt_library", "shares"],
+        "properties": {
+            "format": {"const": "llm-dashboard.account/1"},
+            "owner": {"type": "string"}, "exported_at": {"type": "string", "format": "date-time"},
+            **{name: {"type": "array", "items": {"type": "object"}} for name in (
+                "conversations", "prompt_sets", "evaluation_runs", "votes", "prompt_library", "shares")},
+        },
+    },
+}
 _PROMPT_SCHEMAS: dict[str, Any] = {
     "SavedPrompt": {
         "type": "object",
@@ -583,7 +596,7 @@ _SSE = ("Server-Sent Events (`stream=true`): `start` (CompareStarted), one `chun
 def document(max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS) -> dict[str, Any]:
     """The OpenAPI document (one object per MAX_OUTPUT_TOKENS, made once: requests are checked against it, so it is
     never changed after)."""
-    schemas = {**SCHEMAS, "CompareRequest": _compare_request(max_output_tokens), **_PROMPT_SCHEMAS}
+    schemas = {**SCHEMAS, "CompareRequest": _compare_request(max_output_tokens), **_PROMPT_SCHEMAS, **_ACCOUNT_SCHEMAS}
     return {
         "openapi": "3.1.0",
         "info": {"title": "LLM Gateway Dashboard API", "version": gateway.__version__, "description":
@@ -739,6 +752,17 @@ def document(max_output_tokens: int = DEFAULT_MAX_OUTPUT_TOKENS) -> dict[str, An
                 },
             },
             **_prompt_paths(),
+            "/api/export": {
+                "get": {
+                    "summary": "Everything the app keeps for the caller, as one JSON document (their data export)",
+                    "description": "Every saved chat and comparison (each as its own JSON export, which imports back), "
+                                   "prompt set, evaluation run with its cells, vote, library prompt and share link of "
+                                   "the caller's; nothing of another analyst's.",
+                    "responses": _responses({"200": _json(_ref("AccountExport"), "The caller's data."),
+                                             "503": _error("The app's database cannot be read now (kind "
+                                                           "`unavailable`); nothing is exported by halves.")}),
+                },
+            },
             "/api/shares": {
                 "get": {
                     "summary": "The caller's share links (an admin's scope=all: everyone's), newest first",

@@ -6,6 +6,7 @@ from gateway.store import get_store
 from ui import analyst, pages
 from ui.api_tokens import api_tokens_section
 from ui.layout import page_setup
+from ui.my_data import my_data_section
 from ui.usage import key_section, my_usage, team_usage
 
 settings, catalogue = page_setup(pages.USAGE)
@@ -20,3 +21,4 @@ if me.admin:
     team_usage(store, settings)
 if settings.auth_mode == "oidc":  # the API's sign-in then (in header mode it takes the proxy's header)
     api_tokens_section(store, me)
+my_data_section(store, me)

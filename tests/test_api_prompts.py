@@ -106,3 +106,16 @@ def test_bad_prompts_are_400s_that_say_what_to_fix_and_save_nothing(client: http
 def test_without_a_signed_in_analyst_the_library_is_closed(client: httpx.Client):
     assert client.get("/api/prompts").status_code == 401
     assert client.post("/api/prompts", json={"name": "n", "text": "x"}).status_code == 401
+
+
+def test_the_data_export_holds_the_callers_own_prompts_and_not_a_colleagues_private_one(client: httpx.Client):
+    """GET /api/export (gateway/account_export.py): the caller's data in one document, by the OpenAPI schema."""
+    assert client.post("/api/prompts", headers=as_(ANA), json={"name": "Ana's export check", "text": "a"}
+                       ).status_code == 201
+    assert client.post("/api/prompts", headers=as_(BOB), json={"name": "Bob's export check", "text": "b"}
+                       ).status_code == 201
+    anas = conforms(client.get("/api/export", headers=as_(ANA)).json(), "AccountExport")
+    bobs = conforms(client.get("/api/export", headers=as_(BOB)).json(), "AccountExport")
+    assert anas["owner"] == ANA and "Ana's export check" in [p["name"] for p in anas["prompt_library"]]
+    assert "Bob's export check" not in str(anas) and "Ana's export check" not in str(bobs)
+    assert client.get("/api/export").status_code == 401

@@ -129,3 +129,15 @@ def test_sign_in_off_says_so_and_everything_is_the_local_analysts(oidc):
     oidc.delenv("AUTH_MODE")
     at = visit("pages/usage.py", None)
     assert any("Sign-in is off" in c.value for c in at.sidebar.caption)
+
+
+def test_the_usage_page_offers_the_analysts_whole_data_as_one_download_of_their_own_work(oidc):
+    from ui.my_data import _built
+
+    spend("ana@example.com", ("gpt-x", 0.5, "proxy"))
+    spend("ben@example.com", ("gpt-x", 1.25, "proxy"))
+    ana = visit("pages/usage.py", ANA)
+    assert "Your data" in [h.value for h in ana.subheader]
+    assert any(e.proto.label == "Download all my data (JSON)" for e in ana.get("download_button"))
+    built = _built(store(), "ana@example.com")  # what the button hands her when clicked
+    assert '"owner": "ana@example.com"' in built and "ben@example.com" not in built

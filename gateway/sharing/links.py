@@ -118,17 +118,24 @@ def open_link(store: Store, token: str, reader: str | None, client: str, *, enab
 EXPORT_FORMAT = "llm-dashboard.shares/1"
 
 
-def export_json(store: Store, owner: str) -> str | Unavailable:
-    """The owner's links as JSON (their data export): every link, revoked and expired ones too, with its snapshot,
-    who may open it, its dates and views."""
+def exported(store: Store, owner: str) -> list[dict[str, Any]] | Unavailable:
+    """The owner's links for their data export: every link, revoked and expired ones too, with its snapshot, who may
+    open it, its dates and views."""
     found = Shares(store).exported(owner)
     if isinstance(found, Unavailable):
         return found
-    return json.dumps({"format": EXPORT_FORMAT, "owner": owner, "shares": [
-        {"token": row.token, "kind": row.kind, "sourceId": row.source_id, "title": row.title, "public": row.public,
-         "createdAt": row.created_at, "updatedAt": row.updated_at, "expiresAt": row.expires_at,
-         "revokedAt": row.revoked_at, "views": row.views, "lastViewedAt": row.last_viewed_at,
-         "snapshot": row.snapshot} for row in found]}, ensure_ascii=False, indent=1)
+    return [{"token": row.token, "kind": row.kind, "sourceId": row.source_id, "title": row.title, "public": row.public,
+             "createdAt": row.created_at, "updatedAt": row.updated_at, "expiresAt": row.expires_at,
+             "revokedAt": row.revoked_at, "views": row.views, "lastViewedAt": row.last_viewed_at,
+             "snapshot": row.snapshot} for row in found]
+
+
+def export_json(store: Store, owner: str) -> str | Unavailable:
+    """`exported` as a JSON document (the Shared links list's download)."""
+    found = exported(store, owner)
+    if isinstance(found, Unavailable):
+        return found
+    return json.dumps({"format": EXPORT_FORMAT, "owner": owner, "shares": found}, ensure_ascii=False, indent=1)
 
 
 def _plausible(token: str) -> bool:
