@@ -40,6 +40,9 @@ class Reply:
     finish_reason: str = "stop"  # "length" when max_tokens cut it short
     stream_usage: bool | None = None  # a last chunk with `usage`: None as OpenAI does (when the request's
     # stream_options.include_usage is set), True always
+    thinking: Sequence[str] = ()  # reasoning pieces streamed before the answer, one chunk each, at the same pace
+    thinking_field: str = "reasoning_content"  # the delta field they come in ("reasoning" as vLLM sends it)
+    report_reasoning: bool = True  # usage.completion_tokens_details.reasoning_tokens (when there was thinking)
 
     @property
     def text(self) -> str:
@@ -47,16 +50,20 @@ class Reply:
 
     @property
     def completion_tokens(self) -> int:
-        return len(self.pieces)
+        """A piece a token, the thinking included (reasoning tokens are output tokens, billed as such)."""
+        return len(self.thinking) + len(self.pieces)
 
     def usage(self) -> dict:
-        return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
-                "total_tokens": self.prompt_tokens + self.completion_tokens}
+        usage: dict = {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                       "total_tokens": self.prompt_tokens + self.completion_tokens}
+        if self.thinking and self.report_reasoning:
+            usage["completion_tokens_details"] = {"reasoning_tokens": len(self.thinking)}
+        return usage
 
     def batch_seconds(self) -> float:
         """Seconds a non-streaming answer waits: batch_delay if set, else as long as the stream would take (the
         wait for the first piece, the pieces at their rate, any pause)."""
         if self.batch_delay is not None:
             return self.batch_delay
-        pieces = len(self.pieces) - 1 if self.pieces else 0
+        pieces = max(0, len(self.thinking) + len(self.pieces) - 1)
         return self.ttft + (pieces / self.rate if self.rate else 0.0) + (self.pause[1] if self.pause else 0.0)

@@ -168,7 +168,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.wait(reply.batch_seconds())
         self._json(200, {"id": _completion_id(), "object": "chat.completion", "created": int(time.time()),
                          "model": model, "choices": [{"index": 0, "finish_reason": reply.finish_reason,
-                                                      "message": {"role": "assistant", "content": reply.text}}],
+                                                      "message": {"role": "assistant", "content": reply.text,
+                                                                  **({reply.thinking_field: "".join(reply.thinking)}
+                                                                     if reply.thinking else {})}}],
                          "usage": reply.usage()})
         return "200"
 
@@ -185,6 +187,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.server.wait(reply.ttft)
             start = time.perf_counter()
+            for index, piece in enumerate(reply.thinking):  # the reasoning first, at the reply's pace
+                if reply.rate:
+                    delay = start + index / (reply.rate * self.server.speed) - time.perf_counter()
+                    if delay > 0:
+                        time.sleep(delay)
+                self._send(chunk(thinking={reply.thinking_field: [{"type": "thinking", "thinking": piece}]
+                                           if reply.thinking_field == "thinking_blocks" else piece}))
+            start += len(reply.thinking) / (reply.rate * self.server.speed) if reply.rate else 0.0
             for index, piece in enumerate(reply.pieces):
                 if reply.break_after is not None and index == reply.break_after:
                     self._send(_event((reply.break_failure or Failure(500, "The reply broke off.")).body()))
@@ -238,11 +248,12 @@ def _wants_usage(request: Mapping) -> bool:
 
 
 def _chunk(completion: str, model: str, content: str | None = None, finish: str | None = None,
-           usage: dict | None = None) -> dict:
+           usage: dict | None = None, thinking: dict | None = None) -> dict:
     body: dict = {"id": completion, "object": "chat.completion.chunk", "created": int(time.time()), "model": model,
                   "choices": []}
     if usage is None:
-        body["choices"] = [{"index": 0, "delta": {"content": content} if content else {}, "finish_reason": finish}]
+        delta = thinking or ({"content": content} if content else {})
+        body["choices"] = [{"index": 0, "delta": delta, "finish_reason": finish}]
     else:
         body["usage"] = usage
     return body

@@ -10,6 +10,12 @@ The model name picks the behaviour:
 - `break-after-<n>`: streams n words, then an error event inside the 200 stream.
 - `cut-after-<n>`: streams n words, then drops the connection.
 - `pause-<n>-<ms>`: streams n words, pauses ms milliseconds, then streams n more.
+- `think-<n>-<per_second>-<answer>`: streams n reasoning pieces (`delta.reasoning_content`, `t0 t1 …`) then an
+  answer of `answer` words (`w0 w1 …`), all at `per_second` a second, and `reasoning_tokens: n` in its usage; with a
+  `-reasoning` / `-blocks` suffix the thinking comes as `delta.reasoning` / `delta.thinking_blocks`, with
+  `-unreported` the usage omits the reasoning token count.
+- `think-length-<n>`: streams n reasoning pieces, then ends with `finish_reason: "length"` and no answer (hidden
+  reasoning used up max_tokens).
 - `rate-limited-<seconds>`: answers 429 with `retry-after: <seconds>`.
 - `no-vision`: refuses a request holding an image with a 400, as OpenAI does for a text-only model; else echoes.
 Every request's body is kept in `RECEIVED` (the newest last), for tests that check what the upstream was sent.
@@ -48,6 +54,15 @@ def respond(model: str, request: Mapping) -> Reply:
     if limited := re.match(r"rate-limited-(\d+)", model):
         return Reply([], prompt_tokens=5, failure=Failure(429, "Too many requests, slow down.", "rate_limit_error",
                                                           retry_after=int(limited.group(1))))
+    if think := re.match(r"think-(\d+)-(\d+)-(\d+)(?:-(reasoning|blocks|unreported))?$", model):
+        n, rate, answer, variant = int(think[1]), float(think[2]), int(think[3]), think[4]
+        field = {"reasoning": "reasoning", "blocks": "thinking_blocks"}.get(variant or "", "reasoning_content")
+        return Reply([f"w{i} " for i in range(answer)], prompt_tokens=5, rate=rate, stream_usage=True,
+                     thinking=[f"t{i} " for i in range(n)], thinking_field=field,
+                     report_reasoning=variant != "unreported")
+    if think := re.match(r"think-length-(\d+)$", model):
+        return Reply([], prompt_tokens=5, rate=200, stream_usage=True, finish_reason="length",
+                     thinking=[f"t{i} " for i in range(int(think[1]))])
     pause = re.match(r"pause-(\d+)-(\d+)", model)
     return Reply(list(_words(model, request)), prompt_tokens=5, rate=_rate(model),
                  break_after=_after(model, "break"), break_failure=MID_STREAM_ERROR, cut_after=_after(model, "cut"),
