@@ -5,13 +5,17 @@ an export. Replies, prompts and model names are untrusted, and each format is ma
 - JSON is the exact record (data, for re-import): nothing in it is rewritten;
 - CSV goes through gateway/safe_csv.py: no text cell can be a spreadsheet formula, numbers stay numbers;
 - Markdown goes through gateway/markdown.py `inert_markdown` as a whole document: any image becomes the text
-  `[image: alt](address)`, raw HTML is escaped, so no Markdown viewer loads or runs anything from it.
+  `[image: alt](address)`, raw HTML is escaped, so no Markdown viewer loads or runs anything from it. A reasoning
+  model's thinking is a collapsed `<details>` block: the document is made inert with a marker (unguessable, made for
+  this export) where each tag goes, and only then are the markers turned into the tags, so no text of the model can
+  open or close one.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -64,7 +68,7 @@ def rows(conversation: Conversation) -> list[dict[str, object]]:
             for reply in replies:
                 found.append({"round": number, "prompt": round_.prompt, "model": key, "run": reply.run,
                               **{f"param_{name}": value for name, value in params.to_dict().items()},
-                              "outcome": reply.outcome.value, "reply": reply.text,
+                              "outcome": reply.outcome.value, "reply": reply.text, "thinking": reply.thinking,
                               "error": reply.error.message if reply.error else "", **reply.metrics.to_dict()})
     return found
 
@@ -79,12 +83,16 @@ def to_markdown(conversation: Conversation, *, metrics_line: MetricsLine | None 
     """A readable report: a chat as a transcript, a comparison round by round with a table of numbers. Inert: no
     image, no raw HTML (the whole document is rewritten at once, so a reference defined in one reply and used in
     another is found too)."""
+    marker = f"THINKING{uuid.uuid4().hex}"
     if conversation.kind == "chat":
-        return inert_markdown(_chat_markdown(conversation, metrics_line))
-    return inert_markdown(_compare_markdown(conversation, metrics_line, share_url))
+        document = inert_markdown(_chat_markdown(conversation, metrics_line, marker))
+    else:
+        document = inert_markdown(_compare_markdown(conversation, metrics_line, share_url, marker))
+    return document.replace(f"{marker}OPEN", "<details><summary>Thinking</summary>").replace(
+        f"{marker}CLOSE", "</details>")
 
 
-def _chat_markdown(conversation: Conversation, metrics_line: MetricsLine | None) -> str:
+def _chat_markdown(conversation: Conversation, metrics_line: MetricsLine | None, marker: str) -> str:
     models = conversation.used_models()
     lines = [f"# Chat with {', '.join(models)}" if models else "# Chat", "", f"_Exported {_now()}_", ""]
     params = conversation.latest.params.get(models[-1], conversation.params) if models and conversation.latest \
@@ -98,11 +106,12 @@ def _chat_markdown(conversation: Conversation, metrics_line: MetricsLine | None)
     for round_ in conversation.rounds:
         lines += ["## You", "", round_.prompt, "", *_files(round_)]
         for key, reply in round_.replies.items():
-            lines += [f"## {key}", ""] + _reply_lines(reply, metrics_line, quote=False)
+            lines += [f"## {key}", ""] + _reply_lines(reply, metrics_line, marker, quote=False)
     return "\n".join(lines)
 
 
-def _compare_markdown(conversation: Conversation, metrics_line: MetricsLine | None, share_url: str | None) -> str:
+def _compare_markdown(conversation: Conversation, metrics_line: MetricsLine | None, share_url: str | None,
+                      marker: str) -> str:
     lines = ["# Model comparison", ""]
     if share_url:
         lines += [f"Share link: <{share_url}>", ""]
@@ -110,13 +119,16 @@ def _compare_markdown(conversation: Conversation, metrics_line: MetricsLine | No
         lines += [f"## Round {number}", "", "**Prompt**", "", _quote(round_.prompt), "", *_files(round_)]
         for key, reply in round_.replies.items():
             lines += [f"### {key}", "", f"Parameters: {_params_text(round_.params.get(key, ChatParams()))}", ""]
-            lines += _reply_lines(reply, metrics_line, quote=True)
+            lines += _reply_lines(reply, metrics_line, marker, quote=True)
         lines += _table(round_) + [""]
     return "\n".join(lines)
 
 
-def _reply_lines(reply: Reply, metrics_line: MetricsLine | None, *, quote: bool) -> list[str]:
+def _reply_lines(reply: Reply, metrics_line: MetricsLine | None, marker: str, *, quote: bool) -> list[str]:
     lines = []
+    if reply.thinking:  # closed by default; its fences closed too, so the block ends where it should
+        thinking = reply.thinking + ("\n```" if reply.thinking.count("```") % 2 else "")
+        lines += [f"{marker}OPEN", "", thinking, "", f"{marker}CLOSE", ""]
     if reply.text:
         lines += [_quote(reply.text) if quote else reply.text, ""]
     elif quote:
@@ -140,6 +152,8 @@ def _table(round_: Round) -> list[str]:
 def _params_text(params: ChatParams) -> str:
     shown = [f"system prompt “{params.system_prompt}”" if params.system_prompt else "no system prompt"]
     shown += [f"{name} {value}" for name, value in params.sampling().items()]
+    if params.reasoning_text():
+        shown.append(params.reasoning_text())
     return ", ".join(shown)
 
 

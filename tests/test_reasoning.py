@@ -2,14 +2,17 @@
 the thinking is read whichever field carries it, timed apart from the answer, counted honestly, never sent back, and
 an answer lost to thinking says why."""
 
+import json
+
 import pytest
 from openai.types.chat import ChatCompletionChunk
 
+from gateway import exports
 from gateway.chat import ChatStream, start_chat
 from gateway.conversation import Conversation, messages_for
 from gateway.models import ModelRecord
 from gateway.params import ChatParams
-from gateway.reply import Metrics, Outcome
+from gateway.reply import Metrics, Outcome, Reply
 from tests.support import litellm_versions
 from tests.support.upstream import RECEIVED
 
@@ -138,3 +141,55 @@ def test_effort_settings_are_checked():
     assert ChatParams(reasoning_effort="low", thinking_budget=2048).reasoning() == {
         "reasoning_effort": "low", "thinking": {"type": "enabled", "budget_tokens": 2048}}
     assert ChatParams(reasoning_effort="off", thinking_budget=2048).reasoning() == {"reasoning_effort": "none"}
+
+
+# --- Kept: saved work, exports ------------------------------------------------------------------------------------
+
+HOSTILE_THOUGHT = "Let me think. ![x](http://127.0.0.1:9/leak) </details><img src=http://127.0.0.1:9/p> =1+1\n```py\n"
+
+
+def thinking_chat() -> Conversation:
+    conversation = Conversation("chat", models=["upstream-think"])
+    round_ = conversation.add_prompt("What is 17 × 23?")
+    round_.add(Reply("upstream-think", "391", Outcome.COMPLETE,
+                     Metrics(first_thought=0.1, ttft=1.6, total=2.2, prompt_tokens=5, completion_tokens=83,
+                             reasoning_tokens=60, answer_tokens=23, cost=0.0003, cost_source="proxy",
+                             finish_reason="stop"), thinking=HOSTILE_THOUGHT),
+               ChatParams(reasoning_effort="high", thinking_budget=2048))
+    round_ = conversation.add_prompt("Again?")
+    round_.add(Reply("upstream-think", "Yes.", Outcome.COMPLETE, Metrics(ttft=0.2, total=0.4, completion_tokens=2)))
+    return conversation
+
+
+def test_the_thinking_its_numbers_and_the_effort_are_saved_and_come_back(store):
+    conversation = thinking_chat()
+    for index in range(len(conversation.rounds)):
+        store.save_round(conversation, index, "ana")
+    assert store.flush()
+    loaded = store.load(conversation.id, "ana")
+    assert loaded.to_dict() == conversation.to_dict()
+    reply = loaded.rounds[0].reply()
+    assert reply.thinking == HOSTILE_THOUGHT and reply.metrics.reasoning_tokens == 60
+    assert loaded.rounds[0].params["upstream-think"].reasoning_effort == "high"
+    assert loaded.rounds[1].reply().metrics.reasoning_tokens is None  # not reported stays not reported
+
+
+def test_the_json_export_has_the_thinking_in_its_own_field_and_imports_back():
+    conversation = thinking_chat()
+    exported = json.loads(exports.to_json(conversation))
+    first = exported["rounds"][0]["runs"]["upstream-think"][0]
+    assert first["thinking"] == HOSTILE_THOUGHT and first["text"] == "391"
+    assert first["metrics"]["reasoning_tokens"] == 60 and first["metrics"]["thinking_time"] == pytest.approx(1.5)
+    back = exports.import_json(exports.to_json(conversation))
+    assert [r.to_dict() for r in back.rounds] == [r.to_dict() for r in conversation.rounds]
+
+
+def test_the_markdown_export_folds_the_thinking_away_inert():
+    document = exports.to_markdown(thinking_chat())
+    assert document.count("<details><summary>Thinking</summary>") == 1 and document.count("</details>") == 1
+    opened = document.index("<details>")
+    assert opened < document.index("Let me think.") < document.index("</details>") < document.index("391")
+    assert "<img" not in document and "](http://127.0.0.1:9/leak)" not in document.replace("[image: x](", "")
+    assert "&lt;/details>" in document  # the model's own tag is text
+    csv = exports.to_csv(thinking_chat())
+    assert "thinking" in csv.splitlines()[0] and "reasoning_tokens" in csv.splitlines()[0]

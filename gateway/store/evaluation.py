@@ -344,7 +344,8 @@ def _save_cell(connection: sa.Connection, run_id: str, owner: str, cell: Cell) -
         return False
     reply, error = cell.reply, cell.reply.error
     values = {"run_pk": run_pk, "row_index": cell.row, "model": reply.model, "outcome": reply.outcome.value,
-              "text": store_rows.clean(reply.text), **{n: getattr(reply.metrics, n) for n in METRIC_COLUMNS},
+              "text": store_rows.clean(reply.text), "thinking": store_rows.clean(reply.thinking),
+              **{n: getattr(reply.metrics, n) for n in METRIC_COLUMNS},
               "error_message": store_rows.clean(error.message) if error else None,
               "error_hint": store_rows.clean(error.hint) if error else None,
               "error_kind": error.kind if error else None, "passed": cell.passed, "attempts": cell.attempts,

@@ -138,7 +138,8 @@ def reply_values(reply: Reply, position: int, now: float) -> dict[str, Any]:
     metrics = reply.metrics
     error = reply.error
     return {"model": reply.model, "run": reply.run, "position": position, "outcome": reply.outcome.value,
-            "text": reply.text, **{name: getattr(metrics, name) for name in METRIC_COLUMNS},
+            "text": reply.text, "thinking": clean(reply.thinking),
+            **{name: getattr(metrics, name) for name in METRIC_COLUMNS},
             "error_message": error.message if error else None, "error_hint": error.hint if error else None,
             "error_kind": error.kind if error else None, "created_at": now}
 
@@ -210,5 +211,5 @@ def reply_from(row: Mapping[str, Any]) -> Reply:
     error = None
     if row["error_message"] is not None:
         error = ReplyError(row["error_message"], row["error_hint"] or "", row["error_kind"] or "error")
-    return Reply(model=row["model"], text=row["text"], outcome=Outcome(row["outcome"]),
+    return Reply(model=row["model"], text=row["text"], thinking=row["thinking"] or "", outcome=Outcome(row["outcome"]),
                  metrics=Metrics(**{name: row[name] for name in METRIC_COLUMNS}), error=error, run=row["run"])

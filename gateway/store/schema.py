@@ -94,6 +94,11 @@ replies = sa.Table(
     sa.Column("overhead_ms", sa.Double),
     sa.Column("finish_reason", sa.String(64)),
     sa.Column("call_id", sa.String(128)),
+    # A reasoning model's thinking and its numbers (migration 0013)
+    sa.Column("first_thought", sa.Double),
+    sa.Column("reasoning_tokens", sa.Integer),
+    sa.Column("answer_tokens", sa.Integer),
+    sa.Column("thinking", sa.Text, nullable=False, server_default=""),
     # ReplyError
     sa.Column("error_message", sa.Text),
     sa.Column("error_hint", sa.Text),
@@ -260,6 +265,10 @@ eval_cells = sa.Table(
     sa.Column("overhead_ms", sa.Double),
     sa.Column("finish_reason", sa.String(64)),
     sa.Column("call_id", sa.String(128)),
+    sa.Column("first_thought", sa.Double),  # a reasoning model's thinking and its numbers (migration 0013)
+    sa.Column("reasoning_tokens", sa.Integer),
+    sa.Column("answer_tokens", sa.Integer),
+    sa.Column("thinking", sa.Text, nullable=False, server_default=""),
     sa.Column("error_message", sa.Text),
     sa.Column("error_hint", sa.Text),
     sa.Column("error_kind", sa.String(64)),
