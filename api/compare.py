@@ -31,13 +31,14 @@ from gateway.budget import Budget, BudgetExceeded
 from gateway.compare import MAX_MODELS, MIN_MODELS, CompareRun
 from gateway.conversation import Conversation
 from gateway.errors import GatewayError, PromptTooLong
-from gateway.params import ChatParams
+from gateway.params import EFFORTS, MIN_THINKING_BUDGET, ChatParams
 from gateway.store import Store, get_store
 
 MAX_REPEATS = 20  # as the page's Run ×N
 POLL = 0.05  # seconds between checks for the end of the run (and for a client that went away)
 KEEP_ALIVE = 15.0  # seconds of silence after which the event stream sends a comment, so proxies keep it open
-FIELDS = {"models", "prompt", "system_prompt", "temperature", "top_p", "max_tokens", "repeats", "stream"}
+FIELDS = {"models", "prompt", "system_prompt", "temperature", "top_p", "max_tokens", "reasoning_effort",
+          "thinking_budget", "repeats", "stream"}
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,14 @@ def _params(body: Mapping[str, Any]) -> ChatParams:
     system = body.get("system_prompt", "")
     if not isinstance(system, str):
         raise ApiError(400, "'system_prompt' must be a string.")
+    effort = body.get("reasoning_effort")
+    if effort is not None and effort not in EFFORTS:
+        raise ApiError(400, f"'reasoning_effort' must be one of {', '.join(EFFORTS)} (or left out: the model's "
+                            "default).")
     return ChatParams(system_prompt=system, temperature=_number(body, "temperature", float, 0, 2),
-                      top_p=_number(body, "top_p", float, 0, 1), max_tokens=_number(body, "max_tokens", int, 1, None))
+                      top_p=_number(body, "top_p", float, 0, 1), max_tokens=_number(body, "max_tokens", int, 1, None),
+                      reasoning_effort=effort,
+                      thinking_budget=_number(body, "thinking_budget", int, MIN_THINKING_BUDGET, None))
 
 
 def _number(body: Mapping[str, Any], name: str, kind: type, low: float, high: float | None) -> Any:

@@ -14,6 +14,7 @@ from api.validation import MAX_DEPTH, MAX_NUMBER_CHARS
 from gateway import prompt_library as library
 from gateway.compare import MAX_MODELS, MIN_MODELS
 from gateway.config import DEFAULT_MAX_OUTPUT_TOKENS
+from gateway.params import EFFORTS, MIN_THINKING_BUDGET
 from gateway.usage import PERIOD_KEYS
 
 _NULLABLE_STR = {"type": ["string", "null"]}
@@ -197,6 +198,12 @@ SCHEMAS: dict[str, Any] = {
             "top_p": {"type": "number", "minimum": 0, "maximum": 1},
             "max_tokens": {"type": "integer", "minimum": 1, "maximum": DEFAULT_MAX_OUTPUT_TOKENS,
                            "description": "At most MAX_OUTPUT_TOKENS where the app runs."},
+            "reasoning_effort": {"enum": list(EFFORTS),
+                                 "description": "How hard a reasoning model thinks, sent as LiteLLM's "
+                                                "`reasoning_effort` (`off` as `none`). Left out: the model's default."},
+            "thinking_budget": {"type": "integer", "minimum": MIN_THINKING_BUDGET,
+                                "description": "Tokens a reasoning model may think, sent as "
+                                               "`thinking: {type: enabled, budget_tokens}` (not with effort `off`)."},
             "repeats": {"type": "integer", "minimum": 1, "maximum": 20,
                         "description": "Send the prompt this many times to every model (Run ×N)."},
             "stream": {"type": "boolean", "description": "Answer with Server-Sent Events (also `?stream=true`)."},
@@ -207,8 +214,14 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"ttft": _NULLABLE_NUM, "total": _NULLABLE_NUM, "prompt_tokens": _NULLABLE_INT,
                        "completion_tokens": _NULLABLE_INT, "cost": _NULLABLE_NUM, "cost_source": _NULLABLE_STR,
                        "overhead_ms": _NULLABLE_NUM, "finish_reason": _NULLABLE_STR, "call_id": _NULLABLE_STR,
+                       "first_thought": _NULLABLE_NUM, "thinking_time": _NULLABLE_NUM,
+                       "reasoning_tokens": _NULLABLE_INT, "answer_tokens": _NULLABLE_INT,
                        "tokens_per_second": _NULLABLE_NUM},
-        "description": "Seconds (ttft: to the first text; total: to the end), tokens, USD cost (`cost_source`: "
+        "description": "Seconds (ttft: to the first text of the answer, a reasoning model's thinking excluded; "
+                       "first_thought: to the first text of the thinking; thinking_time: from the first thought to "
+                       "the answer; total: to the end), tokens (reasoning_tokens: null when the provider did not "
+                       "report them; answer_tokens: the completion less the reasoning; tokens_per_second: answer "
+                       "tokens over the answer's time), USD cost (reasoning billed as output; `cost_source`: "
                        "`proxy` or `catalogue`).",
     },
     "Reply": {
@@ -217,6 +230,8 @@ SCHEMAS: dict[str, Any] = {
             "model": {"type": "string"}, "run": {"type": "integer", "minimum": 1},
             "outcome": {"enum": ["waiting", "streaming", "complete", "stopped", "cut", "failed"]},
             "text": {"type": "string", "description": "The reply (partial unless complete)."},
+            "thinking": {"type": "string", "description": "What a reasoning model showed of its thinking before "
+                                                          "the answer (empty when none)."},
             "metrics": _ref("Metrics"),
             "error": {"oneOf": [{"type": "object", "required": ["message", "hint", "kind"],
                                  "properties": {"message": {"type": "string"}, "hint": {"type": "string"},

@@ -112,7 +112,7 @@ class ChatStream:
     def __iter__(self) -> Iterator[str]:
         """Text pieces of the answer as they arrive (the thinking gathers in `.reply.thinking`). Ends quietly on an
         error, a stop or the size limit (see `.reply`)."""
-        parts = self._parts()
+        parts = self.parts()
         try:
             for piece, _ in parts:
                 if piece:
@@ -120,8 +120,9 @@ class ChatStream:
         finally:
             parts.close()
 
-    def _parts(self) -> Generator[tuple[str, str]]:
-        """(answer piece, thought piece) as each chunk brings either."""
+    def parts(self) -> Generator[tuple[str, str]]:
+        """(answer piece, thought piece) pairs as the chunks bring either (a reasoning model's thinking first). Ends
+        quietly, as iterating does."""
         if self._chunks is None:
             return
         try:
@@ -157,7 +158,7 @@ class ChatStream:
         pieces: queue.SimpleQueue[str | None] = queue.SimpleQueue()
 
         def read() -> None:
-            parts = self._parts()
+            parts = self.parts()
             try:
                 for piece, _ in parts:
                     pieces.put(piece)  # "" when only thinking came: an update all the same

@@ -91,8 +91,11 @@ def count_tokens(model: ModelRecord, messages: list[dict[str, str]], settings: S
 
 def remember_reply(model: ModelRecord, sent: list[dict[str, Any]], reply: Reply, settings: Settings) -> None:
     """After a whole reply from the proxy, the conversation's size is what its usage says: the request's prompt
-    tokens plus the reply's. Kept so that `count_tokens` on the messages sent plus this reply needs no round trip."""
-    prompt, completion = reply.metrics.prompt_tokens, reply.metrics.completion_tokens  # prompt: only from usage
+    tokens plus the reply's answer (a reasoning model's thinking is not sent back: it takes no room in the next
+    request). Kept so that `count_tokens` on the messages sent plus this reply needs no round trip."""
+    metrics = reply.metrics
+    prompt = metrics.prompt_tokens  # only from usage
+    completion = metrics.answer_tokens if metrics.answer_tokens is not None else metrics.completion_tokens
     if (model.route != "litellm" or not settings.litellm_usable or reply.outcome is not Outcome.COMPLETE
             or not reply.text or not prompt or completion is None):
         return

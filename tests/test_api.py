@@ -19,6 +19,7 @@ from tests.support.api import Relay, conforms, server_sent_events
 from tests.support.app import start_app
 from tests.support.pages import RUN_TIMEOUT
 from tests.support.proxy import Proxy, settings_for
+from tests.support.upstream import RECEIVED
 
 pytestmark = pytest.mark.proxy
 
@@ -268,6 +269,20 @@ def test_compare_returns_every_reply_with_its_numbers_and_saves_it_for_the_calle
     assert {k: r.to_dict() for k, r in comparison.rounds[0].replies.items()} == replies
 
 
+def test_compare_sends_the_reasoning_effort_and_answers_with_the_thinking(api, server):
+    answer = conforms(api.post("/api/compare", json={
+        "models": ["upstream-think-reasoning", "upstream-echo"], "prompt": "Think first", "reasoning_effort": "high",
+        "thinking_budget": 2048}).raise_for_status().json(), "Comparison")
+    sent = [r for r in RECEIVED if r.get("model") == "think-20-200-5-reasoning"][-1]
+    assert sent["reasoning_effort"] == "high"
+    thinking = next(r for r in answer["replies"] if r["model"] == "upstream-think-reasoning")
+    assert thinking["thinking"] == "".join(f"t{i} " for i in range(20)) and thinking["text"] == "w0 w1 w2 w3 w4 "
+    assert thinking["metrics"]["reasoning_tokens"] == 20 and thinking["metrics"]["first_thought"] is not None
+    assert answer["params"]["reasoning_effort"] == "high" and answer["params"]["thinking_budget"] == 2048
+    comparison = saved(server, answer["id"])
+    assert comparison.rounds[0].params["upstream-think-reasoning"].reasoning_effort == "high"
+
+
 def test_compare_runs_repeats(api):
     answer = api.post("/api/compare", json={"models": ["demo-fast", "upstream-echo"], "prompt": "again",
                                             "repeats": 2}).raise_for_status().json()
@@ -347,6 +362,8 @@ def test_an_api_comparison_opens_on_the_compare_page(api, server, app_env, monke
     ({"models": ["demo-fast", "demo-slow"], "prompt": "hi", "temperature": 3}, 400, "'temperature' must be"),
     ({"models": ["demo-fast", "demo-slow"], "prompt": "hi", "max_tokens": 1.5}, 400, "'max_tokens' must be a whole"),
     ({"models": ["demo-fast", "demo-slow"], "prompt": "hi", "repeats": 21}, 400, "'repeats' must be"),
+    ({"models": ["demo-fast", "demo-slow"], "prompt": "hi", "reasoning_effort": "max"}, 400, "'reasoning_effort'"),
+    ({"models": ["demo-fast", "demo-slow"], "prompt": "hi", "thinking_budget": 10}, 400, "'thinking_budget'"),
     ({"models": ["demo-fast", "demo-slow"], "prompt": "hi", "stream": "yes"}, 400, "'stream' must be true or false"),
     ({"models": ["demo-fast", "demo-slow"], "prompt": "hi", "modle": 1}, 400, "Unknown field 'modle'"),
 ])

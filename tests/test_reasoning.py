@@ -13,6 +13,7 @@ from gateway.conversation import Conversation, messages_for
 from gateway.models import ModelRecord
 from gateway.params import ChatParams
 from gateway.reply import Metrics, Outcome, Reply
+from gateway.tokens import TOKENS_PER_MESSAGE, count_tokens, remember_reply
 from tests.support import litellm_versions
 from tests.support.upstream import RECEIVED
 
@@ -193,3 +194,13 @@ def test_the_markdown_export_folds_the_thinking_away_inert():
     assert "&lt;/details>" in document  # the model's own tag is text
     csv = exports.to_csv(thinking_chat())
     assert "thinking" in csv.splitlines()[0] and "reasoning_tokens" in csv.splitlines()[0]
+
+
+def test_the_context_meter_counts_the_answer_not_the_thinking(settings):
+    sent = [{"role": "user", "content": "What is 17 × 23, thought through?"}]
+    reply = Reply("upstream-think", "391", Outcome.COMPLETE,
+                  Metrics(prompt_tokens=17, completion_tokens=83, reasoning_tokens=80, answer_tokens=3),
+                  thinking="t " * 80)
+    remember_reply(model("upstream-think"), sent, reply, settings)
+    after = [*sent, {"role": "assistant", "content": "391"}]
+    assert count_tokens(model("upstream-think"), after, settings).tokens == 17 + 3 + TOKENS_PER_MESSAGE

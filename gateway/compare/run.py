@@ -136,7 +136,7 @@ class CompareRun:
                 if not reply.finished:
                     own = streams.get(key)
                     if own is not None:
-                        reply.metrics = copy.copy(own.metrics)
+                        reply.metrics, reply.thinking = copy.copy(own.metrics), own.reply.thinking
                     else:
                         reply.metrics.total = elapsed
                     reply.outcome = Outcome.STOPPED
@@ -171,13 +171,14 @@ class CompareRun:
                 return False
             self._streams[key] = stream
         try:
-            for piece in stream:
+            for piece, thought in stream.parts():
                 with self._changed:
                     if self._stopping:
                         break
                     reply.text += piece
+                    reply.thinking += thought
                     reply.outcome = Outcome.STREAMING
-                    if self._on_text is not None:
+                    if self._on_text is not None and piece:
                         self._on_text(key, run, piece)
                     self._changed.notify_all()
         except Exception as exc:
@@ -192,7 +193,7 @@ class CompareRun:
             if self._stopping:  # stop() records this reply as it stood
                 return False
             if stream is not None:
-                reply.metrics = copy.copy(stream.metrics)
+                reply.metrics, reply.thinking = copy.copy(stream.metrics), stream.reply.thinking
                 reply.outcome, reply.error = stream.reply.outcome, stream.reply.error
             if failure is not None:
                 reply.outcome, reply.error = Outcome.FAILED, failure
