@@ -8,6 +8,7 @@
 | demo-flaky | ~0.3 s | ~80 | fails on 4 prompts in 10 (always the same ones): see `flaky_outcome` |
 | demo-vision | ~0.8 s | ~60 | describes images sent as base64 data URLs from their pixels |
 | demo-judge | ~0.3 s | ~100 | a judge (demo/judge.py): the right answer wins; otherwise whatever was shown first |
+| demo-reasoning | ~0.4 s (thought) | ~60 | thinks visibly first (demo/reasoning.py), longer at higher effort |
 
 Timings vary by ±15 % from prompt to prompt (deterministically), and reading the prompt adds to the first token's
 wait (prompt tokens ÷ the model's prefill rate). The server divides every wait by its `speed`.
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from demo import judge, tokens, writers
+from demo import judge, reasoning, tokens, writers
 from demo.prompt import Prompt, read, stable_hash
 from demo.reply import Failure, Reply
 from demo.writers import Findings
@@ -36,6 +37,7 @@ class DemoModel:
     prefill: float  # prompt tokens read a second before the first token
     vision: bool = False
     outcome: Callable[[Prompt], str] = lambda prompt: "ok"
+    thinks: bool = False  # streams its thinking first (demo/reasoning.py), as a reasoning model does
 
 
 def flaky_outcome(prompt: Prompt | str) -> str:
@@ -66,6 +68,8 @@ MODELS: dict[str, DemoModel] = {model.name: model for model in (
     DemoModel("demo-vision", "describes images from their pixels", writers.vision, 0.8, 60, 6_000, vision=True),
     DemoModel("demo-judge", "grades replies by the demo's calculator and facts, leaning to the first shown",
               judge.write, 0.3, 100, 20_000),
+    DemoModel("demo-reasoning", "thinks visibly before answering, longer at a higher reasoning effort",
+              writers.plain, 0.4, 60, 10_000, thinks=True),
 )}
 
 RATE_LIMITED = ("Rate limit reached for demo-flaky: this demo model turns away 2 prompts in 10 on purpose, always the "
@@ -92,15 +96,19 @@ def respond(model_name: str, request: Mapping) -> Reply | None:
     if outcome == "broken" and not request.get("stream"):
         return Reply((), prompt_tokens, failure=Failure(500, BROKEN))
     pieces = tokens.split(model.write(prompt, found, model.name))
+    thinking = tokens.split(reasoning.think(prompt, found, reasoning.effort_of(request.get("reasoning_effort")))) \
+        if model.thinks else []
     finish = "stop"
     limit = _max_tokens(request)
-    if limit is not None and len(pieces) > limit:
-        pieces, finish = pieces[:limit], "length"
+    if limit is not None and len(thinking) >= limit:  # the thinking used the whole budget: no answer
+        thinking, pieces, finish = thinking[:limit], [], "length"
+    elif limit is not None and len(thinking) + len(pieces) > limit:
+        pieces, finish = pieces[:limit - len(thinking)], "length"
     jitter = stable_hash(model.name, str(prompt.key))
     ttft = model.ttft * _spread(jitter) + prompt_tokens / model.prefill
     rate = model.rate * _spread(jitter >> 16)
     broken = outcome == "broken"
-    return Reply(pieces, prompt_tokens, ttft=ttft, rate=rate, finish_reason=finish,
+    return Reply(pieces, prompt_tokens, ttft=ttft, rate=rate, finish_reason=finish, thinking=thinking,
                  break_after=max(1, len(pieces) * 2 // 5) if broken else None,
                  break_failure=Failure(500, BROKEN) if broken else None)
 

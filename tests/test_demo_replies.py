@@ -307,4 +307,4 @@ def test_the_sample_prompt_set_gives_each_model_its_own_pass_rate():
     rows = prompt_set()
     rates = {model: sum(passes(model, row) for row in rows) for model in MODELS if model != "demo-judge"}
     assert rates == {"demo-quick": 14, "demo-thorough": 20, "demo-creative": 16, "demo-flaky": 11,
-                     "demo-vision": 20}
+                     "demo-vision": 20, "demo-reasoning": 20}

@@ -204,3 +204,22 @@ def test_the_context_meter_counts_the_answer_not_the_thinking(settings):
     remember_reply(model("upstream-think"), sent, reply, settings)
     after = [*sent, {"role": "assistant", "content": "391"}]
     assert count_tokens(model("upstream-think"), after, settings).tokens == 17 + 3 + TOKENS_PER_MESSAGE
+
+
+# --- The demo's reasoning model -----------------------------------------------------------------------------------
+
+def test_the_demo_reasoning_model_thinks_longer_at_a_higher_effort(settings):
+    asked = [{"role": "user", "content": "What is 17 × 23?"}]
+    replies = {effort: read("demo-reasoning", settings, ChatParams(reasoning_effort=effort), asked).reply
+               for effort in ("off", "low", "high")}
+    assert RECEIVED[-1]["reasoning_effort"] == "high"
+    assert replies["off"].thinking == "" and replies["off"].metrics.first_thought is None
+    assert "17 × 3 = 51" in replies["low"].thinking and "Check" not in replies["low"].thinking
+    assert "A second way" in replies["high"].thinking
+    assert replies["low"].metrics.reasoning_tokens < replies["high"].metrics.reasoning_tokens
+    assert all("391" in reply.text for reply in replies.values())
+
+
+def test_the_demo_reasoning_model_can_think_its_whole_budget_away(settings):
+    reply = read("demo-reasoning", settings, ChatParams(max_tokens=20), HELLO).reply
+    assert reply.error.kind == "thinking_exhausted" and "of max_tokens 20" in reply.error.message
