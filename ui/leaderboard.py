@@ -92,12 +92,13 @@ def _board(database: str, which: VoteFilter, stamp: VoteStamp, _store: Store) ->
 @st.cache_data(show_spinner=False, max_entries=64, ttl=300)
 def _ledger(database: str, models: tuple[str, ...], owner: str | None, since: float | None,
             _store: Store) -> pd.DataFrame | str:
-    """Median TTFT, median tokens/s and mean cost per reply of each model, from the saved replies."""
+    """Median TTFT (to the first answer token), median answer tokens/s (a reasoning model's thinking is neither in
+    the tokens nor in the time) and mean cost per reply of each model, from the saved replies."""
     found = Evaluations(_store).ledger(models, owner, since)
     if isinstance(found, Unavailable):
         return str(found)
     generating = found["total"] - found["ttft"]
-    found["tokens_per_s"] = np.where(generating > 0, found["completion_tokens"] / generating.where(generating > 0),
+    found["tokens_per_s"] = np.where(generating > 0, found["answer_tokens"] / generating.where(generating > 0),
                                      np.nan)
     summary = found.groupby("model").agg(ttft=("ttft", "median"), tps=("tokens_per_s", "median"),
                                          cost=("cost", "mean"), replies=("model", "size"))

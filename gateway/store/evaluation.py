@@ -119,7 +119,8 @@ class Evaluations:
     def ledger(self, models: Sequence[str], owner: str | None = None, since: float | None = None,
                ) -> pd.DataFrame | Unavailable:
         """Per saved reply of these models that completed (latest `LEDGER_LIMIT`, comparisons, chats and evaluation
-        cells alike): model, ttft, total, completion_tokens, cost. `owner`: only that analyst's calls."""
+        cells alike): model, ttft, total, completion_tokens, answer_tokens (the completion less any reasoning),
+        cost. `owner`: only that analyst's calls."""
         return self.store._read(None, lambda c: _ledger(c, list(models), owner, since))
 
     # --- prompt sets -------------------------------------------------------------------------------------------
@@ -268,13 +269,18 @@ def _judged(connection: sa.Connection, which: VoteFilter, limit: int) -> list[Vo
 # --- The ledger --------------------------------------------------------------------------------------------------
 
 def _ledger(connection: sa.Connection, models: list[str], owner: str | None, since: float | None) -> pd.DataFrame:
-    columns = ["model", "ttft", "total", "completion_tokens", "cost"]
+    columns = ["model", "ttft", "total", "completion_tokens", "answer_tokens", "cost"]
     if not models:
         return pd.DataFrame(columns=columns)
     P, C = replies.c, conversations.c
-    saved = sa.select(P.model, P.ttft, P.total, P.completion_tokens, P.cost, P.created_at).join(
+    # answer_tokens: what tokens/s counts (a reasoning model's thinking left out); replies saved before it: all
+    saved = sa.select(P.model, P.ttft, P.total, P.completion_tokens,
+                      sa.func.coalesce(P.answer_tokens, P.completion_tokens).label("answer_tokens"), P.cost,
+                      P.created_at).join(
         conversations, C.pk == P.conversation_pk).where(P.model.in_(models), P.outcome == "complete")
-    cells = sa.select(X.model, X.ttft, X.total, X.completion_tokens, X.cost, X.created_at).join(
+    cells = sa.select(X.model, X.ttft, X.total, X.completion_tokens,
+                      sa.func.coalesce(X.answer_tokens, X.completion_tokens).label("answer_tokens"), X.cost,
+                      X.created_at).join(
         eval_runs, E.pk == X.run_pk).where(X.model.in_(models), X.outcome == "complete")
     if owner is not None:
         saved, cells = saved.where(C.owner == owner), cells.where(E.owner == owner)
