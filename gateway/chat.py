@@ -173,8 +173,9 @@ class ChatStream:
         _count_streaming(1)
         try:
             while not finished:
-                gap = max(interval, streaming_now() / UPDATES_PER_SECOND,
-                          0.0 if resend_rate is None else len(self.text) / resend_rate)
+                shown = len(self.text) or len(self.reply.thinking)  # what a page re-sends: the thinking until
+                gap = max(interval, streaming_now() / UPDATES_PER_SECOND,  # the answer starts, then the answer
+                          0.0 if resend_rate is None else shown / resend_rate)
                 try:
                     piece = pieces.get(timeout=max(0.0, last + gap - time.perf_counter())
                                        if pending or fresh else None)

@@ -19,9 +19,10 @@ from ui import sharing as sharing_ui
 from ui.downloads import download_button
 from ui.history import history_sidebar, open_linked
 from ui.layout import page_setup, status_banner
-from ui.live import LiveMarkdown
+from ui.live import LiveReply
 from ui.markdown import displayable, escape_dollars, inline_code
 from ui.prompt_library import picker as prompt_picker
+from ui.reasoning import reasoning_inputs
 from ui.refusal import show_refusal
 from ui.reply import draw_reply, metrics_line, model_facts
 from ui.saving import SETTLE, saving_banner
@@ -105,7 +106,9 @@ with st.sidebar:
                             placeholder="model default")
     max_tokens = st.number_input("Max tokens", 1, 1_000_000, step=256, key="chat_max_tokens",
                                  persist_state="session", placeholder="model default")
-params = ChatParams(system_prompt or "", temperature, top_p, int(max_tokens) if max_tokens else None)
+    effort, thinking_budget = reasoning_inputs(model, "chat", persist=True)
+params = ChatParams(system_prompt or "", temperature, top_p, int(max_tokens) if max_tokens else None, effort,
+                    thinking_budget)
 
 
 # --- The conversation -----------------------------------------------------------------------------------------------
@@ -163,11 +166,11 @@ def answer(round_: Round, model: ModelRecord, params: ChatParams, images: bool =
             return
         stream = sending.stream
         slot = st.empty()
-        live = LiveMarkdown(slot, settings.reply_image_hosts)
+        live = LiveReply(slot, settings.reply_image_hosts)
         with finished_after_stop():  # Stop: the page runs again and draws the stopped reply, its numbers, the link
             try:
                 for _ in stream.batched(resend_rate=RESEND_RATE):
-                    live.update(stream.text)
+                    live.update(stream.reply)
             finally:  # also when the analyst stops or leaves mid-reply: the partial text is kept, marked stopped
                 stream.close()
                 round_.add(stream.reply, params)

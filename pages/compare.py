@@ -63,7 +63,7 @@ repeats = int(repeats_col.number_input("Run ×N", 1, 20, value=1, key="compare_r
                                             "p95 times and the mean cost"))
 new_col.button("New comparison", icon=":material/restart_alt:", disabled=not comparison.rounds, width="stretch",
               on_click=new_comparison)
-params = choose_params(keys)
+params = choose_params(keys, catalogue)
 models = [model for model in (find_model(catalogue.models, key) for key in keys) if model is not None]
 comparison.models = [model.key for model in models]
 

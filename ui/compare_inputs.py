@@ -11,6 +11,7 @@ from gateway.compare import MAX_MODELS, MIN_MODELS
 from gateway.compare.links import parse_models_param
 from gateway.params import ChatParams
 from ui.markdown import inline_code, plain
+from ui.reasoning import reasoning_inputs
 
 MAX_LINK_REFS = 100  # models read from a ?models= link; a longer one is not a link anyone shared
 
@@ -72,8 +73,9 @@ def resolve_link(refs: list[str], catalogue: Catalogue) -> tuple[list[str], list
 
 # --- Parameters --------------------------------------------------------------------------------------------------
 
-def choose_params(keys: list[str]) -> dict[str, ChatParams]:
-    """The shared system prompt and sampling, with optional per-model overrides."""
+def choose_params(keys: list[str], catalogue: Catalogue | None = None) -> dict[str, ChatParams]:
+    """The shared system prompt and sampling, with optional per-model overrides, and each reasoning model's effort
+    and thinking budget (ui/reasoning.py: offered by what the catalogue says of the model)."""
     with st.expander("System prompt and parameters (shared, with per-model overrides)", icon=":material/tune:"):
         system = st.text_area("System prompt", key="compare_system", height=68,
                               placeholder="Sent to every model (optional)")
@@ -87,7 +89,10 @@ def choose_params(keys: list[str]) -> dict[str, ChatParams]:
             name_col.markdown(inline_code(key))
             with inputs_col:
                 temperature, top_p, max_tokens = sampling_inputs(f"compare_override_{key}", compact=True)
-            overrides[key] = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens}
+                model = find_model(catalogue.models, key) if catalogue is not None else None
+                effort, budget = reasoning_inputs(model, f"compare_override_{key}", compact=True)
+            overrides[key] = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens,
+                              "reasoning_effort": effort, "thinking_budget": budget}
     return {key: shared.with_overrides(overrides.get(key)) for key in keys}
 
 

@@ -96,7 +96,8 @@ def stream_into_panels(run: CompareRun, slots: dict[str, DeltaGenerator], repeat
         began = time.perf_counter()
         elapsed = began - run.started
         for key, reply in run.snapshot().items():
-            state = (len(reply.text), reply.outcome, reply.run, None if reply.finished else round(elapsed, 1))
+            state = (len(reply.text), len(reply.thinking), reply.outcome, reply.run,
+                     None if reply.finished else round(elapsed, 1))
             if drawn.get(key) != state:
                 drawn[key] = state
                 with slots[key].container():

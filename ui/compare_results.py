@@ -62,9 +62,15 @@ def show_results(comparison: Conversation, keys: list[str], blind: Blind = SHOWN
         f"Fastest: **{plain(fastest)}**" if fastest else "", f"Cheapest: **{plain(cheapest)}**" if cheapest else "",
         "Latest prompt; times in seconds, cost in USD.") if part))
     st.dataframe(highlight(frame), hide_index=True, placeholder="—", column_config={
-        Col.TTFT: st.column_config.NumberColumn(format="%.3f", help="Time to first token"),
-        Col.TOTAL: st.column_config.NumberColumn(format="%.3f"),
-        Col.TOKENS_PER_S: st.column_config.NumberColumn(format="%.0f"),
+        Col.TTFT: st.column_config.NumberColumn(format="%.3f", help="Time to the first token of the answer (a "
+                                                "reasoning model's thinking comes before it: see Thinking)"),
+        Col.TOTAL: st.column_config.NumberColumn(format="%.3f", help="Time to the end of the reply: what Fastest "
+                                                 "ranks by"),
+        Col.TOKENS_PER_S: st.column_config.NumberColumn(format="%.0f", help="Answer tokens a second, from the "
+                                                        "first answer token to the end (thinking not counted)"),
+        Col.THINKING: st.column_config.NumberColumn(format="%.3f", help="From the first thought to the answer"),
+        Col.REASONING: st.column_config.NumberColumn(help="Reasoning tokens as the provider reported them (empty: "
+                                                     "not reported); billed as output, in Tokens"),
         Col.COST: st.column_config.NumberColumn(format="$%.6g")})
     chart = results_chart(frame)
     if chart is not None:

@@ -15,7 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from gateway.blocks import settled_length
+from gateway.reply import Reply
 from ui.markdown import displayable
+from ui.reply import draw_thinking
 
 CURSOR = " ▌"
 
@@ -40,3 +42,30 @@ class LiveMarkdown:
             self._tail = self._blocks.empty()
             self.settled = end
         self._tail.markdown(displayable(text[self.settled:], self._hosts) + CURSOR)
+
+
+class LiveReply:
+    """A growing reply of any model in a placeholder: a reasoning model's thinking streams into an open box above
+    the answer (drawn like the answer: settled blocks once, the tail re-sent) and folds into a closed expander as
+    soon as the answer starts, so the answer is never slowed by redrawing the thinking. Call `update(reply)`."""
+
+    def __init__(self, slot, image_hosts: frozenset[str] = frozenset()) -> None:
+        self._hosts = image_hosts
+        box = slot.container()
+        self._thinking_slot = box.empty()
+        self._answer = LiveMarkdown(box.empty(), image_hosts)
+        self._thought: LiveMarkdown | None = None
+        self._folded = False
+
+    def update(self, reply: Reply) -> None:
+        if reply.thinking and not reply.text:
+            if self._thought is None:
+                box = self._thinking_slot.container(border=True)
+                box.caption(":material/psychology: Thinking…")
+                self._thought = LiveMarkdown(box.empty(), self._hosts)
+            self._thought.update(reply.thinking)
+        elif reply.thinking and not self._folded:  # the answer has begun: the thinking folds away, drawn once
+            draw_thinking(reply, self._thinking_slot.container(), self._hosts)
+            self._folded = True
+        if reply.text:
+            self._answer.update(reply.text)

@@ -1,4 +1,5 @@
-"""How a reply is drawn, on the chat and compare pages alike: its text, how it ended, its error, its numbers."""
+"""How a reply is drawn, on the chat and compare pages alike: a reasoning model's thinking (open while it thinks,
+folded away once the answer starts), its text, how it ended, its error, its numbers."""
 
 from __future__ import annotations
 
@@ -13,13 +14,19 @@ CURSOR = "▌"
 
 
 def metrics_line(metrics: Metrics) -> str:
-    """`TTFT 120 ms · total 1.52 s · 85 tok/s · 14 → 120 tokens · $0.0012 · proxy overhead 3 ms`."""
-    parts = [f"TTFT {seconds(metrics.ttft)}", f"total {seconds(metrics.total)}"]
+    """`TTFT 120 ms · total 1.52 s · 85 tok/s · 14 → 120 tokens · $0.0012 · proxy overhead 3 ms`; for a reasoning
+    model `first thought 90 ms · thought 1.50 s · TTFT 1.59 s · … · 40 tok/s · 10 → 83 tokens (60 reasoning)`:
+    TTFT is to the first answer token, tok/s the answer's own."""
+    parts = []
+    if metrics.first_thought is not None:
+        parts += [f"first thought {seconds(metrics.first_thought)}", f"thought {seconds(metrics.thinking_time)}"]
+    parts += [f"TTFT {seconds(metrics.ttft)}", f"total {seconds(metrics.total)}"]
     if metrics.tokens_per_second:
         parts.append(f"{metrics.tokens_per_second:,.0f} tok/s")
     if metrics.prompt_tokens is not None or metrics.completion_tokens is not None:
         parts.append(f"{metrics.prompt_tokens if metrics.prompt_tokens is not None else '?'} → "
-                     f"{metrics.completion_tokens if metrics.completion_tokens is not None else '?'} tokens")
+                     f"{metrics.completion_tokens if metrics.completion_tokens is not None else '?'} tokens"
+                     + reasoning_note(metrics))
     if metrics.cost is not None:
         parts.append(usd(metrics.cost) + (" (est.)" if metrics.cost_source == "catalogue" else ""))
     if metrics.overhead_ms is not None:
@@ -27,6 +34,41 @@ def metrics_line(metrics: Metrics) -> str:
     if metrics.finish_reason and metrics.finish_reason != "stop":
         parts.append(f"finish: {metrics.finish_reason}")
     return " · ".join(parts)
+
+
+def reasoning_note(metrics: Metrics) -> str:
+    """` (60 reasoning)`, ` (reasoning not reported)` for a model that thought and did not say how much, else ``."""
+    if metrics.reasoning_tokens:
+        return f" ({metrics.reasoning_tokens:,} reasoning)"
+    return " (reasoning not reported)" if metrics.first_thought is not None and metrics.reasoning_tokens is None \
+        else ""
+
+
+def thinking_label(reply: Reply) -> str:
+    """`Thinking · thought for 1.50 s · 60 tokens` (`tokens not reported` when the provider did not say)."""
+    metrics, parts = reply.metrics, ["Thinking"]
+    if metrics.thinking_time is not None:
+        parts.append(f"thought for {seconds(metrics.thinking_time)}")
+    if metrics.reasoning_tokens is not None:
+        parts.append(f"{metrics.reasoning_tokens:,} tokens")
+    elif reply.finished:
+        parts.append("tokens not reported")
+    return " · ".join(parts)
+
+
+def draw_thinking(reply: Reply, target=None, image_hosts: frozenset[str] = frozenset()) -> None:
+    """A reasoning model's thinking, drawn with the replies' safe Markdown: open (a bordered box) while it thinks,
+    folded into a closed expander once its answer has started or the reply has ended."""
+    if not reply.thinking:
+        return
+    target = target if target is not None else st
+    if reply.text or reply.finished:
+        target.expander(thinking_label(reply), icon=":material/psychology:", expanded=False).markdown(
+            displayable(reply.thinking, image_hosts))
+    else:
+        box = target.container(border=True)
+        box.caption(":material/psychology: Thinking…")
+        box.markdown(displayable(reply.thinking, image_hosts) + CURSOR)
 
 
 def model_facts(model: ModelRecord) -> str:
@@ -46,11 +88,16 @@ def draw_reply(reply: Reply, *, text_slot=None, prefix: str = "", elapsed: float
     While it streams (`elapsed` given), a cursor follows the text and the caption counts the seconds.
     """
     target = text_slot if text_slot is not None else st
+    if reply.thinking:  # above the answer, in the same slot
+        target = target.container()
+        draw_thinking(reply, target, image_hosts)
     if reply.text:
         target.markdown(displayable(reply.text, image_hosts) + (CURSOR if not reply.finished else ""))
+    elif reply.thinking and not reply.finished:
+        pass  # the thinking, open, says it is under way
     elif not reply.finished:
         target.markdown(":gray[_waiting for the first token…_]")
-    elif text_slot is not None:
+    elif text_slot is not None and not reply.thinking:
         text_slot.empty()
     if reply.outcome is Outcome.STOPPED:
         st.caption(":material/stop_circle: Stopped: partial reply.")
@@ -61,7 +108,8 @@ def draw_reply(reply: Reply, *, text_slot=None, prefix: str = "", elapsed: float
         st.error(plain(reply.error.message), icon=":material/error:")
         if reply.error.hint:
             st.caption(plain(reply.error.hint))
-    if reply.finished and (reply.text or reply.outcome is not Outcome.FAILED):
+    if reply.finished and (reply.text or reply.thinking or reply.outcome is not Outcome.FAILED):
         st.caption(prefix + metrics_line(reply.metrics))
     elif elapsed is not None:
-        st.caption(f"{prefix}{'streaming' if reply.text else 'waiting'}… {seconds(elapsed)}")
+        doing = "streaming" if reply.text else "thinking" if reply.thinking else "waiting"
+        st.caption(f"{prefix}{doing}… {seconds(elapsed)}")

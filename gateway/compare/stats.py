@@ -21,8 +21,10 @@ class Col:
     OUTCOME = "Outcome"
     TTFT = "TTFT (s)"
     TOTAL = "Total (s)"
-    TOKENS_PER_S = "Tokens/s"
-    TOKENS = "Tokens"
+    TOKENS_PER_S = "Tokens/s"  # answer tokens over the answer's time (a reasoning model's thinking is in neither)
+    TOKENS = "Tokens"  # completion tokens, reasoning included (what is billed)
+    THINKING = "Thinking (s)"  # from the first thought to the first answer token
+    REASONING = "Reasoning tokens"  # as the provider reported them (empty: not reported)
     COST = "Cost ($)"
     FINISH = "Finish"
     BEST = "Best"
@@ -45,6 +47,7 @@ class Col:
 
 RESULT_COLUMNS = (Col.MODEL, Col.OUTCOME, Col.TTFT, Col.TOTAL, Col.TOKENS_PER_S, Col.TOKENS, Col.COST, Col.FINISH,
                   Col.BEST)
+REASONING_COLUMNS = (Col.THINKING, Col.REASONING)  # added after Col.TOKENS when a reply of the round reasoned
 CHART_COLUMNS = (Col.TTFT, Col.TOTAL, Col.TOKENS_PER_S, Col.COST)  # the measures worth a bar chart
 STATS_TIMES = (Col.TTFT_MEDIAN, Col.TTFT_P95, Col.TOTAL_MEDIAN, Col.TOTAL_P95)
 FASTEST, CHEAPEST = "fastest", "cheapest"
@@ -66,8 +69,15 @@ def results_frame(replies: Mapping[str, Reply]) -> pd.DataFrame:
     rows = [{Col.MODEL: key, Col.OUTCOME: reply.outcome.value, Col.TTFT: reply.metrics.ttft,
              Col.TOTAL: reply.metrics.total, Col.TOKENS_PER_S: reply.metrics.tokens_per_second,
              Col.TOKENS: reply.metrics.completion_tokens, Col.COST: reply.metrics.cost,
-             Col.FINISH: reply.metrics.finish_reason or "", Col.BEST: ""} for key, reply in replies.items()]
-    frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS)).astype({Col.TOKENS: "Int64"})
+             Col.FINISH: reply.metrics.finish_reason or "", Col.BEST: "", Col.THINKING: reply.metrics.thinking_time,
+             Col.REASONING: reply.metrics.reasoning_tokens} for key, reply in replies.items()]
+    columns = list(RESULT_COLUMNS)
+    if any(r.thinking or r.metrics.reasoning_tokens for r in replies.values()):
+        place = columns.index(Col.TOKENS) + 1
+        columns[place:place] = REASONING_COLUMNS
+    frame = pd.DataFrame(rows, columns=columns).astype({Col.TOKENS: "Int64"})
+    if Col.REASONING in frame:
+        frame = frame.astype({Col.REASONING: "Int64"})
     fastest, cheapest = fastest_and_cheapest(frame)
     for label, key in ((FASTEST, fastest), (CHEAPEST, cheapest)):
         if key is not None:

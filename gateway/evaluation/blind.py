@@ -60,12 +60,13 @@ class Blind:
 
     def mask(self, reply: Reply) -> Reply:
         """The reply as it may be shown now: unchanged when names are shown; else without its cost and with the
-        models' names replaced in its text and error."""
+        models' names replaced in its text, its thinking and its error."""
         if not self.hidden:
             return reply
         shown = copy.copy(reply)
         shown.metrics = replace(reply.metrics, cost=None, cost_source=None)
         shown.text = self.scrub(reply.text)
+        shown.thinking = self.scrub(reply.thinking)
         if reply.error is not None:
             shown.error = ReplyError(self.scrub(reply.error.message), self.scrub(reply.error.hint), reply.error.kind)
         return shown
