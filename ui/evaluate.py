@@ -25,6 +25,7 @@ from ui.compare_inputs import sampling_inputs
 from ui.downloads import download_button
 from ui.format import count, seconds, usd
 from ui.markdown import displayable, plain
+from ui.reasoning import reasoning_inputs, reasons
 from ui.reply import draw_reply
 from ui.vote import vote_form
 
@@ -106,10 +107,12 @@ def new_run(evaluations: Evaluations, owner: str, prompt_set: PromptSet, catalog
                           max_selections=MAX_MODELS, format_func=lambda k: f"{by_key[k].provider} · {by_key[k].name}")
     with st.expander("Parameters (shared by every call; each row keeps its own system prompt)", icon=":material/tune:"):
         temperature, top_p, max_tokens = sampling_inputs("eval")
+        thinking = reasons(by_key.get(k) for k in keys) if keys else False
+        effort, budget = reasoning_inputs(thinking, "eval") if thinking is not False else (None, None)
     if len(keys) < MIN_MODELS:
         st.caption(f"Choose {MIN_MODELS} to {MAX_MODELS} models to get a quote.")
         return
-    draft = EvalRun.of(prompt_set, keys, ChatParams("", temperature, top_p, max_tokens))
+    draft = EvalRun.of(prompt_set, keys, ChatParams("", temperature, top_p, max_tokens, effort, budget))
     wanted = (prompt_set.id, tuple(keys), draft.params)
     quote_col, start_col = st.columns(2)
     if quote_col.button("Get a cost quote", key="eval_quote", icon=":material/request_quote:", width="stretch"):

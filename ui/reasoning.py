@@ -4,6 +4,7 @@ does not reason. Blank means the model's default: nothing is sent (gateway/param
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Literal
 
 import streamlit as st
@@ -20,11 +21,18 @@ BUDGET_HELP = (f"At most this many tokens of thinking (at least {MIN_THINKING_BU
                "`thinking.budget_tokens`). Keep it below Max tokens, or the thinking can use the whole reply budget.")
 
 
-def reasoning_inputs(model: ModelRecord | None, key: str, *, compact: bool = False,
+def reasons(models: Iterable[ModelRecord | None]) -> bool | None:
+    """Whether to offer reasoning for these models together: True when the catalogue says one of them reasons,
+    False when it says none does, None (offered under "Advanced") when it does not know."""
+    said = [m.supports_reasoning if m is not None else None for m in models]
+    return True if any(said) else False if said and all(s is False for s in said) else None
+
+
+def reasoning_inputs(model: ModelRecord | None | bool, key: str, *, compact: bool = False,
                      persist: bool = False) -> tuple[str | None, int | None]:
-    """(effort, thinking budget) for `model`; (None, None) when it does not reason. `persist`: kept for the
-    browser session (as the chat page's other settings)."""
-    reasons = model.supports_reasoning if model is not None else None
+    """(effort, thinking budget) for `model` (or for models that `reasons()` said of); (None, None) when it does
+    not reason. `persist`: kept for the browser session (as the chat page's other settings)."""
+    reasons = model if isinstance(model, bool) else model.supports_reasoning if model is not None else None
     if reasons is False:
         return None, None
     place = st.container() if reasons else st.expander("Advanced: reasoning", icon=":material/psychology:")

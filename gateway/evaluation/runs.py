@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from gateway.evaluation.prompt_sets import PromptRow, PromptSet, passes
@@ -101,6 +101,5 @@ class EvalRun:
         return system + [{"role": "user", "content": prompt.prompt}]
 
     def row_params(self, row: int) -> ChatParams:
-        """The parameters of a row's calls: the run's sampling with the row's own system prompt."""
-        return ChatParams(self.rows[row].system_prompt, self.params.temperature, self.params.top_p,
-                          self.params.max_tokens)
+        """The parameters of a row's calls: the run's sampling and reasoning with the row's own system prompt."""
+        return replace(self.params, system_prompt=self.rows[row].system_prompt)
