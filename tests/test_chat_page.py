@@ -198,7 +198,8 @@ def test_exports_hold_the_conversation_and_its_numbers(app_env, downloads):
     assert record["kind"] == "chat"
     assert [r["prompt"] for r in record["rounds"]] == ["Hello", "Again"]
     assert record["rounds"][0]["runs"]["demo-fast"][0]["metrics"]["completion_tokens"] == 9
-    assert set(record["params"]) == {"system_prompt", "temperature", "top_p", "max_tokens"}
+    assert set(record["params"]) == {"system_prompt", "temperature", "top_p", "max_tokens", "reasoning_effort",
+                                     "thinking_budget"}
     assert set(record["rounds"][0]["params"]["demo-fast"]) == set(record["params"])
     markdown = downloads["chat.md"]
     assert "## You\n\nHello" in markdown and "Hello! I am the fast demo model." in markdown and "TTFT" in markdown

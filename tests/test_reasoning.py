@@ -223,3 +223,19 @@ def test_the_demo_reasoning_model_thinks_longer_at_a_higher_effort(settings):
 def test_the_demo_reasoning_model_can_think_its_whole_budget_away(settings):
     reply = read("demo-reasoning", settings, ChatParams(max_tokens=20), HELLO).reply
     assert reply.error.kind == "thinking_exhausted" and "of max_tokens 20" in reply.error.message
+
+
+# --- The LiteLLM range --------------------------------------------------------------------------------------------
+
+@pytest.mark.litellm_versions(*litellm_versions.VERSIONS)
+@pytest.mark.parametrize("name", ["upstream-think-fast", "upstream-think-reasoning", "upstream-think-blocks"])
+def test_on_every_supported_release_the_answer_shows_and_nothing_fails(settings, proxy, name):
+    stream = read(name, settings)
+    reply = stream.reply
+    assert reply.outcome is Outcome.COMPLETE and reply.error is None
+    assert reply.text == "w0 w1 w2 w3 w4 " and stream.metrics.ttft is not None
+    # 1.108.7 forwards the thinking in all three shapes; 1.53.1 drops it (the thinking is simply absent) but still
+    # forwards the count, so the answer's own tokens and pace stay right.
+    assert reply.thinking == ("".join(f"t{i} " for i in range(20)) if proxy.version == litellm_versions.CURRENT
+                              else "")
+    assert reply.metrics.reasoning_tokens == 20 and reply.metrics.answer_tokens == 5
