@@ -315,11 +315,15 @@ def thought_of(delta: object) -> str:
     """The thinking a stream delta carries, whichever way LiteLLM forwards it: `reasoning_content` (most providers),
     `reasoning` (vLLM, SGLang) or the text of Anthropic's `thinking_blocks` (the first found: LiteLLM sends an
     Anthropic thought both as `reasoning_content` and as a block)."""
+    extra = getattr(delta, "model_extra", None)  # fields the SDK's model does not declare (a dict lookup, no
+    fields = extra if isinstance(extra, dict) else vars(delta)  # AttributeError raised per answer chunk)
+    if not fields:
+        return ""
     for name in ("reasoning_content", "reasoning"):
-        value = getattr(delta, name, None)
+        value = fields.get(name)
         if isinstance(value, str) and value:
             return value
-    blocks = getattr(delta, "thinking_blocks", None)
+    blocks = fields.get("thinking_blocks")
     if isinstance(blocks, list):
         return "".join(block["thinking"] for block in blocks
                        if isinstance(block, dict) and isinstance(block.get("thinking"), str))

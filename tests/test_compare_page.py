@@ -135,5 +135,6 @@ def test_continue_in_chat_hands_one_models_thread_to_the_chat_page(app_env, monk
     assert [m["role"] for m in handoff.history()] == ["user", "assistant"]
     assert handoff.history()[1]["content"].strip() == "echo: Hi there"
     assert handoff.rounds[0].reply().metrics.total > 0  # the reply keeps its numbers
-    assert handoff.params.to_dict() == {"system_prompt": "", "temperature": None, "top_p": None, "max_tokens": None}
+    assert handoff.params.to_dict() == {"system_prompt": "", "temperature": None, "top_p": None, "max_tokens": None,
+                                         "reasoning_effort": None, "thinking_budget": None}
     assert at.query_params["model"] == "upstream-echo"

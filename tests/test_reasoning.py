@@ -16,6 +16,7 @@ from gateway.reply import Metrics, Outcome, Reply
 from gateway.tokens import TOKENS_PER_MESSAGE, count_tokens, remember_reply
 from tests.support import litellm_versions
 from tests.support.upstream import RECEIVED
+from ui.reply import metrics_line, thinking_label
 
 pytestmark = pytest.mark.litellm_versions(litellm_versions.CURRENT)
 
@@ -210,7 +211,7 @@ def test_the_context_meter_counts_the_answer_not_the_thinking(settings):
 
 def test_the_demo_reasoning_model_thinks_longer_at_a_higher_effort(settings):
     asked = [{"role": "user", "content": "What is 17 × 23?"}]
-    replies = {effort: read("demo-reasoning", settings, ChatParams(reasoning_effort=effort), asked).reply
+    replies = {effort: read("upstream-reasoner", settings, ChatParams(reasoning_effort=effort), asked).reply
                for effort in ("off", "low", "high")}
     assert RECEIVED[-1]["reasoning_effort"] == "high"
     assert replies["off"].thinking == "" and replies["off"].metrics.first_thought is None
@@ -221,7 +222,7 @@ def test_the_demo_reasoning_model_thinks_longer_at_a_higher_effort(settings):
 
 
 def test_the_demo_reasoning_model_can_think_its_whole_budget_away(settings):
-    reply = read("demo-reasoning", settings, ChatParams(max_tokens=20), HELLO).reply
+    reply = read("upstream-reasoner", settings, ChatParams(max_tokens=20), HELLO).reply
     assert reply.error.kind == "thinking_exhausted" and "of max_tokens 20" in reply.error.message
 
 
@@ -239,3 +240,20 @@ def test_on_every_supported_release_the_answer_shows_and_nothing_fails(settings,
     assert reply.thinking == ("".join(f"t{i} " for i in range(20)) if proxy.version == litellm_versions.CURRENT
                               else "")
     assert reply.metrics.reasoning_tokens == 20 and reply.metrics.answer_tokens == 5
+
+
+# --- How the numbers read -----------------------------------------------------------------------------------------
+
+def test_the_reply_line_names_the_thinking_and_the_answers_own_speed():
+    thought = Metrics(first_thought=0.09, ttft=1.59, total=2.19, prompt_tokens=10, completion_tokens=83,
+                      reasoning_tokens=60, answer_tokens=23)
+    line = metrics_line(thought)
+    assert line.startswith("first thought 90 ms · thought 1.50 s · TTFT 1.59 s · total 2.19 s · 38 tok/s")
+    assert "10 → 83 tokens (60 reasoning)" in line
+    unreported = Metrics(first_thought=0.09, ttft=1.59, total=2.19, completion_tokens=83, answer_tokens=23)
+    assert "(reasoning not reported)" in metrics_line(unreported)
+    assert "reasoning" not in metrics_line(Metrics(ttft=0.1, total=0.5, completion_tokens=20))  # no thinking: as was
+    reply = Reply("m", "391", Outcome.COMPLETE, thought, thinking="t0 t1")
+    assert thinking_label(reply) == "Thinking · thought for 1.50 s · 60 tokens"
+    assert thinking_label(Reply("m", "391", Outcome.COMPLETE, unreported, thinking="t0")) == \
+        "Thinking · thought for 1.50 s · tokens not reported"
