@@ -187,11 +187,15 @@ async def compare(call: Call) -> Response:
     asked = parse(body, catalogue.models, call.request.query_params.get("stream"))
     store = await waiting(get_store, call.settings)
     conversation = Conversation("compare", params=asked.params, models=[m.key for m in asked.models])
-    pieces: queue.SimpleQueue[tuple[str, int, str]] = queue.SimpleQueue()
+    pieces: queue.SimpleQueue[tuple[str, str, int, str]] = queue.SimpleQueue()
     loop, arrived = asyncio.get_running_loop(), asyncio.Event()
 
     def on_text(key: str, run: int, piece: str) -> None:  # in a worker thread
-        pieces.put((key, run, piece))
+        pieces.put(("chunk", key, run, piece))
+        loop.call_soon_threadsafe(arrived.set)
+
+    def on_thought(key: str, run: int, piece: str) -> None:  # a reasoning model's thinking, the same way
+        pieces.put(("thinking", key, run, piece))
         loop.call_soon_threadsafe(arrived.set)
 
     # The one door (gateway/sending.py), as the pages: the prompt's limits, the budget for every call, and who the
@@ -199,7 +203,8 @@ async def compare(call: Call) -> Response:
     sender = sending.Sender(call.analyst.id, "api", conversation.id, admin=call.analyst.admin)
     started = await waiting(functools.partial(
         sending.start_compare, conversation, asked.models, asked.prompt, asked.per_model, asked.repeats,
-        call.settings, store, sender, on_text=on_text if asked.stream else None))
+        call.settings, store, sender, on_text=on_text if asked.stream else None,
+        on_thought=on_thought if asked.stream else None))
     if isinstance(started, GatewayError):
         return await waiting(refusal_answer, started, call, store)
     comparison = Comparison(asked, conversation, started, store, call.analyst.owner())
@@ -220,10 +225,12 @@ async def compare(call: Call) -> Response:
     return json_response(comparison.result_json(), settings=call.settings)
 
 
-async def _events(comparison: Comparison, pieces: queue.SimpleQueue[tuple[str, int, str]], arrived: asyncio.Event,
-                  call: Call) -> AsyncIterator[str]:
-    """The event stream. Each reply's `reply` event comes after its last `chunk`: the replies that have ended are
-    read before the pieces are drained, and a worker queues every piece of a reply before it ends it."""
+async def _events(comparison: Comparison, pieces: queue.SimpleQueue[tuple[str, str, int, str]],
+                  arrived: asyncio.Event, call: Call) -> AsyncIterator[str]:
+    """The event stream. A reasoning model's thinking comes as `thinking` events (`{model, run, text}`, like a
+    `chunk`), before its answer's chunks. Each reply's `reply` event comes after its last `chunk`: the replies that
+    have ended are read before the pieces are drained, and a worker queues every piece of a reply before it ends
+    it."""
     run, settings = comparison.run, call.settings
     announced: dict[str, int] = {}
     try:
@@ -235,11 +242,11 @@ async def _events(comparison: Comparison, pieces: queue.SimpleQueue[tuple[str, i
             sent = False
             while True:
                 try:
-                    key, number, piece = pieces.get_nowait()
+                    kind, key, number, piece = pieces.get_nowait()
                 except queue.Empty:
                     break
                 sent = True
-                yield _event("chunk", {"model": key, "run": number, "text": piece}, settings)
+                yield _event(kind, {"model": key, "run": number, "text": piece}, settings)
             for key, replies in ended.items():
                 for reply in replies[announced.get(key, 0):]:
                     sent = True

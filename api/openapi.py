@@ -603,7 +603,8 @@ _RUN_PARAMETER = {"name": "run", "in": "query", "required": True, "schema": {"ty
                   "description": "The run's id (GET /api/runs)."}
 
 _SSE = ("Server-Sent Events (`stream=true`): `start` (CompareStarted), one `chunk` per piece of text a model sends "
-        "(`{\"model\", \"run\", \"text\"}`), one `reply` (Reply) as each reply ends, then `done` (Comparison). "
+        "(`{\"model\", \"run\", \"text\"}`; a reasoning model's thinking first, as `thinking` events of the same "
+        "shape), one `reply` (Reply) as each reply ends, then `done` (Comparison). "
         "Comment lines keep a quiet stream open.")
 
 

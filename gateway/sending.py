@@ -176,6 +176,7 @@ def start_compare(comparison: Conversation, models: Sequence[ModelRecord], promp
                   params: Mapping[str, ChatParams], repeats: int, settings: Settings, store: Store, sender: Sender,
                   attachments: Sequence[Attachment] = (), *,
                   on_text: Callable[[str, int, str], None] | None = None,
+                  on_thought: Callable[[str, int, str], None] | None = None,
                   best: Mapping[str, str] | None = None) -> Comparing | GatewayError:
     """Send the next round of `comparison` (the prompt to every model, `repeats` times) for `sender`, or the refusal
     (nothing sent): the prompt's limits, then the budget for every call of the round at once. Every request carries
@@ -190,7 +191,7 @@ def start_compare(comparison: Conversation, models: Sequence[ModelRecord], promp
     if isinstance(held, BudgetExceeded):
         return held
     try:
-        run = CompareRun(jobs, settings, on_text=on_text).start()
+        run = CompareRun(jobs, settings, on_text=on_text, on_thought=on_thought).start()
     except BaseException:
         held.release()
         raise

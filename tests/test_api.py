@@ -314,6 +314,18 @@ def test_compare_streams_one_event_per_chunk_then_each_reply_then_the_whole(api)
         "Hel", "lo!", " I ", "am ", "the", " fa", "st ", "dem", "o m", "ode", "l."]
 
 
+def test_a_reasoning_models_thinking_streams_as_thinking_events_before_its_answer(api):
+    with api.stream("POST", "/api/compare?stream=true",
+                    json={"models": ["upstream-think-fast", "demo-fast"], "prompt": "Think"}) as response:
+        events = server_sent_events(response.read().decode())
+    mine = [(name, data["text"]) for name, data in events
+            if name in ("thinking", "chunk") and data["model"] == "upstream-think-fast"]
+    assert "".join(t for n, t in mine if n == "thinking") == "".join(f"t{i} " for i in range(20))
+    assert "".join(t for n, t in mine if n == "chunk") == "w0 w1 w2 w3 w4 "
+    assert [n for n, _ in mine] == ["thinking"] * 20 + ["chunk"] * 5
+    assert not any(n == "thinking" and d["model"] == "demo-fast" for n, d in events)
+
+
 def test_a_stream_the_client_leaves_stops_the_models_and_keeps_what_arrived(api, server):
     with api.stream("POST", "/api/compare", params={"stream": "true"},
                     json={"models": ["upstream-slow", "demo-fast"], "prompt": "take your time"}) as response:

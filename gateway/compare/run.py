@@ -66,13 +66,16 @@ class CompareRun:
     `on_text(model key, run, piece)`, if given, is called in the worker threads for every piece of text as it
     arrives, before the reply is settled (for a reader that wants each piece, like the API's event stream). It runs
     under the run's lock, so pieces come in order; it must be quick and must not call back into the run.
+    `on_thought`, the same for a reasoning model's thinking.
     """
 
     def __init__(self, jobs: Sequence[Job], settings: Settings, *,
-                 on_text: Callable[[str, int, str], None] | None = None) -> None:
+                 on_text: Callable[[str, int, str], None] | None = None,
+                 on_thought: Callable[[str, int, str], None] | None = None) -> None:
         self.jobs = list(jobs)
         self.settings = settings
         self._on_text = on_text
+        self._on_thought = on_thought
         self.started = 0.0
         self._changed = threading.Condition()
         self._current = {job.model.key: Reply(job.model.key) for job in self.jobs}
@@ -178,6 +181,8 @@ class CompareRun:
                     reply.text += piece
                     reply.thinking += thought
                     reply.outcome = Outcome.STREAMING
+                    if self._on_thought is not None and thought:
+                        self._on_thought(key, run, thought)
                     if self._on_text is not None and piece:
                         self._on_text(key, run, piece)
                     self._changed.notify_all()
