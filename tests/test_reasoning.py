@@ -16,7 +16,7 @@ from gateway.reply import Metrics, Outcome, Reply
 from gateway.tokens import TOKENS_PER_MESSAGE, count_tokens, remember_reply
 from tests.support import litellm_versions
 from tests.support.upstream import RECEIVED
-from ui.reply import metrics_line, thinking_label
+from ui.reply import THINKING_TAIL, metrics_line, thinking_label, thinking_tail
 
 pytestmark = pytest.mark.litellm_versions(litellm_versions.CURRENT)
 
@@ -257,3 +257,12 @@ def test_the_reply_line_names_the_thinking_and_the_answers_own_speed():
     assert thinking_label(reply) == "Thinking · thought for 1.50 s · 60 tokens"
     assert thinking_label(Reply("m", "391", Outcome.COMPLETE, unreported, thinking="t0")) == \
         "Thinking · thought for 1.50 s · tokens not reported"
+
+
+def test_a_long_thought_shows_its_latest_part_while_it_streams():
+    thought = "".join(f"t{i} " for i in range(5000))
+    tail = thinking_tail(thought)
+    assert tail.startswith("…t") and thought.endswith(tail[1:]) and len(tail) <= THINKING_TAIL + 1
+    assert thinking_tail("short thought") == "short thought"
+    lines = "\n".join(f"step {i}: something" for i in range(500))
+    assert thinking_tail(lines).startswith("…step ")  # from the start of a line

@@ -17,7 +17,7 @@ from typing import Any
 from gateway.blocks import settled_length
 from gateway.reply import Reply
 from ui.markdown import displayable
-from ui.reply import draw_thinking
+from ui.reply import draw_thinking, thinking_tail
 
 CURSOR = " ▌"
 
@@ -46,15 +46,16 @@ class LiveMarkdown:
 
 class LiveReply:
     """A growing reply of any model in a placeholder: a reasoning model's thinking streams into an open box above
-    the answer (drawn like the answer: settled blocks once, the tail re-sent) and folds into a closed expander as
-    soon as the answer starts, so the answer is never slowed by redrawing the thinking. Call `update(reply)`."""
+    the answer (its latest THINKING_TAIL characters: a long thought is not redrawn whole on every update) and folds
+    into a closed expander, all of it, as soon as the answer starts, so the answer is never slowed by redrawing the
+    thinking. Call `update(reply)`."""
 
     def __init__(self, slot, image_hosts: frozenset[str] = frozenset()) -> None:
         self._hosts = image_hosts
         box = slot.container()
         self._thinking_slot = box.empty()
         self._answer = LiveMarkdown(box.empty(), image_hosts)
-        self._thought: LiveMarkdown | None = None
+        self._thought: Any = None  # the open box's placeholder while the model thinks
         self._folded = False
 
     def update(self, reply: Reply) -> None:
@@ -62,8 +63,8 @@ class LiveReply:
             if self._thought is None:
                 box = self._thinking_slot.container(border=True)
                 box.caption(":material/psychology: Thinking…")
-                self._thought = LiveMarkdown(box.empty(), self._hosts)
-            self._thought.update(reply.thinking)
+                self._thought = box.empty()
+            self._thought.markdown(displayable(thinking_tail(reply.thinking), self._hosts) + CURSOR)
         elif reply.thinking and not self._folded:  # the answer has begun: the thinking folds away, drawn once
             draw_thinking(reply, self._thinking_slot.container(), self._hosts)
             self._folded = True

@@ -11,6 +11,19 @@ from ui.format import seconds, tokens, usd
 from ui.markdown import displayable, plain
 
 CURSOR = "▌"
+THINKING_TAIL = 2_000  # characters of a thought shown while it streams: the latest; all of it once folded
+
+
+def thinking_tail(thinking: str, limit: int = THINKING_TAIL) -> str:
+    """The end of a long thought, from a line (or else a word) boundary, after a `…`: what the open box shows, so
+    a 5,000-token thought does not cost the page a full redraw of all of it on every update."""
+    if len(thinking) <= limit:
+        return thinking
+    tail = thinking[-limit:]
+    cut = tail.find("\n")
+    if cut < 0 or cut > limit // 2:
+        cut = tail.find(" ")
+    return "…" + (tail[cut + 1:] if 0 <= cut <= limit // 2 else tail)
 
 
 def metrics_line(metrics: Metrics) -> str:
@@ -68,7 +81,7 @@ def draw_thinking(reply: Reply, target=None, image_hosts: frozenset[str] = froze
     else:
         box = target.container(border=True)
         box.caption(":material/psychology: Thinking…")
-        box.markdown(displayable(reply.thinking, image_hosts) + CURSOR)
+        box.markdown(displayable(thinking_tail(reply.thinking), image_hosts) + CURSOR)
 
 
 def model_facts(model: ModelRecord) -> str:
