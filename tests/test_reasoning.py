@@ -15,7 +15,9 @@ from gateway.params import ChatParams
 from gateway.reply import Metrics, Outcome, Reply
 from gateway.tokens import TOKENS_PER_MESSAGE, count_tokens, remember_reply
 from tests.support import litellm_versions
+from tests.support.pages import open_page
 from tests.support.upstream import RECEIVED
+from ui.reasoning import reasoning_inputs, reasons
 from ui.reply import THINKING_TAIL, metrics_line, thinking_label, thinking_tail
 
 pytestmark = pytest.mark.litellm_versions(litellm_versions.CURRENT)
@@ -266,3 +268,46 @@ def test_a_long_thought_shows_its_latest_part_while_it_streams():
     assert thinking_tail("short thought") == "short thought"
     lines = "\n".join(f"step {i}: something" for i in range(500))
     assert thinking_tail(lines).startswith("…step ")  # from the start of a line
+
+
+# --- The pages (AppTest) ------------------------------------------------------------------------------------------
+
+def test_compare_offers_effort_per_model_by_what_the_catalogue_says_and_sends_it(app_env):
+    at = open_page("pages/compare.py", models="upstream-think,upstream-echo")
+    assert not at.exception, at.exception
+    keys = {w.key for w in at.selectbox}
+    # upstream-think reasons (its config says so); upstream-echo is unknown: offered, with the note
+    assert {"compare_override_upstream-think_reasoning_effort", "compare_override_upstream-echo_reasoning_effort"} \
+        <= keys
+    assert any("does not say whether this model reasons" in c.value for c in at.caption)
+    at.selectbox(key="compare_override_upstream-think_reasoning_effort").set_value("high").run()
+    at.chat_input(key="compare_prompt").set_value("What is 17 × 23?").run()
+    assert not at.exception, at.exception
+    round_ = at.session_state["comparison"].latest
+    assert round_.params["upstream-think"].reasoning_effort == "high"
+    assert round_.params["upstream-echo"].reasoning_effort is None
+    assert [r for r in RECEIVED if r.get("model") == "think-60-40-23"][-1]["reasoning_effort"] == "high"
+    thought = round_.reply("upstream-think")
+    assert thought.thinking.startswith("t0 t1") and thought.metrics.reasoning_tokens == 60
+    assert any("Thinking · thought for" in e.label for e in at.expander)
+
+
+def test_chat_sends_the_sidebar_effort_and_explains_a_used_up_budget(app_env):
+    at = open_page("pages/chat.py", model="upstream-think-length")
+    at.selectbox(key="chat_reasoning_effort").set_value("low")
+    at.chat_input(key="chat_prompt").set_value("Think hard").run()
+    assert not at.exception, at.exception
+    assert RECEIVED[-1]["reasoning_effort"] == "low"
+    errors = [e.value.replace("\\", "") for e in at.error]  # plain(): Markdown escaped
+    assert any("used its whole output budget thinking (40 reasoning tokens of its default max_tokens): raise max "
+               "tokens or lower the effort" in e for e in errors), errors
+
+
+def test_reasoning_is_offered_by_what_the_catalogue_says():
+    def said(value):
+        return ModelRecord(id="m", route="litellm", providers=("openai",), supports_reasoning=value)
+
+    assert reasons([said(True), said(False)]) is True
+    assert reasons([said(False), said(False)]) is False  # nothing offered
+    assert reasons([said(None), said(False)]) is None  # offered under Advanced, with a note
+    assert reasoning_inputs(False, "k") == (None, None)

@@ -90,7 +90,7 @@ def choose_params(keys: list[str], catalogue: Catalogue | None = None) -> dict[s
             with inputs_col:
                 temperature, top_p, max_tokens = sampling_inputs(f"compare_override_{key}", compact=True)
                 model = find_model(catalogue.models, key) if catalogue is not None else None
-                effort, budget = reasoning_inputs(model, f"compare_override_{key}", compact=True)
+                effort, budget = reasoning_inputs(model, f"compare_override_{key}", compact=True, nested=True)
             overrides[key] = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens,
                               "reasoning_effort": effort, "thinking_budget": budget}
     return {key: shared.with_overrides(overrides.get(key)) for key in keys}

@@ -108,7 +108,7 @@ def new_run(evaluations: Evaluations, owner: str, prompt_set: PromptSet, catalog
     with st.expander("Parameters (shared by every call; each row keeps its own system prompt)", icon=":material/tune:"):
         temperature, top_p, max_tokens = sampling_inputs("eval")
         thinking = reasons(by_key.get(k) for k in keys) if keys else False
-        effort, budget = reasoning_inputs(thinking, "eval") if thinking is not False else (None, None)
+        effort, budget = reasoning_inputs(thinking, "eval", nested=True) if thinking is not False else (None, None)
     if len(keys) < MIN_MODELS:
         st.caption(f"Choose {MIN_MODELS} to {MAX_MODELS} models to get a quote.")
         return

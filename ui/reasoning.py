@@ -28,16 +28,17 @@ def reasons(models: Iterable[ModelRecord | None]) -> bool | None:
     return True if any(said) else False if said and all(s is False for s in said) else None
 
 
-def reasoning_inputs(model: ModelRecord | None | bool, key: str, *, compact: bool = False,
-                     persist: bool = False) -> tuple[str | None, int | None]:
+def reasoning_inputs(model: ModelRecord | None | bool, key: str, *, compact: bool = False, persist: bool = False,
+                     nested: bool = False) -> tuple[str | None, int | None]:
     """(effort, thinking budget) for `model` (or for models that `reasons()` said of); (None, None) when it does
-    not reason. `persist`: kept for the browser session (as the chat page's other settings)."""
+    not reason. `persist`: kept for the browser session (as the chat page's other settings). `nested`: drawn
+    inside an expander already (Streamlit nests none), so an unknown model's inputs come with the note, unfolded."""
     reasons = model if isinstance(model, bool) else model.supports_reasoning if model is not None else None
     if reasons is False:
         return None, None
-    place = st.container() if reasons else st.expander("Advanced: reasoning", icon=":material/psychology:")
+    place = st.container() if reasons or nested else st.expander("Advanced: reasoning", icon=":material/psychology:")
     if not reasons:
-        place.caption(UNKNOWN_NOTE)
+        place.caption(UNKNOWN_NOTE if not compact else ":material/help: " + UNKNOWN_NOTE)
     visibility: Literal["collapsed", "visible"] = "collapsed" if compact else "visible"
     kept: Literal["session"] | None = "session" if persist else None
     effort_col, budget_col = place.columns(2) if compact else (place, place)
