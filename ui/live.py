@@ -12,6 +12,7 @@ still re-renders every element of the reply on each update; the pace of updates 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from gateway.blocks import settled_length
@@ -20,6 +21,7 @@ from ui.markdown import displayable
 from ui.reply import draw_thinking, thinking_tail
 
 CURSOR = " ▌"
+THINKING_REFRESH = 0.25  # seconds between redraws of a thought while it streams, at the least
 
 
 class LiveMarkdown:
@@ -57,6 +59,7 @@ class LiveReply:
         self._answer = LiveMarkdown(box.empty(), image_hosts)
         self._thought: Any = None  # the open box's placeholder while the model thinks
         self._folded = False
+        self._drawn = 0.0  # when the open thinking was last drawn
 
     def update(self, reply: Reply) -> None:
         if reply.thinking and not reply.text:
@@ -64,7 +67,10 @@ class LiveReply:
                 box = self._thinking_slot.container(border=True)
                 box.caption(":material/psychology: Thinking…")
                 self._thought = box.empty()
+            elif time.perf_counter() - self._drawn < THINKING_REFRESH:
+                return  # the thinking is redrawn a few times a second at most: the browser's work goes to the answer
             self._thought.markdown(displayable(thinking_tail(reply.thinking), self._hosts) + CURSOR)
+            self._drawn = time.perf_counter()
         elif reply.thinking and not self._folded:  # the answer has begun: the thinking folds away, drawn once
             draw_thinking(reply, self._thinking_slot.container(), self._hosts)
             self._folded = True

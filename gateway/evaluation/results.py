@@ -38,6 +38,8 @@ class Col:
     ATTEMPTS = "Calls"
     ERROR = "Error"
     REPLY = "Reply"
+    REASONING = "Reasoning tokens"  # as reported (empty: not reported); in Tokens too (billed as output)
+    THINKING = "Thinking"  # what a reasoning model showed of its thinking
     CELLS = "Cells"
     COMPLETE = "Complete"
     FAILED = "Failed"
@@ -58,10 +60,13 @@ def cells_frame(run: EvalRun, cells: Sequence[Cell]) -> pd.DataFrame:
                      Col.PASSED: cell.passed, Col.TTFT: metrics.ttft, Col.TOTAL: metrics.total,
                      Col.TOKENS_PER_S: metrics.tokens_per_second, Col.TOKENS: metrics.completion_tokens,
                      Col.COST: metrics.cost, Col.ATTEMPTS: cell.attempts,
-                     Col.ERROR: reply.error.message if reply.error else "", Col.REPLY: reply.text})
+                     Col.ERROR: reply.error.message if reply.error else "", Col.REPLY: reply.text,
+                     Col.REASONING: metrics.reasoning_tokens, Col.THINKING: reply.thinking})
     columns = [Col.ROW, Col.PROMPT, Col.TAG, Col.EXPECTED, Col.MODEL, Col.OUTCOME, Col.PASSED, Col.TTFT, Col.TOTAL,
-               Col.TOKENS_PER_S, Col.TOKENS, Col.COST, Col.ATTEMPTS, Col.ERROR, Col.REPLY]
-    return pd.DataFrame(rows, columns=columns).astype({Col.PASSED: "boolean", Col.TOKENS: "Int64"})
+               Col.TOKENS_PER_S, Col.TOKENS, Col.COST, Col.ATTEMPTS, Col.ERROR, Col.REPLY, Col.REASONING,
+               Col.THINKING]
+    return pd.DataFrame(rows, columns=columns).astype({Col.PASSED: "boolean", Col.TOKENS: "Int64",
+                                                       Col.REASONING: "Int64"})
 
 
 def mark(cell: Cell | None) -> str:
