@@ -9,14 +9,17 @@ from openai.types.chat import ChatCompletionChunk
 
 from gateway import exports
 from gateway.chat import ChatStream, start_chat
+from gateway.config import load_settings
 from gateway.conversation import Conversation, messages_for
 from gateway.models import ModelRecord
 from gateway.params import ChatParams
 from gateway.reply import Metrics, Outcome, Reply
+from gateway.store import LOCAL_OWNER, get_store
 from gateway.tokens import TOKENS_PER_MESSAGE, count_tokens, remember_reply
 from tests.support import litellm_versions
 from tests.support.pages import open_page
 from tests.support.upstream import RECEIVED
+from tests.test_untrusted_text import rendered_markup
 from ui.reasoning import reasoning_inputs, reasons
 from ui.reply import THINKING_TAIL, metrics_line, thinking_label, thinking_tail
 
@@ -311,3 +314,16 @@ def test_reasoning_is_offered_by_what_the_catalogue_says():
     assert reasons([said(False), said(False)]) is False  # nothing offered
     assert reasons([said(None), said(False)]) is None  # offered under Advanced, with a note
     assert reasoning_inputs(False, "k") == (None, None)
+
+
+def test_a_saved_chats_thinking_comes_back_by_its_link_folded_and_inert(app_env):
+    conversation = thinking_chat()
+    saved = get_store(load_settings(secrets={}, dotenv_path=None))
+    saved.save_conversation(conversation, LOCAL_OWNER)
+    assert saved.flush(5)
+    at = open_page("pages/chat.py", c=conversation.id)
+    assert not at.exception, at.exception
+    folded = [e for e in at.expander if e.label.startswith("Thinking")]
+    assert [e.label for e in folded] == ["Thinking · thought for 1.50 s · 60 tokens"]
+    assert "Let me think." in folded[0].markdown[0].value
+    assert not rendered_markup(at), rendered_markup(at)  # the thought's image is a placeholder, its HTML text
