@@ -48,7 +48,7 @@ def think(prompt: Prompt, found: Findings, effort: str) -> str:
         lines += [f"Key terms: {terms}.", "No arithmetic, no conversion, no country: a short plain answer."]
         if effort == "high":
             lines.append("Is there a hidden question? Reading it once more… no: answer plainly.")
-    return "\n".join(lines) + "\n"
+    return "\n\n".join(lines) + "\n\n"  # a paragraph a step: Markdown keeps them apart
 
 
 def _working(calc: Calculation) -> list[str]:
