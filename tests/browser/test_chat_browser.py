@@ -52,7 +52,7 @@ def test_an_error_stays_in_the_conversation_with_the_prompt(app, page):
     page.get_by_text("Hello! I am the fast demo model.").wait_for()
     page.get_by_text("TTFT").first.wait_for()
     wait_idle(page)
-    page.locator("[data-testid='stSelectbox'] input").first.click()
+    page.get_by_role("combobox", name="Model", exact=True).click()  # the picker, not a sidebar selectbox
     page.keyboard.type("error-rate-limit")  # the picker is searchable
     page.get_by_role("option", name="error-rate-limit").click()
     page.wait_for_url(re.compile(r".*[?&]model=error-rate-limit(&|$)"))  # the URL follows the picker
