@@ -169,8 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"id": _completion_id(), "object": "chat.completion", "created": int(time.time()),
                          "model": model, "choices": [{"index": 0, "finish_reason": reply.finish_reason,
                                                       "message": {"role": "assistant", "content": reply.text,
-                                                                  **({reply.thinking_field: "".join(reply.thinking)}
-                                                                     if reply.thinking else {})}}],
+                                                                  **_thought(reply)}}],
                          "usage": reply.usage()})
         return "200"
 
@@ -257,6 +256,16 @@ def _chunk(completion: str, model: str, content: str | None = None, finish: str 
     else:
         body["usage"] = usage
     return body
+
+
+def _thought(reply: Reply) -> dict:
+    """A whole reply's thinking in its message, in the field (and shape) the reply streams it in."""
+    if not reply.thinking:
+        return {}
+    text = "".join(reply.thinking)
+    if reply.thinking_field == "thinking_blocks":
+        return {"thinking_blocks": [{"type": "thinking", "thinking": text}]}
+    return {reply.thinking_field: text}
 
 
 def _event(body: dict) -> bytes:
