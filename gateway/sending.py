@@ -50,6 +50,25 @@ class EmptyPrompt(GatewayError):
     hint = "Type a question or an instruction: a prompt of spaces or invisible characters only is not sent."
 
 
+class ThinkingBudgetTooLarge(GatewayError):
+    """A thinking budget as large as Max tokens: the thinking would leave nothing for the answer (Anthropic refuses
+    it outright: budget_tokens must be below max_tokens)."""
+
+    kind = "thinking_budget"
+    http_status = 400
+    hint = "Raise Max tokens above the thinking budget, or lower the budget (or leave either unset)."
+
+
+def check_params(params: ChatParams, model: str = "") -> ThinkingBudgetTooLarge | None:
+    """Why these parameters are not sent, or None: a thinking budget must leave room for the answer."""
+    budget, most = params.thinking_budget, params.max_tokens
+    if budget is not None and most is not None and params.reasoning_effort != "off" and budget >= most:
+        return ThinkingBudgetTooLarge(f"Not sent: the thinking budget{f' for {model}' if model else ''} "
+                                      f"({budget:,} tokens) must be below Max tokens ({most:,}): the answer comes "
+                                      "out of the same tokens.")
+    return None
+
+
 def visible(text: str) -> bool:
     """Whether `text` has a character that shows (a letter, digit, sign or symbol; not a space, a zero-width or
     format character, a lone combining mark or a blank filler)."""
@@ -140,6 +159,8 @@ def send_chat(model: ModelRecord, messages: list[dict[str, Any]], params: ChatPa
     checked first; then the context window, then the budget. The stream carries the analyst's attribution."""
     if prompt is not None and (refused := check_prompt(prompt, settings)) is not None:
         return refused
+    if (wrong := check_params(params)) is not None:
+        return wrong
     fit = fit_before_sending(model, messages, settings, max_tokens=params.max_tokens)
     if not fit.fits:
         return ContextWindowExceeded(
@@ -184,6 +205,9 @@ def start_compare(comparison: Conversation, models: Sequence[ModelRecord], promp
     from those rounds' best replies instead of its own (`gateway.compare.jobs_for`)."""
     if (refused := check_prompt(prompt, settings, files=bool(attachments))) is not None:
         return refused
+    for model in models:
+        if (wrong := check_params(params[model.key], model.name)) is not None:
+            return wrong
     jobs = jobs_for(comparison, models, prompt, params, repeats, attachments, attribution=sender.attribution(),
                     best=best)
     expected = sum(_job_cost(job, settings) for job in jobs)

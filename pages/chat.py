@@ -22,7 +22,7 @@ from ui.layout import page_setup, status_banner
 from ui.live import LiveReply
 from ui.markdown import displayable, escape_dollars, inline_code
 from ui.prompt_library import picker as prompt_picker
-from ui.reasoning import reasoning_inputs
+from ui.reasoning import reasoning_inputs, reasoning_state
 from ui.refusal import show_refusal
 from ui.reply import draw_reply, metrics_line, model_facts
 from ui.saving import SETTLE, saving_banner
@@ -50,10 +50,13 @@ if arriving is not None:
     conversation = st.session_state["chat_conversation"] = arriving
     for name, key in PARAM_KEYS.items():
         st.session_state[key] = getattr(conversation.params, name)
+    st.session_state.update(reasoning_state(conversation.params, "chat"))
     if (used := conversation.used_models()) and used[-1] in models and "model" not in st.query_params:
         st.session_state["chat_model"] = used[-1]  # continue with the model that answered last
 for name, key in PARAM_KEYS.items():  # first visit: the parameters last used
     st.session_state.setdefault(key, getattr(conversation.params, name))
+for key, value in reasoning_state(conversation.params, "chat").items():
+    st.session_state.setdefault(key, value)
 
 
 def new_chat() -> None:

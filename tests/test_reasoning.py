@@ -327,3 +327,15 @@ def test_a_saved_chats_thinking_comes_back_by_its_link_folded_and_inert(app_env)
     assert [e.label for e in folded] == ["Thinking · thought for 1.50 s · 60 tokens"]
     assert "Let me think." in folded[0].markdown[0].value
     assert not rendered_markup(at), rendered_markup(at)  # the thought's image is a placeholder, its HTML text
+
+
+def test_a_saved_chat_reopens_with_the_effort_and_budget_it_was_sent_with(app_env):
+    conversation = thinking_chat()
+    conversation.params = ChatParams(reasoning_effort="high", thinking_budget=2048)
+    saved = get_store(load_settings(secrets={}, dotenv_path=None))
+    saved.save_conversation(conversation, LOCAL_OWNER)
+    assert saved.flush(5)
+    at = open_page("pages/chat.py", c=conversation.id)
+    assert not at.exception, at.exception
+    assert at.selectbox(key="chat_reasoning_effort").value == "high"
+    assert at.number_input(key="chat_thinking_budget").value == 2048

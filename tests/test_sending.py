@@ -173,3 +173,27 @@ def test_a_run_whose_quote_does_not_fit_is_refused_in_words_and_a_resume_is_quot
     assert worker.budget_refusal(run, ANA, _Evaluations(Ledger(0.70)), budgeted, {}, half) is None  # type: ignore[arg-type]
     assert worker.budget_refusal(run, "boss@example.com", _Evaluations(Ledger(5.0)),  # type: ignore[arg-type]
                                  settings(ANALYST_MONTHLY_BUDGET_USD="1", ADMIN_EMAILS="boss@example.com"), {}) is None
+
+
+# --- Parameters ------------------------------------------------------------------------------------------------------
+
+def test_a_thinking_budget_that_leaves_no_room_for_the_answer_is_refused_before_anything_is_sent():
+    from gateway.conversation import Conversation
+    from gateway.params import ChatParams
+    from gateway.sending import ThinkingBudgetTooLarge, check_params, send_chat, start_compare
+
+    model = ModelRecord("thinker", "litellm", ("anthropic",))
+    too_big = ChatParams(max_tokens=2048, reasoning_effort="high", thinking_budget=2048)
+    unsent = settings(LITELLM_BASE_URL="http://127.0.0.1:9")  # nothing answers there: a send would fail otherwise
+    refused = send_chat(model, [{"role": "user", "content": "hi"}], too_big, unsent, Ledger(0.0),  # type: ignore[arg-type]
+                        Sender(ANA, "chat"))
+    assert isinstance(refused, ThinkingBudgetTooLarge) and refused.http_status == 400
+    assert refused.message == ("Not sent: the thinking budget (2,048 tokens) must be below Max tokens (2,048): the "
+                               "answer comes out of the same tokens.")
+    other = ModelRecord("other", "litellm", ("openai",))
+    compared = start_compare(Conversation("compare"), [other, model], "hi", {other.key: ChatParams(), model.key: too_big},
+                             1, unsent, Ledger(0.0), Sender(ANA, "compare"))  # type: ignore[arg-type]
+    assert isinstance(compared, ThinkingBudgetTooLarge) and f"for {model.name} " in compared.message
+    assert check_params(ChatParams(max_tokens=4096, thinking_budget=2048)) is None  # room left for the answer
+    assert check_params(ChatParams(thinking_budget=2048)) is None  # no Max tokens: the model's own limit applies
+    assert check_params(ChatParams(max_tokens=1024, thinking_budget=2048, reasoning_effort="off")) is None  # not sent

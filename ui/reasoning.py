@@ -10,7 +10,7 @@ from typing import Literal
 import streamlit as st
 
 from gateway.models import ModelRecord
-from gateway.params import EFFORTS, MIN_THINKING_BUDGET
+from gateway.params import EFFORTS, MIN_THINKING_BUDGET, ChatParams
 
 DEFAULT = "default"
 UNKNOWN_NOTE = ("The catalogue does not say whether this model reasons: the setting is sent as LiteLLM's "
@@ -49,3 +49,10 @@ def reasoning_inputs(model: ModelRecord | None | bool, key: str, *, compact: boo
                                      step=1024, key=f"{key}_thinking_budget", placeholder="thinking budget: not sent",
                                      help=BUDGET_HELP, label_visibility=visibility, persist_state=kept)
     return (None if effort == DEFAULT else effort), (int(budget) if budget is not None else None)
+
+
+def reasoning_state(params: ChatParams, key: str) -> dict[str, object]:
+    """The session values of `reasoning_inputs(..., key)` for `params`: how a saved conversation reopens with the
+    effort and thinking budget it was sent with."""
+    return {f"{key}_reasoning_effort": params.reasoning_effort or DEFAULT,
+            f"{key}_thinking_budget": params.thinking_budget}
