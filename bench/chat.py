@@ -172,9 +172,18 @@ def pin(proxy: Proxy) -> None:
     if len(cores) < 2:
         raise SystemExit("--pin needs at least 2 cores")
     for pid in [proxy.process.pid, *_children(proxy.process.pid)]:
-        os.sched_setaffinity(pid, {cores[0]})
+        pin_all_threads(pid, {cores[0]})
     os.sched_setaffinity(0, set(cores[1:]))
     print(f"pinned: proxy on core {cores[0]}, the rest on {cores[1:]}")
+
+
+def pin_all_threads(pid: int, cores: set[int]) -> None:
+    """Every thread of process `pid` on `cores` (sched_setaffinity(pid) alone moves only its main thread)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            os.sched_setaffinity(int(task.name), cores)
+        except ProcessLookupError:  # a thread that ended meanwhile
+            pass
 
 
 def _children(pid: int) -> list[int]:

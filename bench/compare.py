@@ -20,7 +20,11 @@ Isolation (issue 30, first by default): does a model's TTFT and total on /compar
 The upstream server runs in its own process, so that the bench's own upstream threads do not share the GIL with
 the streams measured. The load average is printed beside the figures: this machine is shared.
 
-Run by hand: `python -m bench.compare [--repeat 3] [--no-browser] [--part isolation|throughput|all]`.
+`--pin` puts the proxy and the upstream on core 0 and everything else (this process, the SDK client, the app,
+Chromium) on the other cores: on a 2-core machine the CPU-bound proxy otherwise shares its cores with Chromium
+redrawing a 3,000-token reply, and then a neighbour's bytes leave the proxy later for everybody (see bench.chat).
+
+Run by hand: `python -m bench.compare [--repeat 3] [--no-browser] [--part isolation|throughput|all] [--pin]`.
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 import openai  # noqa: E402
 
+from bench import chat as chat_bench  # noqa: E402
 from gateway.catalogue import fetch_models  # noqa: E402
 from gateway.compare import CompareRun, jobs_for, run_all  # noqa: E402
 from gateway.config import Settings, load_settings  # noqa: E402
@@ -189,15 +194,15 @@ def load() -> str:
 
 
 @contextmanager
-def upstream_process() -> Iterator[str]:
-    """The test upstream server in a child process; yields its base URL."""
+def upstream_process() -> Iterator[tuple[str, int]]:
+    """The test upstream server in a child process; yields its base URL and the child's pid."""
     code = ("import sys\nfrom tests.support.upstream import upstream_server\n"
             "with upstream_server() as url:\n    print(url, flush=True)\n    sys.stdin.read()\n")
     child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              text=True)
     try:
         assert child.stdout is not None
-        yield child.stdout.readline().strip()
+        yield child.stdout.readline().strip(), child.pid
     finally:
         if child.stdin is not None:
             child.stdin.close()
@@ -343,10 +348,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="measurements per case (median)")
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--part", choices=("isolation", "throughput", "all"), default="all")
+    parser.add_argument("--pin", action="store_true",
+                        help="the proxy and the upstream on core 0, everything else (the app, Chromium, the SDK) on the "
+                             "others: the two sides of the network on their own CPUs, as in production")
     args = parser.parse_args()
 
-    with upstream_process() as upstream:
+    with upstream_process() as (upstream, upstream_pid):
         proxy = start_proxy(ROOT / "tests" / "proxy_config.yaml", env={"UPSTREAM_API_BASE": upstream}, timeout=300)
+        if args.pin:
+            chat_bench.pin(proxy)
+            chat_bench.pin_all_threads(upstream_pid, os.sched_getaffinity(proxy.process.pid))
+            print("pinned: the upstream beside the proxy")
         try:
             settings = load_settings({"LITELLM_ENABLED": "true", "LITELLM_BASE_URL": proxy.base_url,
                                       "LITELLM_API_KEY": proxy.master_key}, secrets={}, dotenv_path=None)
