@@ -206,7 +206,8 @@ def show_exports(comparison: Conversation, keys: list[str], *, link: bool = True
     download_button(json_col, "JSON", lambda: exports.to_json(comparison, share_url=shared), "comparison.json",
                     "application/json", width="stretch", key="compare_json")
     if shared is not None:
-        st.caption("Share link: opens this page with the same models chosen.")
+        st.caption("Models link: opens an empty comparison of the same models (to show colleagues these replies and "
+                   "numbers, use Share).")
         st.code(shared, language=None)
 
 
