@@ -4,13 +4,10 @@ its verdicts saved as the judge's votes (the leaderboard's *Verdicts: Judge*).""
 
 from __future__ import annotations
 
-import threading
-
 import streamlit as st
 
 from gateway import Catalogue, ModelRecord, Settings
 from gateway.analyst import is_admin
-from gateway.errors import GatewayError
 from gateway.evaluation import judge_run
 from gateway.evaluation.judge import Mode, TemplateError, check_template
 from gateway.evaluation.runs import EvalRun
@@ -20,11 +17,10 @@ from gateway.store.evaluation import Evaluations
 from gateway.store.judge_passes import run_about
 from ui.evaluate import run_cost
 from ui.format import count, usd
+from ui.judge_progress import pass_warnings, run_with_progress
 from ui.judge_round import default_judge, prompt_area
 from ui.judge_scores import score_section
 from ui.markdown import plain
-
-POLL = 0.25  # seconds between progress redraws while a pass runs
 
 
 def judge_section(evaluations: Evaluations, owner: str, run: EvalRun, catalogue: Catalogue,
@@ -87,29 +83,12 @@ def judge_section(evaluations: Evaluations, owner: str, run: EvalRun, catalogue:
 
 def _run(evaluations: Evaluations, owner: str, run: EvalRun, todo: list[judge_run.Pair], judge_model: ModelRecord,
          template: str, settings: Settings, sender: Sender) -> None:
-    result: dict[str, object] = {}
-
-    def work() -> None:
-        try:
-            result["progress"] = judge_run.run_pass(run, owner, todo, judge_model, template,
-                                                    evaluations, settings, sender, settings.eval_concurrency,
-                                                    on_progress=lambda p: result.__setitem__("live", p))
-        except GatewayError as error:
-            result["error"] = error
-
-    worker = threading.Thread(target=work, name="judge-pass", daemon=True)
-    worker.start()
-    bar = st.progress(0.0, text="Judging…")
-    while worker.is_alive():
-        worker.join(POLL)
-        live = result.get("live")
-        if isinstance(live, judge_run.Progress) and live.total:
-            bar.progress(live.done / live.total, text=f"Judged {live.done:,} of {live.total:,}")
-    if "error" in result:
-        st.error(plain(str(result["error"])), icon=":material/error:")
+    ran = run_with_progress(lambda on_progress: judge_run.run_pass(
+        run, owner, todo, judge_model, template, evaluations, settings, sender, settings.eval_concurrency,
+        on_progress=on_progress), name="judge-pass", starting="Judging…", done="Judged")
+    if ran is None:
         return
-    found = result["progress"]
-    assert isinstance(found, judge_run.Progress)
+    found, bar = ran
     bar.progress(1.0, text=f"Judged {found.done:,} of {found.total:,}")
     words = (f"{count(found.done, 'row')} judged in both orders: {found.flagged:,} "
              f"flagged (the verdict changed when the replies swapped places, so counted as a tie), "
@@ -117,7 +96,4 @@ def _run(evaluations: Evaluations, owner: str, run: EvalRun, todo: list[judge_ru
              "The verdicts are on the Leaderboard "
              f"(Verdicts: Judge).")
     st.success(words, icon=":material/gavel:")
-    if found.stopped:
-        st.warning(plain(found.stopped), icon=":material/account_balance_wallet:")
-    if found.refused:
-        st.warning(plain(f"Some judge calls were not sent: {found.refused}"), icon=":material/block:")
+    pass_warnings(found)

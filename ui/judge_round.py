@@ -9,7 +9,6 @@ names the winner, and a vote cast after seeing it would not be blind)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 
@@ -19,7 +18,6 @@ import streamlit as st
 from gateway import Catalogue, Settings
 from gateway.analyst import is_admin
 from gateway.conversation import Conversation, Round
-from gateway.errors import GatewayError
 from gateway.evaluation import judge as judging
 from gateway.evaluation import judge_round
 from gateway.evaluation.blind import Blind
@@ -31,9 +29,9 @@ from gateway.store import Store
 from gateway.store.evaluation import Evaluations
 from gateway.store.judge_passes import JudgePass, JudgePasses
 from ui.format import ago, count, usd
+from ui.judge_progress import run_with_progress
 from ui.markdown import plain
 
-POLL = 0.25  # seconds between progress redraws while the judge works
 FLAGGED = ("Flagged tie: the judge's verdict changed when the replies swapped places (its lean to a position, not a "
            "judgement of the replies), so it counts as a tie.")
 
@@ -174,26 +172,10 @@ def _last_pass(round_key: str, judge_key: str) -> None:
 
 def _run(work: Callable[[Callable[[Progress], None]], judge_round.RoundJudgement],
          ) -> judge_round.RoundJudgement | None:
-    """Run the pass in a thread (the calls go `EVAL_CONCURRENCY` at a time) with a progress bar."""
-    result: dict[str, object] = {}
-
-    def run() -> None:
-        try:
-            result["found"] = work(lambda p: result.__setitem__("live", p))
-        except GatewayError as error:
-            result["error"] = error
-
-    worker = threading.Thread(target=run, name="judge-round", daemon=True)
-    worker.start()
-    bar = st.progress(0.0, text="Judging…")
-    while worker.is_alive():
-        worker.join(POLL)
-        live = result.get("live")
-        if isinstance(live, Progress) and live.total:
-            bar.progress(live.done / live.total, text=f"Judged {live.done:,} of {live.total:,} pairs")
-    bar.empty()
-    if "error" in result:
-        st.error(plain(str(result["error"])), icon=":material/error:")
+    """Run the pass in a thread (the calls go `EVAL_CONCURRENCY` at a time) with a progress bar, gone at the end."""
+    ran = run_with_progress(work, name="judge-round", starting="Judging…", done="Judged", unit=" pairs")
+    if ran is None:
         return None
-    found = result.get("found")
-    return found if isinstance(found, judge_round.RoundJudgement) else None
+    found, bar = ran
+    bar.empty()
+    return found

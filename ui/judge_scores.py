@@ -5,7 +5,6 @@ results."""
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pandas as pd
@@ -13,10 +12,8 @@ import streamlit as st
 
 from gateway import ModelRecord, Settings
 from gateway.analyst import is_admin
-from gateway.errors import GatewayError
 from gateway.evaluation import judge_scores
 from gateway.evaluation.judge import Mode, TemplateError, check_template
-from gateway.evaluation.judge_run import Progress
 from gateway.evaluation.runs import EvalRun
 from gateway.sending import Sender
 from gateway.store import Unavailable
@@ -24,10 +21,9 @@ from gateway.store.evaluation import Evaluations
 from gateway.store.judge_passes import JudgePasses, run_about
 from ui.evaluate import run_cost
 from ui.format import count, usd
+from ui.judge_progress import pass_warnings, run_with_progress
 from ui.judge_round import prompt_area
 from ui.markdown import plain
-
-POLL = 0.25
 
 
 def score_section(evaluations: Evaluations, owner: str, run: EvalRun, judge_model: ModelRecord, mode: Mode,
@@ -69,37 +65,17 @@ def score_section(evaluations: Evaluations, owner: str, run: EvalRun, judge_mode
     if refused is not None:
         st.error(plain(str(refused)), icon=":material/account_balance_wallet:")
         return
-    result: dict[str, object] = {}
-
-    def work() -> None:
-        try:
-            result["progress"] = judge_scores.run_pass(run, owner, todo, mode, judge_model, template, evaluations,
-                                                       settings, sender, settings.eval_concurrency,
-                                                       on_progress=lambda p: result.__setitem__("live", p))
-        except GatewayError as error:
-            result["error"] = error
-
-    worker = threading.Thread(target=work, name="judge-scores", daemon=True)
-    worker.start()
-    bar = st.progress(0.0, text="Scoring…")
-    while worker.is_alive():
-        worker.join(POLL)
-        live = result.get("live")
-        if isinstance(live, Progress) and live.total:
-            bar.progress(live.done / live.total, text=f"Scored {live.done:,} of {live.total:,}")
-    if "error" in result:
-        st.error(plain(str(result["error"])), icon=":material/error:")
+    ran = run_with_progress(lambda on_progress: judge_scores.run_pass(
+        run, owner, todo, mode, judge_model, template, evaluations, settings, sender, settings.eval_concurrency,
+        on_progress=on_progress), name="judge-scores", starting="Scoring…", done="Scored")
+    if ran is None:
         return
-    found = result["progress"]
-    assert isinstance(found, Progress)
+    found, bar = ran
     bar.progress(1.0, text=f"Scored {found.done:,} of {found.total:,}")
     st.success(f"{count(found.done - found.unreadable, 'reply', 'replies')} scored, {found.unreadable:,} unreadable; "
                f"cost {usd(found.cost) if found.cost else 'unknown (no price)'}. The scores are in the run's results "
                "and in Compare with another run.", icon=":material/grading:")
-    if found.stopped:
-        st.warning(plain(found.stopped), icon=":material/account_balance_wallet:")
-    if found.refused:
-        st.warning(plain(f"Some judge calls were not sent: {found.refused}"), icon=":material/block:")
+    pass_warnings(found)
 
 
 def scores_table(evaluations: Evaluations, owner: str, run: EvalRun) -> None:
