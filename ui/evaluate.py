@@ -280,24 +280,31 @@ def run_results(store: Store, evaluations: Evaluations, owner: str, run: EvalRun
         row_detail(store, owner, run, chosen[0], cells)
 
 
-def row_detail(store: Store, owner: str, run: EvalRun, row: int, cells: Sequence[Cell]) -> None:
+def draw_row(run: EvalRun, row: int, cells: Sequence[Cell], *, missing: str) -> dict[str, Cell]:
+    """One row of a run: its prompt and expected answer, then each model's reply side by side with its check
+    (`missing`: what a model's empty place says); returns the row's cells by model."""
     prompt = run.rows[row]
-    st.subheader(f"Row {row + 1}")
     st.markdown(displayable(prompt.prompt))  # (model-facing text: drawn the way replies are)
     if prompt.expected:
         st.caption("Expected")
         st.code(prompt.expected, language=None)
     replies = {c.model: c for c in cells if c.row == row}
-    for key, column in zip(run.models, st.columns(len(run.models))):
+    for key, column in zip(run.models, st.columns(max(1, len(run.models)))):
         with column.container(border=True):
             st.markdown(f"**{plain(key)}**")
             cell = replies.get(key)
             if cell is None:
-                st.caption("Not run yet.")
+                st.caption(missing)
                 continue
             if cell.passed is not None:
                 st.caption("✓ passed the check" if cell.passed else "✗ failed the check")
             draw_reply(cell.reply)
+    return replies
+
+
+def row_detail(store: Store, owner: str, run: EvalRun, row: int, cells: Sequence[Cell]) -> None:
+    st.subheader(f"Row {row + 1}")
+    replies = draw_row(run, row, cells, missing="Not run yet.")
     if len(replies) >= 2 and all(c.reply.finished for c in replies.values()):
         with st.container(border=True):
             vote_form(store, owner, eval_subject(run.id, row), [k for k in run.models if k in replies],

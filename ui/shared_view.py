@@ -22,6 +22,7 @@ from gateway.store import Store
 from ui import pages
 from ui.attachments import draw_attachments
 from ui.compare_results import highlight, results_chart, show_diff, show_run_statistics
+from ui.evaluate import draw_row
 from ui.format import ago
 from ui.markdown import displayable, plain
 from ui.reply import draw_reply
@@ -114,21 +115,7 @@ def draw_run(data: Mapping[str, Any]) -> None:
         return
     row = st.selectbox("Row", range(len(run.rows)), format_func=lambda i: f"{i + 1}: {run.rows[i].prompt[:60]}",
                        key="shared_run_row")
-    st.markdown(displayable(run.rows[row].prompt))
-    if run.rows[row].expected:
-        st.caption("Expected")
-        st.code(run.rows[row].expected, language=None)
-    replies = {c.model: c for c in cells if c.row == row}
-    for key, column in zip(run.models, st.columns(max(1, len(run.models)))):
-        with column.container(border=True):
-            st.markdown(f"**{plain(key)}**")
-            cell = replies.get(key)
-            if cell is None:
-                st.caption("Not run.")
-                continue
-            if cell.passed is not None:
-                st.caption("✓ passed the check" if cell.passed else "✗ failed the check")
-            draw_reply(cell.reply)
+    draw_row(run, row, cells, missing="Not run.")
 
 
 def make_a_copy(store: Store, owner: str, opened: Opened) -> None:
