@@ -43,6 +43,7 @@ def round_voted_and_judged(page, prompt: str, voted: str, said: str) -> None:
     judge = page.get_by_role("button", name=re.compile(r"Judge$"))
     if not judge.is_visible():  # (the browser keeps the expander open from the last round)
         page.get_by_text("Judge this round with a model").click()
+        wait_idle(page)  # (opened: its 500 ms animation over, so the click below lands on the button)
     expect(judge).to_be_visible()
     expect(page.get_by_text("1 pair, 2 calls (both orders): quote $")).to_be_visible()
     judge.click()

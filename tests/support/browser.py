@@ -24,8 +24,13 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # The app has finished its run and drawn it: the script is not running and no element of the last run is still
 # stale (Streamlit marks what a run has not drawn again yet `data-stale`, and removes what it left out at the end).
+# Nor is anything still moving: an expander opens over 500 ms (a Web Animation of its height), and a click on a
+# button in it while it grows can land on nothing (seen on a loaded machine: the click was dispatched, the app never
+# heard of it). Endless animations (a spinner) do not count.
 DRAWN = ("() => !!document.querySelector(\"" + IDLE.replace('"', '\\"') + "\")"
-         " && !document.querySelector(\"[data-stale='true']\")")
+         " && !document.querySelector(\"[data-stale='true']\")"
+         " && document.getAnimations().every(a => a.playState !== 'running'"
+         " || a.effect.getComputedTiming().iterations === Infinity)")
 WAIT_MS = 120_000  # every wait, expect() and navigation: Playwright's 30 s default fails on a busy machine
 VIEWPORT = {"width": 1400, "height": 900}
 
