@@ -29,7 +29,7 @@ answer = links.open_link(store, token, who.id if who else None, sharing_ui.clien
 if isinstance(answer, Opened):
     seen.add(token)
 if who is None and isinstance(answer, Opened):  # a link for anyone, chosen by its owner and allowed here
-    st.set_page_config(page_title="Shared · LLM Gateway Dashboard", page_icon=pages.SHARED.icon, layout="wide")
+    st.set_page_config(page_title="Shared · LLM Gateway Dashboard", page_icon=pages.FAVICON, layout="wide")
     shared_view.draw_shared(answer, settings.reply_image_hosts, name_owner=False)
     st.caption("Sign in to make a copy you can continue.")
     st.stop()

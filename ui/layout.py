@@ -16,7 +16,7 @@ from gateway.analyst import Analyst
 from ui import analyst as analysts
 from ui.format import ago
 from ui.markdown import inline_code, plain
-from ui.pages import PAGES, Page
+from ui.pages import FAVICON, PAGES, Page
 
 BadgeColour = Literal["red", "orange", "green", "gray"]
 _STATUS: dict[str, tuple[str, BadgeColour]] = {
@@ -36,7 +36,7 @@ def page_setup(page: Page, settings: Settings | None = None, *,
 
     `proxy_down`: the page's own probes just found the proxy down, so discovery does not wait on it again.
     """
-    st.set_page_config(page_title=f"{page.label} · LLM Gateway Dashboard", page_icon=page.icon, layout="wide")
+    st.set_page_config(page_title=f"{page.label} · LLM Gateway Dashboard", page_icon=FAVICON, layout="wide")
     settings = settings or gateway.load_settings()
     analyst = analysts.signed_in(settings)
     settings = settings.for_analyst(analyst.id)

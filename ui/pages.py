@@ -30,4 +30,8 @@ PROMPTS = Page("pages/prompts.py", "Prompt library", ":material/library_books:",
                "Saved prompts and system prompts, yours and the team's, with {{variables}}")
 SHARED = Page("pages/shared.py", "Shared links", ":material/share:",
               "Read-only links to your chats, comparisons and runs, with their views")
+# The browser tab's icon, the same on every page. An emoji: Streamlit draws it as an inline SVG, where a
+# ":material/…:" icon (fine for the sidebar's links, drawn with a font Streamlit serves) makes the browser fetch the
+# favicon from fonts.gstatic.com, a request leaving the network on every page.
+FAVICON = "📊"
 PAGES = (HOME, CHAT, COMPARE, MODELS, HEALTH, LEADERBOARD, EVALUATE, USAGE, PROMPTS, SHARED)

@@ -1,4 +1,5 @@
-"""Every page URL renders the right page on the first visit to a freshly started server."""
+"""Every page URL renders the right page on the first visit to a freshly started server, and asks nothing of any
+other host (a favicon from fonts.gstatic.com once did: the browser left the network on every page)."""
 
 import re
 
@@ -28,13 +29,18 @@ def test_first_visit_to_each_url_on_a_fresh_server(browser, proxy, path, heading
     server = start_app(proxy_env(proxy))  # fresh for every URL: the trap is the first visit
     context = new_context(browser)
     try:
-        page = open_page(context.new_page(), server.url + path)
+        page = context.new_page()
+        elsewhere: list[str] = []
+        page.on("request", lambda request: elsewhere.append(request.url)
+                if not request.url.startswith((server.url, "data:", "blob:")) else None)
+        open_page(page, server.url + path)
         page.get_by_role("heading", name=heading).first.wait_for()
         assert page.locator("text=Page not found").count() == 0
         assert page.locator("[data-testid='stException']").count() == 0
         # the shared sidebar ran too: the page was not run without its setup
         page.locator("[data-testid='stSidebar']").get_by_role("button", name="Refresh models").wait_for()
         screenshot(page, f"fresh{path.replace('/', '_') or '_home'}")
+        assert elsewhere == []
     finally:
         context.close()
         server.stop()
