@@ -1,6 +1,8 @@
 """Chat streaming benchmark: the gateway against the raw `openai` SDK on the same proxy, in the same run.
 
-- short reply: `demo-fast` (a LiteLLM mock, 3-character chunks);
+- short reply: `demo-fast` (a LiteLLM mock, 3-character chunks, ~40 ms whole);
+- swift reply: `swift-alpha` (55 words at ~90/s from the local upstream server, ~0.6 s: issue 23's "one short chat
+  reply", whose whole reply visible should be within 1.1× the SDK's);
 - long reply: `upstream-long` (3,000 tokens at ~2,000 tokens/s from the local upstream server, one endless paragraph:
   the worst case for the page, which can only re-send it whole);
 - essay: `upstream-essay` (the same 3,000 tokens at the same rate, shaped like a real long reply: headings,
@@ -41,6 +43,7 @@ from tests.support.upstream import upstream_server  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = [{"role": "user", "content": "Hello"}]
 CASES = {"short": ("demo-fast", "Hello! I am the fast demo model.", "Hel"),  # model, text seen last, the first token
+         "swift": ("swift-alpha", "w54", "w0 "),
          "long": ("upstream-long", "w2999", "w0 "),
          "essay": ("upstream-essay", "w2999", "w0 ")}
 

@@ -436,15 +436,16 @@ REPLY_SHOWN = """([prompt, reply]) => {
 }"""
 
 
-def browser_tabs(app: Service, tabs: int, turns: int, path: str, placeholder: str) -> tuple[float, float]:
-    """App CPU seconds per short reply and the median turn time with `tabs` real Chromium tabs side by side, each
-    sending `turns` prompts (all tabs send, then each waits for its reply on screen and the app idle). No agent
-    API here: what the app spends is what a browser session costs it (websocket deltas, no snapshots)."""
+def browser_tabs(app: Service, tabs: int, turns: int, path: str, placeholder: str,
+                 model_reply: tuple[str, str] = SHORT) -> tuple[float, float]:
+    """App CPU seconds per reply and the median turn time with `tabs` real Chromium tabs side by side, each
+    sending `turns` prompts to `model_reply`'s model (all tabs send, then each waits for its reply's end on screen).
+    No agent API here: what the app spends is what a browser session costs it (websocket deltas, no snapshots)."""
     from playwright.sync_api import sync_playwright
 
     from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 
-    model, reply = SHORT
+    model, reply = model_reply
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -497,6 +498,25 @@ def print_rows(rows: list[Row], base: Row) -> None:
             print(f"        ! {note}")
 
 
+TAB_MODEL = ("stream-1", "w33 w34")  # issue 23's tab load: 35 words at 10 words/s (~3.5 s alone)
+
+
+def tabs_against_one(app: Service, tabs: int, rounds: int = 2, turns: int = 3) -> None:
+    """Issue 23's browser measure: `tabs` Chromium tabs sending `stream-1` at once against one tab alone, alternated
+    `rounds` times, `turns` turns each: the median turn of each, and their ratio (target ≤ 1.15× for 8 tabs)."""
+    browser_tabs(app, 1, 1, "chat", f"Message {TAB_MODEL[0]}", TAB_MODEL)  # the page's first runs, unmeasured
+    medians: dict[int, list[float]] = {1: [], tabs: []}
+    for _ in range(rounds):
+        for n in (1, tabs):
+            cpu, turn = browser_tabs(app, n, turns, "chat", f"Message {TAB_MODEL[0]}", TAB_MODEL)
+            medians[n].append(turn)
+            print(f"  {n} tab(s): median turn {turn:.3f} s; app CPU per reply {cpu * 1000:.0f} ms; "
+                  f"load average {load_average()}", flush=True)
+    one, many = statistics.median(medians[1]), statistics.median(medians[tabs])
+    print(f"{tabs} tabs at once / one tab ({TAB_MODEL[0]}, median turn): {many:.2f} s / {one:.2f} s = "
+          f"{many / one:.3f}×")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--counts", default="1,10,40,100", help="sessions at once, slow model")
@@ -506,6 +526,8 @@ def main() -> None:
     parser.add_argument("--long-turns", type=int, default=200)
     parser.add_argument("--no-memory", action="store_true")
     parser.add_argument("--tabs", type=int, default=0, help="also N real Chromium tabs (short replies, CPU/reply)")
+    parser.add_argument("--tabs-vs-one", type=int, default=0, metavar="N",
+                        help="only N Chromium tabs sending stream-1 at once against one tab (issue 23's 8-tab measure)")
     parser.add_argument("--floor", action="store_true",
                         help="then the same on bench/floor_app.py: Streamlit's own floor per session")
     parser.add_argument("--profile", action="store_true", help="py-spy the app during the 40-session run")
@@ -527,6 +549,9 @@ def main() -> None:
             client = client_for(app, limits)
             sdk = openai.OpenAI(base_url=f"{proxy.base_url}/v1", api_key=proxy.master_key, max_retries=0,
                                 http_client=httpx.Client(limits=limits, timeout=300))
+            if args.tabs_vs_one:
+                tabs_against_one(app, args.tabs_vs_one)
+                return
             for kind in MODELS:  # warm: the pages' first runs, the proxy's first calls to each model
                 measure(app, proxy, client, sdk, kind, 2)
             print(f"app RSS after warm-up {proc_rss_mb(app.process.pid):.0f} MB")
