@@ -34,6 +34,7 @@ def save_prompt(page: Page, name: str, text: str, *, shared: bool) -> None:
     form = page.locator("[data-testid='stForm']").first
     if not form.get_by_label("Name", exact=True).is_visible():  # the expander stays open after a save
         page.get_by_text("New prompt", exact=True).click()
+        wait_idle(page)  # (opened: its animation over, so the clicks below land)
     form.get_by_label("Name", exact=True).fill(name)
     form.get_by_role("textbox", name="Text").fill(text)
     if shared:
@@ -57,6 +58,7 @@ def test_bob_picks_anas_team_prompt_on_compare_fills_its_variable_and_sends_it(b
         bob.locator("[data-testid='stPopover'] button").filter(has_text="Prompt library").click()
         expect(bob.get_by_role("combobox", name="Saved prompt")).to_have_value(
             "One-line explainer · Prompt · team · ana@example.com")
+        wait_idle(bob)  # (the popover open and still)
         bob.get_by_label("{{topic}}").fill("window functions")
         bob.get_by_role("button", name="Put in the prompt box").click()
         box = bob.locator("[data-testid='stChatInput'] textarea")
