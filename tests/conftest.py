@@ -27,11 +27,16 @@ from gateway.config import Settings
 from tests.support import litellm_versions, properties  # noqa: F401 - registers the Hypothesis profile `quick`
 from tests.support.app import app  # noqa: F401 - fixture: one app server for the session
 from tests.support.postgres import database_url, migrated_sqlite, postgres_server, store  # noqa: F401 - fixtures
-from tests.support.proxy import Proxy, settings_for, start_proxy
+from tests.support.proxy import Proxy, settings_for
 from tests.support.upstream import upstream_server
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_ENV = config.NAMES  # every setting the app reads
+pytest_plugins = [
+    "tests.support.proxy_watch",  # `litellm_proxies`: kept alive; a test a proxy's death failed runs again
+    "pytester",  # a pytest run inside a test, for tests/test_proxy_watch.py
+]
+
 STARTS_PROCESSES = ("proxy", "browser", "postgres", "processes")  # the markers of tests that may start processes
 
 
@@ -50,28 +55,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         versions = mark.args or litellm_versions.VERSIONS
         metafunc.parametrize("proxy", versions, indirect=True, scope="session",
                              ids=[f"litellm-{v}" for v in versions])
-
-
-@pytest.fixture(scope="session")
-def litellm_proxies(upstream: str) -> Iterator[Callable[[str], Proxy]]:
-    """Each release's proxy serving tests/proxy_config.yaml on a free loopback port, started the first time it is
-    asked for and kept until the session ends (a start takes 20-45 s; pytest may set `proxy` up several times)."""
-    running: dict[str, Proxy] = {}
-
-    def get(version: str) -> Proxy:
-        if version not in running:
-            running[version] = started = start_proxy(ROOT / "tests" / "proxy_config.yaml", version=version,
-                                                     env={"UPSTREAM_API_BASE": upstream})
-            # A proxy's first token count loads its tokenizer (~1.8 s here), longer than the app waits for a count
-            # (tokens.COUNT_TIMEOUT): load it now, so tests about counting are not about that cold start.
-            httpx.post(f"{started.base_url}/utils/token_counter", timeout=60,
-                       headers={"Authorization": f"Bearer {started.master_key}"},
-                       json={"model": "gpt-4o", "messages": [{"role": "user", "content": "warm up"}]})
-        return running[version]
-
-    yield get
-    for started in running.values():
-        started.stop()
 
 
 @pytest.fixture(scope="session")

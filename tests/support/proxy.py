@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from gateway.config import Settings, load_settings
 from scripts import services
@@ -20,34 +21,53 @@ from scripts.services import (
 )
 from tests.support import litellm_versions
 
-__all__ = ["MASTER_KEY", "Proxy", "free_port", "settings_for", "start_proxy"]
+__all__ = ["MASTER_KEY", "Proxy", "free_port", "restart_proxy", "settings_for", "start_proxy"]
 
 # Older releases fetch a Hugging Face tokenizer for a model they do not know the first time they stream it
 # (1.53.1: five retries, ~24 s before the stream ends, and a request to the internet): they fall back to tiktoken.
 OFFLINE = {"HF_HUB_OFFLINE": "1"}
+# A proxy that crashes in C (CI, 2026-12-07: SIGSEGV inside libpython) writes every thread's Python stack to its log.
+FAULTHANDLER = {"PYTHONFAULTHANDLER": "1"}
 
 
 @dataclass
 class Proxy(services.Proxy):
-    """A running test proxy, and which LiteLLM release it is."""
+    """A running test proxy, which LiteLLM release it is, and what it was started with (to start it again)."""
 
     version: str = litellm_versions.CURRENT
+    config: Path = Path()
+    extra_env: dict[str, str] = field(default_factory=dict)  # what start_proxy was given as `env`
+
+    @property
+    def port(self) -> int:
+        port = urlsplit(self.base_url).port
+        assert port is not None
+        return port
 
 
 def start_proxy(config: str | Path, *, version: str = litellm_versions.CURRENT, env: dict[str, str] | None = None,
-                timeout: float = 180.0) -> Proxy:
-    """Start that release's `litellm --config config` with no database and wait until it answers (as
-    services.start_proxy does for the project's own release). Raises if it does not."""
-    child_env = proxy_environment(MASTER_KEY, {**PROXY_DEFAULTS, **OFFLINE, **(env or {})})
+                port: int | None = None, timeout: float = 180.0) -> Proxy:
+    """Start that release's `litellm --config config` with no database on `port` (a free one when None) and wait
+    until it answers (as services.start_proxy does for the project's own release). Raises if it does not."""
+    child_env = proxy_environment(MASTER_KEY, {**PROXY_DEFAULTS, **OFFLINE, **FAULTHANDLER, **(env or {})})
     child_env.pop("DATABASE_URL", None)
-    port = free_port()
+    port = port or free_port()
     argv = [litellm_versions.executable(version), "--config", str(config), "--port", str(port),
             "--host", "127.0.0.1", "--num_workers", "1"]
     proxy = launch(f"litellm-{version}", argv, f"http://127.0.0.1:{port}", env=child_env, service=Proxy,
-                   master_key=MASTER_KEY, version=version)
+                   master_key=MASTER_KEY, version=version, config=Path(config), extra_env=dict(env or {}))
     # Ours, not another proxy that took the free port while this one was starting (several suites on one machine).
     wait_until_ready(proxy, lambda url: proxy_alive(url) and listens(proxy, port), timeout)
+    assert isinstance(proxy, Proxy)
     return proxy
+
+
+def restart_proxy(proxy: Proxy, timeout: float = 180.0) -> None:
+    """Start a proxy that has exited again: the same release, config and environment, on its own port, so whatever
+    holds its URL (settings, an app server's environment) keeps working. Its new process and log replace the old."""
+    assert not proxy.running(), "stop it first"
+    again = start_proxy(proxy.config, version=proxy.version, env=proxy.extra_env, port=proxy.port, timeout=timeout)
+    proxy.process, proxy.log_path = again.process, again.log_path
 
 
 def listens(service: services.Service, port: int) -> bool:
