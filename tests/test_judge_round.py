@@ -24,6 +24,7 @@ from gateway.store import LOCAL_OWNER, get_store
 from gateway.store.evaluation import Evaluations, VoteFilter
 from gateway.store.judge_passes import JudgePasses
 from tests.support import upstream
+from ui.judge_round import OPEN
 
 ANA = "ana@example.com"
 QUESTION = "What is 38 * 27?"  # 1026: demo-creative says so, demo-quick says 1025
@@ -164,6 +165,10 @@ def test_the_compare_page_judges_the_round_and_shows_the_verdict(app_env):
 
     at = send(open_compare("eval-quick,eval-creative"), QUESTION)
     key = at.session_state["comparison"].latest.key
+    assert not [s for s in at.selectbox if s.key == f"round_judge_model_{key}"]  # closed: nothing looked up
+    assert not [c for c in at.caption if "quote $" in c.value]
+    at.session_state[OPEN.format(key)] = True  # the analyst opens "Judge this round with a model"
+    at.run()
     assert at.selectbox(key=f"round_judge_model_{key}").value == "eval-judge"
     assert any("1 pair, 2 calls (both orders): quote $" in c.value for c in at.caption)
     edited = TEMPLATE + "\nBe strict about arithmetic."

@@ -45,7 +45,13 @@ def judge_round_section(store: Store, owner: str, comparison: Conversation, cata
         return  # vote first: the judge names the winner
     models = judge_round.judged_models(latest)
     catalogue_keys = [m.key for m in catalogue.models]
-    with st.expander("Judge this round with a model", icon=":material/gavel:"):
+    # Its open state is kept (session state, by round): the page's redraw after a pass must not close it over the
+    # verdict. Closed, nothing in it is looked up or priced.
+    box = st.expander("Judge this round with a model", icon=":material/gavel:", key=OPEN.format(latest.key),
+                      on_change="rerun")
+    with box:
+        if not box.open:
+            return
         if len(models) < 2 or not catalogue_keys:
             st.caption("A judge needs two complete replies (a stopped or failed reply is not judged) and a model to "
                        "judge with.")
@@ -97,6 +103,7 @@ def judge_round_section(store: Store, owner: str, comparison: Conversation, cata
 
 
 _PASS = "round_judge_pass_{}_{}"  # session key: the last pass on a round by a judge (its pairs, cost)
+OPEN = "round_judge_open_{}"  # session key: whether a round's "Judge this round" is open
 
 
 def prompt_area(store: Store, owner: str, about: str, key: str, help: str, mode: Mode = Mode.PAIRWISE) -> str:

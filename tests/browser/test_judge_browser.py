@@ -67,3 +67,23 @@ def test_the_leaderboard_shows_judge_human_agreement_and_position_consistency(ju
     expect(line).to_contain_text("Judge–human agreement on 2 votes both made: 50% (Cohen's κ 0.33")
     assert page.locator("[data-testid='stException']").count() == 0
     screenshot(page, "leaderboard_judge_agreement")
+
+
+def test_a_verdict_on_a_round_not_voted_on_shows_where_the_judge_was_asked(judged_app, page):
+    """Judging needs no vote of one's own when the names are shown: the verdict appears in the open "Judge this round"
+    (it closed on the page's redraw before, hiding the verdict the analyst had just paid for)."""
+    open_page(page, judged_app.url + "/compare?models=eval-quick,eval-creative")
+    page.get_by_placeholder("Send to every model…").wait_for()
+    page.locator(PROMPT).fill("What is 38 * 27?")
+    page.locator(PROMPT).press("Enter")
+    page.get_by_text("Judge this round with a model").wait_for()
+    wait_idle(page)
+    page.get_by_text("Judge this round with a model").click()
+    wait_idle(page)
+    page.get_by_role("button", name=re.compile(r"Judge$")).click()
+    verdict = page.get_by_text("eval-judge on this round: eval-creative is best")
+    verdict.wait_for()
+    wait_idle(page)
+    expect(verdict).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Last pass: 1 pair judged in both orders"))).to_be_visible()
+    assert page.locator("[data-testid='stException']").count() == 0
