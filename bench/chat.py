@@ -28,6 +28,7 @@ import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
@@ -39,6 +40,9 @@ from gateway.models import ModelRecord  # noqa: E402
 from gateway.params import ChatParams  # noqa: E402
 from tests.support.proxy import Proxy, start_proxy  # noqa: E402
 from tests.support.upstream import upstream_server  # noqa: E402
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parent.parent
 MESSAGES = [{"role": "user", "content": "Hello"}]
@@ -120,6 +124,17 @@ _OBSERVE = """([first, last]) => {
 }"""
 
 
+def send_and_time(page: Page, first: str, last: str) -> dict[str, float]:
+    """Send "Hello" from /chat's box with Enter; when the page showed it, `first` and `last` (`window.__t`: press,
+    echo, first and last, in ms of the page's clock)."""
+    page.evaluate(_OBSERVE, [first, last])
+    box = page.locator("[data-testid='stChatInput'] textarea")
+    box.fill("Hello")
+    box.press("Enter")
+    page.wait_for_function("window.__t.last", timeout=60_000)
+    return page.evaluate("window.__t")
+
+
 def run_browser(proxy: Proxy, repeat: int) -> None:
     """Pressing Enter to first and last token visible on /chat, in headless Chromium, on a warm app.
 
@@ -145,12 +160,7 @@ def run_browser(proxy: Proxy, repeat: int) -> None:
                     page.goto(f"{app.url}/chat?model={model}")
                     wait_idle(page)
                     sdk = raw_sdk(client, model)
-                    page.evaluate(_OBSERVE, [first, last])
-                    box = page.locator("[data-testid='stChatInput'] textarea")
-                    box.fill("Hello")
-                    box.press("Enter")
-                    page.wait_for_function("window.__t.last", timeout=60_000)
-                    t = page.evaluate("window.__t")
+                    t = send_and_time(page, first, last)
                     if index:
                         firsts.append((t["first"] - t["press"]) / 1000 - sdk.ttft)
                         lasts.append((t["last"] - t["press"]) / 1000 / sdk.total)
