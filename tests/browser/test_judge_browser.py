@@ -87,3 +87,4 @@ def test_a_verdict_on_a_round_not_voted_on_shows_where_the_judge_was_asked(judge
     expect(verdict).to_be_visible()
     expect(page.get_by_text(re.compile(r"Last pass: 1 pair judged in both orders"))).to_be_visible()
     assert page.locator("[data-testid='stException']").count() == 0
+    screenshot(page, "compare_judged_not_voted")
