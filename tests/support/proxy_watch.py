@@ -37,7 +37,7 @@ class Death:
 
     version: str
     returncode: int | None
-    during: str  # the test it died under, or "between tests, after …"
+    during: str  # the test it died under, or "between tests, before …"
     log_tail: str
 
     @property
